@@ -1,0 +1,9 @@
+/** Tests run TypeScript through ts-jest (transpile only, isolatedModules: `npm run build` type-checks). */
+module.exports = {
+  testEnvironment: 'node',
+  rootDir: '.',
+  testMatch: ['<rootDir>/test/**/*.spec.ts'],
+  transform: { '^.+\\.ts$': 'ts-jest' },
+  moduleNameMapper: { '^@app/memory(.*)$': '<rootDir>/libs/memory/src$1' },
+  testTimeout: 60000,
+};

@@ -1,0 +1,145 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, Matches, Max, Min, ValidateIf } from 'class-validator';
+
+export const VECTOR_BACKENDS = ['auto', 'redisearch', 'hnsw', 'exact'] as const;
+export const PROVIDERS = ['local', 'openai', 'azure', 'openai-compatible'] as const;
+export type VectorBackendName = (typeof VECTOR_BACKENDS)[number];
+export type ProviderName = (typeof PROVIDERS)[number];
+
+const needsAzure = (c: MemoryConfig) => c.EMBEDDING_PROVIDER === 'azure' || c.LLM_PROVIDER === 'azure';
+const needsOpenAiKey = (c: MemoryConfig) => c.EMBEDDING_PROVIDER === 'openai' || c.LLM_PROVIDER === 'openai';
+const needsBaseUrl = (c: MemoryConfig) =>
+  c.EMBEDDING_PROVIDER === 'openai-compatible' || c.LLM_PROVIDER === 'openai-compatible';
+
+/**
+ * The whole environment, validated once at boot (see load-config.ts).
+ * Every default is an offline one, so the service runs with no keys at all.
+ * `.env.example` documents each variable; keep the two in step.
+ */
+export class MemoryConfig {
+  // Redis
+  @IsUrl({ protocols: ['redis', 'rediss'], require_tld: false, require_protocol: true })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  @Matches(/^[a-z][a-z0-9_-]{0,31}$/)
+  KEY_PREFIX = 'mem';
+
+  // Vector index
+  @IsIn(VECTOR_BACKENDS)
+  VECTOR_BACKEND: VectorBackendName = 'auto';
+
+  @Type(() => Number) @IsInt() @Min(2) @Max(128)
+  HNSW_M = 16;
+
+  @Type(() => Number) @IsInt() @Min(10) @Max(2000)
+  HNSW_EF_CONSTRUCTION = 200;
+
+  @Type(() => Number) @IsInt() @Min(10) @Max(4000)
+  HNSW_EF_RUNTIME = 64;
+
+  /** A filtered search whose candidate set is at most this big is answered by an exact scan. */
+  @Type(() => Number) @IsInt() @Min(0)
+  HNSW_EXACT_THRESHOLD = 4096;
+
+  // Embeddings
+  @IsIn(PROVIDERS)
+  EMBEDDING_PROVIDER: ProviderName = 'local';
+
+  @IsString()
+  EMBEDDING_MODEL = 'text-embedding-3-small';
+
+  @Type(() => Number) @IsInt() @Min(8) @Max(8192)
+  EMBEDDING_DIM = 384;
+
+  // LLM
+  @IsIn(PROVIDERS)
+  LLM_PROVIDER: ProviderName = 'local';
+
+  @IsString()
+  LLM_MODEL = 'gpt-4o-mini';
+
+  // OpenAI and OpenAI-compatible servers (Ollama, vLLM, TEI, ...)
+  @ValidateIf(needsOpenAiKey) @IsString() @Matches(/\S/)
+  OPENAI_API_KEY?: string;
+
+  @ValidateIf((c: MemoryConfig) => needsBaseUrl(c) || c.OPENAI_BASE_URL !== undefined)
+  @IsUrl({ require_tld: false, require_protocol: true })
+  OPENAI_BASE_URL?: string;
+
+  // Azure OpenAI
+  @ValidateIf(needsAzure) @IsString() @Matches(/\S/)
+  AZURE_OPENAI_API_KEY?: string;
+
+  @ValidateIf(needsAzure) @IsUrl({ require_tld: false, require_protocol: true })
+  AZURE_OPENAI_ENDPOINT?: string;
+
+  @IsString()
+  AZURE_OPENAI_API_VERSION = '2024-10-21';
+
+  @ValidateIf((c: MemoryConfig) => c.LLM_PROVIDER === 'azure') @IsString()
+  AZURE_OPENAI_CHAT_DEPLOYMENT?: string;
+
+  @ValidateIf((c: MemoryConfig) => c.EMBEDDING_PROVIDER === 'azure') @IsString()
+  AZURE_OPENAI_EMBEDDING_DEPLOYMENT?: string;
+
+  @Type(() => Number) @IsInt() @Min(100)
+  PROVIDER_TIMEOUT_MS = 30000;
+
+  @Type(() => Number) @IsInt() @Min(0) @Max(10)
+  PROVIDER_MAX_RETRIES = 3;
+
+  // Retrieval and context assembly
+  @Type(() => Number) @IsNumber() @Min(0)
+  MEMORY_WINDOW_HOURS = 24;
+
+  @Type(() => Number) @IsInt() @Min(1) @Max(100)
+  TOP_K_MEMORIES = 10;
+
+  @Type(() => Number) @IsInt() @Min(64)
+  MAX_CONTEXT_TOKENS = 4000;
+
+  /** How many of the session's latest turns the context always tries to include. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(50)
+  RECENT_TURNS = 4;
+
+  /** 0 ranks by similarity alone; up to 1 blends in recency over the window. */
+  @Type(() => Number) @IsNumber() @Min(0) @Max(1)
+  RECENCY_WEIGHT = 0;
+
+  // Queues and workers
+  @Type(() => Number) @IsInt() @Min(1) @Max(2048)
+  EMBED_BATCH_SIZE = 64;
+
+  @Type(() => Number) @IsInt() @Min(0) @Max(1000)
+  EMBED_BATCH_WAIT_MS = 5;
+
+  @Type(() => Number) @IsInt() @Min(1) @Max(1024)
+  EMBED_CONCURRENCY = 64;
+
+  @Type(() => Number) @IsInt() @Min(1) @Max(1024)
+  RETRIEVE_CONCURRENCY = 16;
+
+  @Type(() => Number) @IsInt() @Min(1) @Max(50)
+  JOB_ATTEMPTS = 5;
+
+  /** How long the API waits for a worker's result before answering 504. */
+  @Type(() => Number) @IsInt() @Min(100)
+  JOB_TIMEOUT_MS = 15000;
+
+  // HTTP
+  @IsString()
+  API_HOST = '0.0.0.0';
+
+  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  API_PORT = 3000;
+
+  /** The small /metrics and /healthz server of a worker process; 0 picks a free port. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  METRICS_PORT = 9100;
+
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/)
+  DEFAULT_TENANT = 'default';
+
+  @IsOptional() @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose'])
+  LOG_LEVEL = 'log';
+}

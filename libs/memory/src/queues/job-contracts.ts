@@ -1,0 +1,71 @@
+import type { Role } from '../store/turn';
+
+/** Queue names, shared by the API (producer) and the workers (consumers). */
+export const QUEUES = { embed: 'embed', retrieve: 'retrieve' } as const;
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+/** Job names, one per use case. */
+export const JOBS = { embedTurn: 'embed-turn', retrieve: 'retrieve' } as const;
+
+/** Embed one accepted turn and store it. The job id is deterministic: see embedJobId. */
+export interface EmbedTurnJob {
+  tenant: string;
+  session: string;
+  turnId: string;
+  seq: number;
+  role: Role;
+  content: string;
+  timestamp: number;
+  metadata?: Record<string, unknown>;
+}
+
+export interface EmbedTurnResult {
+  turnId: string;
+  seq: number;
+  key: string;
+  created: boolean;
+  /** Change-log position that covers this write; retrievals pass it back as `minLogId`. */
+  logId: string;
+}
+
+export interface RetrieveJob {
+  tenant: string;
+  /** One session, several, or omitted for all of the tenant's. */
+  sessions?: string[];
+  query: string;
+  k: number;
+  /** Only turns with timestamp >= since (epoch ms). */
+  since?: number;
+  until?: number;
+  role?: Role;
+  /** Do not answer before the index has applied this change-log position (read-your-writes). */
+  minLogId?: string;
+  /** Assemble a context for the LLM as well, within this many tokens. */
+  assemble?: { maxTokens: number; recentTurns: number; session: string };
+}
+
+export interface RetrievedMemory {
+  key: string;
+  seq: number;
+  role: Role;
+  content: string;
+  timestamp: number;
+  similarity: number;
+  /** Similarity blended with recency (equal to similarity when RECENCY_WEIGHT is 0). */
+  score: number;
+}
+
+export interface RetrieveResult {
+  memories: RetrievedMemory[];
+  context?: { text: string; tokens: number; dropped: number };
+  timings: { embedMs: number; searchMs: number; assembleMs: number };
+}
+
+/** The typed map from job name to payload and result. */
+export interface JobMap {
+  [JOBS.embedTurn]: { data: EmbedTurnJob; result: EmbedTurnResult };
+  [JOBS.retrieve]: { data: RetrieveJob; result: RetrieveResult };
+}
+
+/** BullMQ custom ids may not contain ':'; tenant and session ids cannot contain '.'. */
+export const embedJobId = (tenant: string, session: string, turnId: string): string => `${tenant}.${session}.${turnId}`;

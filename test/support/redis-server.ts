@@ -1,0 +1,62 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A private redis-server on a free port with its own temporary directory. */
+export class RedisServer {
+  private proc?: ChildProcess;
+  readonly dir = mkdtempSync(join(tmpdir(), 'agent-memory-redis-'));
+  port = 0;
+
+  constructor(private readonly args: string[] = ['--save', '', '--appendonly', 'no']) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<this> {
+    if (this.port === 0) this.port = await freePort();
+    this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, ...this.args], {
+      stdio: 'ignore',
+    });
+    const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    for (let i = 0; i < 100; i++) {
+      try {
+        await client.connect();
+        await client.ping();
+        client.disconnect();
+        return this;
+      } catch {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    throw new Error(`redis-server did not start on port ${this.port}`);
+  }
+
+  /** Stops the server; `keepData` leaves the directory for a restart on the same port. */
+  async stop(keepData = false): Promise<void> {
+    const proc = this.proc;
+    if (proc && proc.exitCode === null) {
+      await new Promise<void>((resolve) => {
+        proc.once('exit', () => resolve());
+        proc.kill('SIGTERM');
+      });
+    }
+    if (!keepData) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
