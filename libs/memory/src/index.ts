@@ -10,3 +10,8 @@ export * from './redis/key-schema';
 export * from './store/memory-store';
 export * from './store/turn';
 export * from './store/vector-bytes';
+export * from './embedding';
+export * from './llm';
+export * from './vector';
+export * from './context';
+export * from './metrics';
