@@ -1,1 +1,4 @@
-export {};
+export * from './llm-provider';
+export * from './local-responder';
+export * from './openai-chat';
+export * from './create-llm-provider';

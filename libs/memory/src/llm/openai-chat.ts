@@ -1,0 +1,65 @@
+import type OpenAI from 'openai';
+import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { RemoteProviderName, toProviderError } from '../embedding/openai-client';
+import { ProviderError } from '../errors/provider.error';
+import type { ChatTurn, LlmProvider, LlmRequest } from './llm-provider';
+
+const SYSTEM_PROMPT = [
+  'You are an assistant with long-term memory of this conversation.',
+  'The memory context below holds earlier turns retrieved for the current message.',
+  'Use it when it is relevant, quote names and figures exactly as they appear there,',
+  'and say so when it does not contain what the user asks about. Never invent memories.',
+].join(' ');
+
+/** The system prompt with the memory context, then the user's message. */
+export function chatMessages(req: LlmRequest): ChatTurn[] {
+  const context = req.context.trim() || '(no stored memories)';
+  return [
+    { role: 'system', content: `${SYSTEM_PROMPT}\n\nMemory context:\n${context}` },
+    { role: 'user', content: req.question },
+  ];
+}
+
+/** Chat completions through the openai SDK (OpenAI, Azure OpenAI or any server speaking its wire format). */
+export class OpenAiChat implements LlmProvider {
+  readonly label: string;
+
+  constructor(
+    readonly name: RemoteProviderName,
+    private readonly client: OpenAI,
+    private readonly model: string,
+  ) {
+    this.label = `${name} chat (${model})`;
+  }
+
+  async complete(req: LlmRequest): Promise<string> {
+    let content: unknown;
+    try {
+      const res = await this.client.chat.completions.create({ model: this.model, messages: this.messages(req) });
+      content = res.choices?.[0]?.message?.content;
+    } catch (err) {
+      throw toProviderError(err, this.label);
+    }
+    if (typeof content !== 'string') {
+      throw new ProviderError('bad_response', `${this.label} returned a malformed response: no message content`);
+    }
+    return content;
+  }
+
+  async *stream(req: LlmRequest): AsyncIterable<string> {
+    try {
+      const chunks = await this.client.chat.completions.create({ model: this.model, messages: this.messages(req), stream: true });
+      for await (const chunk of chunks) {
+        // Azure opens with a chunk that has no choices (content-filter results).
+        const text = chunk.choices?.[0]?.delta?.content;
+        if (text) yield text;
+      }
+    } catch (err) {
+      throw toProviderError(err, this.label);
+    }
+  }
+
+  private messages(req: LlmRequest): ChatCompletionMessageParam[] {
+    return chatMessages(req);
+  }
+}
