@@ -1,1 +1,4 @@
-export {};
+export * from './metric-names';
+export * from './metrics';
+export * from './quantiles';
+export * from './timer';

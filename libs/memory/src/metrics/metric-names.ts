@@ -1,0 +1,50 @@
+import type { VectorBackendName } from '../config/memory-config';
+
+/**
+ * The metric names, buckets and label values every process exposes. Dashboards, the CLI report and
+ * their tests import these, so a rename breaks them at compile time or in CI instead of silently.
+ */
+export const METRIC_NAMES = {
+  operationDuration: 'agent_memory_operation_duration_seconds',
+  queueWait: 'agent_memory_queue_wait_seconds',
+  jobDuration: 'agent_memory_job_duration_seconds',
+  embeddingBatchSize: 'agent_memory_embedding_batch_size',
+  providerDuration: 'agent_memory_provider_duration_seconds',
+  httpRequestDuration: 'agent_memory_http_request_duration_seconds',
+  jobs: 'agent_memory_jobs_total',
+  hnswFallbacks: 'agent_memory_hnsw_fallbacks_total',
+  providerErrors: 'agent_memory_provider_errors_total',
+  queueJobs: 'agent_memory_queue_jobs',
+  indexVectors: 'agent_memory_index_vectors',
+  vectorBackendInfo: 'agent_memory_vector_backend_info',
+} as const;
+export type MetricName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];
+
+/** Buckets of every *_seconds histogram: 0.5 ms to 30 s. */
+export const LATENCY_BUCKETS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+export const BATCH_SIZE_BUCKETS: readonly number[] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048];
+
+// Every label value is one of these closed lists (HTTP routes are bounded separately, see Metrics.observeHttp).
+export const SERVICES = ['api', 'embedder', 'retriever'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+/** The prototype's five latencies: write (store + embed), read (search + filter), assemble, llm, e2e. */
+export const OPERATIONS = ['write', 'read', 'assemble', 'llm', 'e2e'] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+export const JOB_OUTCOMES = ['completed', 'failed', 'retried'] as const;
+export type JobOutcome = (typeof JOB_OUTCOMES)[number];
+
+export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
+export type QueueState = (typeof QUEUE_STATES)[number];
+
+export const PROVIDER_KINDS = ['embedding', 'llm'] as const;
+export type ProviderKind = (typeof PROVIDER_KINDS)[number];
+
+export const PROVIDER_ERROR_KINDS = ['rate_limit', 'server', 'timeout', 'bad_response', 'auth', 'bad_request', 'connection'] as const;
+export type ProviderErrorKind = (typeof PROVIDER_ERROR_KINDS)[number];
+
+/** The backend actually serving searches ('auto' resolves to one of these at start-up). */
+export type VectorBackendInUse = Exclude<VectorBackendName, 'auto'>;
+
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;

@@ -1,0 +1,153 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ProviderName } from '../config/memory-config';
+import { QUEUES, type QueueName } from '../queues/job-contracts';
+import {
+  BATCH_SIZE_BUCKETS,
+  HTTP_METHODS,
+  JOB_OUTCOMES,
+  LATENCY_BUCKETS,
+  METRIC_NAMES,
+  PROVIDER_ERROR_KINDS,
+  PROVIDER_KINDS,
+  type JobOutcome,
+  type Operation,
+  type ProviderErrorKind,
+  type ProviderKind,
+  type QueueState,
+  type ServiceName,
+  type VectorBackendInUse,
+} from './metric-names';
+import { startTimer } from './timer';
+
+/** More distinct routes than this means a caller passes raw URLs: the excess is folded into route="other". */
+export const MAX_HTTP_ROUTES = 100;
+
+/**
+ * One process's metrics, in its own Registry (never prom-client's global one, so tests can build several).
+ * Every label value is a typed union: callers cannot put a session id or any user-supplied string in a label.
+ * Durations are in seconds.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly contentType = this.registry.contentType;
+
+  private readonly operationDuration = this.histogram(METRIC_NAMES.operationDuration, 'Latency of the five agent-cycle operations', ['operation']);
+  private readonly queueWait = this.histogram(METRIC_NAMES.queueWait, 'Time a job waited in its queue (processedOn - timestamp)', ['queue']);
+  private readonly jobDuration = this.histogram(METRIC_NAMES.jobDuration, 'Processing time of a job', ['queue']);
+  private readonly providerDuration = this.histogram(METRIC_NAMES.providerDuration, 'Duration of one embedding or LLM provider call', ['provider_kind', 'provider']);
+  private readonly httpDuration = this.histogram(METRIC_NAMES.httpRequestDuration, 'HTTP request duration by route pattern and status', ['method', 'route', 'status']);
+  private readonly embeddingBatchSize = new Histogram({
+    name: METRIC_NAMES.embeddingBatchSize,
+    help: 'Texts per embedding provider call',
+    buckets: [...BATCH_SIZE_BUCKETS],
+    registers: [this.registry],
+  });
+  private readonly jobs = new Counter({ name: METRIC_NAMES.jobs, help: 'Jobs by outcome', labelNames: ['queue', 'outcome'], registers: [this.registry] });
+  private readonly hnswFallbacks = new Counter({ name: METRIC_NAMES.hnswFallbacks, help: 'Searches answered by the fallback path instead of the HNSW index', registers: [this.registry] });
+  private readonly providerErrors = new Counter({ name: METRIC_NAMES.providerErrors, help: 'Provider call errors by kind', labelNames: ['provider_kind', 'kind'], registers: [this.registry] });
+  private readonly queueJobs = new Gauge({ name: METRIC_NAMES.queueJobs, help: 'Jobs in each queue by state', labelNames: ['queue', 'state'], registers: [this.registry] });
+  private readonly indexVectors = new Gauge({ name: METRIC_NAMES.indexVectors, help: 'Vectors in the search index', registers: [this.registry] });
+  private readonly vectorBackendInfo = new Gauge({ name: METRIC_NAMES.vectorBackendInfo, help: 'The vector backend in use (value 1)', labelNames: ['backend'], registers: [this.registry] });
+
+  private readonly routes = new Set<string>();
+  private readonly scrapeHooks: (() => Promise<void> | void)[] = [];
+
+  constructor(readonly service: ServiceName) {
+    this.registry.setDefaultLabels({ service });
+    collectDefaultMetrics({ register: this.registry });
+    // Counters exist at 0 from the start, so rate() sees their first increment and failure panels are never empty.
+    for (const queue of Object.values(QUEUES)) for (const outcome of JOB_OUTCOMES) this.jobs.inc({ queue, outcome }, 0);
+    for (const providerKind of PROVIDER_KINDS) {
+      for (const kind of PROVIDER_ERROR_KINDS) this.providerErrors.inc({ provider_kind: providerKind, kind }, 0);
+    }
+  }
+
+  observeOperation(operation: Operation, seconds: number): void {
+    this.operationDuration.observe({ operation }, seconds);
+  }
+
+  /** Times `fn` (failures included) as one `operation`. */
+  timeOperation<T>(operation: Operation, fn: () => Promise<T>): Promise<T> {
+    return timed(fn, (s) => this.observeOperation(operation, s));
+  }
+
+  /** Times one provider call (failures included); count failures with countProviderError. */
+  timeProvider<T>(kind: ProviderKind, provider: ProviderName, fn: () => Promise<T>): Promise<T> {
+    return timed(fn, (s) => this.providerDuration.observe({ provider_kind: kind, provider }, s));
+  }
+
+  observeQueueWait(queue: QueueName, seconds: number): void {
+    this.queueWait.observe({ queue }, seconds);
+  }
+
+  observeJobDuration(queue: QueueName, seconds: number): void {
+    this.jobDuration.observe({ queue }, seconds);
+  }
+
+  observeEmbeddingBatch(size: number): void {
+    this.embeddingBatchSize.observe(size);
+  }
+
+  /** `route` is the router's pattern (e.g. '/v1/sessions/:session/turns'), never the raw URL. */
+  observeHttp(method: string, route: string, status: number, seconds: number): void {
+    const m = (HTTP_METHODS as readonly string[]).includes(method) ? method : 'other';
+    this.httpDuration.observe({ method: m, route: this.boundedRoute(route), status: String(status) }, seconds);
+  }
+
+  countJob(queue: QueueName, outcome: JobOutcome): void {
+    this.jobs.inc({ queue, outcome });
+  }
+
+  countHnswFallback(): void {
+    this.hnswFallbacks.inc();
+  }
+
+  countProviderError(kind: ProviderKind, error: ProviderErrorKind): void {
+    this.providerErrors.inc({ provider_kind: kind, kind: error });
+  }
+
+  setQueueJobs(queue: QueueName, counts: Record<QueueState, number>): void {
+    for (const [state, n] of Object.entries(counts)) this.queueJobs.set({ queue, state }, n);
+  }
+
+  setIndexVectors(count: number): void {
+    this.indexVectors.set(count);
+  }
+
+  /** Exactly one backend series, valued 1. */
+  setVectorBackend(backend: VectorBackendInUse): void {
+    this.vectorBackendInfo.reset();
+    this.vectorBackendInfo.set({ backend }, 1);
+  }
+
+  /** Runs `hook` before each scrape, to refresh gauges that are read on demand (queue depth, index size). */
+  onScrape(hook: () => Promise<void> | void): void {
+    this.scrapeHooks.push(hook);
+  }
+
+  /** The exposition text for /metrics (serve it with `contentType`). */
+  async metrics(): Promise<string> {
+    await Promise.all(this.scrapeHooks.map((hook) => hook()));
+    return this.registry.metrics();
+  }
+
+  private histogram<L extends string>(name: string, help: string, labelNames: L[]): Histogram<L> {
+    return new Histogram({ name, help, labelNames, buckets: [...LATENCY_BUCKETS], registers: [this.registry] });
+  }
+
+  private boundedRoute(route: string): string {
+    if (this.routes.has(route)) return route;
+    if (this.routes.size >= MAX_HTTP_ROUTES) return 'other';
+    this.routes.add(route);
+    return route;
+  }
+}
+
+async function timed<T>(fn: () => Promise<T>, observe: (seconds: number) => void): Promise<T> {
+  const elapsed = startTimer();
+  try {
+    return await fn();
+  } finally {
+    observe(elapsed());
+  }
+}
