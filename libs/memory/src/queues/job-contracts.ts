@@ -40,6 +40,8 @@ export interface RetrieveJob {
   role?: Role;
   /** Do not answer before the index has applied this change-log position (read-your-writes). */
   minLogId?: string;
+  /** Turn keys to leave out, e.g. the message being answered, which is written while retrieval runs. */
+  exclude?: string[];
   /** Assemble a context for the LLM as well, within this many tokens. */
   assemble?: { maxTokens: number; recentTurns: number; session: string };
 }

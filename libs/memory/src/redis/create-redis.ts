@@ -1,13 +1,6 @@
-import Redis, { RedisOptions } from 'ioredis';
+import Redis from 'ioredis';
 
-/**
- * One way to open a connection. BullMQ workers need `maxRetriesPerRequest: null`
- * (blocking commands must wait through reconnects); request-path clients give up after two retries.
- */
-export function createRedis(url: string, role: 'client' | 'bullmq' = 'client', extra: RedisOptions = {}): Redis {
-  return new Redis(url, {
-    maxRetriesPerRequest: role === 'bullmq' ? null : 2,
-    connectionName: `agent-memory:${role}`,
-    ...extra,
-  });
+/** The process's request-path client: it gives up after two retries so callers fail fast when Redis is down. */
+export function createRedis(url: string): Redis {
+  return new Redis(url, { maxRetriesPerRequest: 2, connectionName: 'agent-memory' });
 }

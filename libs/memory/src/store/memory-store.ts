@@ -149,6 +149,12 @@ export class MemoryStore {
     return { deleted, logId };
   }
 
+  /** The change log's latest position: a search that passes it as minLogId sees every write completed before now. */
+  async lastLogId(): Promise<string> {
+    const [last] = await this.redis.xrevrange(this.keys.changelog, '+', '-', 'COUNT', 1);
+    return last ? last[0] : '0-0';
+  }
+
   /** Every stored vector, in batches, for rebuilding an in-process index. */
   async *scanVectors(batchSize = 500): AsyncGenerator<StoredVector[]> {
     let cursor = '0';

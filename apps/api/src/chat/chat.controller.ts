@@ -1,0 +1,46 @@
+import { Body, Controller, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { SessionParams } from '../common/session-params.dto';
+import { Tenant } from '../common/tenant.decorator';
+import { ChatDto, ChatResponse } from './chat.dto';
+import { ChatService } from './chat.service';
+
+const sse = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+
+@ApiTags('chat')
+@Controller('v1/sessions/:sessionId/chat')
+export class ChatController {
+  constructor(private readonly chat: ChatService) {}
+
+  @Post()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'One agent cycle: store, retrieve, assemble, call the LLM, store the reply' })
+  @ApiProduces('application/json', 'text/event-stream')
+  async send(
+    @Tenant() tenant: string,
+    @Param() { sessionId }: SessionParams,
+    @Body() dto: ChatDto,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ChatResponse | void> {
+    if (!accept?.includes('text/event-stream')) return this.chat.chat(tenant, sessionId, dto);
+
+    // Errors before the first chunk still go through the exception filter as plain HTTP errors.
+    const stream = this.chat.chatStream(tenant, sessionId, dto);
+    let next = await stream.next();
+    reply.hijack();
+    reply.raw.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
+    try {
+      while (!next.done) {
+        reply.raw.write(sse('token', { text: next.value }));
+        next = await stream.next();
+      }
+      reply.raw.write(sse('done', next.value));
+    } catch (err) {
+      reply.raw.write(sse('error', { message: (err as Error).message }));
+    } finally {
+      reply.raw.end();
+    }
+  }
+}

@@ -1,0 +1,46 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsInt, IsNumber, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import type { RetrievedMemory } from '@app/memory';
+import { LIMITS } from '../common/limits';
+
+export class ChatDto {
+  @ApiProperty({ maxLength: LIMITS.contentChars })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(LIMITS.contentChars)
+  message: string;
+
+  @ApiPropertyOptional({ description: 'Memories to retrieve (default TOP_K_MEMORIES)', maximum: LIMITS.k })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(LIMITS.k)
+  k?: number;
+
+  @ApiPropertyOptional({ description: 'Recency window in hours (default MEMORY_WINDOW_HOURS)' })
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  @Max(LIMITS.windowHours)
+  windowHours?: number;
+}
+
+/** Milliseconds per step of the cycle; write and read overlap, so they need not add up to e2e. */
+export interface ChatTimings {
+  write: number;
+  read: number;
+  assemble: number;
+  llm: number;
+  e2e: number;
+}
+
+export type MemoryView = Omit<RetrievedMemory, 'key'>;
+
+export interface ChatResponse {
+  reply: string;
+  responder: string;
+  memories: MemoryView[];
+  contextTokens: number;
+  dropped: number;
+  timings: ChatTimings;
+}

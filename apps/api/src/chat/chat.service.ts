@@ -1,0 +1,111 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { LlmProvider } from '@app/memory';
+import { KeySchema, LlmRequest, MemoryConfig, MemoryStore, Metrics, RetrieveResult } from '@app/memory';
+import { LLM_PROVIDER } from '@app/memory/nest/tokens';
+import { observeProvider } from '@app/memory/metrics/observe-provider';
+import { JobGateway } from '../common/job-gateway';
+import { WriteTurnsService } from '../write-turns/write-turns.service';
+import { toMemoryView } from '../search-memories/memory-view';
+import { ChatDto, ChatResponse, ChatTimings } from './chat.dto';
+
+interface Prepared {
+  started: number;
+  request: LlmRequest;
+  retrieved: RetrieveResult;
+  timings: Pick<ChatTimings, 'write' | 'read' | 'assemble'>;
+}
+
+const since = (t: number) => performance.now() - t;
+
+/**
+ * The prototype's cycle: store the user turn, retrieve the session's memories in the window, assemble the
+ * context, call the LLM, store the reply. Storing and retrieving run side by side; the new turn is
+ * excluded from its own retrieval, and everything written before the request is visible to it.
+ */
+@Injectable()
+export class ChatService {
+  constructor(
+    private readonly turns: WriteTurnsService,
+    private readonly jobs: JobGateway,
+    private readonly store: MemoryStore,
+    private readonly keys: KeySchema,
+    private readonly config: MemoryConfig,
+    private readonly metrics: Metrics,
+    @Inject(LLM_PROVIDER) private readonly llm: LlmProvider,
+  ) {}
+
+  get responder(): string {
+    return this.llm.label;
+  }
+
+  async chat(tenant: string, session: string, dto: ChatDto): Promise<ChatResponse> {
+    const prepared = await this.prepare(tenant, session, dto);
+    const t = performance.now();
+    const reply = await observeProvider(this.metrics, 'llm', this.llm.name, () => this.llm.complete(prepared.request));
+    return this.finish(tenant, session, prepared, reply, since(t));
+  }
+
+  /** The same cycle with the reply streamed: yields text chunks, then returns the full response. */
+  async *chatStream(tenant: string, session: string, dto: ChatDto): AsyncGenerator<string, ChatResponse> {
+    const prepared = await this.prepare(tenant, session, dto);
+    const t = performance.now();
+    let reply = '';
+    for await (const chunk of this.llm.stream(prepared.request)) {
+      reply += chunk;
+      yield chunk;
+    }
+    return this.finish(tenant, session, prepared, reply, since(t));
+  }
+
+  private async prepare(tenant: string, session: string, dto: ChatDto): Promise<Prepared> {
+    const started = performance.now();
+    const windowMs = (dto.windowHours ?? this.config.MEMORY_WINDOW_HOURS) * 3600_000;
+    const [userTurn] = await this.turns.prepare(tenant, session, [{ role: 'user', content: dto.message }]);
+    const minLogId = await this.store.lastLogId();
+
+    const timed = async <T>(run: () => Promise<T>): Promise<[T, number]> => {
+      const t = performance.now();
+      return [await run(), since(t)];
+    };
+    const [[, write], [retrieved, retrieveMs]] = await Promise.all([
+      timed(() => this.jobs.writeTurns([userTurn])),
+      timed(() =>
+        this.jobs.retrieve({
+          tenant,
+          sessions: [session],
+          query: dto.message,
+          k: dto.k ?? this.config.TOP_K_MEMORIES,
+          since: userTurn.timestamp - windowMs,
+          minLogId,
+          exclude: [this.keys.turn(tenant, session, userTurn.seq)],
+          assemble: { session, recentTurns: this.config.RECENT_TURNS, maxTokens: this.config.MAX_CONTEXT_TOKENS },
+        }),
+      ),
+    ]);
+    const assemble = retrieved.timings.assembleMs;
+    return {
+      started,
+      retrieved,
+      request: { question: dto.message, context: retrieved.context?.text ?? '', memories: retrieved.memories },
+      timings: { write, read: retrieveMs - assemble, assemble },
+    };
+  }
+
+  private async finish(tenant: string, session: string, p: Prepared, reply: string, llm: number): Promise<ChatResponse> {
+    const t = performance.now();
+    await this.jobs.writeTurns(await this.turns.prepare(tenant, session, [{ role: 'assistant', content: reply }]));
+    const replyWrite = since(t);
+    const timings: ChatTimings = { ...p.timings, write: p.timings.write + replyWrite, llm, e2e: since(p.started) };
+    for (const [operation, ms] of Object.entries(timings)) {
+      this.metrics.observeOperation(operation as keyof ChatTimings, ms / 1000);
+    }
+    return {
+      reply,
+      responder: this.llm.label,
+      memories: p.retrieved.memories.map(toMemoryView),
+      contextTokens: p.retrieved.context?.tokens ?? 0,
+      dropped: p.retrieved.context?.dropped ?? 0,
+      timings,
+    };
+  }
+}

@@ -1,0 +1,37 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { InvalidInputError, NotFoundError } from '@app/memory';
+import { JobFailedError } from './job-failed.error';
+import { JobTimeoutError } from './job-timeout.error';
+
+const STATUS: [new (...args: never[]) => Error, number][] = [
+  [InvalidInputError, HttpStatus.BAD_REQUEST],
+  [NotFoundError, HttpStatus.NOT_FOUND],
+  [JobTimeoutError, HttpStatus.GATEWAY_TIMEOUT],
+  [JobFailedError, HttpStatus.BAD_GATEWAY],
+];
+
+/** The one place where errors become HTTP answers: {statusCode, error, message}. */
+@Catch()
+export class DomainExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(err: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    if (err instanceof HttpException) {
+      const body = err.getResponse();
+      reply.status(err.getStatus()).send(typeof body === 'string' ? { statusCode: err.getStatus(), message: body } : body);
+      return;
+    }
+    const status = STATUS.find(([type]) => err instanceof type)?.[1];
+    if (status === undefined) {
+      this.logger.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    }
+    const code = status ?? HttpStatus.INTERNAL_SERVER_ERROR;
+    reply.status(code).send({
+      statusCode: code,
+      error: err instanceof Error ? err.name : 'Error',
+      message: status === undefined ? 'internal error' : (err as Error).message,
+    });
+  }
+}

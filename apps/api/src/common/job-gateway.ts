@@ -1,0 +1,76 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Job, Queue, QueueEvents } from 'bullmq';
+import {
+  EmbedTurnJob,
+  EmbedTurnResult,
+  JobMap,
+  JOBS,
+  MemoryConfig,
+  QueueName,
+  QUEUES,
+  RetrieveJob,
+  RetrieveResult,
+  embedJobId,
+} from '@app/memory';
+import { JobFailedError } from './job-failed.error';
+import { JobTimeoutError } from './job-timeout.error';
+
+/** The API's only way to the workers: enqueue jobs and wait for their results through QueueEvents. */
+@Injectable()
+export class JobGateway implements OnApplicationShutdown {
+  private readonly events: Record<QueueName, QueueEvents>;
+
+  constructor(
+    @InjectQueue(QUEUES.embed) private readonly embedQueue: Queue<EmbedTurnJob, EmbedTurnResult>,
+    @InjectQueue(QUEUES.retrieve) private readonly retrieveQueue: Queue<RetrieveJob, RetrieveResult>,
+    private readonly config: MemoryConfig,
+  ) {
+    const opts = { connection: { url: config.REDIS_URL }, prefix: embedQueue.opts.prefix };
+    this.events = { embed: new QueueEvents(QUEUES.embed, opts), retrieve: new QueueEvents(QUEUES.retrieve, opts) };
+  }
+
+  queue(name: QueueName): Queue {
+    return name === QUEUES.embed ? this.embedQueue : this.retrieveQueue;
+  }
+
+  /** Enqueues turns under deterministic job ids: a turn id enqueued twice is one job. */
+  enqueueTurns(turns: EmbedTurnJob[]): Promise<Job<EmbedTurnJob, EmbedTurnResult>[]> {
+    return this.embedQueue.addBulk(
+      turns.map((data) => ({ name: JOBS.embedTurn, data, opts: { jobId: embedJobId(data.tenant, data.session, data.turnId) } })),
+    );
+  }
+
+  async writeTurns(turns: EmbedTurnJob[]): Promise<EmbedTurnResult[]> {
+    const jobs = await this.enqueueTurns(turns);
+    return Promise.all(jobs.map((job) => this.waitFor<typeof JOBS.embedTurn>(QUEUES.embed, job)));
+  }
+
+  async retrieve(data: RetrieveJob): Promise<RetrieveResult> {
+    const job = await this.retrieveQueue.add(JOBS.retrieve, data);
+    return this.waitFor<typeof JOBS.retrieve>(QUEUES.retrieve, job);
+  }
+
+  private async waitFor<N extends keyof JobMap>(queue: QueueName, job: Job): Promise<JobMap[N]['result']> {
+    const timeout = this.config.JOB_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new JobTimeoutError(queue, timeout)), timeout);
+    });
+    try {
+      return await Promise.race([
+        // BullMQ's own ttl only removes its listeners; ours decides, a little earlier.
+        job.waitUntilFinished(this.events[queue], timeout + 1000).catch((err: Error) => {
+          throw new JobFailedError(queue, err.message);
+        }),
+        expired,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all(Object.values(this.events).map((e) => e.close()));
+  }
+}

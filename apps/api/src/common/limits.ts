@@ -1,0 +1,10 @@
+/** Input limits of the HTTP API; breaking one is a 400 (or 413 for the body size). */
+export const LIMITS = {
+  bodyBytes: 4 * 1024 * 1024,
+  contentChars: 32_000,
+  batchTurns: 1000,
+  metadataKeys: 32,
+  k: 100,
+  windowHours: 24 * 365 * 10,
+  pageSize: 500,
+} as const;

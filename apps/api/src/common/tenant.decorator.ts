@@ -1,0 +1,11 @@
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+
+export type TenantRequest = FastifyRequest & { tenant?: string };
+
+/** The tenant the request acts for, as resolved by TenantGuard. */
+export const Tenant = createParamDecorator((_: unknown, ctx: ExecutionContext): string => {
+  const tenant = ctx.switchToHttp().getRequest<TenantRequest>().tenant;
+  if (!tenant) throw new Error('TenantGuard did not run');
+  return tenant;
+});

@@ -1,0 +1,19 @@
+import { Controller, Delete, Param } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { MemoryStore, NotFoundError } from '@app/memory';
+import { SessionParams } from '../common/session-params.dto';
+import { Tenant } from '../common/tenant.decorator';
+
+@ApiTags('sessions')
+@Controller('v1/sessions/:sessionId')
+export class ForgetSessionController {
+  constructor(private readonly store: MemoryStore) {}
+
+  @Delete()
+  @ApiOperation({ summary: 'Forget a session: its turns, its history and its vectors' })
+  async forget(@Tenant() tenant: string, @Param() { sessionId }: SessionParams) {
+    const { deleted } = await this.store.deleteSession(tenant, sessionId);
+    if (deleted === 0) throw new NotFoundError(`session ${sessionId} has no stored turns`);
+    return { deleted };
+  }
+}

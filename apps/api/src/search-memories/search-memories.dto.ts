@@ -1,0 +1,28 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsNumber, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { LIMITS } from '../common/limits';
+
+export class SearchMemoriesQuery {
+  @ApiProperty({ description: 'The text to find related memories for' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(LIMITS.contentChars)
+  q: string;
+
+  @ApiPropertyOptional({ maximum: LIMITS.k })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(LIMITS.k)
+  k?: number;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0)
+  @Max(LIMITS.windowHours)
+  windowHours?: number;
+}

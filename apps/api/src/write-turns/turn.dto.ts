@@ -1,0 +1,69 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
+import type { Role } from '@app/memory';
+import { ID_PATTERN, ROLES } from '@app/memory';
+import { LIMITS } from '../common/limits';
+
+export class TurnDto {
+  @ApiProperty({ enum: ROLES })
+  @IsIn(ROLES)
+  role: Role;
+
+  @ApiProperty({ maxLength: LIMITS.contentChars })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(LIMITS.contentChars)
+  content: string;
+
+  @ApiPropertyOptional({ description: 'Unix epoch milliseconds; defaults to the time the API accepted the turn' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  timestamp?: number;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
+  @IsOptional()
+  @IsObject()
+  metadata?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ description: 'Idempotency key: a turn id sent twice is stored once', pattern: ID_PATTERN.source })
+  @IsOptional()
+  @Matches(ID_PATTERN)
+  id?: string;
+}
+
+export class TurnBatchDto {
+  @ApiProperty({ type: [TurnDto], maxItems: LIMITS.batchTurns })
+  @ValidateNested({ each: true })
+  @Type(() => TurnDto)
+  @ArrayMinSize(1)
+  @ArrayMaxSize(LIMITS.batchTurns)
+  turns: TurnDto[];
+}
+
+export class WriteTurnsQuery {
+  @ApiPropertyOptional({ description: 'Answer only once the turns are stored and searchable' })
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  wait?: 'true' | 'false';
+}
+
+export interface AcceptedTurn {
+  turnId: string;
+  seq: number;
+  logId?: string;
+}

@@ -1,0 +1,42 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { EmbedTurnJob, MemoryStore } from '@app/memory';
+import { JobGateway } from '../common/job-gateway';
+import { AcceptedTurn, TurnDto } from './turn.dto';
+
+/** Accepts turns: numbers them in arrival order and hands them to the embedder queue. */
+@Injectable()
+export class WriteTurnsService {
+  constructor(
+    private readonly store: MemoryStore,
+    private readonly jobs: JobGateway,
+  ) {}
+
+  async prepare(tenant: string, session: string, turns: Pick<TurnDto, 'role' | 'content' | 'timestamp' | 'metadata' | 'id'>[]): Promise<EmbedTurnJob[]> {
+    const first = await this.store.reserveSeq(tenant, session, turns.length);
+    const now = Date.now();
+    return turns.map((t, i) => ({
+      tenant,
+      session,
+      turnId: t.id ?? randomUUID(),
+      seq: first + i,
+      role: t.role,
+      content: t.content,
+      timestamp: t.timestamp ?? now,
+      ...(t.metadata ? { metadata: t.metadata } : {}),
+    }));
+  }
+
+  /** Durable once this resolves (the jobs are in Redis); searchable once the embedder has run. */
+  async accept(tenant: string, session: string, turns: TurnDto[]): Promise<AcceptedTurn[]> {
+    const jobs = await this.prepare(tenant, session, turns);
+    await this.jobs.enqueueTurns(jobs);
+    return jobs.map(({ turnId, seq }) => ({ turnId, seq }));
+  }
+
+  /** Resolves once every turn is stored and searchable. */
+  async write(tenant: string, session: string, turns: TurnDto[]): Promise<AcceptedTurn[]> {
+    const results = await this.jobs.writeTurns(await this.prepare(tenant, session, turns));
+    return results.map(({ turnId, seq, logId }) => ({ turnId, seq, logId }));
+  }
+}

@@ -1,0 +1,35 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EmbeddingProvider } from '@app/memory';
+import { countTokens, EmbedTurnJob, EmbedTurnResult, MemoryConfig, MemoryStore, Metrics } from '@app/memory';
+import { MicroBatcher } from '@app/memory/queues/micro-batcher';
+import { EMBEDDING_PROVIDER } from '@app/memory/nest/tokens';
+import { observeProvider } from '@app/memory/metrics/observe-provider';
+
+/** Embeds turns in micro-batches (one provider call per batch) and stores them idempotently. */
+@Injectable()
+export class EmbedTurnsService {
+  private readonly batcher: MicroBatcher<EmbedTurnJob, EmbedTurnResult>;
+
+  constructor(
+    @Inject(EMBEDDING_PROVIDER) private readonly embedder: EmbeddingProvider,
+    private readonly store: MemoryStore,
+    private readonly metrics: Metrics,
+    config: MemoryConfig,
+  ) {
+    this.batcher = new MicroBatcher((jobs) => this.embedAndStore(jobs), config.EMBED_BATCH_SIZE, config.EMBED_BATCH_WAIT_MS);
+  }
+
+  embedTurn(job: EmbedTurnJob): Promise<EmbedTurnResult> {
+    return this.batcher.submit(job);
+  }
+
+  private async embedAndStore(jobs: EmbedTurnJob[]): Promise<EmbedTurnResult[]> {
+    this.metrics.observeEmbeddingBatch(jobs.length);
+    const vectors = await observeProvider(this.metrics, 'embedding', this.embedder.name, () =>
+      this.embedder.embed(jobs.map((j) => j.content)),
+    );
+    return this.store.write(
+      jobs.map((j, i) => ({ ...j, tokenCount: countTokens(j.content), embedding: vectors[i] })),
+    );
+  }
+}

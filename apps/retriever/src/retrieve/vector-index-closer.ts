@@ -1,0 +1,22 @@
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import type { VectorIndex } from '@app/memory';
+import { Metrics } from '@app/memory';
+import { VECTOR_INDEX } from '@app/memory/nest/tokens';
+
+/** Publishes the index's backend and size as metrics, and closes the index at shutdown. */
+@Injectable()
+export class VectorIndexCloser implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    @Inject(VECTOR_INDEX) private readonly index: VectorIndex,
+    private readonly metrics: Metrics,
+  ) {}
+
+  onModuleInit(): void {
+    this.metrics.setVectorBackend(this.index.backend);
+    this.metrics.onScrape(async () => this.metrics.setIndexVectors(await this.index.size()));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.index.close();
+  }
+}

@@ -1,0 +1,52 @@
+import { BullModule } from '@nestjs/bullmq';
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import type Redis from 'ioredis';
+import { loadConfig } from '../config/load-config';
+import { MemoryConfig } from '../config/memory-config';
+import { Metrics, ServiceName } from '../metrics';
+import { defaultJobOptions } from '../queues/job-options';
+import { createRedis } from '../redis/create-redis';
+import { KeySchema } from '../redis/key-schema';
+import { MemoryStore } from '../store/memory-store';
+import { MetricsController } from './metrics.controller';
+import { RedisCloser } from './redis-closer';
+import { REDIS } from './tokens';
+
+/**
+ * What every app shares: the validated config (through ConfigService), one Redis client, the key schema,
+ * the store, the process's metrics, /metrics, and BullMQ's root connection.
+ */
+@Global()
+@Module({})
+export class MemoryCoreModule {
+  static forRoot(service: ServiceName): DynamicModule {
+    return {
+      module: MemoryCoreModule,
+      imports: [
+        ConfigModule.forRoot({ isGlobal: true, cache: true, load: [() => ({ memory: loadConfig() })] }),
+        BullModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (cs: ConfigService) => {
+            const config = cs.getOrThrow<MemoryConfig>('memory');
+            return {
+              connection: { url: config.REDIS_URL, maxRetriesPerRequest: null },
+              prefix: `${config.KEY_PREFIX}-bull`,
+              defaultJobOptions: defaultJobOptions(config.JOB_ATTEMPTS),
+            };
+          },
+        }),
+      ],
+      controllers: [MetricsController],
+      providers: [
+        { provide: MemoryConfig, inject: [ConfigService], useFactory: (cs: ConfigService) => cs.getOrThrow<MemoryConfig>('memory') },
+        { provide: REDIS, inject: [MemoryConfig], useFactory: (c: MemoryConfig) => createRedis(c.REDIS_URL) },
+        { provide: KeySchema, inject: [MemoryConfig], useFactory: (c: MemoryConfig) => new KeySchema(c.KEY_PREFIX) },
+        { provide: MemoryStore, inject: [REDIS, KeySchema], useFactory: (r: Redis, k: KeySchema) => new MemoryStore(r, k) },
+        { provide: Metrics, useFactory: () => new Metrics(service) },
+        RedisCloser,
+      ],
+      exports: [MemoryConfig, REDIS, KeySchema, MemoryStore, Metrics],
+    };
+  }
+}
