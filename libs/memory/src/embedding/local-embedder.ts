@@ -13,6 +13,7 @@ const WORD_END = 0x03;
 const WORD_WEIGHT = 1;
 const BIGRAM_WEIGHT = 0.8;
 const TRIGRAM_WEIGHT = 0.35;
+const STOP_WEIGHT = 0.15;
 
 /** Final avalanche (murmur3 fmix32): FNV-1a alone leaves the low bits, used for the bucket and sign, poorly mixed. */
 function fmix(h: number): number {
@@ -23,6 +24,28 @@ function fmix(h: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
+/** FNV-1a over a word's code units, then fmix: the same word hash embedOne computes inline. */
+function hashWord(word: string): number {
+  let h = WORD_SEED;
+  for (let i = 0; i < word.length; i++) h = Math.imul(h ^ word.charCodeAt(i), FNV_PRIME);
+  return fmix(h);
+}
+
+/**
+ * Common English function words, held as hashes so the hot loop needs no substring. At full weight they would make
+ * every question match every sentence, so they get a small weight and no trigrams; a bigram with a content word keeps
+ * full weight, where they carry meaning ("log in", "my account").
+ */
+const STOP_WORDS = new Set(
+  (
+    'a about an and are as at be been but by can could did do does for from had has have he her his how i if in into is it its ' +
+    'me my of on or our she so than that the their them then there these they this to us was we were what when where which who ' +
+    'why will with would you your'
+  )
+    .split(' ')
+    .map(hashWord),
+);
+
 /** ASCII letters and digits, plus every non-ASCII code unit outside the common punctuation and space blocks. */
 function isWordChar(c: number): boolean {
   if (c < 0x80) return (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
@@ -31,7 +54,7 @@ function isWordChar(c: number): boolean {
 
 /**
  * The offline lexical embedder: deterministic feature hashing of lowercased words, word bigrams and
- * boundary-marked character trigrams into `dim` signed buckets, with sublinear (log) term weighting and L2 norm.
+ * boundary-marked character trigrams (function words only within bigrams) into `dim` signed buckets, with sublinear (log) term weighting and L2 norm.
  * It matches shared words and word pieces, not meaning; it needs no network, keys or model files.
  * The only allocations per text are the lowercased copy and the output vector, so it embeds thousands of texts a second.
  */
@@ -54,6 +77,7 @@ export class LocalEmbedder implements EmbeddingProvider {
     const s = text.toLowerCase();
     const n = s.length;
     let prev = 0;
+    let prevStop = false;
     let hasPrev = false;
     let i = 0;
     while (i < n) {
@@ -67,10 +91,14 @@ export class LocalEmbedder implements EmbeddingProvider {
         h = Math.imul(h ^ c, FNV_PRIME);
       }
       const word = fmix(h);
-      this.add(out, word, WORD_WEIGHT);
-      if (hasPrev) this.add(out, fmix(Math.imul(Math.imul(BIGRAM_SEED ^ prev, FNV_PRIME) ^ word, FNV_PRIME)), BIGRAM_WEIGHT);
-      this.addTrigrams(out, s, start, i);
+      const stop = STOP_WORDS.has(word);
+      this.add(out, word, stop ? STOP_WEIGHT : WORD_WEIGHT);
+      if (!stop) this.addTrigrams(out, s, start, i);
+      if (hasPrev) {
+        this.add(out, fmix(Math.imul(Math.imul(BIGRAM_SEED ^ prev, FNV_PRIME) ^ word, FNV_PRIME)), stop && prevStop ? STOP_WEIGHT : BIGRAM_WEIGHT);
+      }
       prev = word;
+      prevStop = stop;
       hasPrev = true;
     }
     return this.finish(out);
