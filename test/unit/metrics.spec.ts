@@ -6,6 +6,7 @@ import {
   OPERATIONS,
   PROVIDER_ERROR_KINDS,
 } from '@app/memory/metrics';
+import type { ProviderErrorKind } from '@app/memory/errors/provider.error';
 
 /** The value of the sample `name{labels}` in the exposition text, whatever the order of its labels. */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
@@ -84,6 +85,11 @@ describe('Metrics', () => {
     expect(sample(text, METRIC_NAMES.jobs, { service: 'embedder', queue: 'retrieve', outcome: 'failed' })).toBe(0);
     expect(sample(text, METRIC_NAMES.providerErrors, { service: 'embedder', provider_kind: 'embedding', kind: 'rate_limit' })).toBe(1);
     expect(sample(text, METRIC_NAMES.providerErrors, { service: 'embedder', provider_kind: 'llm', kind: 'connection' })).toBe(0);
+    // A Record over the union fails to compile when ProviderError gains a kind this list lacks.
+    const everyKind: Record<ProviderErrorKind, true> = {
+      rate_limit: true, server: true, timeout: true, bad_response: true, auth: true, bad_request: true, connection: true,
+    };
+    expect(new Set(PROVIDER_ERROR_KINDS)).toEqual(new Set(Object.keys(everyKind)));
     expect(labelValues(text, 'kind')).toEqual(new Set(PROVIDER_ERROR_KINDS));
     expect(sample(text, METRIC_NAMES.hnswFallbacks, { service: 'embedder' })).toBe(1);
   });

@@ -1,4 +1,5 @@
 import type { VectorBackendName } from '../config/memory-config';
+import type { ProviderErrorKind } from '../errors/provider.error';
 
 /**
  * The metric names, buckets and label values every process exposes. Dashboards, the CLI report and
@@ -41,8 +42,16 @@ export type QueueState = (typeof QUEUE_STATES)[number];
 export const PROVIDER_KINDS = ['embedding', 'llm'] as const;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 
-export const PROVIDER_ERROR_KINDS = ['rate_limit', 'server', 'timeout', 'bad_response', 'auth', 'bad_request', 'connection'] as const;
-export type ProviderErrorKind = (typeof PROVIDER_ERROR_KINDS)[number];
+/** The `kind` label of provider errors: every ProviderError kind. */
+export const PROVIDER_ERROR_KINDS = [
+  'rate_limit',
+  'server',
+  'timeout',
+  'bad_response',
+  'auth',
+  'bad_request',
+  'connection',
+] as const satisfies readonly ProviderErrorKind[];
 
 /** The backend actually serving searches ('auto' resolves to one of these at start-up). */
 export type VectorBackendInUse = Exclude<VectorBackendName, 'auto'>;

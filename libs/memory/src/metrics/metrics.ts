@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ProviderName } from '../config/memory-config';
+import type { ProviderErrorKind } from '../errors/provider.error';
 import { QUEUES, type QueueName } from '../queues/job-contracts';
 import {
   BATCH_SIZE_BUCKETS,
@@ -11,7 +12,6 @@ import {
   PROVIDER_KINDS,
   type JobOutcome,
   type Operation,
-  type ProviderErrorKind,
   type ProviderKind,
   type QueueState,
   type ServiceName,
