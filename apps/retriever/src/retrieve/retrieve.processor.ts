@@ -1,22 +1,17 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { OnModuleInit } from '@nestjs/common';
 import { Job } from 'bullmq';
-import { MemoryConfig, Metrics, QUEUES, RetrieveJob, RetrieveResult } from '@app/memory';
+import { Metrics, QUEUES, RetrieveJob, RetrieveResult } from '@app/memory';
 import { runJob } from '@app/memory/queues/run-job';
+import { workerOptions } from '@app/memory/queues/worker-options';
 import { RetrieveService } from './retrieve.service';
 
-@Processor(QUEUES.retrieve)
-export class RetrieveProcessor extends WorkerHost implements OnModuleInit {
+@Processor(QUEUES.retrieve, workerOptions(QUEUES.retrieve))
+export class RetrieveProcessor extends WorkerHost {
   constructor(
     private readonly retrieval: RetrieveService,
     private readonly metrics: Metrics,
-    private readonly config: MemoryConfig,
   ) {
     super();
-  }
-
-  onModuleInit(): void {
-    this.worker.concurrency = this.config.RETRIEVE_CONCURRENCY;
   }
 
   async process(job: Job<RetrieveJob, RetrieveResult>): Promise<RetrieveResult> {

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { existsSync } from 'node:fs';
 import { plainToInstance } from 'class-transformer';
 import { ValidationError, validateSync } from 'class-validator';
 import { ConfigError } from '../errors/config.error';
@@ -18,11 +19,22 @@ const KNOWN = new Set([...Object.keys(new MemoryConfig()), ...WITHOUT_DEFAULT]);
 const describe = (errors: ValidationError[], raw: Record<string, unknown>): string[] =>
   errors.map((e) => `${e.property}=${JSON.stringify(raw[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`);
 
+let cached: MemoryConfig | undefined;
+
 /**
- * Validates an environment (process.env by default) into a frozen MemoryConfig.
- * This is the only place in the project that reads process.env; an empty value counts as unset.
+ * The process's configuration: `.env` in the working directory (if any) under the real environment,
+ * validated once and shared by everything in the process. This is the only place that reads process.env.
  */
-export function loadConfig(env: Record<string, string | undefined> = process.env): MemoryConfig {
+export function processConfig(): MemoryConfig {
+  if (!cached) {
+    if (existsSync('.env')) process.loadEnvFile('.env');
+    cached = loadConfig(process.env);
+  }
+  return cached;
+}
+
+/** Validates an environment into a frozen MemoryConfig; an empty value counts as unset. */
+export function loadConfig(env: Record<string, string | undefined>): MemoryConfig {
   const relevant = Object.fromEntries(Object.entries(env).filter(([k, v]) => KNOWN.has(k) && v !== undefined && v !== ''));
   const config = plainToInstance(MemoryConfig, relevant, { exposeDefaultValues: true });
   const errors = validateSync(config);

@@ -122,6 +122,14 @@ export class MemoryConfig {
   @Type(() => Number) @IsInt() @Min(1) @Max(50)
   JOB_ATTEMPTS = 5;
 
+  /** A worker's job lock; a crashed worker's jobs are taken over after at most about twice this. */
+  @Type(() => Number) @IsInt() @Min(500)
+  JOB_LOCK_MS = 30000;
+
+  /** How often workers look for jobs whose worker died (stalled jobs). */
+  @Type(() => Number) @IsInt() @Min(500)
+  JOB_STALLED_INTERVAL_MS = 30000;
+
   /** How long the API waits for a worker's result before answering 504. */
   @Type(() => Number) @IsInt() @Min(100)
   JOB_TIMEOUT_MS = 15000;

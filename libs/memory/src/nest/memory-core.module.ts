@@ -2,7 +2,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import type Redis from 'ioredis';
-import { loadConfig } from '../config/load-config';
+import { processConfig } from '../config/load-config';
 import { MemoryConfig } from '../config/memory-config';
 import { Metrics, ServiceName } from '../metrics';
 import { defaultJobOptions } from '../queues/job-options';
@@ -24,7 +24,7 @@ export class MemoryCoreModule {
     return {
       module: MemoryCoreModule,
       imports: [
-        ConfigModule.forRoot({ isGlobal: true, cache: true, load: [() => ({ memory: loadConfig() })] }),
+        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ memory: processConfig() })] }),
         BullModule.forRootAsync({
           inject: [ConfigService],
           useFactory: (cs: ConfigService) => {
