@@ -47,7 +47,8 @@ export class RetrieveService {
       const { session, recentTurns, maxTokens } = job.assemble;
       const recent = (await this.store.recent(job.tenant, session, recentTurns + exclude.size)).filter((t) => !exclude.has(t.key));
       const assembled = this.assembler.assemble({ memories, recent: recent.slice(-recentTurns), maxTokens });
-      context = { text: assembled.text, tokens: assembled.tokens, dropped: assembled.dropped.length };
+      const dropped = assembled.dropped.filter((d) => d.reason === 'budget').length;
+      context = { text: assembled.text, tokens: assembled.tokens, dropped };
     }
     const t3 = performance.now();
     return { memories, context, timings: { embedMs: t1 - t0, searchMs: t2 - t1, assembleMs: t3 - t2 } };

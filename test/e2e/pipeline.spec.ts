@@ -1,0 +1,113 @@
+import { loadConfig } from '@app/memory/config/load-config';
+import { ApiClient } from '../../apps/cli/src/http/api-client';
+import { type StackHandle, startStack } from '../../apps/cli/src/stack/stack';
+import { RedisServer } from '../support/redis-server';
+
+/** The whole pipeline over real HTTP: the API plus two embedder and two retriever processes on a private Redis. */
+describe('pipeline e2e (api + 2 embedders + 2 retrievers)', () => {
+  const redis = new RedisServer();
+  const logs: string[] = [];
+  let stack: StackHandle;
+  let api: ApiClient;
+
+  const post = (path: string, body: unknown) =>
+    fetch(`${stack.apiUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const completedJobs = async (metricsUrl: string, queue: string): Promise<number> => {
+    const text = await (await fetch(metricsUrl)).text();
+    const line = text.split('\n').find((l) => l.startsWith('agent_memory_jobs_total{') && l.includes(`queue="${queue}"`) && l.includes('outcome="completed"'));
+    return Number(line?.split(' ').at(-1) ?? 0);
+  };
+
+  beforeAll(async () => {
+    await redis.start();
+    stack = await startStack({
+      config: loadConfig({ LOG_LEVEL: 'warn' }),
+      redisUrl: redis.url,
+      embedders: 2,
+      retrievers: 2,
+      log: (name, line) => logs.push(`[${name}] ${line}`),
+    });
+    api = new ApiClient({ url: stack.apiUrl });
+  }, 90_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    await redis.stop();
+  });
+
+  it('answers a chat with memories from earlier turns of the same session only', async () => {
+    await api.addTurns('support-1', [
+      { role: 'user', content: 'I cannot log in: the portal shows error AUTH-403 after I enter my password' },
+      { role: 'assistant', content: 'Let us reset your password from the account settings page.' },
+      { role: 'user', content: 'My favourite colour is teal, by the way.' },
+    ], true);
+    await api.addTurns('other-session', [{ role: 'user', content: 'error AUTH-403 appears in the other session too' }], true);
+
+    const res = await api.chat('support-1', 'Which error code did the portal show when I tried to log in?');
+    expect(res.memories.length).toBeGreaterThan(0);
+    expect(res.memories[0].content).toContain('AUTH-403');
+    expect(res.memories.every((m) => !m.content.includes('other session'))).toBe(true);
+    expect(res.memories.every((m) => m.content !== 'Which error code did the portal show when I tried to log in?')).toBe(true);
+    expect(res.reply).toContain('AUTH-403');
+    expect(res.contextTokens).toBeGreaterThan(0);
+    for (const op of ['write', 'read', 'assemble', 'llm', 'e2e'] as const) expect(res.timings[op]).toBeGreaterThan(0);
+  });
+
+  it('returns the history in order, question and reply included', async () => {
+    const page = await api.history('support-1');
+    expect(page.total).toBe(5);
+    expect(page.turns.map((t) => t.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(page.turns.map((t) => t.role)).toEqual(['user', 'assistant', 'user', 'user', 'assistant']);
+    expect(page.turns[3].content).toBe('Which error code did the portal show when I tried to log in?');
+  });
+
+  it('stores a turn sent twice with the same id once', async () => {
+    const turn = { role: 'user' as const, content: 'idempotent hello', id: 'client-turn-1' };
+    await api.addTurns('idem', [turn], true);
+    await api.addTurns('idem', [turn], true);
+    expect((await api.history('idem')).total).toBe(1);
+  });
+
+  it('forgets a deleted session in the store and in the index', async () => {
+    await api.addTurns('forget-me', [{ role: 'user', content: 'my locker code is 4711' }], true);
+    expect((await api.memories('forget-me', 'locker code')).memories).toHaveLength(1);
+    expect((await api.forget('forget-me')).deleted).toBe(1);
+    expect((await api.memories('forget-me', 'locker code')).memories).toEqual([]);
+    expect((await api.history('forget-me')).total).toBe(0);
+  });
+
+  it('rejects bad requests with a 400 and a message', async () => {
+    const cases: [string, unknown][] = [
+      ['/v1/sessions/bad:id/turns', { role: 'user', content: 'x' }],
+      ['/v1/sessions/s/turns', { role: 'robot', content: 'x' }],
+      ['/v1/sessions/s/turns', { role: 'user', content: '' }],
+      ['/v1/sessions/s/turns', { role: 'user', content: 'x', unknown: 1 }],
+      ['/v1/sessions/s/turns', { turns: [] }],
+      ['/v1/sessions/s/chat', { message: 'hi', k: 0 }],
+      ['/v1/sessions/s/chat', {}],
+    ];
+    for (const [path, body] of cases) {
+      const res = await post(path, body);
+      const json = (await res.json()) as { message: unknown };
+      expect([path, res.status]).toEqual([path, 400]);
+      expect(JSON.stringify(json.message)).toMatch(/\w/);
+    }
+    const badQuery = await fetch(`${stack.apiUrl}/v1/sessions/s/memories?k=5`);
+    expect(badQuery.status).toBe(400);
+  });
+
+  it('spreads work over every replica and answers the same whichever replica serves', async () => {
+    const turns = Array.from({ length: 300 }, (_, i) => ({ role: 'user' as const, content: `note ${i}: shipment ${i % 17} left warehouse ${i % 5}` }));
+    await Promise.all([0, 1, 2].map((b) => api.addTurns('spread', turns.slice(b * 100, b * 100 + 100), true)));
+    expect((await api.history('spread', 0, 1)).total).toBe(300);
+
+    const answers = await Promise.all(Array.from({ length: 60 }, () => api.memories('spread', 'shipment 3 left warehouse 3', 5)));
+    const first = JSON.stringify(answers[0].memories);
+    expect(answers.every((a) => JSON.stringify(a.memories) === first)).toBe(true);
+
+    for (const [name, url] of Object.entries(stack.workerMetrics)) {
+      const queue = name.startsWith('embedder') ? 'embed' : 'retrieve';
+      expect([name, (await completedJobs(url, queue)) > 0]).toEqual([name, true]);
+    }
+  });
+});
