@@ -1,1 +1,2 @@
-export {};
+export * from './context-assembler';
+export * from './tokenizer';

@@ -1,0 +1,197 @@
+import fc from 'fast-check';
+import { ContextAssembler } from '@app/memory/context/context-assembler';
+import { countTokens } from '@app/memory/context/tokenizer';
+import { InvalidInputError } from '@app/memory/errors/invalid-input.error';
+import type { RetrievedMemory } from '@app/memory/queues/job-contracts';
+import type { Role, StoredTurn } from '@app/memory/store/turn';
+
+const T0 = Date.UTC(2026, 0, 1, 9, 0, 0);
+const key = (seq: number, session = 's1') => `mem:t1:${session}:turn:${seq}`;
+
+function turn(seq: number, content: string, role: Role = seq % 2 ? 'user' : 'assistant'): StoredTurn {
+  return { key: key(seq), tenant: 't1', session: 's1', seq, turnId: `turn-${seq}`, role, content, timestamp: T0 + seq * 60_000, tokenCount: countTokens(content) };
+}
+
+function memory(seq: number, score: number, content: string, session = 's0'): RetrievedMemory {
+  return { key: key(seq, session), seq, role: 'user', content, timestamp: T0 + seq * 60_000, similarity: score, score };
+}
+
+const assembler = new ContextAssembler();
+
+describe('ContextAssembler', () => {
+  it('writes memories then the recent conversation, each in chronological order', () => {
+    const out = assembler.assemble({
+      memories: [memory(3, 0.9, 'I prefer window seats.'), memory(1, 0.5, 'My name is Ada.\nI live in Oslo.')],
+      recent: [turn(11, 'Sure, which date?'), turn(10, 'Book me a flight.')],
+      maxTokens: 1000,
+    });
+    expect(out.text).toBe(
+      [
+        '## Relevant memories',
+        '- [2026-01-01T09:01:00.000Z] user (similarity 0.500): My name is Ada.',
+        '  I live in Oslo.',
+        '- [2026-01-01T09:03:00.000Z] user (similarity 0.900): I prefer window seats.',
+        '## Recent conversation',
+        '- [2026-01-01T09:10:00.000Z] assistant: Book me a flight.',
+        '- [2026-01-01T09:11:00.000Z] user: Sure, which date?',
+        '',
+      ].join('\n'),
+    );
+    expect(out.tokens).toBe(countTokens(out.text));
+    expect(out.included).toEqual([
+      { key: key(1, 's0'), source: 'memory' },
+      { key: key(3, 's0'), source: 'memory' },
+      { key: key(10), source: 'recent' },
+      { key: key(11), source: 'recent' },
+    ]);
+    expect(out.dropped).toEqual([]);
+  });
+
+  it('shows a turn that is both a memory and a recent turn once, in the conversation', () => {
+    const shared = turn(5, 'The meeting moved to Friday.');
+    const out = assembler.assemble({
+      memories: [{ ...memory(5, 0.95, shared.content), key: shared.key }, memory(2, 0.4, 'Unrelated.'), memory(2, 0.3, 'Unrelated.')],
+      recent: [turn(4, 'When is the meeting?'), shared],
+      maxTokens: 1000,
+    });
+    expect(out.text.match(/The meeting moved to Friday/g)).toHaveLength(1);
+    expect(out.text.match(/Unrelated/g)).toHaveLength(1);
+    expect(out.included).toEqual([
+      { key: key(2, 's0'), source: 'memory' },
+      { key: key(4), source: 'recent' },
+      { key: key(5), source: 'recent' },
+    ]);
+    expect(out.dropped).toEqual([
+      { key: key(5), reason: 'duplicate' },
+      { key: key(2, 's0'), reason: 'duplicate' },
+    ]);
+  });
+
+  it('reserves a quarter for the newest turns, fills with memories by score, then adds older turns', () => {
+    const words = (n: number, w: string) => Array(n).fill(w).join(' ');
+    const recent = [turn(20, words(30, 'old')), turn(21, words(30, 'mid')), turn(22, words(30, 'new'))];
+    const memories = [memory(1, 0.9, words(150, 'best')), memory(2, 0.8, words(150, 'second')), memory(3, 0.2, words(20, 'small'))];
+    // Block costs in o200k: a section header 4, a 30-word turn 51, a 150-word memory 178, the 20-word one 48.
+    const maxTokens = 370;
+    const out = assembler.assemble({ memories, recent, maxTokens });
+    // (1) 25% of 370 = 92: header + 'new' = 55; 'mid' would make 106.
+    // (2) 'best' (4 + 178) makes 237; 'second' would make 415; the smaller 'small' still fits: 285.
+    // (3) Leftover: 'mid' makes 336; 'old' would make 387.
+    expect(out.included).toEqual([
+      { key: key(1, 's0'), source: 'memory' },
+      { key: key(3, 's0'), source: 'memory' },
+      { key: key(21), source: 'recent' },
+      { key: key(22), source: 'recent' },
+    ]);
+    expect(out.tokens).toBe(336);
+    expect(out.dropped).toEqual([
+      { key: key(2, 's0'), reason: 'budget' },
+      { key: key(20), reason: 'budget' },
+    ]);
+    expect(out.tokens).toBe(countTokens(out.text));
+  });
+
+  it('keeps the conversation without gaps: stops at the first recent turn that does not fit', () => {
+    const recent = [turn(1, 'short'), turn(2, 'x '.repeat(500)), turn(3, 'latest')];
+    const out = assembler.assemble({ memories: [], recent, maxTokens: 200 });
+    expect(out.included).toEqual([{ key: key(3), source: 'recent' }]);
+    expect(out.dropped.map((d) => d.key)).toEqual([key(1), key(2)]);
+  });
+
+  it('drops a memory too big for the budget instead of cutting it', () => {
+    const big = memory(1, 0.99, 'lorem ipsum '.repeat(400));
+    const out = assembler.assemble({ memories: [big, memory(2, 0.1, 'fits')], recent: [], maxTokens: 100 });
+    expect(out.text).not.toContain('lorem');
+    expect(out.text).toContain('fits');
+    expect(out.dropped).toEqual([{ key: big.key, reason: 'budget' }]);
+  });
+
+  it('counts unicode exactly and keeps every character', () => {
+    const content = 'Café ☕ naïve 日本語のテキスト 👋🏽 e\u0301 <|endoftext|>';
+    const out = assembler.assemble({ memories: [memory(1, 0.7, content)], recent: [turn(2, '¿Qué tal? 🙂')], maxTokens: 500 });
+    expect(out.text).toContain(content);
+    expect(out.text).toContain('¿Qué tal? 🙂');
+    expect(out.tokens).toBe(countTokens(out.text));
+  });
+
+  it('returns an empty context for a zero budget and rejects a bad one', () => {
+    const out = assembler.assemble({ memories: [memory(1, 0.5, 'a')], recent: [turn(2, 'b')], maxTokens: 0 });
+    expect(out).toEqual({ text: '', tokens: 0, included: [], dropped: [{ key: key(1, 's0'), reason: 'budget' }, { key: key(2), reason: 'budget' }] });
+    expect(() => assembler.assemble({ memories: [], recent: [], maxTokens: -1 })).toThrow(InvalidInputError);
+    expect(() => assembler.assemble({ memories: [], recent: [], maxTokens: 10.5 })).toThrow(/maxTokens/);
+  });
+
+  describe('on random input', () => {
+    const content = fc.oneof(
+      fc.string({ maxLength: 120 }),
+      fc.string({ unit: 'grapheme', maxLength: 60 }),
+      fc.string({ unit: fc.constantFrom(' ', '\n', '\r', '/', '-', '#', 'word', '日本', '👋🏽', '<|endoftext|>', "'s", '.', '\t'), maxLength: 40 }),
+    );
+    const seqs = fc.uniqueArray(fc.integer({ min: 0, max: 60 }), { maxLength: 14 });
+    const input = fc.record({
+      memorySeqs: seqs,
+      recentSeqs: seqs,
+      contents: fc.array(content, { minLength: 61, maxLength: 61 }),
+      scores: fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 61, maxLength: 61 }),
+      maxTokens: fc.integer({ min: 0, max: 700 }),
+    });
+    // One session: a memory and a recent turn with the same seq are the same turn (same key).
+    const build = ({ memorySeqs, recentSeqs, contents, scores, maxTokens }: fc.Infer<typeof input>) => ({
+      memories: memorySeqs.map((s) => ({ ...memory(s, scores[s], contents[s]), key: key(s) })),
+      recent: recentSeqs.map((s) => turn(s, contents[s])),
+      maxTokens,
+    });
+
+    it('never exceeds the budget and reports the exact token count of the text', () => {
+      fc.assert(
+        fc.property(input, (raw) => {
+          const out = assembler.assemble(build(raw));
+          expect(out.tokens).toBe(countTokens(out.text));
+          expect(out.tokens).toBeLessThanOrEqual(raw.maxTokens);
+        }),
+        { numRuns: 300 },
+      );
+    });
+
+    it('shows each key once, accounts for every key, and keeps chronological sections', () => {
+      fc.assert(
+        fc.property(input, (raw) => {
+          const { memories, recent, maxTokens } = build(raw);
+          const out = assembler.assemble({ memories, recent, maxTokens });
+          const shown = out.included.map((i) => i.key);
+          expect(new Set(shown).size).toBe(shown.length);
+          const offered = new Set([...memories, ...recent].map((x) => x.key));
+          const budget = out.dropped.filter((d) => d.reason === 'budget').map((d) => d.key);
+          expect(new Set([...shown, ...budget])).toEqual(offered);
+          expect(budget.filter((k) => shown.includes(k))).toEqual([]);
+          for (const source of ['memory', 'recent'] as const) {
+            const seqOf = out.included.filter((i) => i.source === source).map((i) => Number(i.key.split(':').pop()));
+            expect(seqOf).toEqual([...seqOf].sort((a, b) => a - b));
+          }
+          const sources = out.included.map((i) => i.source);
+          expect(sources).toEqual([...sources].sort()); // 'memory' items before 'recent' ones
+          // Recent turns shown form the newest run of the session, apart from turns shown as memories.
+          const shownRecent = new Set(out.included.filter((i) => i.source === 'recent').map((i) => i.key));
+          const newestFirst = [...recent].sort((a, b) => b.seq - a.seq).filter((t) => !out.included.some((i) => i.key === t.key && i.source === 'memory'));
+          expect(newestFirst.slice(0, shownRecent.size).every((t) => shownRecent.has(t.key))).toBe(true);
+        }),
+        { numRuns: 300 },
+      );
+    });
+
+    it('is deterministic whatever the input order', () => {
+      fc.assert(
+        fc.property(input, fc.integer(), (raw, seed) => {
+          const a = build(raw);
+          const shuffle = <T>(xs: T[]) => xs.map((x, i) => ({ x, k: (i * 7919 + seed) % 104729 })).sort((p, q) => p.k - q.k).map((p) => p.x);
+          const b = { ...a, memories: shuffle(a.memories), recent: shuffle(a.recent) };
+          const outA = assembler.assemble(a);
+          const outB = assembler.assemble(b);
+          expect(outB.text).toBe(outA.text);
+          expect(outB.included).toEqual(outA.included);
+        }),
+        { numRuns: 200 },
+      );
+    });
+  });
+});
