@@ -128,7 +128,14 @@ describe('ContextAssembler', () => {
       fc.string({ unit: fc.constantFrom(' ', '\n', '\r', '/', '-', '#', 'word', '日本', '👋🏽', '<|endoftext|>', "'s", '.', '\t'), maxLength: 40 }),
     );
     const seqs = fc.uniqueArray(fc.integer({ min: 0, max: 60 }), { maxLength: 14 });
-    const input = fc.record({
+    interface RandomInput {
+      memorySeqs: number[];
+      recentSeqs: number[];
+      contents: string[];
+      scores: number[];
+      maxTokens: number;
+    }
+    const input: fc.Arbitrary<RandomInput> = fc.record({
       memorySeqs: seqs,
       recentSeqs: seqs,
       contents: fc.array(content, { minLength: 61, maxLength: 61 }),
@@ -136,7 +143,7 @@ describe('ContextAssembler', () => {
       maxTokens: fc.integer({ min: 0, max: 700 }),
     });
     // One session: a memory and a recent turn with the same seq are the same turn (same key).
-    const build = ({ memorySeqs, recentSeqs, contents, scores, maxTokens }: fc.Infer<typeof input>) => ({
+    const build = ({ memorySeqs, recentSeqs, contents, scores, maxTokens }: RandomInput) => ({
       memories: memorySeqs.map((s) => ({ ...memory(s, scores[s], contents[s]), key: key(s) })),
       recent: recentSeqs.map((s) => turn(s, contents[s])),
       maxTokens,
