@@ -52,7 +52,9 @@ export function toProviderError(err: unknown, source: string): unknown {
   if (err instanceof APIConnectionTimeoutError) return fail('timeout');
   if (err instanceof APIConnectionError) return fail('connection');
   if (err instanceof APIError) return fail(kindOfStatus(err.status), err.status);
-  // A body that is not valid JSON (e.g. a literal NaN) or any other SDK complaint about the response.
-  if (err instanceof SyntaxError || err instanceof OpenAIError) return fail('bad_response');
+  if (err instanceof OpenAIError) return fail('bad_response');
+  // A body that is not valid JSON (e.g. a literal NaN) fails in fetch's Response.json(); matched by name because
+  // that SyntaxError can belong to another realm (Node's bundled fetch under a vm-based runner).
+  if ((err as Error | undefined)?.name === 'SyntaxError') return fail('bad_response');
   return err;
 }

@@ -1,0 +1,190 @@
+import { createServer, IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { LocalEmbedder } from '@app/memory/embedding/local-embedder';
+
+/** What the next request gets instead of a normal answer. */
+export type WireFault =
+  /** 429 or 500 with retry-after-ms (and retry-after) headers, small so the SDK's retries stay fast. */
+  | { kind: 'rate_limit' | 'server_error'; retryAfterMs?: number }
+  /** The normal answer, but only after this long (longer than the client's timeout). */
+  | { kind: 'slow'; delayMs: number }
+  /** Embeddings of this length instead of the server's dimension. */
+  | { kind: 'wrong_dimension'; dim: number }
+  /** The first embedding value is NaN, written as Python's json does (`NaN`, invalid JSON) or as JSON.stringify does (`null`). */
+  | { kind: 'nan'; as: 'literal' | 'null' }
+  /** A 200 without `data` (embeddings) or `choices` (chat). */
+  | { kind: 'malformed' };
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: IncomingHttpHeaders;
+  body: unknown;
+}
+
+export interface WireServerOptions {
+  /** Dimension of the (deterministic, LocalEmbedder) embeddings it returns. */
+  dim: number;
+  /** When set, /v1 routes require `Authorization: Bearer <apiKey>` and Azure routes `api-key: <apiKey>`. */
+  apiKey?: string;
+  /** The assistant's reply to a chat request. */
+  reply?: (messages: { role: string; content: string }[]) => string;
+}
+
+const AZURE_ROUTE = /^\/openai\/deployments\/([^/]+)\/(embeddings|chat\/completions)$/;
+const OPENAI_ROUTE = /^\/v1\/(embeddings|chat\/completions)$/;
+const NAN_MARK = '__nan__';
+
+const defaultReply = (messages: { role: string; content: string }[]) =>
+  `You said: ${messages.filter((m) => m.role === 'user').at(-1)?.content ?? ''}`;
+
+/**
+ * A real HTTP server on 127.0.0.1 speaking the OpenAI wire format (embeddings, chat completions with SSE streaming,
+ * and the Azure deployment routes), with scriptable faults, recording every request it receives.
+ */
+export class OpenAiWireServer {
+  readonly requests: RecordedRequest[] = [];
+  private readonly faults: WireFault[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly embedder: LocalEmbedder;
+  private readonly server: Server = createServer((req, res) => void this.handle(req, res));
+
+  constructor(private readonly options: WireServerOptions) {
+    this.embedder = new LocalEmbedder(options.dim);
+  }
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(0, '127.0.0.1', () => resolve());
+    });
+    return this;
+  }
+
+  get origin(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** OPENAI_BASE_URL for the openai and openai-compatible clients. */
+  get baseURL(): string {
+    return `${this.origin}/v1`;
+  }
+
+  /** The next `count` requests, whatever their route, get `fault`. */
+  failNext(count: number, fault: WireFault): void {
+    for (let i = 0; i < count; i++) this.faults.push(fault);
+  }
+
+  reset(): void {
+    this.requests.length = 0;
+    this.faults.length = 0;
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.origin);
+    const raw = await readBody(req);
+    let body: unknown;
+    try {
+      body = raw ? JSON.parse(raw) : undefined;
+    } catch {
+      return sendError(res, 400, 'invalid_request_error', 'Request body is not valid JSON');
+    }
+    this.requests.push({ method: req.method ?? '', path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body });
+
+    const azure = AZURE_ROUTE.exec(url.pathname);
+    const route = azure?.[2] ?? OPENAI_ROUTE.exec(url.pathname)?.[1];
+    if (req.method !== 'POST' || !route) return sendError(res, 404, 'invalid_request_error', `No route ${req.method} ${url.pathname}`);
+    if (azure && !url.searchParams.get('api-version')) return sendError(res, 400, 'invalid_request_error', 'api-version query parameter is missing');
+    if (!this.authorised(req.headers, Boolean(azure))) return sendError(res, 401, 'invalid_request_error', 'Incorrect API key provided');
+
+    const fault = this.faults.shift();
+    if (fault?.kind === 'rate_limit' || fault?.kind === 'server_error') {
+      const ms = fault.retryAfterMs ?? 10;
+      res.setHeader('retry-after-ms', String(ms));
+      res.setHeader('retry-after', String(Math.ceil(ms / 1000)));
+      return fault.kind === 'rate_limit'
+        ? sendError(res, 429, 'requests', 'Rate limit reached, please retry')
+        : sendError(res, 500, 'server_error', 'The server had an error while processing your request');
+    }
+    if (fault?.kind === 'slow') await this.sleep(fault.delayMs);
+    if (res.destroyed || req.socket.destroyed) return; // the client gave up waiting
+    const request = (body ?? {}) as Record<string, unknown>;
+    if (route === 'embeddings') return this.embeddings(res, request, fault);
+    return this.chat(res, request, fault);
+  }
+
+  private authorised(headers: IncomingHttpHeaders, azure: boolean): boolean {
+    const key = this.options.apiKey;
+    if (key === undefined) return true;
+    return azure ? headers['api-key'] === key : headers.authorization === `Bearer ${key}`;
+  }
+
+  private embeddings(res: ServerResponse, request: Record<string, unknown>, fault: WireFault | undefined): void {
+    const input = typeof request.input === 'string' ? [request.input] : request.input;
+    if (!Array.isArray(input) || input.length === 0 || !input.every((t) => typeof t === 'string')) {
+      return sendError(res, 400, 'invalid_request_error', "'input' must be a string or a non-empty array of strings");
+    }
+    if (fault?.kind === 'malformed') return sendJson(res, 200, JSON.stringify({ object: 'list', model: request.model }));
+    const dim = fault?.kind === 'wrong_dimension' ? fault.dim : this.options.dim;
+    const embedder = dim === this.embedder.dim ? this.embedder : new LocalEmbedder(dim);
+    const data = input.map((text: string, index) => {
+      const embedding: unknown[] = Array.from(embedder.embedOne(text));
+      if (fault?.kind === 'nan' && index === 0) embedding[0] = fault.as === 'literal' ? NAN_MARK : NaN;
+      return { object: 'embedding', index, embedding };
+    });
+    const tokens = input.reduce((n: number, t: string) => n + t.split(/\s+/).length, 0);
+    const json = JSON.stringify({ object: 'list', data, model: request.model, usage: { prompt_tokens: tokens, total_tokens: tokens } });
+    sendJson(res, 200, json.replace(`"${NAN_MARK}"`, 'NaN'));
+  }
+
+  private chat(res: ServerResponse, request: Record<string, unknown>, fault: WireFault | undefined): void {
+    const messages = request.messages;
+    if (!Array.isArray(messages) || messages.length === 0) return sendError(res, 400, 'invalid_request_error', "'messages' must be a non-empty array");
+    const base = { id: 'chatcmpl-wire', created: Math.floor(Date.now() / 1000), model: request.model };
+    if (fault?.kind === 'malformed') return sendJson(res, 200, JSON.stringify({ ...base, object: 'chat.completion' }));
+    const reply = (this.options.reply ?? defaultReply)(messages);
+    if (request.stream !== true) {
+      const choice = { index: 0, message: { role: 'assistant', content: reply }, finish_reason: 'stop' };
+      return sendJson(res, 200, JSON.stringify({ ...base, object: 'chat.completion', choices: [choice] }));
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    const chunk = (delta: object, finish: string | null) =>
+      res.write(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`);
+    chunk({ role: 'assistant', content: '' }, null);
+    for (const piece of reply.match(/\S+\s*/g) ?? []) chunk({ content: piece }, null);
+    chunk({}, 'stop');
+    res.end('data: [DONE]\n\n');
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        resolve();
+      }, ms);
+      this.timers.add(t);
+    });
+  }
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const part of req) parts.push(part as Buffer);
+  return Buffer.concat(parts).toString('utf8');
+}
+
+function sendJson(res: ServerResponse, status: number, json: string): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
+  res.end(json);
+}
+
+function sendError(res: ServerResponse, status: number, type: string, message: string): void {
+  sendJson(res, status, JSON.stringify({ error: { message, type, param: null, code: null } }));
+}
