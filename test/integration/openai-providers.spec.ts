@@ -249,6 +249,18 @@ describe('openai SDK providers against a local OpenAI wire-format server', () =>
       expect(server.requests).toHaveLength(2);
     });
 
+    it('a stream that goes silent for longer than the timeout is a ProviderError of kind timeout', async () => {
+      server.failNext(1, { kind: 'stall' });
+      const received: string[] = [];
+      const consume = async () => {
+        for await (const c of createLlmProvider(openai({ PROVIDER_TIMEOUT_MS: '200' })).stream(chatRequest)) received.push(c);
+      };
+      const err = await failure(consume());
+      expect(err).toMatchObject({ name: 'ProviderError', kind: 'timeout', retryable: true });
+      expect(err.message).toMatch(/stream stalled: nothing received for 200 ms/);
+      expect(received).toEqual(['Training ']);
+    });
+
     it('maps failures of complete and stream to ProviderError', async () => {
       server.failNext(3, { kind: 'server_error' });
       expect(await failure(createLlmProvider(openai()).complete(chatRequest))).toMatchObject({ kind: 'server', status: 500 });

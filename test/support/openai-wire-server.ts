@@ -13,7 +13,9 @@ export type WireFault =
   /** The first embedding value is NaN, written as Python's json does (`NaN`, invalid JSON) or as JSON.stringify does (`null`). */
   | { kind: 'nan'; as: 'literal' | 'null' }
   /** A 200 without `data` (embeddings) or `choices` (chat). */
-  | { kind: 'malformed' };
+  | { kind: 'malformed' }
+  /** A chat stream sends its first words, then nothing while the connection stays open. */
+  | { kind: 'stall' };
 
 export interface RecordedRequest {
   method: string;
@@ -158,7 +160,9 @@ export class OpenAiWireServer {
     const chunk = (delta: object, finish: string | null) =>
       res.write(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`);
     chunk({ role: 'assistant', content: '' }, null);
-    for (const piece of reply.match(/\S+\s*/g) ?? []) chunk({ content: piece }, null);
+    const pieces = reply.match(/\S+\s*/g) ?? [];
+    if (fault?.kind === 'stall') return void chunk({ content: pieces[0] }, null);
+    for (const piece of pieces) chunk({ content: piece }, null);
     chunk({}, 'stop');
     res.end('data: [DONE]\n\n');
   }

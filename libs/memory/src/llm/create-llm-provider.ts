@@ -10,5 +10,6 @@ export function createLlmProvider(config: MemoryConfig): LlmProvider {
   if (provider === 'local') return new LocalResponder();
   // Azure routes by deployment; the model field is then only informative.
   const model = provider === 'azure' ? (config.AZURE_OPENAI_CHAT_DEPLOYMENT ?? config.LLM_MODEL) : config.LLM_MODEL;
-  return new OpenAiChat(provider, createOpenAiClient(config, provider, config.AZURE_OPENAI_CHAT_DEPLOYMENT), model);
+  const client = createOpenAiClient(config, provider, config.AZURE_OPENAI_CHAT_DEPLOYMENT);
+  return new OpenAiChat(provider, client, model, config.PROVIDER_TIMEOUT_MS);
 }

@@ -28,6 +28,8 @@ export class OpenAiChat implements LlmProvider {
     readonly name: RemoteProviderName,
     private readonly client: OpenAI,
     private readonly model: string,
+    /** Longest silence allowed inside a stream (the SDK's own timeout stops at the response headers). */
+    private readonly idleTimeoutMs: number,
   ) {
     this.label = `${name} chat (${model})`;
   }
@@ -47,16 +49,27 @@ export class OpenAiChat implements LlmProvider {
   }
 
   async *stream(req: LlmRequest): AsyncIterable<string> {
+    let stalled = false;
+    let timer: NodeJS.Timeout | undefined;
     try {
       const chunks = await this.client.chat.completions.create({ model: this.model, messages: this.messages(req), stream: true });
+      // The clock runs only while waiting for the server, not while our consumer handles a chunk.
+      const arm = () => (timer = setTimeout(() => ((stalled = true), chunks.controller.abort()), this.idleTimeoutMs));
+      arm();
       for await (const chunk of chunks) {
+        clearTimeout(timer);
         // Azure opens with a chunk that has no choices (content-filter results).
         const text = chunk.choices?.[0]?.delta?.content;
         if (text) yield text;
+        arm();
       }
     } catch (err) {
       throw toProviderError(err, this.label);
+    } finally {
+      clearTimeout(timer);
     }
+    // An aborted SDK stream just ends, so a stall is reported here rather than as a short answer.
+    if (stalled) throw new ProviderError('timeout', `${this.label} stream stalled: nothing received for ${this.idleTimeoutMs} ms`);
   }
 
   private messages(req: LlmRequest): ChatCompletionMessageParam[] {
