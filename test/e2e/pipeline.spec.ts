@@ -10,8 +10,10 @@ describe('pipeline e2e (api + 2 embedders + 2 retrievers)', () => {
   let stack: StackHandle;
   let api: ApiClient;
 
+  const apiKey = 'sk-e2e-tenant-0123456789';
+  const auth = { authorization: `Bearer ${apiKey}` };
   const post = (path: string, body: unknown) =>
-    fetch(`${stack.apiUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(`${stack.apiUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify(body) });
   const completedJobs = async (metricsUrl: string, queue: string): Promise<number> => {
     const text = await (await fetch(metricsUrl)).text();
     const line = text.split('\n').find((l) => l.startsWith('agent_memory_jobs_total{') && l.includes(`queue="${queue}"`) && l.includes('outcome="completed"'));
@@ -21,13 +23,13 @@ describe('pipeline e2e (api + 2 embedders + 2 retrievers)', () => {
   beforeAll(async () => {
     await redis.start();
     stack = await startStack({
-      config: loadConfig({ LOG_LEVEL: 'warn' }),
+      config: loadConfig({ LOG_LEVEL: 'warn', API_KEYS: `e2e:${apiKey}` }),
       redisUrl: redis.url,
       embedders: 2,
       retrievers: 2,
       log: (name, line) => logs.push(`[${name}] ${line}`),
     });
-    api = new ApiClient({ url: stack.apiUrl });
+    api = new ApiClient({ url: stack.apiUrl, apiKey });
   }, 90_000);
 
   afterAll(async () => {
@@ -92,7 +94,7 @@ describe('pipeline e2e (api + 2 embedders + 2 retrievers)', () => {
       expect([path, res.status]).toEqual([path, 400]);
       expect(JSON.stringify(json.message)).toMatch(/\w/);
     }
-    const badQuery = await fetch(`${stack.apiUrl}/v1/sessions/s/memories?k=5`);
+    const badQuery = await fetch(`${stack.apiUrl}/v1/sessions/s/memories?k=5`, { headers: auth });
     expect(badQuery.status).toBe(400);
   });
 

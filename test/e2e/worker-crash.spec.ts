@@ -20,6 +20,7 @@ describe('embedder killed mid-job', () => {
   let replacement: ManagedProcess | undefined;
   const env = () => ({
     LOG_LEVEL: 'warn',
+    AUTH_MODE: 'none',
     EMBEDDING_PROVIDER: 'openai-compatible',
     OPENAI_BASE_URL: wire.baseURL,
     EMBEDDING_DIM: '64',

@@ -1,14 +1,20 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
+import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import type Redis from 'ioredis';
 import { APP_GUARD } from '@nestjs/core';
 import { createLlmProvider, MemoryConfig, QUEUES } from '@app/memory';
 import { MemoryCoreModule } from '@app/memory/nest/memory-core.module';
-import { LLM_PROVIDER } from '@app/memory/nest/tokens';
+import { LLM_PROVIDER, REDIS } from '@app/memory/nest/tokens';
 import { ChatController } from './chat/chat.controller';
 import { ChatService } from './chat/chat.service';
 import { JobGateway } from './common/job-gateway';
+import type { TenantRequest } from './common/tenant.decorator';
 import { QueueDepthGauge } from './common/queue-depth.gauge';
-import { TenantGuard } from './common/tenant.guard';
+import { LoadSheddingGuard } from './common/load-shedding.guard';
+import { ApiKeyRepository } from './auth/api-key.repository';
+import { AuthGuard } from './auth/auth.guard';
 import { ForgetSessionController } from './forget-session/forget-session.controller';
 import { HealthController } from './health/health.controller';
 import { SearchMemoriesController } from './search-memories/search-memories.controller';
@@ -17,7 +23,20 @@ import { WriteTurnsController } from './write-turns/write-turns.controller';
 import { WriteTurnsService } from './write-turns/write-turns.service';
 
 @Module({
-  imports: [MemoryCoreModule.forRoot('api'), BullModule.registerQueue({ name: QUEUES.embed }, { name: QUEUES.retrieve })],
+  imports: [
+    MemoryCoreModule.forRoot('api'),
+    BullModule.registerQueue({ name: QUEUES.embed }, { name: QUEUES.retrieve }),
+    ThrottlerModule.forRootAsync({
+      inject: [MemoryConfig, REDIS],
+      useFactory: (config: MemoryConfig, redis: Redis) => ({
+        throttlers: [{ name: 'tenant', ttl: 60_000, limit: config.RATE_LIMIT_PER_MINUTE }],
+        storage: new ThrottlerStorageRedisService(redis),
+        // Per tenant, not per IP; public routes (no tenant) are not limited.
+        getTracker: (req: Record<string, unknown>) => String(req.tenant),
+        skipIf: (ctx) => !ctx.switchToHttp().getRequest<TenantRequest>().tenant,
+      }),
+    }),
+  ],
   controllers: [
     HealthController,
     WriteTurnsController,
@@ -27,7 +46,11 @@ import { WriteTurnsService } from './write-turns/write-turns.service';
     ForgetSessionController,
   ],
   providers: [
-    { provide: APP_GUARD, useClass: TenantGuard },
+    // Order matters: shed load first, then authenticate, then rate-limit per tenant.
+    { provide: APP_GUARD, useClass: LoadSheddingGuard },
+    { provide: APP_GUARD, useClass: AuthGuard },
+    { provide: APP_GUARD, useClass: ThrottlerGuard },
+    ApiKeyRepository,
     { provide: LLM_PROVIDER, inject: [MemoryConfig], useFactory: (c: MemoryConfig) => createLlmProvider(c) },
     JobGateway,
     QueueDepthGauge,

@@ -13,6 +13,7 @@ const WITHOUT_DEFAULT = [
   'AZURE_OPENAI_ENDPOINT',
   'AZURE_OPENAI_CHAT_DEPLOYMENT',
   'AZURE_OPENAI_EMBEDDING_DEPLOYMENT',
+  'API_KEYS',
 ];
 const KNOWN = new Set([...Object.keys(new MemoryConfig()), ...WITHOUT_DEFAULT]);
 

@@ -145,8 +145,28 @@ export class MemoryConfig {
   @Type(() => Number) @IsInt() @Min(0) @Max(65535)
   METRICS_PORT = 9100;
 
+  /** apikey: every /v1 request needs `Authorization: Bearer <key>`. none: no auth, for the local demo only. */
+  @IsIn(['apikey', 'none'])
+  AUTH_MODE: 'apikey' | 'none' = 'apikey';
+
+  /** Comma-separated tenant:key pairs. More keys can be stored in Redis (see docs/security.md). */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]{1,64}:[\x21-\x2b\x2d-\x7e]{16,256}(,[A-Za-z0-9_-]{1,64}:[\x21-\x2b\x2d-\x7e]{16,256})*$/, {
+    message: 'API_KEYS must be comma-separated tenant:key pairs, each key 16 to 256 printable characters without commas',
+  })
+  API_KEYS?: string;
+
+  /** The tenant that requests act for when AUTH_MODE=none. */
   @Matches(/^[A-Za-z0-9_-]{1,64}$/)
   DEFAULT_TENANT = 'default';
+
+  /** Requests per minute per tenant (counted in Redis, so shared by every API replica). */
+  @Type(() => Number) @IsInt() @Min(1)
+  RATE_LIMIT_PER_MINUTE = 60000;
+
+  /** Past this many waiting jobs in a queue the API sheds load with 503 and Retry-After. */
+  @Type(() => Number) @IsInt() @Min(1)
+  QUEUE_MAX_WAITING = 100000;
 
   @IsOptional() @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL = 'log';

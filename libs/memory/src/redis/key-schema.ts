@@ -21,6 +21,7 @@ export function assertId(kind: 'tenant' | 'session', value: unknown): string {
  *   {prefix}-sys:{tenant}:{session}:ids     HASH turnId -> seq, for idempotent writes
  *   {prefix}-sys:{tenant}:sessions          SET of the tenant's sessions
  *   {prefix}-sys:changelog                  STREAM of adds and deletes, followed by in-process indexes
+ *   {prefix}-sys:apikeys                    HASH sha256(api key) -> tenant
  */
 export class KeySchema {
   readonly turnPrefix: string;
@@ -58,6 +59,10 @@ export class KeySchema {
 
   get changelog(): string {
     return `${this.sys}changelog`;
+  }
+
+  get apiKeys(): string {
+    return `${this.sys}apikeys`;
   }
 
   /** Name of the RediSearch index over the turn hashes. */

@@ -1,0 +1,52 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type Redis from 'ioredis';
+import { assertId, KeySchema, MemoryConfig } from '@app/memory';
+import { REDIS } from '@app/memory/nest/tokens';
+
+const digest = (key: string) => createHash('sha256').update(key).digest();
+
+/** API keys and their tenants: from API_KEYS, then from Redis. Only SHA-256 digests are kept or compared. */
+@Injectable()
+export class ApiKeyRepository {
+  private readonly configured: { digest: Buffer; tenant: string }[];
+
+  constructor(
+    config: MemoryConfig,
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly keys: KeySchema,
+  ) {
+    this.configured = (config.API_KEYS ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((pair) => {
+        const at = pair.indexOf(':');
+        return { tenant: pair.slice(0, at), digest: digest(pair.slice(at + 1)) };
+      });
+  }
+
+  get count(): number {
+    return this.configured.length;
+  }
+
+  /** The tenant of a key, or undefined. Configured keys are compared in constant time, all of them every time. */
+  async tenantOf(key: string): Promise<string | undefined> {
+    const presented = digest(key);
+    let tenant: string | undefined;
+    for (const entry of this.configured) {
+      if (timingSafeEqual(entry.digest, presented)) tenant = entry.tenant;
+    }
+    return tenant ?? (await this.redis.hget(this.keys.apiKeys, presented.toString('hex'))) ?? undefined;
+  }
+
+  /** Issues a new key for a tenant, stored as a digest in Redis; the key itself is shown once. */
+  async issue(tenant: string): Promise<string> {
+    const key = `am_${randomBytes(24).toString('base64url')}`;
+    await this.redis.hset(this.keys.apiKeys, digest(key).toString('hex'), assertId('tenant', tenant));
+    return key;
+  }
+
+  async revoke(key: string): Promise<boolean> {
+    return (await this.redis.hdel(this.keys.apiKeys, digest(key).toString('hex'))) === 1;
+  }
+}
