@@ -1,0 +1,59 @@
+import { processConfig } from '@app/memory/config/load-config';
+import type { Command } from 'commander';
+import { startStack, type StackHandle, type StackOptions } from '../stack/stack';
+import { intAtLeast, positiveInt } from './api-options';
+
+interface StackFlags {
+  embedders: number;
+  retrievers: number;
+  port: number;
+  redisUrl?: string;
+}
+
+export const stackOptions = (flags: StackFlags, log?: StackOptions['log']): StackOptions => ({
+  config: processConfig(),
+  embedders: flags.embedders,
+  retrievers: flags.retrievers,
+  port: flags.port,
+  redisUrl: flags.redisUrl,
+  log,
+});
+
+/** The stack's flags, shared by `stack` and `demo`. */
+export const withStackOptions = (cmd: Command, defaultPort = 3000): Command =>
+  cmd
+    .option('--embedders <n>', 'embedder processes', positiveInt, 1)
+    .option('--retrievers <n>', 'retriever processes', positiveInt, 1)
+    .option('--port <port>', 'API port (0 = a free port)', intAtLeast(0), defaultPort)
+    .option('--redis-url <url>', 'Redis to use (default: REDIS_URL); started here when none answers and redis-server exists');
+
+export function describeStack(stack: StackHandle): string {
+  return [
+    `API        ${stack.apiUrl}   (OpenAPI: ${stack.apiUrl}/docs, metrics: ${stack.apiUrl}/metrics)`,
+    `Redis      ${stack.redisUrl}${stack.startedRedis ? '   (started here, data in ./.data, AOF on)' : ''}`,
+    ...Object.entries(stack.workerMetrics).map(([name, url]) => `${name.padEnd(10)} ${url}`),
+  ].join('\n');
+}
+
+/** Stops the stack once on Ctrl-C or SIGTERM, then exits. */
+export function stopOnSignal(stack: StackHandle, exitCode = 0): void {
+  let stopping = false;
+  const onSignal = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`\n${signal}: stopping the stack…\n`);
+    void stack.stop().then(() => process.exit(exitCode));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+export function registerStack(program: Command): void {
+  withStackOptions(program.command('stack'))
+    .description('run redis (if needed), the API and the workers locally until Ctrl-C')
+    .action(async (flags: StackFlags) => {
+      const stack = await startStack(stackOptions(flags));
+      stopOnSignal(stack);
+      console.log(`\nThe stack is ready. Ctrl-C stops it.\n${describeStack(stack)}\n`);
+    });
+}

@@ -1,0 +1,59 @@
+import type { Operation } from '@app/memory/metrics/metric-names';
+
+/** The HTTP API's bodies, as the CLI reads them (see apps/api). */
+export type Role = 'user' | 'assistant' | 'system';
+
+export interface TurnInput {
+  role: Role;
+  content: string;
+  timestamp?: number;
+  metadata?: Record<string, unknown>;
+  /** Client idempotency key: the same id sent twice is stored once. */
+  id?: string;
+}
+
+export interface AcceptedTurns {
+  turns: { turnId: string; seq: number }[];
+  logId?: string;
+}
+
+export interface Memory {
+  seq: number;
+  role: Role;
+  content: string;
+  similarity: number;
+  score: number;
+  timestamp: number;
+}
+
+/** ms per operation of one chat cycle. */
+export type Timings = Record<Operation, number>;
+
+export interface ChatResponse {
+  reply: string;
+  responder: string;
+  memories: Memory[];
+  contextTokens: number;
+  dropped: number;
+  timings: Timings;
+}
+
+export interface MemoriesResponse {
+  memories: Memory[];
+  timings: { embed: number; search: number; total: number };
+}
+
+export interface HistoryTurn {
+  seq: number;
+  turnId: string;
+  role: Role;
+  content: string;
+  timestamp: number;
+  tokenCount: number;
+  metadata?: Record<string, unknown>;
+}
+
+export interface HistoryPage {
+  total: number;
+  turns: HistoryTurn[];
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { registerChat } from './commands/chat.command';
+import { registerDemo } from './commands/demo.command';
+import { registerScenario } from './commands/scenario.command';
+import { registerStack } from './commands/stack.command';
+import { registerStress } from './commands/stress.command';
+
+const program = new Command('agent-memory')
+  .description('Scenarios, chat, stress and benchmarks against the agent-memory HTTP API, and a local stack launcher')
+  .showHelpAfterError();
+
+program.parseAsync().catch((err: Error) => {
+  console.error(`error: ${err.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,34 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type LogSink, ManagedProcess } from './managed-process';
+import { redisReachable } from './redis-reachable';
+import { StackError } from './stack-error';
+
+export interface LocalRedisOptions {
+  url: string;
+  dir: string;
+  /** AOF on (the stack's data survives restarts) or no persistence at all (benchmarks). */
+  persist: boolean;
+  log: LogSink;
+}
+
+/** Starts redis-server on this machine at the URL's port and waits until it answers. */
+export async function startLocalRedis({ url, dir, persist, log }: LocalRedisOptions): Promise<ManagedProcess> {
+  const { hostname, port } = new URL(url);
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(hostname)) {
+    throw new StackError(`no Redis answers at ${url}, and a redis-server can only be started on this machine`);
+  }
+  mkdirSync(resolve(dir), { recursive: true });
+  const persistence = persist ? ['--appendonly', 'yes'] : ['--appendonly', 'no', '--save', ''];
+  const args = ['--port', port || '6379', '--bind', '127.0.0.1', '--dir', resolve(dir), ...persistence];
+  const redis = new ManagedProcess('redis', 'redis-server', args, log);
+  await redis.start().catch((err: Error) => {
+    throw new StackError(`no Redis answers at ${url} and redis-server could not be started (${err.message})`);
+  });
+  for (let i = 0; i < 100 && redis.running; i++) {
+    if (await redisReachable(url)) return redis;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await redis.stop();
+  throw new StackError(`redis-server did not answer at ${url}`);
+}

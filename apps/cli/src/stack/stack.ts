@@ -1,0 +1,131 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { MemoryConfig } from '@app/memory/config/memory-config';
+import { ApiClient } from '../http/api-client';
+import { freePort } from './free-port';
+import { startLocalRedis } from './local-redis';
+import { type LogSink, ManagedProcess } from './managed-process';
+import { redisReachable } from './redis-reachable';
+import { StackError } from './stack-error';
+
+export interface StackOptions {
+  /** The validated environment; every child gets it, plus its own ports. */
+  config: MemoryConfig;
+  embedders?: number;
+  retrievers?: number;
+  /** API port; 0 picks a free one. */
+  port?: number;
+  host?: string;
+  /** Overrides config.REDIS_URL. */
+  redisUrl?: string;
+  /** Where a redis-server started by the stack keeps its data. */
+  dataDir?: string;
+  log?: LogSink;
+  readyTimeoutMs?: number;
+}
+
+export interface StackHandle {
+  apiUrl: string;
+  redisUrl: string;
+  /** Whether the stack started its own redis-server. */
+  startedRedis: boolean;
+  /** Name -> URL of each worker's /metrics. */
+  workerMetrics: Record<string, string>;
+  /** Stops the API, then the workers (each finishes its jobs), then the redis-server it started. */
+  stop(): Promise<void>;
+}
+
+/** The repository root: the nearest folder above with a package.json (works from src and from dist). */
+export function repoRoot(from = __dirname): string {
+  let dir = from;
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new StackError(`no package.json above ${from}`);
+    dir = up;
+  }
+  return dir;
+}
+
+/** The config as the environment of a child: every variable that has a value. */
+const toEnv = (config: MemoryConfig, extra: Record<string, string | number>): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries({ ...config, ...extra })
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, String(v)]),
+  );
+
+const COLOURS = [36, 33, 35, 32, 34, 91, 92, 93, 94, 95, 96];
+
+/** Prints each line prefixed with its process name, coloured on a terminal. */
+export function prefixedLog(stream: NodeJS.WriteStream = process.stdout): LogSink {
+  const colour = new Map<string, number>();
+  return (name, line) => {
+    if (!colour.has(name)) colour.set(name, COLOURS[colour.size % COLOURS.length]);
+    const tag = stream.isTTY ? `\x1b[${colour.get(name)}m[${name}]\x1b[0m` : `[${name}]`;
+    stream.write(`${tag} ${line}\n`);
+  };
+}
+
+/**
+ * Starts the local stack: redis-server when none answers at the URL (and the binary exists), the API,
+ * and N embedder and N retriever processes from dist/. Resolves once /readyz answers 200.
+ */
+export async function startStack(options: StackOptions): Promise<StackHandle> {
+  const { config, embedders = 1, retrievers = 1, host = '127.0.0.1', log = prefixedLog(), readyTimeoutMs = 60_000 } = options;
+  const root = repoRoot();
+  const redisUrl = options.redisUrl ?? config.REDIS_URL;
+  const processes: ManagedProcess[] = [];
+  const killAll = () => processes.forEach((p) => p.kill());
+  process.once('exit', killAll); // never leave children behind, even on a crash
+
+  let redis: ManagedProcess | undefined;
+  const stop = async () => {
+    process.removeListener('exit', killAll);
+    for (const p of processes.filter((p) => p !== redis)) await p.stop();
+    await redis?.stop(); // last: the workers may still be acknowledging jobs
+  };
+
+  try {
+    if (!(await redisReachable(redisUrl))) {
+      redis = await startLocalRedis({ url: redisUrl, dir: options.dataDir ?? join(root, '.data'), persist: true, log });
+      processes.push(redis);
+    }
+    const port = options.port || (await freePort());
+    const node = (app: string) => join(root, 'dist', 'apps', app, 'src', 'main.js');
+    for (const app of ['api', 'embedder', 'retriever']) {
+      if (!existsSync(node(app))) throw new StackError(`${node(app)} is missing: run \`npm run build\` first`);
+    }
+    const env = (extra: Record<string, string | number>) => toEnv(config, { REDIS_URL: redisUrl, ...extra });
+    const workerMetrics: Record<string, string> = {};
+    const specs: [string, string, Record<string, string | number>][] = [['api', 'api', { API_PORT: port, API_HOST: host }]];
+    for (const [app, n] of [['embedder', embedders], ['retriever', retrievers]] as const) {
+      for (let i = 1; i <= n; i++) {
+        const metricsPort = await freePort();
+        workerMetrics[`${app}-${i}`] = `http://127.0.0.1:${metricsPort}/metrics`;
+        specs.push([`${app}-${i}`, app, { METRICS_PORT: metricsPort }]);
+      }
+    }
+    for (const [name, app, extra] of specs) {
+      const p = new ManagedProcess(name, process.execPath, [node(app)], log, env(extra));
+      processes.push(p);
+      await p.start();
+    }
+    const apiUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+    await waitReady(new ApiClient({ url: apiUrl }), processes, readyTimeoutMs);
+    return { apiUrl, redisUrl, startedRedis: redis !== undefined, workerMetrics, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function waitReady(api: ApiClient, processes: ManagedProcess[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const dead = processes.find((p) => !p.running);
+    if (dead) throw new StackError(`${dead.name} exited with ${await dead.exited} before the stack was ready`);
+    if (await api.ready()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new StackError(`${api.url}/readyz did not answer 200 within ${timeoutMs} ms`);
+}
