@@ -9,6 +9,7 @@ import { registerStress } from './commands/stress.command';
 const program = new Command('agent-memory')
   .description('Scenarios, chat, stress and benchmarks against the agent-memory HTTP API, and a local stack launcher')
   .showHelpAfterError();
+for (const register of [registerStack, registerDemo, registerScenario, registerChat, registerStress]) register(program);
 
 program.parseAsync().catch((err: Error) => {
   console.error(`error: ${err.message}`);
