@@ -1,5 +1,4 @@
 import type OpenAI from 'openai';
-import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { RemoteProviderName, toProviderError } from '../embedding/openai-client';
 import { ProviderError } from '../errors/provider.error';
 import type { ChatTurn, LlmProvider, LlmRequest } from './llm-provider';
@@ -12,7 +11,7 @@ const SYSTEM_PROMPT = [
 ].join(' ');
 
 /** The system prompt with the memory context, then the user's message. */
-export function chatMessages(req: LlmRequest): ChatTurn[] {
+function chatMessages(req: LlmRequest): ChatTurn[] {
   const context = req.context.trim() || '(no stored memories)';
   return [
     { role: 'system', content: `${SYSTEM_PROMPT}\n\nMemory context:\n${context}` },
@@ -37,7 +36,7 @@ export class OpenAiChat implements LlmProvider {
   async complete(req: LlmRequest): Promise<string> {
     let content: unknown;
     try {
-      const res = await this.client.chat.completions.create({ model: this.model, messages: this.messages(req) });
+      const res = await this.client.chat.completions.create({ model: this.model, messages: chatMessages(req) });
       content = res.choices?.[0]?.message?.content;
     } catch (err) {
       throw toProviderError(err, this.label);
@@ -52,7 +51,7 @@ export class OpenAiChat implements LlmProvider {
     let stalled = false;
     let timer: NodeJS.Timeout | undefined;
     try {
-      const chunks = await this.client.chat.completions.create({ model: this.model, messages: this.messages(req), stream: true });
+      const chunks = await this.client.chat.completions.create({ model: this.model, messages: chatMessages(req), stream: true });
       // The clock runs only while waiting for the server, not while our consumer handles a chunk.
       const arm = () => (timer = setTimeout(() => ((stalled = true), chunks.controller.abort()), this.idleTimeoutMs));
       arm();
@@ -70,9 +69,5 @@ export class OpenAiChat implements LlmProvider {
     }
     // An aborted SDK stream just ends, so a stall is reported here rather than as a short answer.
     if (stalled) throw new ProviderError('timeout', `${this.label} stream stalled: nothing received for ${this.idleTimeoutMs} ms`);
-  }
-
-  private messages(req: LlmRequest): ChatCompletionMessageParam[] {
-    return chatMessages(req);
   }
 }
