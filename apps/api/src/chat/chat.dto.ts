@@ -43,4 +43,6 @@ export interface ChatResponse {
   contextTokens: number;
   dropped: number;
   timings: ChatTimings;
+  /** Set when the LLM failed and the reply lists the memories instead: the provider error's kind. */
+  degraded?: string;
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { LlmProvider } from '@app/memory';
-import { KeySchema, LlmRequest, MemoryConfig, MemoryStore, Metrics, RetrieveResult } from '@app/memory';
+import { KeySchema, LlmRequest, MemoryConfig, ProviderError, MemoryStore, Metrics, RetrieveResult } from '@app/memory';
 import { LLM_PROVIDER } from '@app/memory/nest/tokens';
 import { observeProvider } from '@app/memory/metrics/observe-provider';
 import { JobGateway } from '../common/job-gateway';
@@ -41,8 +41,12 @@ export class ChatService {
   async chat(tenant: string, session: string, dto: ChatDto): Promise<ChatResponse> {
     const prepared = await this.prepare(tenant, session, dto);
     const t = performance.now();
-    const reply = await observeProvider(this.metrics, 'llm', this.llm.name, () => this.llm.complete(prepared.request));
-    return this.finish(tenant, session, prepared, reply, since(t));
+    try {
+      const reply = await observeProvider(this.metrics, 'llm', this.llm.name, () => this.llm.complete(prepared.request));
+      return await this.finish(tenant, session, prepared, reply, since(t));
+    } catch (err) {
+      return this.degrade(err, prepared, since(t));
+    }
   }
 
   /** The same cycle with the reply streamed: yields text chunks, then returns the full response. */
@@ -50,9 +54,16 @@ export class ChatService {
     const prepared = await this.prepare(tenant, session, dto);
     const t = performance.now();
     let reply = '';
-    for await (const chunk of this.llm.stream(prepared.request)) {
-      reply += chunk;
-      yield chunk;
+    try {
+      for await (const chunk of this.llm.stream(prepared.request)) {
+        reply += chunk;
+        yield chunk;
+      }
+    } catch (err) {
+      if (reply !== '') throw err; // half an answer cannot be taken back
+      const degraded = this.degrade(err, prepared, since(t));
+      yield degraded.reply;
+      return degraded;
     }
     return this.finish(tenant, session, prepared, reply, since(t));
   }
@@ -91,6 +102,17 @@ export class ChatService {
     };
   }
 
+  /**
+   * When the LLM provider fails (after its retries), answer with the retrieved memories alone, say so,
+   * and store nothing: a non-answer must not become a memory.
+   */
+  private degrade(err: unknown, p: Prepared, llm: number): ChatResponse {
+    if (!(err instanceof ProviderError)) throw err;
+    const lines = p.retrieved.memories.map((m) => `- (${m.role}) ${m.content}`);
+    const reply = [`[LLM unavailable: ${err.kind}] The most relevant memories:`, ...(lines.length ? lines : ['(none stored)'])].join('\n');
+    return this.response(reply, 'memories only (LLM unavailable)', p, { ...p.timings, llm, e2e: since(p.started) }, err.kind);
+  }
+
   private async finish(tenant: string, session: string, p: Prepared, reply: string, llm: number): Promise<ChatResponse> {
     const t = performance.now();
     await this.jobs.writeTurns(await this.turns.prepare(tenant, session, [{ role: 'assistant', content: reply }]));
@@ -99,13 +121,18 @@ export class ChatService {
     for (const [operation, ms] of Object.entries(timings)) {
       this.metrics.observeOperation(operation as keyof ChatTimings, ms / 1000);
     }
+    return this.response(reply, this.llm.label, p, timings);
+  }
+
+  private response(reply: string, responder: string, p: Prepared, timings: ChatTimings, degraded?: string): ChatResponse {
     return {
       reply,
-      responder: this.llm.label,
+      responder,
       memories: p.retrieved.memories.map(toMemoryView),
       contextTokens: p.retrieved.context?.tokens ?? 0,
       dropped: p.retrieved.context?.dropped ?? 0,
       timings,
+      ...(degraded ? { degraded } : {}),
     };
   }
 }
