@@ -49,12 +49,15 @@ describe('LocalResponder (offline extractive responder)', () => {
 
   it('answers from the context too, without repeating what the memories already hold', async () => {
     const answer = await responder.complete({
-      question: 'What is the ticket number for the refund?',
-      context: '[user] The refund ticket number is RF-2291.\n[assistant] Your order shipped on Monday.',
+      question: 'When was my order shipped, and what is the refund ticket number?',
+      context:
+        '## Relevant memories\n- [2026-11-25T09:00:00.000Z] assistant (similarity 0.410): Your order shipped on Monday.\n' +
+        '## Recent conversation\n- [2026-11-25T10:00:00.000Z] user: The refund ticket number is RF-2291.\n',
       memories: [memory('Your order shipped on Monday.')],
     });
-    expect(answer).toContain('The refund ticket number is RF-2291.');
-    expect(answer.match(/shipped on Monday/g)?.length ?? 0).toBeLessThanOrEqual(1);
+    expect(answer).toContain('[2026-11-25T10:00:00.000Z] user: The refund ticket number is RF-2291.');
+    expect(answer).not.toContain('##');
+    expect(answer.match(/shipped on Monday/g)).toHaveLength(1);
   });
 
   it('does not answer with the question itself when it is already stored', async () => {

@@ -16,6 +16,14 @@ const splitSentences = (text: string): string[] =>
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
 
+/** The context without its markdown: section headings dropped, bullets unwrapped (the assembler renders "## ..." and "- ..."). */
+const contextLines = (context: string): string =>
+  context
+    .split('\n')
+    .filter((line) => !line.startsWith('#'))
+    .map((line) => line.replace(/^\s*-\s+/, ''))
+    .join('\n');
+
 const dot = (a: Float32Array, b: Float32Array): number => {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
@@ -62,7 +70,7 @@ export class LocalResponder implements LlmProvider {
   private candidates(req: LlmRequest): string[] {
     const question = req.question.trim().toLowerCase();
     const fromMemories = [...new Set(req.memories.flatMap((m) => splitSentences(m.content)))];
-    const fromContext = splitSentences(req.context).filter((c) => !fromMemories.some((m) => c.includes(m) || m.includes(c)));
-    return [...fromMemories, ...new Set(fromContext)].filter((s) => !s.toLowerCase().endsWith(question));
+    const fromContext = splitSentences(contextLines(req.context)).filter((c) => !fromMemories.some((m) => c.includes(m) || m.includes(c)));
+    return [...fromMemories, ...new Set(fromContext)].filter((s) => question === '' || !s.toLowerCase().endsWith(question));
   }
 }
