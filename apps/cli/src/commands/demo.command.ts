@@ -26,7 +26,7 @@ export function registerDemo(program: Command): void {
       stopOnSignal(stack, 130);
       console.log(`${describeStack(stack)}\n`);
       try {
-        await runAndReport(new ApiClient({ url: stack.apiUrl }), customerSupport.name, { verbose: flags.verbose });
+        await runAndReport(new ApiClient({ url: stack.apiUrl, apiKey: stack.apiKey }), customerSupport.name, { verbose: flags.verbose });
       } catch (err) {
         console.error(logs.join('\n'));
         throw err;

@@ -30,6 +30,7 @@ export const withStackOptions = (cmd: Command, defaultPort = 3000): Command =>
 export function describeStack(stack: StackHandle): string {
   return [
     `API        ${stack.apiUrl}   (OpenAPI: ${stack.apiUrl}/docs, metrics: ${stack.apiUrl}/metrics)`,
+    ...(stack.apiKey ? [`API key    ${stack.apiKey}   (pass it as --api-key to the other commands)`] : []),
     `Redis      ${stack.redisUrl}${stack.startedRedis ? '   (started here, data in ./.data, AOF on)' : ''}`,
     ...Object.entries(stack.workerMetrics).map(([name, url]) => `${name.padEnd(10)} ${url}`),
   ].join('\n');

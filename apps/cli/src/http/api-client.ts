@@ -65,7 +65,7 @@ export class ApiClient {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
-    if (!res.ok) throw new ApiError(res.status, errorMessage(text) ?? res.statusText);
+    if (!res.ok) throw new ApiError(res.status, errorMessage(text) ?? res.statusText, retryAfterMs(res.headers.get('retry-after')));
     return JSON.parse(text) as T;
   }
 }
@@ -76,6 +76,9 @@ const query = (params: Record<string, string | number | undefined>): string =>
       .filter(([, v]) => v !== undefined)
       .map(([k, v]): [string, string] => [k, String(v)]),
   ).toString();
+
+const retryAfterMs = (header: string | null): number | undefined =>
+  header !== null && Number.isFinite(Number(header)) ? Number(header) * 1000 : undefined;
 
 /** The `message` of the API's error body ({statusCode, error, message}); message may be a list. */
 function errorMessage(text: string): string | undefined {

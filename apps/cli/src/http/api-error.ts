@@ -3,6 +3,8 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** From a Retry-After header (seconds), when the API sent one. */
+    readonly retryAfterMs?: number,
   ) {
     super(`HTTP ${status}: ${message}`);
     this.name = 'ApiError';

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { MemoryConfig } from '@app/memory/config/memory-config';
@@ -26,6 +27,8 @@ export interface StackOptions {
 
 export interface StackHandle {
   apiUrl: string;
+  /** A key the API accepts: the first of API_KEYS, or one made up for this run; undefined when AUTH_MODE=none. */
+  apiKey?: string;
   redisUrl: string;
   /** Whether the stack started its own redis-server. */
   startedRedis: boolean;
@@ -53,6 +56,14 @@ const toEnv = (config: MemoryConfig, extra: Record<string, string | number>): Re
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => [k, String(v)]),
   );
+
+/** With AUTH_MODE=apikey and no API_KEYS, the local stack makes up a key for the default tenant, for this run only. */
+function apiKeys(config: MemoryConfig): { key?: string; env: Record<string, string> } {
+  if (config.AUTH_MODE === 'none') return { env: {} };
+  if (config.API_KEYS) return { key: config.API_KEYS.split(',')[0].split(':')[1], env: {} };
+  const key = `local-${randomBytes(24).toString('base64url')}`;
+  return { key, env: { API_KEYS: `${config.DEFAULT_TENANT}:${key}` } };
+}
 
 const COLOURS = [36, 33, 35, 32, 34, 91, 92, 93, 94, 95, 96];
 
@@ -95,7 +106,8 @@ export async function startStack(options: StackOptions): Promise<StackHandle> {
     for (const app of ['api', 'embedder', 'retriever']) {
       if (!existsSync(node(app))) throw new StackError(`${node(app)} is missing: run \`npm run build\` first`);
     }
-    const env = (extra: Record<string, string | number>) => toEnv(config, { REDIS_URL: redisUrl, ...extra });
+    const auth = apiKeys(config);
+    const env = (extra: Record<string, string | number>) => toEnv(config, { REDIS_URL: redisUrl, ...auth.env, ...extra });
     const workerMetrics: Record<string, string> = {};
     const specs: [string, string, Record<string, string | number>][] = [['api', 'api', { API_PORT: port, API_HOST: host }]];
     for (const [app, n] of [['embedder', embedders], ['retriever', retrievers]] as const) {
@@ -111,8 +123,8 @@ export async function startStack(options: StackOptions): Promise<StackHandle> {
       await p.start();
     }
     const apiUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-    await waitReady(new ApiClient({ url: apiUrl }), processes, readyTimeoutMs);
-    return { apiUrl, redisUrl, startedRedis: redis !== undefined, workerMetrics, stop };
+    await waitReady(new ApiClient({ url: apiUrl, apiKey: auth.key }), processes, readyTimeoutMs);
+    return { apiUrl, apiKey: auth.key, redisUrl, startedRedis: redis !== undefined, workerMetrics, stop };
   } catch (err) {
     await stop();
     throw err;

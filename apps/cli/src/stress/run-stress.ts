@@ -71,7 +71,8 @@ interface Batch {
 
 const WORDS = 'login password reset token session memory vector index embedding latency queue worker redis retrieval context budget agent reply history search recall cluster replica shard'.split(' ');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const MAX_ATTEMPTS = 4;
+const MAX_ATTEMPTS = 8;
+const MAX_BACKOFF_MS = 2000;
 const HISTORY_PAGE = 100;
 
 /** A sentence of 16 words, different per turn, so the embedder does real work. */
@@ -102,7 +103,10 @@ export function planBatches(runId: string, o: Pick<StressOptions, 'sessions' | '
   return { sessions, batches };
 }
 
-/** Sends the same batch again on a network error, 5xx or 429: the client ids make a repeat harmless. */
+/**
+ * Sends the same batch again on a network error, 5xx or 429 (after Retry-After when the API sheds load):
+ * the client ids make a repeat harmless.
+ */
 async function postWithRetry(client: ApiClient, batch: Batch, counters: { retries: number }): Promise<boolean> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -113,7 +117,7 @@ async function postWithRetry(client: ApiClient, batch: Batch, counters: { retrie
       if (!retryable) throw err;
       if (attempt === MAX_ATTEMPTS) return false;
       counters.retries++;
-      await sleep(50 * 2 ** attempt);
+      await sleep(Math.min(MAX_BACKOFF_MS, (err instanceof ApiError && err.retryAfterMs) || 50 * 2 ** attempt));
     }
   }
 }
