@@ -27,6 +27,9 @@ export class JobGateway implements OnApplicationShutdown {
     private readonly config: MemoryConfig,
   ) {
     const opts = { connection: { url: config.REDIS_URL }, prefix: embedQueue.opts.prefix };
+    // Every request waiting on a job listens for the queue's 'closing' event: many at once is normal here.
+    embedQueue.setMaxListeners(0);
+    retrieveQueue.setMaxListeners(0);
     this.events = { embed: new QueueEvents(QUEUES.embed, opts), retrieve: new QueueEvents(QUEUES.retrieve, opts) };
   }
 

@@ -1,0 +1,122 @@
+import { Command } from 'commander';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { loadConfig } from '@app/memory/config/load-config';
+import { percentiles } from '@app/memory/metrics/quantiles';
+import { syntheticTexts } from '../apps/cli/src/bench/synthetic-corpus';
+import { ApiClient } from '../apps/cli/src/http/api-client';
+import { describeMachine, machine } from '../apps/cli/src/report/machine';
+import { freePort } from '../apps/cli/src/stack/free-port';
+import { startStack } from '../apps/cli/src/stack/stack';
+
+/**
+ * The pipeline's own latency with N stored observations, over real HTTP on a private stack:
+ * the search endpoint (client-side), and the chat cycle's overhead without the LLM (e2e - llm, server-side).
+ */
+const program = new Command('bench-pipeline')
+  .option('--n <n>', 'observations to preload', '100000')
+  .option('--sessions <s>', 'sessions they are spread over', '1000')
+  .option('--queries <q>', 'search requests to time', '2000')
+  .option('--chats <c>', 'chat cycles to time', '500')
+  .option('--json <file>', 'write the figures as JSON', 'docs/benchmarks/pipeline.json')
+  .option('--md <file>', 'write the figures as markdown', 'docs/benchmarks/pipeline.md')
+  .parse();
+
+const opts = program.opts<{ n: string; sessions: string; queries: string; chats: string; json: string; md: string }>();
+const n = Number(opts.n);
+const sessions = Number(opts.sessions);
+const round = (x: number) => Math.round(x * 100) / 100;
+const summary = (xs: number[]) => {
+  const p = percentiles(xs);
+  return { p50: round(p.p50), p95: round(p.p95), p99: round(p.p99), p999: round(p.p999), count: p.count };
+};
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'agent-memory-bench-'));
+  const stack = await startStack({
+    config: loadConfig({ AUTH_MODE: 'none', LOG_LEVEL: 'warn', QUEUE_MAX_WAITING: '10000000', RATE_LIMIT_PER_MINUTE: '100000000' }),
+    redisUrl: `redis://127.0.0.1:${await freePort()}`,
+    dataDir,
+    log: (name, line) => name === 'redis' || process.stderr.write(`[${name}] ${line}\n`),
+  });
+  const api = new ApiClient({ url: stack.apiUrl });
+  try {
+    const texts = syntheticTexts(n, 7);
+    const session = (i: number) => `bench-${i % sessions}`;
+    const t0 = performance.now();
+    const batches: [string, string[]][] = [];
+    for (let s = 0; s < sessions; s++) batches.push([session(s), texts.filter((_, i) => i % sessions === s)]);
+    for (let i = 0; i < batches.length; i += 8) {
+      await Promise.all(batches.slice(i, i + 8).map(([id, ts]) => api.addTurns(id, ts.map((content) => ({ role: 'user' as const, content })))));
+    }
+    const acceptedS = (performance.now() - t0) / 1000;
+    // The last turn of each session is written with wait=true: once all answer, everything before is stored too.
+    await Promise.all(batches.map(([id]) => api.addTurns(id, [{ role: 'assistant', content: 'preload complete' }], true)));
+    const storedS = (performance.now() - t0) / 1000;
+    // The in-process index follows the change log; this search waits until it has caught up with the preload.
+    await api.memories(session(0), 'warm up', 10);
+    const indexedS = (performance.now() - t0) / 1000;
+    process.stderr.write(`preloaded ${n} observations: accepted in ${acceptedS.toFixed(1)} s, stored in ${storedS.toFixed(1)} s, indexed in ${indexedS.toFixed(1)} s\n`);
+
+    const search: number[] = [];
+    for (let i = 0; i < Number(opts.queries); i++) {
+      const words = texts[(i * 7919) % n].split(' ').slice(0, 6).join(' ');
+      const t = performance.now();
+      await api.memories(session((i * 7919) % n), words, 10);
+      search.push(performance.now() - t);
+    }
+    const overhead: number[] = [];
+    const chatClient: number[] = [];
+    for (let i = 0; i < Number(opts.chats); i++) {
+      const t = performance.now();
+      const res = await api.chat(session(i * 31), texts[(i * 31) % n].split(' ').slice(2, 9).join(' '));
+      chatClient.push(performance.now() - t);
+      overhead.push(res.timings.e2e - res.timings.llm);
+    }
+    const result = {
+      machine: machine(),
+      observations: n,
+      sessions,
+      preload: { acceptedPerSecond: Math.round(n / acceptedS), storedPerSecond: Math.round(n / storedS), searchablePerSecond: Math.round(n / indexedS) },
+      searchEndpointMs: summary(search),
+      chatOverheadMs: summary(overhead),
+      chatClientMs: summary(chatClient),
+    };
+    console.log(JSON.stringify(result, null, 2));
+    for (const [file, text] of [
+      [opts.json, JSON.stringify(result, null, 2)],
+      [opts.md, markdown(result)],
+    ] as const) {
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, `${text}\n`);
+    }
+  } finally {
+    await stack.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+type Stats = ReturnType<typeof summary>;
+function markdown(r: { machine: ReturnType<typeof machine>; observations: number; sessions: number; preload: Record<string, number>; searchEndpointMs: Stats; chatOverheadMs: Stats; chatClientMs: Stats }): string {
+  const row = (name: string, s: Stats) => `| ${name} | ${s.p50} | ${s.p95} | ${s.p99} | ${s.p999} | ${s.count} |`;
+  return [
+    `# Pipeline latency with ${r.observations.toLocaleString('en')} stored observations`,
+    '',
+    `Machine: ${describeMachine(r.machine)}. One API, one embedder, one retriever (hnsw backend, local embedder and responder), over loopback HTTP.`,
+    `Preload: ${r.preload.acceptedPerSecond.toLocaleString('en')} turns/s accepted, ${r.preload.storedPerSecond.toLocaleString('en')} turns/s stored, ${r.preload.searchablePerSecond.toLocaleString('en')} turns/s searchable, over ${r.sessions} sessions.`,
+    '',
+    '| ms | P50 | P95 | P99 | P99.9 | n |',
+    '|---|---|---|---|---|---|',
+    row('search endpoint (client-side)', r.searchEndpointMs),
+    row('chat overhead without the LLM (write + read + assemble)', r.chatOverheadMs),
+    row('chat request (client-side, local responder)', r.chatClientMs),
+    '',
+    'Reproduce: `npm run build && node dist/scripts/bench-pipeline.js --n 100000`.',
+  ].join('\n');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
