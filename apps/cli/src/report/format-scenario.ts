@@ -7,10 +7,11 @@ const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…`
 
 export function formatRecall(run: ScenarioRun): string {
   const { hits, probes, recall } = run.recall;
-  const head = recall === null ? 'Recall: no probe in the turns run' : `Recall: ${hits}/${probes} probes (${formatPercent(recall)})`;
-  if (!probes) return head;
-  const rows = run.probes.map((p) => [String(p.step), clip(p.question, 58), clip(p.answer, 24), p.rank === null ? 'MISSED' : `#${p.rank}`]);
-  return `${head}\n${textTable(['step', 'probe', 'answer', 'rank'], rows, ['right', 'left', 'left', 'right'])}`;
+  if (recall === null) return 'Recall: no probe in the turns run';
+  const quoted = run.probes.filter((p) => p.answered).length;
+  const head = `Recall: ${hits}/${probes} probes found their evidence turn among the memories (${formatPercent(recall)}); ${quoted} replies quote the answer`;
+  const rows = run.probes.map((p) => [String(p.step), clip(p.question, 56), clip(p.answer, 24), p.rank === null ? 'MISSED' : `#${p.rank}`, p.answered ? 'yes' : 'no']);
+  return `${head}\n${textTable(['step', 'probe', 'answer', 'rank', 'in reply'], rows, ['right', 'left', 'left', 'right', 'left'])}`;
 }
 
 export function formatLatency(report: LatencyReport): string {
