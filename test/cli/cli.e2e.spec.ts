@@ -48,6 +48,16 @@ describe('CLI e2e (scenario and stress against a real stack)', () => {
     expect(result.latency.operations.e2e.p50).toBeGreaterThan(0);
   });
 
+  it('chats interactively: memories with --verbose, /history, /forget', async () => {
+    const chat = cli('chat', '--verbose', '--session', 'cli-e2e-chat');
+    chat.child.stdin!.end('My dog is called Biscuit.\nWhat is my dog called?\n/history\n/forget\n/history\n');
+    const { stdout } = await chat;
+    expect(stdout).toMatch(/sim [\d.-]+ {2}#1 user: My dog is called Biscuit\./);
+    expect(stdout).toContain('#3 ');
+    expect(stdout).toContain('forgot 4 turns');
+    expect(stdout).toContain('(no turns yet)');
+  });
+
   it('floods 2 sessions × 50 turns and finds each turn stored exactly once', async () => {
     const json = join(dir, 'stress.json');
     const html = join(dir, 'stress.html');

@@ -1,4 +1,4 @@
-import { createInterface } from 'node:readline/promises';
+import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import type { ApiClient } from '../http/api-client';
 import { ApiError } from '../http/api-error';
@@ -39,25 +39,24 @@ export function registerChat(program: Command): void {
     .action(async (flags: { session?: string; verbose?: boolean } & ApiOptions) => {
       const client = clientFrom(flags);
       const session = flags.session ?? newSessionId('chat');
-      const rl = createInterface({ input: process.stdin, output: process.stdout });
-      const closed = new Promise<string>((resolve) => rl.once('close', () => resolve('/exit'))); // Ctrl-D
+      const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: 'you> ' });
       console.log(`Session ${session}. ${HELP}`);
-      try {
-        for (;;) {
-          const line = (await Promise.race([rl.question('you> '), closed])).trim();
-          if (line === '/exit') return;
-          try {
-            if (line === '/history') await printHistory(client, session);
-            else if (line === '/forget') console.log(`  forgot ${(await client.forget(session)).deleted} turns`);
-            else if (line.startsWith('/')) console.log(HELP);
-            else if (line) await answer(client, session, line, Boolean(flags.verbose));
-          } catch (err) {
-            if (!(err instanceof ApiError || err instanceof TypeError)) throw err; // TypeError: fetch could not connect
-            console.error(`  error: ${err.message}`);
-          }
+      rl.prompt();
+      // The iterator buffers lines, so piped input works as well as typing; Ctrl-D ends it.
+      for await (const raw of rl) {
+        const line = raw.trim();
+        if (line === '/exit') break;
+        try {
+          if (line === '/history') await printHistory(client, session);
+          else if (line === '/forget') console.log(`  forgot ${(await client.forget(session)).deleted} turns`);
+          else if (line.startsWith('/')) console.log(HELP);
+          else if (line) await answer(client, session, line, Boolean(flags.verbose));
+        } catch (err) {
+          if (!(err instanceof ApiError || err instanceof TypeError)) throw err; // TypeError: fetch could not connect
+          console.error(`  error: ${err.message}`);
         }
-      } finally {
-        rl.close();
+        rl.prompt();
       }
+      rl.close();
     });
 }
