@@ -1,0 +1,36 @@
+import { loadConfig } from '@app/memory/config/load-config';
+import { type StackHandle, startStack } from '../../../apps/cli/src/stack/stack';
+import { StackLogs } from './stack-logs';
+
+/** The tenant and key every reliability test writes with; a second tenant for the rate-limit test. */
+export const TENANT = 'rel';
+export const API_KEY = 'sk-reliability-0123456789abcdef';
+export const OTHER_KEY = 'sk-reliability-other-0123456789';
+/** Small vectors keep the floods cheap; the store audit checks this length. */
+export const DIM = 64;
+
+export interface ReliabilityStack {
+  stack: StackHandle;
+  logs: StackLogs;
+  /** POSTs/GETs with the test key. */
+  call(method: string, path: string, body?: unknown, key?: string): Promise<Response>;
+}
+
+/** startStack on a private Redis with the reliability defaults, overridden by `env`. */
+export async function startReliabilityStack(
+  redisUrl: string,
+  env: Record<string, string> = {},
+  replicas: { embedders?: number; retrievers?: number } = {},
+): Promise<ReliabilityStack> {
+  const logs = new StackLogs();
+  const config = loadConfig({ LOG_LEVEL: 'warn', API_KEYS: `${TENANT}:${API_KEY},other:${OTHER_KEY}`, EMBEDDING_DIM: String(DIM), ...env });
+  const stack = await startStack({ config, redisUrl, log: logs.sink, ...replicas });
+  const call = (method: string, path: string, body?: unknown, key = API_KEY) =>
+    fetch(`${stack.apiUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(20_000),
+    });
+  return { stack, logs, call };
+}
