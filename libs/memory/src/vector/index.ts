@@ -1,1 +1,11 @@
-export {};
+export * from './vector-index';
+export * from './create-vector-index';
+export * from './stream-id';
+export * from './search-core';
+export * from './vector-mirror';
+export * from './exact-index';
+export * from './hnsw-index';
+export * from './mirrored-vector-index';
+export * from './redisearch-index';
+export * from '../errors/index-schema-mismatch.error';
+export * from '../errors/index-lag.error';

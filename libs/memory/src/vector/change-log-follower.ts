@@ -1,0 +1,142 @@
+import { DimensionMismatchError } from '../errors/dimension-mismatch.error';
+import { IndexLagError } from '../errors/index-lag.error';
+import { IndexSchemaMismatchError } from '../errors/index-schema-mismatch.error';
+import type { MemoryStore } from '../store/memory-store';
+import type { ChangeLogEntry, ChangeLogReader } from './change-log-reader';
+import type { SearchCore } from './search-core';
+import { compareStreamIds } from './stream-id';
+import type { IndexLogger } from './vector-index';
+
+export interface FollowerOptions {
+  reader: ChangeLogReader;
+  store: MemoryStore;
+  /** A fresh, empty core; called for the first build and for every rebuild. */
+  createCore: () => SearchCore;
+  logger: IndexLogger;
+  /** Name used in errors and logs. */
+  name: string;
+  batchSize?: number;
+  blockMs?: number;
+}
+
+interface Waiter {
+  id: string;
+  resolve: () => void;
+}
+
+/**
+ * Keeps a SearchCore equal to the vectors stored in Redis: rebuilds it from a scan, then applies the change log
+ * from the position recorded before the scan (so no write is missed; replaying an add is a no-op).
+ * A follower that fell behind the trimmed stream rebuilds and swaps the new core in.
+ */
+export class ChangeLogFollower {
+  private current!: SearchCore;
+  private position = '0-0';
+  private waiters: Waiter[] = [];
+  private running?: Promise<void>;
+  private closed = false;
+
+  constructor(private readonly opts: FollowerOptions) {}
+
+  get core(): SearchCore {
+    return this.current;
+  }
+
+  /** The change-log position that the core covers. */
+  get applied(): string {
+    return this.position;
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.rebuild();
+    } catch (err) {
+      this.opts.reader.close();
+      throw err;
+    }
+    this.running = this.follow();
+  }
+
+  async stop(): Promise<void> {
+    this.closed = true;
+    this.opts.reader.close();
+    await this.running;
+  }
+
+  /** Resolves once the core covers `id`; throws IndexLagError after `timeoutMs`. */
+  async waitFor(id: string | undefined, timeoutMs: number): Promise<void> {
+    if (id === undefined || compareStreamIds(this.position, id) >= 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const waiter = { id } as Waiter;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        waiter.resolve = resolve;
+        this.waiters.push(waiter);
+        timer = setTimeout(() => reject(new IndexLagError(id, this.position, timeoutMs)), timeoutMs);
+      });
+    } finally {
+      clearTimeout(timer);
+      this.waiters = this.waiters.filter((w) => w !== waiter);
+    }
+  }
+
+  private async rebuild(): Promise<void> {
+    const from = await this.opts.reader.lastId();
+    const core = this.opts.createCore();
+    try {
+      for await (const batch of this.opts.store.scanVectors()) batch.forEach((v) => core.add(v));
+    } catch (err) {
+      if (err instanceof DimensionMismatchError) throw new IndexSchemaMismatchError(this.opts.name, [err.message]);
+      throw err;
+    }
+    this.current = core;
+    this.advance(from);
+    this.opts.logger.log(`${this.opts.name}: built from Redis with ${core.size} vectors, following the change log after ${from}`);
+  }
+
+  private async follow(): Promise<void> {
+    while (!this.closed) {
+      try {
+        const read = await this.opts.reader.readAfter(this.position, this.opts.batchSize ?? 1000);
+        if (read.gap) {
+          this.opts.logger.warn(`${this.opts.name}: change log was trimmed past position ${this.position}; rebuilding`);
+          await this.rebuild();
+        } else if (read.last === undefined) {
+          await this.opts.reader.waitAfter(this.position, this.opts.blockMs ?? 5000);
+        } else {
+          await this.apply(read.entries);
+          this.advance(read.last);
+        }
+      } catch (err) {
+        if (this.closed) return;
+        this.opts.logger.warn(`${this.opts.name}: following the change log failed, retrying: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  /** Applies entries in order; the adds' vectors are loaded in one pipeline first. */
+  private async apply(entries: ChangeLogEntry[]): Promise<void> {
+    const addKeys = entries.flatMap((e) => (e.op === 'add' ? [e.key] : []));
+    const loaded = new Map((await this.opts.store.loadVectors(addKeys)).map((v) => [v.key, v]));
+    for (const e of entries) {
+      if (e.op === 'del') {
+        this.current.deleteSession(e.tenant, e.session);
+        continue;
+      }
+      const v = loaded.get(e.key);
+      if (!v) continue; // deleted since; its 'del' entry follows
+      try {
+        this.current.add(v);
+      } catch (err) {
+        if (!(err instanceof DimensionMismatchError)) throw err;
+        this.opts.logger.warn(`${this.opts.name}: skipped ${e.key}: ${err.message}`);
+      }
+    }
+  }
+
+  private advance(id: string): void {
+    this.position = id;
+    for (const w of this.waiters) if (compareStreamIds(id, w.id) >= 0) w.resolve();
+  }
+}

@@ -1,0 +1,27 @@
+import { DimensionMismatchError } from '../errors/dimension-mismatch.error';
+import { InvalidInputError } from '../errors/invalid-input.error';
+import { assertId } from '../redis/key-schema';
+import { ROLES } from '../store/turn';
+import { STREAM_ID } from './stream-id';
+import type { VectorQuery } from './vector-index';
+
+/**
+ * Validates a query the same way for every backend; throws a typed error on bad input.
+ * Returns false when the query can match nothing (an empty session list), so callers skip the search.
+ */
+export function checkQuery(q: VectorQuery, dim: number): boolean {
+  assertId('tenant', q.tenant);
+  q.sessions?.forEach((s) => assertId('session', s));
+  if (!Number.isInteger(q.k) || q.k < 1) throw new InvalidInputError('k must be a positive integer');
+  for (const [name, value] of [['since', q.since], ['until', q.until]] as const) {
+    if (value !== undefined && !Number.isFinite(value)) throw new InvalidInputError(`${name} must be a finite epoch-ms number`);
+  }
+  if (q.role !== undefined && !ROLES.includes(q.role)) throw new InvalidInputError(`role must be one of ${ROLES.join(', ')}`);
+  if (q.efRuntime !== undefined && (!Number.isInteger(q.efRuntime) || q.efRuntime < 1)) {
+    throw new InvalidInputError('efRuntime must be a positive integer');
+  }
+  if (q.minLogId !== undefined && !STREAM_ID.test(q.minLogId)) throw new InvalidInputError('minLogId must be a stream id like 1700000000000-0');
+  if (!(q.vector instanceof Float32Array)) throw new InvalidInputError('vector must be a Float32Array');
+  if (q.vector.length !== dim) throw new DimensionMismatchError(dim, q.vector.length, 'The search query');
+  return q.sessions === undefined || q.sessions.length > 0;
+}

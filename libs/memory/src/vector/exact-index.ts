@@ -1,0 +1,46 @@
+import type { StoredVector } from '../store/memory-store';
+import type { SearchCore } from './search-core';
+import type { RankedKey, VectorQuery } from './vector-index';
+import { normalise, VectorMirror } from './vector-mirror';
+
+/** Brute-force cosine scan over the mirror: the ground truth for recall and the fallback of the hnsw backend. */
+export class ExactIndex implements SearchCore {
+  constructor(readonly mirror: VectorMirror) {}
+
+  get size(): number {
+    return this.mirror.size;
+  }
+
+  add(v: StoredVector): void {
+    this.mirror.add(v);
+  }
+
+  deleteSession(tenant: string, session: string): void {
+    this.mirror.removeSession(tenant, session);
+  }
+
+  search(q: VectorQuery): RankedKey[] {
+    return this.rank(this.mirror.candidates(q)!, q.vector, q.k);
+  }
+
+  /** The k labels most similar to the vector, best first (ties keep scan order). */
+  rank(labels: number[], vector: Float32Array, k: number): RankedKey[] {
+    const query = normalise(vector);
+    const top: { label: number; similarity: number }[] = [];
+    for (const label of labels) {
+      const similarity = dot(query, this.mirror.unit(label));
+      if (top.length === k && similarity <= top[k - 1].similarity) continue;
+      let i = Math.min(top.length, k - 1);
+      while (i > 0 && top[i - 1].similarity < similarity) i--;
+      top.splice(i, 0, { label, similarity });
+      if (top.length > k) top.pop();
+    }
+    return top.map(({ label, similarity }) => ({ key: this.mirror.key(label), similarity }));
+  }
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i] * b[i];
+  return sum;
+}

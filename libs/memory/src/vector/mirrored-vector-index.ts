@@ -1,0 +1,59 @@
+import { ChangeLogFollower } from './change-log-follower';
+import { ChangeLogReader } from './change-log-reader';
+import { checkQuery } from './check-query';
+import { ExactIndex } from './exact-index';
+import { HnswIndex } from './hnsw-index';
+import { loadHits } from './load-hits';
+import type { SearchCore } from './search-core';
+import type { VectorHit, VectorIndex, VectorIndexOptions, VectorQuery } from './vector-index';
+import { VectorMirror } from './vector-mirror';
+
+/** The hnsw and exact backends: an in-process core rebuilt from Redis and kept current by the change log. */
+export class MirroredVectorIndex implements VectorIndex {
+  private readonly follower: ChangeLogFollower;
+
+  constructor(
+    readonly backend: 'hnsw' | 'exact',
+    private readonly opts: VectorIndexOptions,
+  ) {
+    const { config, redis, store } = opts;
+    const logger = opts.logger ?? console;
+    const createCore = (): SearchCore =>
+      backend === 'exact'
+        ? new ExactIndex(new VectorMirror(config.EMBEDDING_DIM))
+        : new HnswIndex({
+            dim: config.EMBEDDING_DIM,
+            m: config.HNSW_M,
+            efConstruction: config.HNSW_EF_CONSTRUCTION,
+            efRuntime: config.HNSW_EF_RUNTIME,
+            exactThreshold: config.HNSW_EXACT_THRESHOLD,
+            logger,
+            onFallback: opts.onFallback,
+          });
+    this.follower = new ChangeLogFollower({
+      reader: new ChangeLogReader(redis, store.keys.changelog),
+      store,
+      createCore,
+      logger,
+      name: `${backend} index (${store.keys.prefix})`,
+    });
+  }
+
+  init(): Promise<void> {
+    return this.follower.start();
+  }
+
+  async search(q: VectorQuery): Promise<VectorHit[]> {
+    if (!checkQuery(q, this.opts.config.EMBEDDING_DIM)) return [];
+    await this.follower.waitFor(q.minLogId, this.opts.config.JOB_TIMEOUT_MS);
+    return loadHits(this.opts.store, this.follower.core.search(q));
+  }
+
+  async size(): Promise<number> {
+    return this.follower.core.size;
+  }
+
+  close(): Promise<void> {
+    return this.follower.stop();
+  }
+}

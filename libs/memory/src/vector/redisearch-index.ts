@@ -1,0 +1,143 @@
+import { IndexSchemaMismatchError } from '../errors/index-schema-mismatch.error';
+import { TURN_FIELDS as F } from '../store/turn';
+import { vectorToBuffer } from '../store/vector-bytes';
+import { checkQuery } from './check-query';
+import { loadHits } from './load-hits';
+import { buildSearchArgs, parseSearchReply } from './redisearch-query';
+import type { IndexLogger, VectorHit, VectorIndex, VectorIndexOptions, VectorQuery } from './vector-index';
+
+/** The indexed fields: type plus the flags FT.INFO must show. Tenant and session tags are case-sensitive (ids are). */
+const SCHEMA: { field: string; type: string; flags: string[] }[] = [
+  { field: F.tenant, type: 'TAG', flags: ['CASESENSITIVE'] },
+  { field: F.session, type: 'TAG', flags: ['CASESENSITIVE'] },
+  { field: F.role, type: 'TAG', flags: [] },
+  { field: F.timestamp, type: 'NUMERIC', flags: ['SORTABLE'] },
+  { field: F.content, type: 'TEXT', flags: [] },
+  { field: F.embedding, type: 'VECTOR', flags: [] },
+];
+
+/**
+ * RediSearch (Redis Stack 7.x, Redis 8) indexes the turn hashes itself on HSET, so searches see every completed
+ * write and minLogId needs no wait. Written from the documented FT.CREATE / FT.SEARCH / FT.INFO semantics of 2.6+.
+ */
+export class RediSearchIndex implements VectorIndex {
+  readonly backend = 'redisearch' as const;
+  private readonly logger: IndexLogger;
+
+  constructor(private readonly opts: VectorIndexOptions) {
+    this.logger = opts.logger ?? console;
+  }
+
+  private get name(): string {
+    return this.opts.store.keys.searchIndex;
+  }
+
+  async init(): Promise<void> {
+    let info = await this.info();
+    if (!info) {
+      try {
+        await this.opts.redis.call('FT.CREATE', ...this.createArgs());
+        this.logger.log(`redisearch: created index ${this.name} (DIM ${this.opts.config.EMBEDDING_DIM})`);
+      } catch (err) {
+        if (!/already exists/i.test((err as Error).message)) throw err; // another replica won the race
+      }
+      info = (await this.info())!;
+    }
+    const differences = [...schemaDifferences(info, this.opts.store.keys.turnPrefix), ...(await this.dimensionDifference())];
+    if (differences.length > 0) throw new IndexSchemaMismatchError(this.name, differences);
+    await this.waitForInitialScan();
+  }
+
+  async search(q: VectorQuery): Promise<VectorHit[]> {
+    if (!checkQuery(q, this.opts.config.EMBEDDING_DIM)) return [];
+    const args = buildSearchArgs(this.name, q, q.efRuntime ?? this.opts.config.HNSW_EF_RUNTIME);
+    return loadHits(this.opts.store, parseSearchReply(await this.opts.redis.call('FT.SEARCH', ...args)));
+  }
+
+  async size(): Promise<number> {
+    return Number((await this.info())?.num_docs ?? 0);
+  }
+
+  async close(): Promise<void> {
+    // The index lives in Redis; the connection belongs to the caller.
+  }
+
+  /** FT.CREATE arguments after the command name. */
+  createArgs(): (string | number)[] {
+    const { config, store } = this.opts;
+    const vector = ['TYPE', 'FLOAT32', 'DIM', config.EMBEDDING_DIM, 'DISTANCE_METRIC', 'COSINE', 'M', config.HNSW_M, 'EF_CONSTRUCTION', config.HNSW_EF_CONSTRUCTION];
+    return [
+      this.name, 'ON', 'HASH', 'PREFIX', 1, store.keys.turnPrefix, 'SCHEMA',
+      ...SCHEMA.flatMap(({ field, type, flags }) =>
+        type === 'VECTOR' ? [field, 'VECTOR', 'HNSW', vector.length, ...vector] : [field, type, ...flags]),
+    ];
+  }
+
+  /** FT.INFO as a map, or undefined when the index does not exist. */
+  private async info(): Promise<Record<string, unknown> | undefined> {
+    try {
+      return toMap((await this.opts.redis.call('FT.INFO', this.name)) as unknown[]);
+    } catch (err) {
+      if (/unknown index name|no such index/i.test((err as Error).message)) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * FT.INFO does not report a vector field's DIM before RediSearch 2.10, so probe it: a KNN query with a vector of
+   * the configured dimension fails with "query vector blob size (X) does not match index's expected size (Y)".
+   */
+  private async dimensionDifference(): Promise<string[]> {
+    const probe = new Float32Array(this.opts.config.EMBEDDING_DIM);
+    probe[0] = 1;
+    try {
+      await this.opts.redis.call('FT.SEARCH', this.name, `*=>[KNN 1 @${F.embedding} $vec]`, 'PARAMS', 2, 'vec', vectorToBuffer(probe),
+        'RETURN', 0, 'LIMIT', 0, 1, 'DIALECT', 2);
+      return [];
+    } catch (err) {
+      const expected = /expected size \((\d+)\)/.exec((err as Error).message);
+      if (!expected) throw err;
+      return [`${F.embedding} has DIM ${Number(expected[1]) / 4}, EMBEDDING_DIM is ${this.opts.config.EMBEDDING_DIM}`];
+    }
+  }
+
+  /** An index created over existing hashes fills in the background; wait (bounded) so the first searches see them. */
+  private async waitForInitialScan(): Promise<void> {
+    const deadline = Date.now() + this.opts.config.JOB_TIMEOUT_MS;
+    while (Number((await this.info())?.indexing ?? 0) !== 0) {
+      if (Date.now() > deadline) {
+        this.logger.warn(`redisearch: ${this.name} is still indexing existing turns; searches may miss some until it finishes`);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** What differs between an FT.INFO reply and the schema this service creates. */
+export function schemaDifferences(info: Record<string, unknown>, prefix: string): string[] {
+  const differences: string[] = [];
+  const definition = toMap((info.index_definition ?? []) as unknown[]);
+  if (String(definition.key_type) !== 'HASH') differences.push(`key type is ${String(definition.key_type)}, not HASH`);
+  const prefixes = (definition.prefixes ?? []) as string[];
+  if (prefixes.length !== 1 || prefixes[0] !== prefix) differences.push(`prefixes are [${prefixes.join(', ')}], not [${prefix}]`);
+  const attributes = ((info.attributes ?? []) as unknown[][]).map((a) => ({ map: toMap(a), words: a.map(String) }));
+  for (const { field, type, flags } of SCHEMA) {
+    const found = attributes.find((a) => a.map.attribute === field);
+    if (!found) {
+      differences.push(`field ${field} is missing`);
+      continue;
+    }
+    if (found.map.identifier !== field) differences.push(`field ${field} reads hash field ${String(found.map.identifier)}`);
+    if (found.map.type !== type) differences.push(`field ${field} is ${String(found.map.type)}, not ${type}`);
+    for (const flag of flags) if (!found.words.includes(flag)) differences.push(`field ${field} is not ${flag}`);
+  }
+  return differences;
+}
+
+/** A RESP2 key/value array as an object (values of odd positions keyed by the preceding string). */
+function toMap(flat: unknown[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = flat[i + 1];
+  return out;
+}

@@ -1,0 +1,61 @@
+import type Redis from 'ioredis';
+import type { MemoryConfig } from '../config/memory-config';
+import type { MemoryStore } from '../store/memory-store';
+import type { Role, StoredTurn } from '../store/turn';
+
+export type VectorBackend = 'redisearch' | 'hnsw' | 'exact';
+
+export interface VectorQuery {
+  /** Always filtered. */
+  tenant: string;
+  /** One, several, or undefined for all of the tenant's sessions; an empty list matches nothing. */
+  sessions?: string[];
+  /** Epoch ms, inclusive bounds on the turn's timestamp. */
+  since?: number;
+  until?: number;
+  role?: Role;
+  k: number;
+  vector: Float32Array;
+  /** Defaults to HNSW_EF_RUNTIME. */
+  efRuntime?: number;
+  /** Read-your-writes: the hnsw and exact backends do not answer before their change-log position covers this stream id. */
+  minLogId?: string;
+}
+
+export interface VectorHit {
+  key: string;
+  /** 1 - cosine distance; hits come best first. */
+  similarity: number;
+  turn: StoredTurn;
+}
+
+export interface VectorIndex {
+  readonly backend: VectorBackend;
+  /** Creates the RediSearch index if missing, or rebuilds the in-process index from Redis and starts following the change log. */
+  init(): Promise<void>;
+  search(q: VectorQuery): Promise<VectorHit[]>;
+  /** Vectors indexed. */
+  size(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface IndexLogger {
+  log(message: string): void;
+  warn(message: string): void;
+}
+
+export interface VectorIndexOptions {
+  config: MemoryConfig;
+  /** Shared connection; the index never closes it (the hnsw follower opens its own blocking duplicate). */
+  redis: Redis;
+  store: MemoryStore;
+  logger?: IndexLogger;
+  /** Called when an HNSW search threw and the exact scan answered instead (count it in a metric). */
+  onFallback?: (err: unknown) => void;
+}
+
+/** A key and its similarity, before the turn is loaded. */
+export interface RankedKey {
+  key: string;
+  similarity: number;
+}

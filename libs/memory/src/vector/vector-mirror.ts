@@ -1,0 +1,116 @@
+import { DimensionMismatchError } from '../errors/dimension-mismatch.error';
+import type { StoredVector } from '../store/memory-store';
+import type { Role } from '../store/turn';
+import type { VectorQuery } from './vector-index';
+
+interface Entry {
+  key: string;
+  tenant: string;
+  session: string;
+  role: Role;
+  timestamp: number;
+  /** Unit length, so cosine similarity is a dot product. */
+  unit: Float32Array;
+}
+
+/**
+ * The in-process copy of the stored vectors that the exact and hnsw backends search.
+ * Labels are dense integers (hnswlib's ids); per-session label sets keep filtering away from other sessions' vectors.
+ */
+export class VectorMirror {
+  private readonly entries: (Entry | undefined)[] = [];
+  private readonly labelByKey = new Map<string, number>();
+  /** tenant -> session -> labels */
+  private readonly sessions = new Map<string, Map<string, Set<number>>>();
+  private readonly tenantSizes = new Map<string, number>();
+
+  constructor(readonly dim: number) {}
+
+  get size(): number {
+    return this.labelByKey.size;
+  }
+
+  /** Adds a vector and returns its label, or undefined when the key is already mirrored (turn hashes never change). */
+  add(v: StoredVector): number | undefined {
+    if (v.embedding.length !== this.dim) throw new DimensionMismatchError(this.dim, v.embedding.length, `Stored turn ${v.key}`);
+    if (this.labelByKey.has(v.key)) return undefined;
+    const label = this.entries.length;
+    this.entries.push({ key: v.key, tenant: v.tenant, session: v.session, role: v.role, timestamp: v.timestamp, unit: normalise(v.embedding) });
+    this.labelByKey.set(v.key, label);
+    let bySession = this.sessions.get(v.tenant);
+    if (!bySession) this.sessions.set(v.tenant, (bySession = new Map()));
+    let labels = bySession.get(v.session);
+    if (!labels) bySession.set(v.session, (labels = new Set()));
+    labels.add(label);
+    this.tenantSizes.set(v.tenant, (this.tenantSizes.get(v.tenant) ?? 0) + 1);
+    return label;
+  }
+
+  /** Forgets a session's vectors and returns their labels. */
+  removeSession(tenant: string, session: string): number[] {
+    const bySession = this.sessions.get(tenant);
+    const labels = [...(bySession?.get(session) ?? [])];
+    bySession?.delete(session);
+    for (const label of labels) {
+      this.labelByKey.delete(this.entries[label]!.key);
+      this.entries[label] = undefined;
+    }
+    this.tenantSizes.set(tenant, (this.tenantSizes.get(tenant) ?? 0) - labels.length);
+    return labels;
+  }
+
+  key(label: number): string {
+    return this.entries[label]!.key;
+  }
+
+  unit(label: number): Float32Array {
+    return this.entries[label]!.unit;
+  }
+
+  /** True when every mirrored vector passes the query's filters, so a search needs no filter at all. */
+  coversAll(q: VectorQuery): boolean {
+    return q.sessions === undefined && q.since === undefined && q.until === undefined && q.role === undefined &&
+      this.tenantSizes.get(q.tenant) === this.size;
+  }
+
+  /** The query's filters as a predicate over labels (for hnswlib's filter callback). */
+  predicate(q: VectorQuery): (label: number) => boolean {
+    const sessions = q.sessions && new Set(q.sessions);
+    const since = q.since ?? -Infinity;
+    const until = q.until ?? Infinity;
+    return (label) => {
+      const e = this.entries[label];
+      return e !== undefined && e.tenant === q.tenant && (!sessions || sessions.has(e.session)) &&
+        e.timestamp >= since && e.timestamp <= until && (q.role === undefined || e.role === q.role);
+    };
+  }
+
+  /**
+   * The labels that pass the query's filters, visiting only the tenant's (or the named sessions') label sets.
+   * Returns undefined as soon as more than `limit` pass, so a large candidate set costs at most `limit` matches.
+   */
+  candidates(q: VectorQuery, limit = Infinity): number[] | undefined {
+    const bySession = this.sessions.get(q.tenant);
+    if (!bySession) return [];
+    const matches = this.predicate(q);
+    const out: number[] = [];
+    for (const name of new Set(q.sessions ?? bySession.keys())) {
+      for (const label of bySession.get(name) ?? []) {
+        if (!matches(label)) continue;
+        if (out.length === limit) return undefined;
+        out.push(label);
+      }
+    }
+    return out;
+  }
+}
+
+export function normalise(v: Float32Array): Float32Array {
+  let sum = 0;
+  for (let i = 0; i < v.length; i++) sum += v[i] * v[i];
+  const out = new Float32Array(v.length);
+  if (sum === 0) return out;
+  const inv = 1 / Math.sqrt(sum);
+  for (let i = 0; i < v.length; i++) out[i] = v[i] * inv;
+  return out;
+}

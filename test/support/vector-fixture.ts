@@ -1,0 +1,100 @@
+import 'reflect-metadata';
+import Redis from 'ioredis';
+import { MemoryConfig } from '@app/memory/config/memory-config';
+import { KeySchema } from '@app/memory/redis/key-schema';
+import { MemoryStore } from '@app/memory/store/memory-store';
+import { TurnWrite } from '@app/memory/store/turn';
+import { createVectorIndex } from '@app/memory/vector/create-vector-index';
+import { VectorBackend, VectorIndex, VectorQuery } from '@app/memory/vector/vector-index';
+
+export const T0 = 1_700_000_000_000;
+
+/** A MemoryConfig for tests (no environment involved). */
+export function testConfig(over: Partial<MemoryConfig>): MemoryConfig {
+  return Object.assign(new MemoryConfig(), { EMBEDDING_DIM: 8, JOB_TIMEOUT_MS: 5000, ...over });
+}
+
+/** Unit vector along axis `i`, tilted towards axis `j` by `tilt` (for predictable similarity orders). */
+export function axis(dim: number, i: number, tilt = 0, j = (i + 1) % dim): Float32Array {
+  const v = new Float32Array(dim);
+  v[i] = 1;
+  v[j] += tilt;
+  return v;
+}
+
+/** A deterministic pseudo-random vector (mulberry32), so test data has no accidental ties. */
+export function seededVector(dim: number, seed: number): Float32Array {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return Float32Array.from({ length: dim }, () => next() * 2 - 1);
+}
+
+let prefixes = 0;
+
+/** One backend over its own key prefix: a store to write through and index instances to search with. */
+export class VectorFixture {
+  readonly keys: KeySchema;
+  readonly store: MemoryStore;
+  private readonly indexes: VectorIndex[] = [];
+  private lastLogId?: string;
+  readonly warnings: string[] = [];
+
+  constructor(
+    readonly redis: Redis,
+    readonly backend: VectorBackend,
+    readonly config: Partial<MemoryConfig> = {},
+  ) {
+    this.keys = new KeySchema(`vt${process.pid}x${++prefixes}`);
+    this.store = new MemoryStore(redis, this.keys);
+  }
+
+  /** A new, initialised index instance (each call is another replica). */
+  async open(over: Partial<MemoryConfig> = {}): Promise<VectorIndex> {
+    const config = testConfig({ KEY_PREFIX: this.keys.prefix, VECTOR_BACKEND: this.backend, ...this.config, ...over });
+    const index = await createVectorIndex({
+      config,
+      redis: this.redis,
+      store: this.store,
+      logger: { log: () => undefined, warn: (m) => this.warnings.push(m) },
+    });
+    this.indexes.push(index);
+    return index;
+  }
+
+  async write(turns: Partial<TurnWrite>[]): Promise<string[]> {
+    const full = turns.map((t, i): TurnWrite => ({
+      tenant: 't1', session: 's1', seq: i + 1, turnId: `id-${t.session ?? 's1'}-${t.seq ?? i + 1}`, role: 'user',
+      content: `turn ${i}`, timestamp: T0 + i, tokenCount: 2, embedding: axis(8, 0), ...t,
+    }));
+    const results = await this.store.write(full);
+    this.lastLogId = results.at(-1)?.logId || this.lastLogId;
+    return results.map((r) => r.key);
+  }
+
+  async deleteSession(tenant: string, session: string): Promise<void> {
+    this.lastLogId = (await this.store.deleteSession(tenant, session)).logId;
+  }
+
+  /** Searches with read-your-writes on the last write, as the retriever does. */
+  search(index: VectorIndex, q: Omit<VectorQuery, 'tenant'> & { tenant?: string }) {
+    return index.search({ tenant: 't1', minLogId: this.lastLogId, ...q });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.indexes.map((i) => i.close()));
+    // Private servers are thrown away; a shared Redis Stack (REDIS_STACK_URL) gets this prefix's keys removed.
+    if (this.backend === 'redisearch') {
+      const keys = await this.redis.keys(`${this.keys.prefix}*`);
+      if (keys.length > 0) await this.redis.del(...keys);
+      if ((await this.redis.call('FT._LIST') as string[]).includes(this.keys.searchIndex)) {
+        await this.redis.call('FT.DROPINDEX', this.keys.searchIndex);
+      }
+    }
+  }
+}
