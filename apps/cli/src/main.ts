@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerBench } from './commands/bench.command';
 import { registerChat } from './commands/chat.command';
 import { registerDemo } from './commands/demo.command';
 import { registerScenario } from './commands/scenario.command';
@@ -9,7 +10,7 @@ import { registerStress } from './commands/stress.command';
 const program = new Command('agent-memory')
   .description('Scenarios, chat, stress and benchmarks against the agent-memory HTTP API, and a local stack launcher')
   .showHelpAfterError();
-for (const register of [registerStack, registerDemo, registerScenario, registerChat, registerStress]) register(program);
+for (const register of [registerStack, registerDemo, registerScenario, registerChat, registerStress, registerBench]) register(program);
 
 program.parseAsync().catch((err: Error) => {
   console.error(`error: ${err.message}`);

@@ -1,0 +1,160 @@
+import type Redis from 'ioredis';
+import type { MemoryConfig } from '@app/memory/config/memory-config';
+import { LocalEmbedder } from '@app/memory/embedding/local-embedder';
+import { createRedis } from '@app/memory/redis/create-redis';
+import { KeySchema } from '@app/memory/redis/key-schema';
+import { MemoryStore } from '@app/memory/store/memory-store';
+import type { TurnWrite } from '@app/memory/store/turn';
+import { createVectorIndex } from '@app/memory/vector/create-vector-index';
+import type { IndexLogger, VectorHit, VectorIndex } from '@app/memory/vector/vector-index';
+import { summarize } from '../report/latency-report';
+import { PrototypeLinearScan } from './prototype-linear-scan';
+import { syntheticTexts } from './synthetic-corpus';
+
+export const BENCH_BACKENDS = ['linear', 'exact', 'hnsw', 'redisearch'] as const;
+export type BenchBackend = (typeof BENCH_BACKENDS)[number];
+
+export interface BackendFigures {
+  backend: BenchBackend;
+  /** Null when the backend was not measured (see `skipped`). */
+  queries: number | null;
+  p50: number | null;
+  p99: number | null;
+  /** Seconds to build the index from Redis (init); null for the linear scan, which has none. */
+  buildSeconds: number | null;
+  skipped?: string;
+}
+
+export interface SizeFigures {
+  observations: number;
+  backends: BackendFigures[];
+  /** Linear scan latency over hnsw latency. */
+  speedup: { p50: number; p99: number };
+}
+
+export interface BenchOptions {
+  config: MemoryConfig;
+  sizes: number[];
+  /** A private, disposable Redis (it is flushed). */
+  redisUrl: string;
+  /** A Redis Stack for the redisearch backend (disposable too); skipped when absent. */
+  redisStackUrl?: string;
+  k: number;
+  onProgress?: (message: string) => void;
+}
+
+const TENANT = 'bench';
+const TURNS_PER_SESSION = 50;
+const WRITE_BATCH = 1000;
+const QUERY_TEXTS = 200;
+const quiet: IndexLogger = { log: () => undefined, warn: () => undefined };
+
+/** Fewer queries where one costs seconds: enough for a median, and P99 is then the maximum. */
+const queriesFor = (backend: BenchBackend, n: number) => (backend === 'linear' ? Math.max(5, Math.min(100, Math.floor(200_000 / n))) : QUERY_TEXTS);
+
+class Target {
+  readonly redis: Redis;
+  readonly store: MemoryStore;
+  stored = 0;
+
+  constructor(url: string, config: MemoryConfig) {
+    this.redis = createRedis(url);
+    this.store = new MemoryStore(this.redis, new KeySchema(config.KEY_PREFIX));
+  }
+
+  /** Stores observations until there are `n`: synthetic texts, 50 per session, embedded offline. */
+  async fill(n: number, embedder: LocalEmbedder): Promise<void> {
+    const now = Date.now();
+    while (this.stored < n) {
+      const from = this.stored;
+      const texts = syntheticTexts(Math.min(WRITE_BATCH, n - from), from + 1);
+      const turns: TurnWrite[] = texts.map((content, j) => {
+        const i = from + j;
+        return {
+          tenant: TENANT,
+          session: `s${Math.floor(i / TURNS_PER_SESSION)}`,
+          seq: (i % TURNS_PER_SESSION) + 1,
+          turnId: `t${i}`,
+          role: i % 2 ? 'assistant' : 'user',
+          content,
+          timestamp: now - (n - i) * 1000,
+          tokenCount: content.split(' ').length,
+          embedding: embedder.embedOne(content),
+        };
+      });
+      await this.store.write(turns);
+      this.stored += turns.length;
+    }
+  }
+}
+
+async function untilIndexed(index: VectorIndex, n: number): Promise<void> {
+  const deadline = Date.now() + 300_000;
+  while ((await index.size()) < n) {
+    if (Date.now() > deadline) throw new Error(`the ${index.backend} index holds ${await index.size()} of ${n} vectors after 300 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function time(search: (v: Float32Array) => Promise<VectorHit[]>, vectors: Float32Array[], count: number, k: number) {
+  for (const v of vectors.slice(0, 3)) await search(v); // warm-up
+  const samples: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t = performance.now();
+    const hits = await search(vectors[i % vectors.length]);
+    samples.push(performance.now() - t);
+    if (hits.length !== k) throw new Error(`a search returned ${hits.length} hits instead of ${k}`);
+  }
+  const s = summarize(samples);
+  return { queries: count, p50: s.p50, p99: s.p99 };
+}
+
+/**
+ * The prototype's before/after table, measured: search latency at each size for the prototype's linear scan,
+ * the exact in-process scan, hnsw and (with a Redis Stack) redisearch, all through the same store.
+ */
+export async function runBench(o: BenchOptions): Promise<SizeFigures[]> {
+  const embedder = new LocalEmbedder(o.config.EMBEDDING_DIM);
+  const queries = syntheticTexts(QUERY_TEXTS, 0x5eed).map((t) => embedder.embedOne(t));
+  const local = new Target(o.redisUrl, o.config);
+  const stack = o.redisStackUrl ? new Target(o.redisStackUrl, o.config) : undefined;
+  const targets = stack ? [local, stack] : [local];
+  try {
+    for (const t of targets) await t.redis.flushdb();
+    const out: SizeFigures[] = [];
+    for (const n of [...o.sizes].sort((a, b) => a - b)) {
+      o.onProgress?.(`storing ${n.toLocaleString('en-US')} observations`);
+      for (const t of targets) await t.fill(n, embedder);
+      const figures: BackendFigures[] = [];
+      for (const backend of BENCH_BACKENDS) {
+        const target = backend === 'redisearch' ? stack : local;
+        if (!target) {
+          figures.push({ backend, queries: null, p50: null, p99: null, buildSeconds: null, skipped: 'REDIS_STACK_URL not set' });
+          continue;
+        }
+        o.onProgress?.(`${n.toLocaleString('en-US')} observations: ${backend}`);
+        if (backend === 'linear') {
+          const scan = new PrototypeLinearScan(target.store);
+          figures.push({ backend, buildSeconds: null, ...(await time((v) => scan.search(TENANT, v, o.k), queries, queriesFor(backend, n), o.k)) });
+          continue;
+        }
+        const t0 = performance.now();
+        const config = { ...o.config, VECTOR_BACKEND: backend };
+        const index = await createVectorIndex({ config, redis: target.redis, store: target.store, logger: quiet });
+        try {
+          await untilIndexed(index, n); // RediSearch indexes existing hashes in the background
+          const buildSeconds = (performance.now() - t0) / 1000;
+          figures.push({ backend, buildSeconds, ...(await time((v) => index.search({ tenant: TENANT, k: o.k, vector: v }), queries, queriesFor(backend, n), o.k)) });
+        } finally {
+          await index.close();
+        }
+      }
+      const linear = figures.find((f) => f.backend === 'linear')!;
+      const hnsw = figures.find((f) => f.backend === 'hnsw')!;
+      out.push({ observations: n, backends: figures, speedup: { p50: linear.p50! / hnsw.p50!, p99: linear.p99! / hnsw.p99! } });
+    }
+    return out;
+  } finally {
+    for (const t of targets) t.redis.disconnect();
+  }
+}

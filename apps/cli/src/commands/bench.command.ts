@@ -1,0 +1,69 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { processConfig } from '@app/memory/config/load-config';
+import { type Command, Option } from 'commander';
+import { runBench } from '../bench/run-bench';
+import { benchMarkdown, type BenchReport, formatBench } from '../report/format-bench';
+import { machine } from '../report/machine';
+import { freePort } from '../stack/free-port';
+import { startLocalRedis } from '../stack/local-redis';
+import { repoRoot } from '../stack/stack';
+import { positiveInt } from './api-options';
+
+interface BenchFlags {
+  sizes: number[];
+  k: number;
+  redisStackUrl?: string;
+  json?: string;
+  writeDocs?: boolean;
+}
+
+const sizeList = (value: string): number[] => value.split(',').map((v) => positiveInt(v.trim().replace(/_/g, '')));
+
+export function registerBench(program: Command): void {
+  program
+    .command('bench')
+    .description("search latency of the prototype's linear scan against exact, hnsw and redisearch, at growing sizes")
+    .option('--sizes <list>', 'comma-separated observation counts', sizeList, [200, 1000, 10_000, 100_000])
+    .option('--k <n>', 'hits per search', positiveInt, 10)
+    .addOption(new Option('--redis-stack-url <url>', 'a disposable Redis Stack (it is flushed) for the redisearch backend').env('REDIS_STACK_URL'))
+    .option('--json <file>', 'write the figures as JSON')
+    .option('--write-docs', 'write docs/benchmarks/bench-search.json and .md')
+    .action(async (f: BenchFlags) => {
+      const config = processConfig();
+      const dir = mkdtempSync(join(tmpdir(), 'agent-memory-bench-'));
+      const redisUrl = `redis://127.0.0.1:${await freePort()}`;
+      const redis = await startLocalRedis({ url: redisUrl, dir, persist: false, log: () => undefined });
+      try {
+        const sizes = await runBench({
+          config,
+          sizes: f.sizes,
+          redisUrl,
+          redisStackUrl: f.redisStackUrl,
+          k: f.k,
+          onProgress: (m) => process.stderr.write(`bench: ${m}\n`),
+        });
+        const report: BenchReport = {
+          machine: machine(),
+          date: new Date().toISOString().slice(0, 10),
+          k: f.k,
+          index: { dim: config.EMBEDDING_DIM, m: config.HNSW_M, efConstruction: config.HNSW_EF_CONSTRUCTION, efRuntime: config.HNSW_EF_RUNTIME, exactThreshold: config.HNSW_EXACT_THRESHOLD },
+          sizes,
+        };
+        console.log(formatBench(report));
+        const json = `${JSON.stringify(report, null, 2)}\n`;
+        if (f.json) writeFileSync(f.json, json);
+        if (f.writeDocs) {
+          const docs = join(repoRoot(), 'docs', 'benchmarks');
+          mkdirSync(docs, { recursive: true });
+          writeFileSync(join(docs, 'bench-search.json'), json);
+          writeFileSync(join(docs, 'bench-search.md'), benchMarkdown(report));
+          console.log(`wrote ${docs}/bench-search.{json,md}`);
+        }
+      } finally {
+        await redis.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+}

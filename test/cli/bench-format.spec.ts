@@ -1,0 +1,53 @@
+import { syntheticTexts } from '../../apps/cli/src/bench/synthetic-corpus';
+import { benchMarkdown, type BenchReport, formatBench } from '../../apps/cli/src/report/format-bench';
+
+const figures = (backend: 'linear' | 'exact' | 'hnsw', p50: number, p99: number) => ({ backend, queries: 100, p50, p99, buildSeconds: backend === 'linear' ? null : 0.5 });
+
+const report: BenchReport = {
+  machine: { nproc: 2, cpu: 'Test CPU', memoryGiB: 4, node: 'v20.0.0', platform: 'linux-x64' },
+  date: '2026-01-01',
+  k: 10,
+  index: { dim: 384, m: 16, efConstruction: 200, efRuntime: 64, exactThreshold: 4096 },
+  sizes: [
+    {
+      observations: 10_000,
+      backends: [
+        figures('linear', 100, 300),
+        figures('exact', 10, 20),
+        figures('hnsw', 0.5, 3),
+        { backend: 'redisearch', queries: null, p50: null, p99: null, buildSeconds: null, skipped: 'REDIS_STACK_URL not set' },
+      ],
+      speedup: { p50: 200, p99: 100 },
+    },
+  ],
+};
+
+describe('bench report', () => {
+  it('prints P50 / P99 per backend, skipped ones as such, and the speed-up', () => {
+    const text = formatBench(report);
+    expect(text).toContain('│       10,000 │');
+    expect(text).toContain('100.0 ms / 300.0 ms');
+    expect(text).toContain('0.50 ms / 3.00 ms');
+    expect(text).toContain('skipped');
+    expect(text).toContain('200× / 100×');
+    expect(text).toContain('2 cores (Test CPU)');
+  });
+
+  it('writes a markdown table with the method, the machine and why a backend was skipped', () => {
+    const md = benchMarkdown(report);
+    expect(md).toContain('| observations | linear scan P50 / P99 | exact P50 / P99 | hnsw P50 / P99 | redisearch P50 / P99 | hnsw speed-up |');
+    expect(md).toContain('| 10,000 | 100.0 ms / 300.0 ms | 10.0 ms / 20.0 ms | 0.50 ms / 3.00 ms | skipped | 200× / 100× |');
+    expect(md).toContain('redisearch: skipped (REDIS_STACK_URL not set).');
+    expect(md).toContain('HNSW_EXACT_THRESHOLD=4096');
+  });
+});
+
+describe('synthetic corpus', () => {
+  it('is deterministic per seed and varied', () => {
+    expect(syntheticTexts(5, 1)).toEqual(syntheticTexts(5, 1));
+    expect(syntheticTexts(5, 1)).not.toEqual(syntheticTexts(5, 2));
+    const texts = syntheticTexts(200, 3);
+    expect(new Set(texts).size).toBe(200);
+    for (const t of texts) expect(t.split(' ').length).toBeGreaterThanOrEqual(10);
+  });
+});
