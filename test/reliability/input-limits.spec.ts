@@ -1,0 +1,173 @@
+import { request } from 'node:http';
+import Redis from 'ioredis';
+import { RedisServer } from '../support/redis-server';
+import { API_KEY, OTHER_KEY, type ReliabilityStack, startReliabilityStack } from './support/reliability-stack';
+
+/** Every id, session or turn, tried below contains this marker; afterwards no Redis key may contain it. */
+const MARK = 'zq';
+
+/**
+ * Input limits and injection: every broken limit is a 400 (413 for the body) with a message, and ids that
+ * could inject into key separators, job ids or RediSearch syntax are refused before anything is written.
+ */
+describe('input limits and injection', () => {
+  const redis = new RedisServer();
+  let rs: ReliabilityStack;
+
+  beforeAll(async () => {
+    await redis.start();
+    rs = await startReliabilityStack(redis.url);
+  }, 60_000);
+
+  afterAll(async () => {
+    await rs?.stack.stop();
+    await redis.stop();
+  });
+
+  const turn = (extra: Record<string, unknown> = {}) => ({ role: 'user', content: 'hello', ...extra });
+  const expectRejected = async (res: Response, status = 400) => {
+    const text = await res.text();
+    expect([res.url, res.status]).toEqual([res.url, status]);
+    const message = (JSON.parse(text) as { message?: unknown }).message;
+    expect(JSON.stringify(message)).toMatch(/\w{3}/);
+    return JSON.stringify(message);
+  };
+
+  it('answers 413 to a body over 4 MiB', async () => {
+    // node:http, not fetch: the server answers from Content-Length and closes while the body is still being sent,
+    // which fetch reports as EPIPE instead of the response.
+    const body = JSON.stringify(turn({ content: 'x'.repeat(4 * 1024 * 1024) }));
+    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(`${rs.stack.apiUrl}/v1/sessions/limits/turns`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      });
+      req.on('response', (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
+      req.end(body);
+    });
+    expect(status).toBe(413);
+    expect(text).toMatch(/too large/i);
+  });
+
+  it('enforces content, batch, k, window and page limits exactly at their bounds', async () => {
+    const batch = (n: number) => ({ turns: Array.from({ length: n }, (_, i) => turn({ content: `turn ${i}` })) });
+    expect((await rs.call('POST', '/v1/sessions/limits/turns', turn({ content: 'c'.repeat(32_000) }))).status).toBe(202);
+    expect(await expectRejected(await rs.call('POST', '/v1/sessions/limits/turns', turn({ content: 'c'.repeat(32_001) })))).toMatch(/content/);
+    expect((await rs.call('POST', '/v1/sessions/limits/turns', batch(1000))).status).toBe(202);
+    expect(await expectRejected(await rs.call('POST', '/v1/sessions/limits/turns', batch(1001)))).toMatch(/turns/);
+    expect((await rs.call('GET', '/v1/sessions/limits/memories?q=turn&k=100')).status).toBe(200);
+    expect(await expectRejected(await rs.call('GET', '/v1/sessions/limits/memories?q=turn&k=101'))).toMatch(/k/);
+    expect(await expectRejected(await rs.call('POST', '/v1/sessions/limits/chat', { message: 'hi', k: 101 }))).toMatch(/k/);
+    expect(await expectRejected(await rs.call('POST', '/v1/sessions/limits/chat', { message: 'hi', windowHours: 1e9 }))).toMatch(/windowHours/);
+    expect(await expectRejected(await rs.call('GET', '/v1/sessions/limits/memories?q=turn&windowHours=-1'))).toMatch(/windowHours/);
+    expect(await expectRejected(await rs.call('GET', '/v1/sessions/limits/turns?limit=501'))).toMatch(/limit/);
+    expect(await expectRejected(await rs.call('GET', '/v1/sessions/limits/turns?offset=-1'))).toMatch(/offset/);
+  });
+
+  it('rejects unknown fields and wrong types anywhere with 400', async () => {
+    const cases: [string, string, unknown][] = [
+      ['POST', '/v1/sessions/limits/turns', turn({ admin: true })],
+      ['POST', '/v1/sessions/limits/turns', { turns: [turn({ seq: 1 })] }],
+      ['POST', '/v1/sessions/limits/turns', { turns: [turn()], extra: 1 }],
+      ['POST', '/v1/sessions/limits/turns', turn({ content: 42 })],
+      ['POST', '/v1/sessions/limits/turns', turn({ timestamp: -1 })],
+      ['POST', '/v1/sessions/limits/turns', turn({ timestamp: 1.5 })],
+      ['POST', '/v1/sessions/limits/turns', turn({ metadata: 'not an object' })],
+      ['POST', '/v1/sessions/limits/turns', { turns: 'not a list' }],
+      ['POST', '/v1/sessions/limits/turns', []],
+      ['POST', '/v1/sessions/limits/turns', null],
+      ['POST', '/v1/sessions/limits/turns', 'a string'],
+      ['POST', '/v1/sessions/limits/turns?wait=yes', turn()],
+      ['POST', '/v1/sessions/limits/turns?tenant=other', turn()],
+      ['POST', '/v1/sessions/limits/chat', { message: 'hi', stream: true }],
+      ['POST', '/v1/sessions/limits/chat', { message: ['hi'] }],
+      ['GET', '/v1/sessions/limits/memories?q=a&debug=1', undefined],
+      ['GET', '/v1/sessions/limits/memories?k=abc&q=a', undefined],
+      ['GET', '/v1/sessions/limits/turns?limit=ten', undefined],
+    ];
+    for (const [method, path, body] of cases) await expectRejected(await rs.call(method, path, body));
+    const raw = await fetch(`${rs.stack.apiUrl}/v1/sessions/limits/turns`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: '{"role":"user","content":',
+    });
+    await expectRejected(raw);
+  });
+
+  it('rejects metadata with more than 32 keys (LIMITS.metadataKeys)', async () => {
+    const metadata = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, i]));
+    expect(await expectRejected(await rs.call('POST', '/v1/sessions/limits/turns', turn({ metadata })))).toMatch(/metadata/);
+  });
+
+  const badIds = [
+    `${MARK}*`, `${MARK}{x}`, `${MARK}}`, `${MARK}|x`, `${MARK}@tenant`, `${MARK}:x`, `${MARK}"x`, `${MARK}'x`, `${MARK}\`x`,
+    `${MARK}é`, `${MARK}😀`, `${MARK}\u0000x`, `${MARK}\u200bx`, `${MARK}..x`, `${MARK}.x`, `${MARK} x`, `${MARK}\tx`, `${MARK}\nx`,
+    `${MARK}/x`, `${MARK}\\x`, `${MARK}%x`, `${MARK}[x]`, `${MARK}$x`, `${MARK}-${'a'.repeat(62)}`, `${MARK}(x)`, `${MARK}~x`,
+  ];
+
+  it('rejects session ids that could inject, on every endpoint, with 400 or 404', async () => {
+    expect(`${MARK}-${'a'.repeat(62)}`).toHaveLength(65);
+    for (const id of badIds) {
+      const s = `/v1/sessions/${encodeURIComponent(id)}`;
+      for (const [method, path, body] of [
+        ['POST', `${s}/turns`, turn()],
+        ['POST', `${s}/chat`, { message: 'hi' }],
+        ['GET', `${s}/memories?q=hi`],
+        ['GET', `${s}/turns`],
+        ['DELETE', s],
+      ] as [string, string, unknown?][]) {
+        const res = await rs.call(method, path, body);
+        // A path that no longer names a session route (e.g. an encoded '/') is a 404; every other one a 400.
+        expect([id, method, path, [400, 404].includes(res.status)]).toEqual([id, method, path, true]);
+        await res.arrayBuffer();
+      }
+    }
+  });
+
+  it('rejects turn ids that could inject with 400, in single turns and batches', async () => {
+    for (const id of badIds) {
+      await expectRejected(await rs.call('POST', `/v1/sessions/${MARK}-target/turns`, turn({ id })));
+      await expectRejected(await rs.call('POST', `/v1/sessions/${MARK}-target/turns`, { turns: [turn({ id: `${MARK}-ok` }), turn({ id })] }));
+    }
+  });
+
+  it('refuses a tenant header naming another tenant or a wildcard with 403', async () => {
+    for (const tenant of ['other', '*', `${MARK}|other`]) {
+      const res = await fetch(`${rs.stack.apiUrl}/v1/sessions/limits/turns`, {
+        headers: { authorization: `Bearer ${API_KEY}`, 'x-tenant-id': tenant },
+      });
+      expect([tenant, res.status]).toEqual([tenant, 403]);
+    }
+  });
+
+  it('treats query text with search syntax as plain text: no other tenant, no error', async () => {
+    expect((await rs.call('POST', '/v1/sessions/shared/turns?wait=true', turn({ content: 'the other tenant secret is OSPREY-5' }), OTHER_KEY)).status).toBe(200);
+    for (const q of ['*', '@tenant:{other}', '@tenant:{*} | *', '-@session:{x}', '"secret"', '((', '\\', 'secret => OSPREY', '$param', '%00']) {
+      const res = await rs.call('GET', `/v1/sessions/shared/memories?q=${encodeURIComponent(q)}`);
+      expect([q, res.status]).toEqual([q, 200]);
+      expect(await res.text()).not.toContain('OSPREY');
+    }
+  });
+
+  it('wrote nothing for any rejected id: no Redis key contains the marker', async () => {
+    const client = new Redis(redis.url);
+    try {
+      const keys: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, batch] = await client.scan(cursor, 'COUNT', 1000);
+        cursor = next;
+        keys.push(...batch);
+      } while (cursor !== '0');
+      expect(keys.length).toBeGreaterThan(0);
+      expect(keys.filter((k) => k.includes(MARK))).toEqual([]);
+    } finally {
+      client.disconnect();
+    }
+  });
+});
