@@ -1,0 +1,141 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '@app/memory/config/load-config';
+import { OPERATIONS } from '@app/memory/metrics';
+import { ApiClient } from '../../apps/cli/src/http/api-client';
+import { ManagedProcess } from '../../apps/cli/src/stack/managed-process';
+import { type StackHandle, startStack } from '../../apps/cli/src/stack/stack';
+import { freePort, RedisServer } from '../support/redis-server';
+import { dashboardQueries, loadDashboard, metricNames, resolveVariables } from './dashboard-queries';
+
+interface Sample {
+  metric: Record<string, string>;
+  value: [number, string];
+}
+
+/** The whole pipeline, scraped by a real Prometheus: every dashboard query must return data. */
+describe('the Grafana dashboard on a real Prometheus', () => {
+  const dashboard = loadDashboard();
+  const queries = dashboardQueries(dashboard).map((q) => ({ ...q, promql: resolveVariables(q.expr, dashboard, '1m') }));
+  const logs: string[] = [];
+  const log = (name: string, line: string) => logs.push(`[${name}] ${line}`);
+  const dir = mkdtempSync(join(tmpdir(), 'agent-memory-prometheus-'));
+  const redis = new RedisServer();
+  let stack: StackHandle | undefined;
+  let prometheus: ManagedProcess | undefined;
+  let promUrl = '';
+
+  async function query(promql: string): Promise<Sample[]> {
+    const res = await fetch(`${promUrl}/api/v1/query?${new URLSearchParams({ query: promql })}`);
+    const body = (await res.json()) as { status: string; error?: string; data?: { resultType: string; result: Sample[] } };
+    if (body.status !== 'success') throw new Error(`${promql}: ${body.error}`);
+    return body.data!.result;
+  }
+
+  /** Polls until `check` passes: scrapes land every second, but not at a moment the test can know. */
+  async function eventually(check: () => Promise<void>, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        return await check();
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  beforeAll(async () => {
+    if (spawnSync('prometheus', ['--version']).error) {
+      throw new Error("The `prometheus` binary is not on PATH: install Debian's prometheus package (.ci/run does).");
+    }
+    await redis.start();
+    stack = await startStack({ config: loadConfig({ LOG_LEVEL: 'warn' }), redisUrl: redis.url, log });
+
+    const job = (name: string, urls: string[]) => ({
+      job_name: name,
+      static_configs: [{ targets: urls.map((u) => new URL(u).host) }],
+    });
+    const workers = Object.entries(stack.workerMetrics);
+    const config = {
+      global: { scrape_interval: '1s', evaluation_interval: '1s' },
+      scrape_configs: [
+        job('api', [stack.apiUrl]),
+        ...['embedder', 'retriever'].map((app) => job(app, workers.filter(([name]) => name.startsWith(app)).map(([, url]) => url))),
+      ],
+    };
+    writeFileSync(join(dir, 'prometheus.yml'), JSON.stringify(config)); // JSON is YAML
+    const port = await freePort();
+    promUrl = `http://127.0.0.1:${port}`;
+    prometheus = new ManagedProcess(
+      'prometheus',
+      'prometheus',
+      [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+      log,
+    );
+    await prometheus.start();
+    await eventually(async () => {
+      if (!(await fetch(`${promUrl}/-/ready`)).ok) throw new Error('prometheus is not ready');
+    });
+
+    // Prometheus sees a histogram series first with what it already counted, so rate() only moves once a
+    // second round of traffic lands after the first scrape of every series.
+    const api = new ApiClient({ url: stack.apiUrl, apiKey: stack.apiKey });
+    const facts = ['My dog is called Biscuit.', 'I live in Lisbon and work as a nurse.', 'My favourite food is grilled sardines.'];
+    for (const round of [1, 2]) {
+      for (const content of facts) await api.addTurns('s1', [{ role: 'user', content: `${content} (${round})` }], true);
+      await api.chat('s1', 'What is my dog called?');
+      await api.memories('s1', 'where do I live');
+      const doneAt = Date.now() / 1000;
+      await eventually(async () => {
+        const scraped = await query(`timestamp(up) > ${doneAt}`);
+        expect(scraped.map((s) => s.metric.job).sort()).toEqual(['api', 'embedder', 'retriever']);
+      });
+    }
+  }, 90_000);
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    await stack?.stop();
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('scrapes the api and one replica of each worker', async () => {
+    await eventually(async () => {
+      const up = await query('sum by (job) (up)');
+      expect(Object.fromEntries(up.map((s) => [s.metric.job, s.value[1]]))).toEqual({ api: '1', embedder: '1', retriever: '1' });
+    });
+  });
+
+  it('returns data for every expression of the dashboard', async () => {
+    await eventually(async () => {
+      const empty: string[] = [];
+      for (const q of queries) {
+        const samples = await query(q.promql);
+        if (!samples.some((s) => Number.isFinite(Number(s.value[1])))) empty.push(`${q.panel} [${q.refId}]: ${q.promql}`);
+      }
+      expect(empty).toEqual([]);
+    });
+  });
+
+  it('has each of the five operations in the percentile panels', async () => {
+    const percentiles = queries.filter((q) => q.expr.startsWith('histogram_quantile') && q.expr.includes('by (le, operation)'));
+    expect(percentiles.length).toBeGreaterThanOrEqual(4);
+    await eventually(async () => {
+      for (const q of percentiles) {
+        const operations = (await query(q.promql)).filter((s) => Number.isFinite(Number(s.value[1]))).map((s) => s.metric.operation);
+        expect(operations.sort()).toEqual([...OPERATIONS].sort());
+      }
+    });
+  });
+
+  it('finds every metric the dashboard reads among the scraped ones', async () => {
+    const res = await fetch(`${promUrl}/api/v1/label/__name__/values`);
+    const scraped = new Set(((await res.json()) as { data: string[] }).data);
+    const missing = [...new Set(queries.flatMap((q) => metricNames(q.promql)))].filter((n) => !scraped.has(n));
+    expect(missing).toEqual([]);
+  });
+});
