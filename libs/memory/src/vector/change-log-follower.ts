@@ -2,7 +2,7 @@ import { DimensionMismatchError } from '../errors/dimension-mismatch.error';
 import { IndexLagError } from '../errors/index-lag.error';
 import { IndexSchemaMismatchError } from '../errors/index-schema-mismatch.error';
 import type { MemoryStore } from '../store/memory-store';
-import type { ChangeLogEntry, ChangeLogReader } from './change-log-reader';
+import type { ChangeLogEntry, ChangeLogReader, LogPosition } from './change-log-reader';
 import type { SearchCore } from './search-core';
 import { compareStreamIds } from './stream-id';
 import type { IndexLogger } from './vector-index';
@@ -31,7 +31,7 @@ interface Waiter {
  */
 export class ChangeLogFollower {
   private current!: SearchCore;
-  private position = '0-0';
+  private position: LogPosition = { id: '0-0', added: 0 };
   private waiters: Waiter[] = [];
   private running?: Promise<void>;
   private closed = false;
@@ -44,7 +44,7 @@ export class ChangeLogFollower {
 
   /** The change-log position that the core covers. */
   get applied(): string {
-    return this.position;
+    return this.position.id;
   }
 
   async start(): Promise<void> {
@@ -65,14 +65,14 @@ export class ChangeLogFollower {
 
   /** Resolves once the core covers `id`; throws IndexLagError after `timeoutMs`. */
   async waitFor(id: string | undefined, timeoutMs: number): Promise<void> {
-    if (id === undefined || compareStreamIds(this.position, id) >= 0) return;
+    if (id === undefined || compareStreamIds(this.position.id, id) >= 0) return;
     let timer: NodeJS.Timeout | undefined;
     const waiter = { id } as Waiter;
     try {
       await new Promise<void>((resolve, reject) => {
         waiter.resolve = resolve;
         this.waiters.push(waiter);
-        timer = setTimeout(() => reject(new IndexLagError(id, this.position, timeoutMs)), timeoutMs);
+        timer = setTimeout(() => reject(new IndexLagError(id, this.position.id, timeoutMs)), timeoutMs);
       });
     } finally {
       clearTimeout(timer);
@@ -81,7 +81,7 @@ export class ChangeLogFollower {
   }
 
   private async rebuild(): Promise<void> {
-    const from = await this.opts.reader.lastId();
+    const from = await this.opts.reader.position();
     const core = this.opts.createCore();
     try {
       for await (const batch of this.opts.store.scanVectors()) batch.forEach((v) => core.add(v));
@@ -91,7 +91,7 @@ export class ChangeLogFollower {
     }
     this.current = core;
     this.advance(from);
-    this.opts.logger.log(`${this.opts.name}: built from Redis with ${core.size} vectors, following the change log after ${from}`);
+    this.opts.logger.log(`${this.opts.name}: built from Redis with ${core.size} vectors, following the change log after ${from.id}`);
   }
 
   private async follow(): Promise<void> {
@@ -99,13 +99,13 @@ export class ChangeLogFollower {
       try {
         const read = await this.opts.reader.readAfter(this.position, this.opts.batchSize ?? 1000);
         if (read.gap) {
-          this.opts.logger.warn(`${this.opts.name}: change log was trimmed past position ${this.position}; rebuilding`);
+          this.opts.logger.warn(`${this.opts.name}: change log was trimmed past position ${this.position.id}; rebuilding`);
           await this.rebuild();
-        } else if (read.last === undefined) {
+        } else if (read.next === this.position) {
           await this.opts.reader.waitAfter(this.position, this.opts.blockMs ?? 5000);
         } else {
           await this.apply(read.entries);
-          this.advance(read.last);
+          this.advance(read.next);
         }
       } catch (err) {
         if (this.closed) return;
@@ -135,8 +135,8 @@ export class ChangeLogFollower {
     }
   }
 
-  private advance(id: string): void {
-    this.position = id;
-    for (const w of this.waiters) if (compareStreamIds(id, w.id) >= 0) w.resolve();
+  private advance(to: LogPosition): void {
+    this.position = to;
+    for (const w of this.waiters) if (compareStreamIds(to.id, w.id) >= 0) w.resolve();
   }
 }

@@ -1,21 +1,28 @@
 import type Redis from 'ioredis';
-import { compareStreamIds } from './stream-id';
 
 export type ChangeLogEntry =
   | { id: string; op: 'add'; key: string }
   | { id: string; op: 'del'; tenant: string; session: string };
 
+/** A place in the stream: the last entry covered and how many entries had been added up to it. */
+export interface LogPosition {
+  id: string;
+  added: number;
+}
+
 export interface ChangeLogRead {
   entries: ChangeLogEntry[];
-  /** True when entries after the position were trimmed away (or the stream vanished): the reader must rebuild. */
+  /** True when entries after the position were trimmed away: the reader must rebuild. */
   gap: boolean;
-  /** Id of the last entry read (entries with an unknown op are skipped but still read). */
-  last?: string;
+  /** The position after these entries (entries with an unknown op are skipped but still count). */
+  next: LogPosition;
 }
 
 /**
  * The repository for the change-log stream that in-process indexes follow.
- * Gap detection relies on XINFO STREAM's max-deleted-entry-id (Redis 7.0+).
+ * Trimming (XADD MAXLEN ~) removes the oldest entries, and XINFO STREAM's entries-added minus length (Redis 7.0+)
+ * counts them, so a reader knows exactly whether anything after its position was removed before it read it.
+ * This relies on nothing calling XDEL on the stream.
  */
 export class ChangeLogReader {
   /** XREAD BLOCK holds its connection, so it gets its own. */
@@ -28,33 +35,36 @@ export class ChangeLogReader {
     this.blocking = redis.duplicate({ maxRetriesPerRequest: null, connectionName: 'agent-memory:changelog' });
   }
 
-  /** The id of the newest entry ever added ('0-0' for no stream): a rebuild records it before scanning. */
-  async lastId(): Promise<string> {
+  /** The newest position ({id: '0-0', added: 0} for no stream): a rebuild records it before scanning. */
+  async position(): Promise<LogPosition> {
     try {
-      return parseInfo(await this.redis.xinfo('STREAM', this.key))['last-generated-id'] ?? '0-0';
+      const info = parseInfo(await this.redis.xinfo('STREAM', this.key));
+      return { id: info['last-generated-id'], added: Number(info['entries-added']) };
     } catch (err) {
-      if (isNoSuchKey(err)) return '0-0';
+      if (isNoSuchKey(err)) return { id: '0-0', added: 0 };
       throw err;
     }
   }
 
   /** Up to `count` entries after `after`, read atomically with the stream's trim state. */
-  async readAfter(after: string, count: number): Promise<ChangeLogRead> {
-    const replies = await this.redis.multi().xrange(this.key, `(${after}`, '+', 'COUNT', count).xinfo('STREAM', this.key).exec();
+  async readAfter(after: LogPosition, count: number): Promise<ChangeLogRead> {
+    const replies = await this.redis.multi().xrange(this.key, `(${after.id}`, '+', 'COUNT', count).xinfo('STREAM', this.key).exec();
     if (!replies) throw new Error('change-log read was aborted');
     const [[rangeErr, range], [infoErr, rawInfo]] = replies;
     if (rangeErr) throw rangeErr;
     if (infoErr && !isNoSuchKey(infoErr)) throw infoErr;
-    const info = infoErr ? undefined : parseInfo(rawInfo);
-    const maxDeleted = info?.['max-deleted-entry-id'];
-    const gap = info === undefined ? after !== '0-0' : maxDeleted !== undefined && compareStreamIds(maxDeleted, after) > 0;
     const raw = range as [string, string[]][];
-    return { gap, entries: raw.flatMap(([id, fields]) => parseEntry(id, fields)), last: raw.at(-1)?.[0] };
+    return {
+      // A stream that vanished after we read from it (FLUSHALL, DEL) took entries with it too.
+      gap: infoErr ? after.added > 0 : removedCount(parseInfo(rawInfo)) > after.added,
+      entries: raw.flatMap(([id, fields]) => parseEntry(id, fields)),
+      next: raw.length === 0 ? after : { id: raw[raw.length - 1][0], added: after.added + raw.length },
+    };
   }
 
   /** Waits up to `ms` for an entry after `after`. */
-  async waitAfter(after: string, ms: number): Promise<void> {
-    await this.blocking.xread('COUNT', 1, 'BLOCK', ms, 'STREAMS', this.key, after);
+  async waitAfter(after: LogPosition, ms: number): Promise<void> {
+    await this.blocking.xread('COUNT', 1, 'BLOCK', ms, 'STREAMS', this.key, after.id);
   }
 
   close(): void {
@@ -70,6 +80,13 @@ function parseInfo(reply: unknown): Record<string, string> {
     if (typeof flat[i + 1] === 'string' || typeof flat[i + 1] === 'number') out[String(flat[i])] = String(flat[i + 1]);
   }
   return out;
+}
+
+/** How many of the stream's entries were trimmed away. */
+function removedCount(info: Record<string, string>): number {
+  const removed = Number(info['entries-added']) - Number(info.length);
+  if (Number.isNaN(removed)) throw new Error('XINFO STREAM lacks entries-added: the hnsw and exact backends need Redis 7.0 or later');
+  return removed;
 }
 
 const isNoSuchKey = (err: unknown): boolean => /no such key/i.test((err as Error).message);

@@ -65,7 +65,10 @@ export class RediSearchIndex implements VectorIndex {
   /** FT.CREATE arguments after the command name. */
   createArgs(): (string | number)[] {
     const { config, store } = this.opts;
-    const vector = ['TYPE', 'FLOAT32', 'DIM', config.EMBEDDING_DIM, 'DISTANCE_METRIC', 'COSINE', 'M', config.HNSW_M, 'EF_CONSTRUCTION', config.HNSW_EF_CONSTRUCTION];
+    const vector = [
+      'TYPE', 'FLOAT32', 'DIM', config.EMBEDDING_DIM, 'DISTANCE_METRIC', 'COSINE',
+      'M', config.HNSW_M, 'EF_CONSTRUCTION', config.HNSW_EF_CONSTRUCTION, 'EF_RUNTIME', config.HNSW_EF_RUNTIME,
+    ];
     return [
       this.name, 'ON', 'HASH', 'PREFIX', 1, store.keys.turnPrefix, 'SCHEMA',
       ...SCHEMA.flatMap(({ field, type, flags }) =>

@@ -1,0 +1,106 @@
+import Redis from 'ioredis';
+import { MemoryConfig } from '@app/memory/config/memory-config';
+import { ChangeLogReader } from '@app/memory/vector/change-log-reader';
+import { HnswIndex } from '@app/memory/vector/hnsw-index';
+import { VectorQuery } from '@app/memory/vector/vector-index';
+import { RedisServer } from '../support/redis-server';
+import { T0, VectorFixture, seededVector } from '../support/vector-fixture';
+
+const DIM = 16;
+const config: Partial<MemoryConfig> = { EMBEDDING_DIM: DIM };
+
+describe('hnsw backend specifics (real redis-server)', () => {
+  const server = new RedisServer();
+  let redis: Redis;
+
+  beforeAll(async () => {
+    redis = new Redis((await server.start()).url);
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await server.stop();
+  });
+
+  it('answers a session holding 0.1% of the vectors exactly as the exact backend does', async () => {
+    const hnswFx = new VectorFixture(redis, 'hnsw', config);
+    const n = 10_000;
+    // 20 bulk sessions and a target session of 10 vectors (0.1%); all near a few shared directions.
+    const turns = Array.from({ length: n }, (_, i) => {
+      const target = i % 1000 === 0;
+      const session = target ? 'target' : `bulk${i % 20}`;
+      const v = seededVector(DIM, i % 50);
+      seededVector(DIM, 100_000 + i).forEach((x, d) => (v[d] += 0.3 * x));
+      return { session, seq: i + 1, turnId: `t${i}`, timestamp: T0 + i, embedding: v };
+    });
+    for (let i = 0; i < n; i += 2500) await hnswFx.write(turns.slice(i, i + 2500));
+    const hnsw = await hnswFx.open();
+    const exact = await hnswFx.open({ VECTOR_BACKEND: 'exact' });
+    expect(exact.backend).toBe('exact');
+    expect(await hnsw.size()).toBe(n); // grew from its initial capacity of 1024
+    for (let q = 0; q < 10; q++) {
+      const query: Omit<VectorQuery, 'tenant'> = { sessions: ['target'], k: 10, vector: seededVector(DIM, 500 + q) };
+      const [h, e] = await Promise.all([hnswFx.search(hnsw, query), hnswFx.search(exact, query)]);
+      expect(h.map((x) => [x.key, x.similarity])).toEqual(e.map((x) => [x.key, x.similarity]));
+      expect(h).toHaveLength(10);
+      expect(h.every((x) => x.turn.session === 'target')).toBe(true);
+    }
+    await hnswFx.close();
+  });
+
+  it('catches up when it starts late, then follows writes and deletes from the change log', async () => {
+    const fx = new VectorFixture(redis, 'hnsw', config);
+    await fx.write(Array.from({ length: 50 }, (_, i) => ({ session: 'a', seq: i + 1, embedding: seededVector(DIM, i) })));
+    const index = await fx.open();
+    expect(await index.size()).toBe(50);
+    await fx.write(Array.from({ length: 30 }, (_, i) => ({ session: 'b', seq: i + 1, embedding: seededVector(DIM, 100 + i) })));
+    expect(await fx.search(index, { k: 100, vector: seededVector(DIM, 1), sessions: ['b'] })).toHaveLength(30);
+    await fx.deleteSession('t1', 'a');
+    expect(await fx.search(index, { k: 100, vector: seededVector(DIM, 1) })).toHaveLength(30);
+    expect(await index.size()).toBe(30);
+    await fx.close();
+  });
+
+  it('reports a trimmed change log as a gap, and an intact one as none', async () => {
+    const stream = 'gap-test-stream';
+    const reader = new ChangeLogReader(redis, stream);
+    expect(await reader.position()).toEqual({ id: '0-0', added: 0 });
+    for (let i = 0; i < 5; i++) await redis.xadd(stream, '*', 'op', 'add', 'key', `k${i}`);
+    const start = await reader.position();
+    expect(start.added).toBe(5);
+    for (let i = 5; i < 10; i++) await redis.xadd(stream, '*', 'op', 'add', 'key', `k${i}`);
+    const read = await reader.readAfter(start, 100);
+    expect(read).toMatchObject({ gap: false, next: { added: 10 } });
+    expect(read.entries.map((e) => (e.op === 'add' ? e.key : ''))).toEqual(['k5', 'k6', 'k7', 'k8', 'k9']);
+    await redis.xtrim(stream, 'MAXLEN', 3);
+    expect((await reader.readAfter(start, 100)).gap).toBe(true);
+    expect((await reader.readAfter(read.next, 100)).gap).toBe(false);
+    reader.close();
+  });
+
+  it('falls back to the exact scan when the HNSW search throws, logging and reporting it', () => {
+    const warnings: string[] = [];
+    const fallbacks: unknown[] = [];
+    const core = new HnswIndex({
+      dim: DIM, m: 16, efConstruction: 100, efRuntime: 64, exactThreshold: 0,
+      logger: { log: () => undefined, warn: (m) => warnings.push(m) },
+      onFallback: (err) => fallbacks.push(err),
+    });
+    for (let i = 0; i < 200; i++) {
+      core.add({ key: `k${i}`, tenant: 't1', session: 's', role: 'user', timestamp: T0, embedding: seededVector(DIM, i) });
+    }
+    const q: VectorQuery = { tenant: 't1', k: 5, vector: seededVector(DIM, 7) };
+    const expected = core.exact.search(q);
+    expect(core.search(q).map((r) => r.key)).toEqual(expected.map((r) => r.key));
+    expect(fallbacks).toHaveLength(0);
+    // A broken native index (here: a stand-in graph whose search throws) must not fail the query.
+    (core as unknown as { graph: object }).graph = {
+      setEf: () => undefined,
+      searchKnn: () => {
+        throw new Error('hnswlib exploded');
+      },
+    };
+    expect(core.search(q)).toEqual(expected);
+    expect(fallbacks).toHaveLength(1);
+    expect(warnings.join()).toMatch(/HNSW search failed.*hnswlib exploded/);
+  });
+});

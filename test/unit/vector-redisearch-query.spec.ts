@@ -1,0 +1,112 @@
+import 'reflect-metadata';
+import fc from 'fast-check';
+import Redis from 'ioredis';
+import { KeySchema } from '@app/memory/redis/key-schema';
+import { MemoryStore } from '@app/memory/store/memory-store';
+import { RediSearchIndex, schemaDifferences } from '@app/memory/vector/redisearch-index';
+import { buildFilter, buildSearchArgs, escapeTag, parseSearchReply } from '@app/memory/vector/redisearch-query';
+import { compareStreamIds } from '@app/memory/vector/stream-id';
+import { testConfig } from '../support/vector-fixture';
+
+describe('RediSearch query building (no server needed)', () => {
+  it('escapes every TAG metacharacter and leaves letters, digits and _ alone', () => {
+    expect(escapeTag('a*')).toBe('a\\*');
+    expect(escapeTag('{x}')).toBe('\\{x\\}');
+    expect(escapeTag('a|b')).toBe('a\\|b');
+    expect(escapeTag('@t:v')).toBe('\\@t\\:v');
+    expect(escapeTag(`"q" 'q'`)).toBe(`\\"q\\"\\ \\'q\\'`);
+    expect(escapeTag('my-session_1')).toBe('my\\-session_1');
+    expect(escapeTag('naïve日本語')).toBe('naïve日本語');
+    expect(escapeTag('a\u0000b')).toBe('a\\\u0000b');
+    expect(escapeTag('back\\slash,comma.')).toBe('back\\\\slash\\,comma\\.');
+  });
+
+  it('escapes reversibly: removing each escaping backslash gives the value back, and no metacharacter stays bare', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (s) => {
+        const escaped = escapeTag(s);
+        expect(escaped.replace(/\\([\s\S])/gu, '$1')).toBe(s);
+        expect(escaped.replace(/\\[\s\S]/gu, '')).toMatch(/^[\p{L}\p{N}_]*$/u);
+      }),
+    );
+  });
+
+  it('builds the pre-filter from tenant, sessions, window and role', () => {
+    expect(buildFilter({ tenant: 't-1' })).toBe('(@tenant:{t\\-1})');
+    expect(buildFilter({ tenant: 't', sessions: ['a', 'b-2'], since: 10, until: 20, role: 'user' })).toBe(
+      '(@tenant:{t} @session:{a|b\\-2} @timestamp:[10 20] @role:{user})',
+    );
+    expect(buildFilter({ tenant: 't', since: 5 })).toBe('(@tenant:{t} @timestamp:[5 +inf])');
+    expect(buildFilter({ tenant: 't', until: 5 })).toBe('(@tenant:{t} @timestamp:[-inf 5])');
+  });
+
+  it('builds an FT.SEARCH hybrid KNN query with PARAMS, RETURN, SORTBY, LIMIT and DIALECT 2', () => {
+    const vector = new Float32Array([1, 0.5]);
+    const args = buildSearchArgs('mem-idx', { tenant: 't', sessions: ['s'], k: 7, vector }, 128);
+    expect(args).toEqual([
+      'mem-idx', '(@tenant:{t} @session:{s})=>[KNN $k @embedding $vec EF_RUNTIME $ef AS score]',
+      'PARAMS', 6, 'k', 7, 'vec', Buffer.from(vector.buffer), 'ef', 128,
+      'RETURN', 1, 'score', 'SORTBY', 'score', 'ASC', 'LIMIT', 0, 7, 'DIALECT', 2,
+    ]);
+  });
+
+  it('parses a RESP2 reply into keys with similarity = 1 - distance', () => {
+    const reply = [2, 'mem:t:s:turn:2', ['score', '0.25'], 'mem:t:s:turn:1', ['score', '0.5']];
+    expect(parseSearchReply(reply)).toEqual([
+      { key: 'mem:t:s:turn:2', similarity: 0.75 },
+      { key: 'mem:t:s:turn:1', similarity: 0.5 },
+    ]);
+    expect(parseSearchReply([0])).toEqual([]);
+  });
+
+  describe('index schema', () => {
+    const redis = new Redis({ lazyConnect: true });
+    const index = new RediSearchIndex({
+      config: testConfig({ EMBEDDING_DIM: 1536, HNSW_M: 16, HNSW_EF_CONSTRUCTION: 200 }),
+      redis,
+      store: new MemoryStore(redis, new KeySchema('mem')),
+    });
+    afterAll(() => redis.disconnect());
+
+    it('creates the documented FT.CREATE schema', () => {
+      expect(index.createArgs()).toEqual([
+        'mem-idx', 'ON', 'HASH', 'PREFIX', 1, 'mem:', 'SCHEMA',
+        'tenant', 'TAG', 'CASESENSITIVE', 'session', 'TAG', 'CASESENSITIVE', 'role', 'TAG',
+        'timestamp', 'NUMERIC', 'SORTABLE', 'content', 'TEXT',
+        'embedding', 'VECTOR', 'HNSW', 12, 'TYPE', 'FLOAT32', 'DIM', 1536, 'DISTANCE_METRIC', 'COSINE', 'M', 16, 'EF_CONSTRUCTION', 200, 'EF_RUNTIME', 64,
+      ]);
+    });
+
+    // FT.INFO as RediSearch 2.6/2.8 replies for the schema above (vector attributes carry no DIM there).
+    const info = (prefix: string, timestampType = 'NUMERIC') => ({
+      index_definition: ['key_type', 'HASH', 'prefixes', [prefix], 'default_score', '1'],
+      attributes: [
+        ['identifier', 'tenant', 'attribute', 'tenant', 'type', 'TAG', 'SEPARATOR', ',', 'CASESENSITIVE'],
+        ['identifier', 'session', 'attribute', 'session', 'type', 'TAG', 'SEPARATOR', ',', 'CASESENSITIVE'],
+        ['identifier', 'role', 'attribute', 'role', 'type', 'TAG', 'SEPARATOR', ','],
+        ['identifier', 'timestamp', 'attribute', 'timestamp', 'type', timestampType, 'SORTABLE'],
+        ['identifier', 'content', 'attribute', 'content', 'type', 'TEXT', 'WEIGHT', '1'],
+        ['identifier', 'embedding', 'attribute', 'embedding', 'type', 'VECTOR'],
+      ],
+    });
+
+    it('accepts an FT.INFO reply of the same schema and names every difference of another', () => {
+      expect(schemaDifferences(info('mem:'), 'mem:')).toEqual([]);
+      expect(schemaDifferences(info('other:', 'TAG'), 'mem:')).toEqual([
+        'prefixes are [other:], not [mem:]',
+        'field timestamp is TAG, not NUMERIC',
+      ]);
+      const noCase = info('mem:');
+      noCase.attributes[0] = ['identifier', 'tenant', 'attribute', 'tenant', 'type', 'TAG', 'SEPARATOR', ','];
+      noCase.attributes.pop();
+      expect(schemaDifferences(noCase, 'mem:')).toEqual(['field tenant is not CASESENSITIVE', 'field embedding is missing']);
+    });
+  });
+
+  it('orders stream ids numerically', () => {
+    expect(compareStreamIds('9-0', '10-0')).toBe(-1);
+    expect(compareStreamIds('10-2', '10-10')).toBe(-1);
+    expect(compareStreamIds('10-2', '10-2')).toBe(0);
+    expect(compareStreamIds('1700000000001-0', '1700000000000-5')).toBe(1);
+  });
+});
