@@ -28,7 +28,7 @@ RUN npm ci --omit=dev --no-audit --no-fund
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
-# Owned by root and read-only for the service user.
+# Owned by root and read-only for the service user. package.json marks the app root (the CLI looks for it).
 COPY package.json ./
 COPY --from=prod-deps /app/node_modules node_modules
 COPY --from=build /app/dist dist
