@@ -3,8 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@app/memory/config/load-config';
-import { OPERATIONS } from '@app/memory/metrics';
+import { LATENCY_BUCKETS, METRIC_NAMES, OPERATIONS } from '@app/memory/metrics';
 import { ApiClient } from '../../apps/cli/src/http/api-client';
+import type { Timings } from '../../apps/cli/src/http/api-types';
+import { buildLatencyReport } from '../../apps/cli/src/report/latency-report';
 import { ManagedProcess } from '../../apps/cli/src/stack/managed-process';
 import { type StackHandle, startStack } from '../../apps/cli/src/stack/stack';
 import { freePort, RedisServer } from '../support/redis-server';
@@ -26,6 +28,7 @@ describe('the Grafana dashboard on a real Prometheus', () => {
   let stack: StackHandle | undefined;
   let prometheus: ManagedProcess | undefined;
   let promUrl = '';
+  const cycles: Timings[] = [];
 
   async function query(promql: string): Promise<Sample[]> {
     const res = await fetch(`${promUrl}/api/v1/query?${new URLSearchParams({ query: promql })}`);
@@ -86,7 +89,9 @@ describe('the Grafana dashboard on a real Prometheus', () => {
     const facts = ['My dog is called Biscuit.', 'I live in Lisbon and work as a nurse.', 'My favourite food is grilled sardines.'];
     for (const round of [1, 2]) {
       for (const content of facts) await api.addTurns('s1', [{ role: 'user', content: `${content} (${round})` }], true);
-      await api.chat('s1', 'What is my dog called?');
+      for (const question of ['What is my dog called?', 'Where do I live?', 'What food do I like?']) {
+        cycles.push((await api.chat('s1', question)).timings);
+      }
       await api.memories('s1', 'where do I live');
       const doneAt = Date.now() / 1000;
       await eventually(async () => {
@@ -137,5 +142,24 @@ describe('the Grafana dashboard on a real Prometheus', () => {
     const scraped = new Set(((await res.json()) as { data: string[] }).data);
     const missing = [...new Set(queries.flatMap((q) => metricNames(q.promql)))].filter((n) => !scraped.has(n));
     expect(missing).toEqual([]);
+  });
+
+  it("agrees with the CLI latency report's percentiles within histogram-bucket precision", async () => {
+    const report = buildLatencyReport(cycles);
+    // The processes are fresh, so their cumulative buckets hold exactly this run's chat cycles.
+    const checks: string[] = [];
+    for (const [q, key] of [['0.5', 'p50'], ['0.95', 'p95'], ['0.99', 'p99'], ['0.999', 'p999']] as const) {
+      const samples = await query(`histogram_quantile(${q}, sum by (le, operation) (${METRIC_NAMES.operationDuration}_bucket))`);
+      for (const operation of OPERATIONS) {
+        const exact = report.operations[operation][key] / 1000;
+        const fromPrometheus = Number(samples.find((s) => s.metric.operation === operation)?.value[1]);
+        // PromQL interpolates inside the bucket that holds the exact nearest-rank value (or gives the top bound).
+        const i = LATENCY_BUCKETS.findIndex((le) => exact <= le);
+        const [low, high] = i === -1 ? [LATENCY_BUCKETS.at(-1)!, LATENCY_BUCKETS.at(-1)!] : [LATENCY_BUCKETS[i - 1] ?? 0, LATENCY_BUCKETS[i]];
+        if (!(fromPrometheus >= low && fromPrometheus <= high)) checks.push(`${operation} ${key}: exact ${exact}, PromQL ${fromPrometheus}`);
+      }
+    }
+    expect(report.cycles).toBe(6);
+    expect(checks).toEqual([]);
   });
 });
