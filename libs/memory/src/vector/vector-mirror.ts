@@ -92,6 +92,7 @@ export class VectorMirror {
   candidates(q: VectorQuery, limit = Infinity): number[] | undefined {
     const bySession = this.sessions.get(q.tenant);
     if (!bySession) return [];
+    if (this.size > limit && this.coversAll(q)) return undefined;
     const matches = this.predicate(q);
     const out: number[] = [];
     for (const name of new Set(q.sessions ?? bySession.keys())) {
