@@ -76,7 +76,7 @@ const validQuery = fc
     { q: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 50 }), k: fc.integer({ min: 1, max: 100 }), windowHours: fc.integer({ min: 0, max: 1000 }), offset: fc.nat(50), limit: fc.integer({ min: 1, max: 500 }) },
     { requiredKeys: [] },
   )
-  .map((q) => new URLSearchParams(Object.entries(q).map(([k, v]) => [k, String(v)])).toString());
+  .map((q) => new URLSearchParams(Object.entries(q).map(([k, v]): [string, string] => [k, String(v)])).toString());
 const query = fc.oneof({ arbitrary: validQuery, weight: 3 }, { arbitrary: fuzzyQuery, weight: 1 });
 const writeQuery = fc.oneof({ arbitrary: fc.constant(''), weight: 4 }, { arbitrary: fc.constant('wait=true'), weight: 2 }, { arbitrary: fuzzyQuery, weight: 1 });
 
