@@ -50,7 +50,8 @@ describe('the Grafana dashboard on a real Prometheus', () => {
     }
   }
 
-  beforeAll(async () => {
+  /** Starts everything and drives two rounds of traffic. */
+  async function start(): Promise<void> {
     if (spawnSync('prometheus', ['--version']).error) {
       throw new Error("The `prometheus` binary is not on PATH: install Debian's prometheus package (.ci/run does).");
     }
@@ -99,6 +100,13 @@ describe('the Grafana dashboard on a real Prometheus', () => {
         expect(scraped.map((s) => s.metric.job).sort()).toEqual(['api', 'embedder', 'retriever']);
       });
     }
+  }
+
+  beforeAll(async () => {
+    // The children's output explains most start-up failures.
+    await start().catch((err: Error) => {
+      throw new Error(`${err.message}\n--- last output of the processes ---\n${logs.slice(-40).join('\n')}`);
+    });
   }, 90_000);
 
   afterAll(async () => {
