@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
-export const DASHBOARD_FILE = join(ROOT, 'grafana', 'dashboards', 'agent-memory.json');
+const DASHBOARD_FILE = join(ROOT, 'grafana', 'dashboards', 'agent-memory.json');
 export const DATASOURCE_FILE = join(ROOT, 'grafana', 'provisioning', 'datasources', 'prometheus.yml');
 
 interface Target {
