@@ -1,10 +1,18 @@
+import { recallAtK } from '../../apps/cli/src/bench/run-bench';
 import { syntheticTexts } from '../../apps/cli/src/bench/synthetic-corpus';
 import { benchMarkdown, type BenchReport, formatBench } from '../../apps/cli/src/report/format-bench';
 
-const figures = (backend: 'linear' | 'exact' | 'hnsw', p50: number, p99: number) => ({ backend, queries: 100, p50, p99, buildSeconds: backend === 'linear' ? null : 0.5 });
+const figures = (backend: 'linear' | 'exact' | 'hnsw', p50: number, p99: number) => ({
+  backend,
+  queries: 100,
+  p50,
+  p99,
+  buildSeconds: backend === 'linear' ? null : 0.5,
+  recall: backend === 'hnsw' ? 0.987 : null,
+});
 
 const report: BenchReport = {
-  machine: { nproc: 2, cpu: 'Test CPU', memoryGiB: 4, node: 'v20.0.0', platform: 'linux-x64' },
+  machine: { nproc: 2, cpu: 'Test CPU', memoryGiB: 4, node: 'v20.0.0', platform: 'linux-x64', loadAverage: 1.5 },
   date: '2026-01-01',
   k: 10,
   index: { dim: 384, m: 16, efConstruction: 200, efRuntime: 64, exactThreshold: 4096 },
@@ -15,7 +23,7 @@ const report: BenchReport = {
         figures('linear', 100, 300),
         figures('exact', 10, 20),
         figures('hnsw', 0.5, 3),
-        { backend: 'redisearch', queries: null, p50: null, p99: null, buildSeconds: null, skipped: 'REDIS_STACK_URL not set' },
+        { backend: 'redisearch', queries: null, p50: null, p99: null, buildSeconds: null, recall: null, skipped: 'REDIS_STACK_URL not set' },
       ],
       speedup: { p50: 200, p99: 100 },
     },
@@ -39,6 +47,11 @@ describe('bench report', () => {
     expect(md).toContain('| 10,000 | 100.0 ms / 300.0 ms | 10.0 ms / 20.0 ms | 0.50 ms / 3.00 ms | skipped | 200× / 100× |');
     expect(md).toContain('redisearch: skipped (REDIS_STACK_URL not set).');
     expect(md).toContain('HNSW_EXACT_THRESHOLD=4096');
+    expect(md).toContain('Recall@10 against the exact scan, same queries (10,000: hnsw 0.987)');
+  });
+
+  it('computes recall@k over the queries both backends ran', () => {
+    expect(recallAtK([['a', 'b'], ['c', 'd'], ['e', 'f']], [['a', 'x'], ['d', 'c']])).toBe(0.75);
   });
 });
 

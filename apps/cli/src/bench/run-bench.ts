@@ -22,6 +22,8 @@ export interface BackendFigures {
   p99: number | null;
   /** Seconds to build the index from Redis (init); null for the linear scan, which has none. */
   buildSeconds: number | null;
+  /** Recall@k against the exact scan over the same queries; null for the exact ones themselves. */
+  recall: number | null;
   skipped?: string;
 }
 
@@ -96,17 +98,27 @@ async function untilIndexed(index: VectorIndex, n: number): Promise<void> {
   }
 }
 
+/** Times `count` searches (the query vectors in turn) and keeps each query's hit keys. */
 async function time(search: (v: Float32Array) => Promise<VectorHit[]>, vectors: Float32Array[], count: number, k: number) {
   for (const v of vectors.slice(0, 3)) await search(v); // warm-up
   const samples: number[] = [];
+  const keys: string[][] = [];
   for (let i = 0; i < count; i++) {
     const t = performance.now();
     const hits = await search(vectors[i % vectors.length]);
     samples.push(performance.now() - t);
     if (hits.length !== k) throw new Error(`a search returned ${hits.length} hits instead of ${k}`);
+    keys[i % vectors.length] = hits.map((h) => h.key);
   }
   const s = summarize(samples);
-  return { queries: count, p50: s.p50, p99: s.p99 };
+  return { figures: { queries: count, p50: s.p50, p99: s.p99 }, keys };
+}
+
+/** Mean share of the exact top k that a backend found, over the queries both ran. */
+export function recallAtK(found: readonly string[][], exact: readonly string[][]): number {
+  const pairs = found.map((keys, i) => [keys, exact[i]] as const).filter(([, truth]) => truth !== undefined);
+  const shares = pairs.map(([keys, truth]) => keys.filter((key) => truth.includes(key)).length / truth.length);
+  return shares.reduce((a, b) => a + b, 0) / shares.length;
 }
 
 /**
@@ -126,16 +138,18 @@ export async function runBench(o: BenchOptions): Promise<SizeFigures[]> {
       o.onProgress?.(`storing ${n.toLocaleString('en-US')} observations`);
       for (const t of targets) await t.fill(n, embedder);
       const figures: BackendFigures[] = [];
+      let exactKeys: string[][] = []; // BENCH_BACKENDS puts exact before the approximate ones
       for (const backend of BENCH_BACKENDS) {
         const target = backend === 'redisearch' ? stack : local;
         if (!target) {
-          figures.push({ backend, queries: null, p50: null, p99: null, buildSeconds: null, skipped: 'REDIS_STACK_URL not set' });
+          figures.push({ backend, queries: null, p50: null, p99: null, buildSeconds: null, recall: null, skipped: 'REDIS_STACK_URL not set' });
           continue;
         }
         o.onProgress?.(`${n.toLocaleString('en-US')} observations: ${backend}`);
         if (backend === 'linear') {
           const scan = new PrototypeLinearScan(target.store);
-          figures.push({ backend, buildSeconds: null, ...(await time((v) => scan.search(TENANT, v, o.k), queries, queriesFor(backend, n), o.k)) });
+          const timed = await time((v) => scan.search(TENANT, v, o.k), queries, queriesFor(backend, n), o.k);
+          figures.push({ backend, buildSeconds: null, recall: null, ...timed.figures });
           continue;
         }
         const t0 = performance.now();
@@ -144,7 +158,9 @@ export async function runBench(o: BenchOptions): Promise<SizeFigures[]> {
         try {
           await untilIndexed(index, n); // RediSearch indexes existing hashes in the background
           const buildSeconds = (performance.now() - t0) / 1000;
-          figures.push({ backend, buildSeconds, ...(await time((v) => index.search({ tenant: TENANT, k: o.k, vector: v }), queries, queriesFor(backend, n), o.k)) });
+          const timed = await time((v) => index.search({ tenant: TENANT, k: o.k, vector: v }), queries, queriesFor(backend, n), o.k);
+          if (backend === 'exact') exactKeys = timed.keys;
+          figures.push({ backend, buildSeconds, recall: backend === 'exact' ? null : recallAtK(timed.keys, exactKeys), ...timed.figures });
         } finally {
           await index.close();
         }

@@ -1,4 +1,4 @@
-import { availableParallelism, cpus, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 
 export interface Machine {
   nproc: number;
@@ -6,6 +6,8 @@ export interface Machine {
   memoryGiB: number;
   node: string;
   platform: string;
+  /** 1-minute load average when the run ended: the cores are shared, and this says how busy they were. */
+  loadAverage: number;
 }
 
 export const machine = (): Machine => ({
@@ -14,6 +16,8 @@ export const machine = (): Machine => ({
   memoryGiB: Math.round(totalmem() / 2 ** 30),
   node: process.version,
   platform: `${process.platform}-${process.arch}`,
+  loadAverage: Math.round(loadavg()[0] * 100) / 100,
 });
 
-export const describeMachine = (m: Machine): string => `${m.nproc} cores (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}`;
+export const describeMachine = (m: Machine): string =>
+  `${m.nproc} cores (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}, load average ${m.loadAverage} at the end of the run`;
