@@ -104,6 +104,15 @@ describe('input limits and injection', () => {
     expect(await expectRejected(await rs.call('POST', '/v1/sessions/limits/turns', turn({ metadata })))).toMatch(/metadata/);
   });
 
+  it('refuses a timestamp beyond the dates JavaScript can represent, or survives it: the session still chats', async () => {
+    const write = await rs.call('POST', '/v1/sessions/far-future/turns?wait=true', turn({ timestamp: 1e20 }));
+    if (write.status !== 400) {
+      expect(write.status).toBe(200);
+      const chat = await rs.call('POST', '/v1/sessions/far-future/chat', { message: 'hello again' });
+      expect([chat.status, await chat.text()]).toEqual([200, expect.stringContaining('reply')]);
+    }
+  });
+
   const badIds = [
     `${MARK}*`, `${MARK}{x}`, `${MARK}}`, `${MARK}|x`, `${MARK}@tenant`, `${MARK}:x`, `${MARK}"x`, `${MARK}'x`, `${MARK}\`x`,
     `${MARK}é`, `${MARK}😀`, `${MARK}\u0000x`, `${MARK}\u200bx`, `${MARK}..x`, `${MARK}.x`, `${MARK} x`, `${MARK}\tx`, `${MARK}\nx`,
