@@ -45,6 +45,8 @@ describe('Redis down', () => {
 
   it('answers 503 with Retry-After within 2 s on every endpoint, and /readyz 503, while Redis is down', async () => {
     await redis.stop(true);
+    // Requests racing the outage itself are the last test's subject; these come once the API has noticed it.
+    await waitUntil('/readyz answers 503', async () => (await rs.call('GET', '/readyz')).status === 503, FAST_MS);
     let slowest = 0;
     for (let round = 0; round < 3; round++) {
       for (const [method, path, body] of endpoints) {
