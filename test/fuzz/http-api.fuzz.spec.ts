@@ -5,6 +5,8 @@ import { API_KEY, DIM, type ReliabilityStack, startReliabilityStack } from '../r
 import { auditStore } from '../reliability/support/store-audit';
 
 const RUNS = 10_000;
+/** fast-check prints the seed of a failing run; FUZZ_SEED=<seed> replays it. */
+const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined;
 
 /** A handful of valid sessions so that reads, writes and deletes meet each other. */
 const SESSIONS = ['fz-a', 'fz-b', 'fz-c', 'fz-d', 'fz-e'];
@@ -147,7 +149,7 @@ describe('HTTP API fuzzing', () => {
         // Thrown, not returned, so that the report shows what the API answered.
         if (status >= 500 || status < 200 || (status >= 300 && status < 400)) throw new Error(`HTTP ${status}: ${text.slice(0, 500)}\n${rs.logs.grep(/ERROR|Error/).slice(-5).join('\n')}`);
       }),
-      { numRuns: RUNS },
+      { numRuns: RUNS, ...(SEED === undefined ? {} : { seed: SEED }) },
     );
     const fuzzMs = Date.now() - started;
 
