@@ -1,3 +1,4 @@
+import { ConfigError } from '../errors/config.error';
 import { IndexSchemaMismatchError } from '../errors/index-schema-mismatch.error';
 import { TURN_FIELDS as F } from '../store/turn';
 import { vectorToBuffer } from '../store/vector-bytes';
@@ -81,7 +82,11 @@ export class RediSearchIndex implements VectorIndex {
     try {
       return toMap((await this.opts.redis.call('FT.INFO', this.name)) as unknown[]);
     } catch (err) {
-      if (/unknown index name|no such index/i.test((err as Error).message)) return undefined;
+      const message = (err as Error).message;
+      if (/unknown index name|no such index/i.test(message)) return undefined;
+      if (/unknown command/i.test(message)) {
+        throw new ConfigError('VECTOR_BACKEND=redisearch, but this Redis has no search module (use Redis Stack / Redis 8, or VECTOR_BACKEND=hnsw)');
+      }
       throw err;
     }
   }
