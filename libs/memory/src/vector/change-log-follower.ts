@@ -26,6 +26,7 @@ const ADDS_PER_TICK = 64;
 interface Waiter {
   id: string;
   resolve: () => void;
+  reject: (err: Error) => void;
 }
 
 /**
@@ -64,6 +65,7 @@ export class ChangeLogFollower {
   async stop(): Promise<void> {
     this.closed = true;
     this.opts.reader.close();
+    for (const w of this.waiters) w.reject(new Error(`${this.opts.name} was closed`));
     await this.running;
   }
 
@@ -74,7 +76,7 @@ export class ChangeLogFollower {
     const waiter = { id } as Waiter;
     try {
       await new Promise<void>((resolve, reject) => {
-        waiter.resolve = resolve;
+        Object.assign(waiter, { resolve, reject });
         this.waiters.push(waiter);
         timer = setTimeout(() => reject(new IndexLagError(id, this.position.id, timeoutMs)), timeoutMs);
       });
