@@ -19,11 +19,12 @@ export function registerDemo(program: Command): void {
         if (logs.length > KEEP_LOG_LINES) logs.shift();
       };
       console.log('Starting the stack (redis-server if needed, API, embedder, retriever)…');
-      const stack = await startStack(stackOptions(flags, flags.verbose ? undefined : keep)).catch((err: Error) => {
+      const stop = stopOnSignal(130);
+      const stack = await startStack(stackOptions(flags, stop.signal, flags.verbose ? undefined : keep)).catch((err: Error) => {
         console.error(logs.join('\n'));
         throw err;
       });
-      stopOnSignal(stack, 130);
+      stop.attach(stack);
       console.log(`${describeStack(stack)}\n`);
       try {
         await runAndReport(new ApiClient({ url: stack.apiUrl, apiKey: stack.apiKey }), customerSupport.name, { verbose: flags.verbose });

@@ -10,12 +10,13 @@ interface StackFlags {
   redisUrl?: string;
 }
 
-export const stackOptions = (flags: StackFlags, log?: StackOptions['log']): StackOptions => ({
+export const stackOptions = (flags: StackFlags, signal: AbortSignal, log?: StackOptions['log']): StackOptions => ({
   config: processConfig(),
   embedders: flags.embedders,
   retrievers: flags.retrievers,
   port: flags.port,
   redisUrl: flags.redisUrl,
+  signal,
   log,
 });
 
@@ -36,25 +37,38 @@ export function describeStack(stack: StackHandle): string {
   ].join('\n');
 }
 
-/** Stops the stack once on Ctrl-C or SIGTERM, then exits. */
-export function stopOnSignal(stack: StackHandle, exitCode = 0): void {
-  let stopping = false;
-  const onSignal = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    process.stderr.write(`\n${signal}: stopping the stack…\n`);
-    void stack.stop().then(() => process.exit(exitCode));
+export interface StopSignal {
+  /** For startStack: aborted on Ctrl-C or SIGTERM while the stack is still starting. */
+  signal: AbortSignal;
+  /** From now on, Ctrl-C or SIGTERM stops this stack and exits. */
+  attach(stack: StackHandle): void;
+}
+
+/**
+ * Ctrl-C and SIGTERM, handled from before the first child starts: the children run in their own process
+ * group, so without this a signal during start-up would kill the launcher and leave them running.
+ */
+export function stopOnSignal(exitCode = 0): StopSignal {
+  const controller = new AbortController();
+  let stack: StackHandle | undefined;
+  const onSignal = (name: string) => {
+    if (controller.signal.aborted) return;
+    process.stderr.write(`\n${name}: stopping the stack…\n`);
+    controller.abort(new Error(`${name} before the stack was ready`)); // startStack stops what it started and rejects
+    if (stack) void stack.stop().then(() => process.exit(exitCode));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  return { signal: controller.signal, attach: (s) => (stack = s) };
 }
 
 export function registerStack(program: Command): void {
   withStackOptions(program.command('stack'))
     .description('run redis (if needed), the API and the workers locally until Ctrl-C')
     .action(async (flags: StackFlags) => {
-      const stack = await startStack(stackOptions(flags));
-      stopOnSignal(stack);
+      const stop = stopOnSignal();
+      const stack = await startStack(stackOptions(flags, stop.signal));
+      stop.attach(stack);
       console.log(`\nThe stack is ready. Ctrl-C stops it.\n${describeStack(stack)}\n`);
     });
 }

@@ -23,6 +23,8 @@ export interface StackOptions {
   dataDir?: string;
   log?: LogSink;
   readyTimeoutMs?: number;
+  /** Aborting it while the stack starts stops what was started, and startStack rejects. */
+  signal?: AbortSignal;
 }
 
 export interface StackHandle {
@@ -82,7 +84,7 @@ export function prefixedLog(stream: NodeJS.WriteStream = process.stdout): LogSin
  * and N embedder and N retriever processes from dist/. Resolves once /readyz answers 200.
  */
 export async function startStack(options: StackOptions): Promise<StackHandle> {
-  const { config, embedders = 1, retrievers = 1, host = '127.0.0.1', log = prefixedLog(), readyTimeoutMs = 60_000 } = options;
+  const { config, embedders = 1, retrievers = 1, host = '127.0.0.1', log = prefixedLog(), readyTimeoutMs = 180_000, signal } = options;
   const root = repoRoot();
   const redisUrl = options.redisUrl ?? config.REDIS_URL;
   const processes: ManagedProcess[] = [];
@@ -118,12 +120,13 @@ export async function startStack(options: StackOptions): Promise<StackHandle> {
       }
     }
     for (const [name, app, extra] of specs) {
+      signal?.throwIfAborted();
       const p = new ManagedProcess(name, process.execPath, [node(app)], log, env(extra));
       processes.push(p);
       await p.start();
     }
     const apiUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-    await waitReady(new ApiClient({ url: apiUrl, apiKey: auth.key }), processes, readyTimeoutMs);
+    await waitReady(new ApiClient({ url: apiUrl, apiKey: auth.key }), processes, readyTimeoutMs, signal);
     return { apiUrl, apiKey: auth.key, redisUrl, startedRedis: redis !== undefined, workerMetrics, stop };
   } catch (err) {
     await stop();
@@ -131,9 +134,10 @@ export async function startStack(options: StackOptions): Promise<StackHandle> {
   }
 }
 
-async function waitReady(api: ApiClient, processes: ManagedProcess[], timeoutMs: number): Promise<void> {
+async function waitReady(api: ApiClient, processes: ManagedProcess[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    signal?.throwIfAborted();
     const dead = processes.find((p) => !p.running);
     if (dead) throw new StackError(`${dead.name} exited with ${await dead.exited} before the stack was ready`);
     if (await api.ready()) return;
