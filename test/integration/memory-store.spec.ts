@@ -76,12 +76,26 @@ describe('MemoryStore (real redis-server)', () => {
     await store.write([turn('s1', 1, 'a'), turn('s1', 2, 'b'), turn('s2', 1, 'other')]);
     await store.reserveSeq('t1', 's1', 2);
     const res = await store.deleteSession('t1', 's1');
-    expect(res.deleted).toBe(2);
-    expect(await redis.keys('*:t1:s1:*')).toEqual([]);
+    expect(res?.deleted).toBe(2);
+    expect((await redis.keys('*:t1:s1:*')).sort()).toEqual(['mem-sys:t1:s1:forgotten', 'mem-sys:t1:s1:seq']);
     expect(await store.countSession('t1', 's1')).toBe(0);
     expect(await store.listSessions('t1')).toEqual(['s2']);
     const last = await redis.xrevrange(keys.changelog, '+', '-', 'COUNT', 1);
     expect(last[0][1]).toEqual(['op', 'del', 'tenant', 't1', 'session', 's1']);
+  });
+
+  it('drops turns accepted before their session was forgotten, and never reuses their seqs', async () => {
+    const first = await store.reserveSeq('t1', 's1', 3);
+    await store.write([turn('s1', first, 'stored before the delete')]);
+    expect(await store.deleteSession('t1', 's1')).toMatchObject({ deleted: 1 });
+    const [late] = await store.write([turn('s1', first + 1, 'queued before the delete, written after')]);
+    expect(late).toMatchObject({ created: false, logId: '' });
+    const next = await store.reserveSeq('t1', 's1');
+    expect(next).toBe(4);
+    const [fresh] = await store.write([turn('s1', next, 'accepted after the delete')]);
+    expect(fresh.created).toBe(true);
+    expect((await store.history('t1', 's1')).turns.map((t) => t.content)).toEqual(['accepted after the delete']);
+    expect(await store.deleteSession('t1', 'never-used')).toBeNull();
   });
 
   it('scans every stored vector for index rebuilds', async () => {

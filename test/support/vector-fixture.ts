@@ -78,7 +78,7 @@ export class VectorFixture {
   }
 
   async deleteSession(tenant: string, session: string): Promise<void> {
-    this.lastLogId = (await this.store.deleteSession(tenant, session)).logId;
+    this.lastLogId = (await this.store.deleteSession(tenant, session))?.logId ?? this.lastLogId;
   }
 
   /** Searches with read-your-writes on the last write, as the retriever does. */

@@ -29,7 +29,7 @@ import { WriteTurnsService } from './write-turns/write-turns.service';
     ThrottlerModule.forRootAsync({
       inject: [MemoryConfig, REDIS],
       useFactory: (config: MemoryConfig, redis: Redis) => ({
-        throttlers: [{ name: 'tenant', ttl: 60_000, limit: config.RATE_LIMIT_PER_MINUTE }],
+        throttlers: [{ name: 'default', ttl: 60_000, limit: config.RATE_LIMIT_PER_MINUTE }],
         storage: new ThrottlerStorageRedisService(redis),
         // Per tenant, not per IP; public routes (no tenant) are not limited.
         getTracker: (req: Record<string, unknown>) => String(req.tenant),

@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable, Logger, OnModuleInit, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { MemoryConfig } from '@app/memory';
-import { IS_PUBLIC } from '@app/memory/nest/public.decorator';
+import { isPublic } from '@app/memory/nest/public.decorator';
 import type { TenantRequest } from '../common/tenant.decorator';
 import { ApiKeyRepository } from './api-key.repository';
 
@@ -28,7 +28,7 @@ export class AuthGuard implements CanActivate, OnModuleInit {
   }
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [ctx.getHandler(), ctx.getClass()])) return true;
+    if (isPublic(this.reflector, ctx)) return true;
     const request = ctx.switchToHttp().getRequest<TenantRequest>();
     request.tenant = this.config.AUTH_MODE === 'none' ? this.config.DEFAULT_TENANT : await this.authenticate(request);
     const named = request.headers['x-tenant-id'];

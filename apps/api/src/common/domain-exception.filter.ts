@@ -3,6 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { InvalidInputError, NotFoundError } from '@app/memory';
 import { JobFailedError } from './job-failed.error';
 import { JobTimeoutError } from './job-timeout.error';
+import { isRedisUnavailable } from './redis-unavailable';
 
 const STATUS: [new (...args: never[]) => Error, number][] = [
   [InvalidInputError, HttpStatus.BAD_REQUEST],
@@ -21,6 +22,11 @@ export class DomainExceptionFilter implements ExceptionFilter {
     if (err instanceof HttpException) {
       const body = err.getResponse();
       reply.status(err.getStatus()).send(typeof body === 'string' ? { statusCode: err.getStatus(), message: body } : body);
+      return;
+    }
+    if (isRedisUnavailable(err)) {
+      reply.header('Retry-After', '5').status(HttpStatus.SERVICE_UNAVAILABLE);
+      reply.send({ statusCode: HttpStatus.SERVICE_UNAVAILABLE, error: 'Service Unavailable', message: 'Redis is unavailable; retry after 5 s' });
       return;
     }
     const status = STATUS.find(([type]) => err instanceof type)?.[1];

@@ -1,5 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { REDIS } from '@app/memory/nest/tokens';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import {
   EmbedTurnJob,
@@ -25,6 +27,7 @@ export class JobGateway implements OnApplicationShutdown {
     @InjectQueue(QUEUES.embed) private readonly embedQueue: Queue<EmbedTurnJob, EmbedTurnResult>,
     @InjectQueue(QUEUES.retrieve) private readonly retrieveQueue: Queue<RetrieveJob, RetrieveResult>,
     private readonly config: MemoryConfig,
+    @Inject(REDIS) private readonly redis: Redis,
   ) {
     const opts = { connection: { url: config.REDIS_URL }, prefix: embedQueue.opts.prefix };
     // Every request waiting on a job listens for the queue's 'closing' event: many at once is normal here.
@@ -37,11 +40,19 @@ export class JobGateway implements OnApplicationShutdown {
     return name === QUEUES.embed ? this.embedQueue : this.retrieveQueue;
   }
 
-  /** Enqueues turns under deterministic job ids: a turn id enqueued twice is one job. */
-  enqueueTurns(turns: EmbedTurnJob[]): Promise<Job<EmbedTurnJob, EmbedTurnResult>[]> {
-    return this.embedQueue.addBulk(
+  /**
+   * Enqueues turns under deterministic job ids: a turn id enqueued twice is one job. A turn whose job had
+   * failed for good (and is kept for inspection under the same id) is retried instead of silently ignored.
+   */
+  async enqueueTurns(turns: EmbedTurnJob[]): Promise<Job<EmbedTurnJob, EmbedTurnResult>[]> {
+    const jobs = await this.embedQueue.addBulk(
       turns.map((data) => ({ name: JOBS.embedTurn, data, opts: { jobId: embedJobId(data.tenant, data.session, data.turnId) } })),
     );
+    const failed = this.redis.pipeline();
+    for (const job of jobs) failed.zscore(this.embedQueue.keys.failed, job.id!);
+    const scores = (await failed.exec()) ?? [];
+    await Promise.all(jobs.filter((_, i) => scores[i][1] !== null).map((job) => retryFailed(job)));
+    return jobs;
   }
 
   async writeTurns(turns: EmbedTurnJob[]): Promise<EmbedTurnResult[]> {
@@ -75,5 +86,14 @@ export class JobGateway implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await Promise.all(Object.values(this.events).map((e) => e.close()));
+  }
+}
+
+/** A concurrent request may have retried the same failed job first: then there is nothing left to do. */
+async function retryFailed(job: Job): Promise<void> {
+  try {
+    await job.retry('failed');
+  } catch (err) {
+    if (!/is not in the failed state/.test((err as Error).message)) throw err;
   }
 }

@@ -4,6 +4,9 @@ export const LIMITS = {
   contentChars: 32_000,
   batchTurns: 1000,
   metadataKeys: 32,
+  metadataBytes: 16 * 1024,
+  /** The last millisecond a JavaScript Date can represent. */
+  maxTimestamp: 8.64e15,
   k: 100,
   windowHours: 24 * 365 * 10,
   pageSize: 500,

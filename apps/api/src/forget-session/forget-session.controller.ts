@@ -12,8 +12,8 @@ export class ForgetSessionController {
   @Delete()
   @ApiOperation({ summary: 'Forget a session: its turns, its history and its vectors' })
   async forget(@Tenant() tenant: string, @Param() { sessionId }: SessionParams) {
-    const { deleted } = await this.store.deleteSession(tenant, sessionId);
-    if (deleted === 0) throw new NotFoundError(`session ${sessionId} has no stored turns`);
-    return { deleted };
+    const result = await this.store.deleteSession(tenant, sessionId);
+    if (!result) throw new NotFoundError(`session ${sessionId} does not exist`);
+    return { deleted: result.deleted };
   }
 }

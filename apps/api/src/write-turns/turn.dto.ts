@@ -9,6 +9,7 @@ import {
   IsOptional,
   IsString,
   Matches,
+  Max,
   MaxLength,
   Min,
   MinLength,
@@ -17,6 +18,7 @@ import {
 import type { Role } from '@app/memory';
 import { ID_PATTERN, ROLES } from '@app/memory';
 import { LIMITS } from '../common/limits';
+import { IsSmallJsonObject } from './is-small-json-object';
 
 export class TurnDto {
   @ApiProperty({ enum: ROLES })
@@ -29,15 +31,17 @@ export class TurnDto {
   @MaxLength(LIMITS.contentChars)
   content: string;
 
-  @ApiPropertyOptional({ description: 'Unix epoch milliseconds; defaults to the time the API accepted the turn' })
+  @ApiPropertyOptional({ description: 'Unix epoch milliseconds; defaults to the time the API accepted the turn', maximum: LIMITS.maxTimestamp })
   @IsOptional()
   @IsInt()
   @Min(0)
+  @Max(LIMITS.maxTimestamp)
   timestamp?: number;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: `At most ${LIMITS.metadataKeys} keys and ${LIMITS.metadataBytes} bytes of JSON` })
   @IsOptional()
   @IsObject()
+  @IsSmallJsonObject()
   metadata?: Record<string, unknown>;
 
   @ApiPropertyOptional({ description: 'Idempotency key: a turn id sent twice is stored once', pattern: ID_PATTERN.source })

@@ -127,7 +127,8 @@ export class Metrics {
 
   /** The exposition text for /metrics (serve it with `contentType`). */
   async metrics(): Promise<string> {
-    await Promise.all(this.scrapeHooks.map((hook) => hook()));
+    // A hook that fails (Redis down) leaves its gauges at their last values: metrics matter most in an outage.
+    await Promise.allSettled(this.scrapeHooks.map((hook) => hook()));
     return this.registry.metrics();
   }
 

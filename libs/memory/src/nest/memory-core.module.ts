@@ -30,7 +30,8 @@ export class MemoryCoreModule {
           useFactory: (cs: ConfigService) => {
             const config = cs.getOrThrow<MemoryConfig>('memory');
             return {
-              connection: { url: config.REDIS_URL, maxRetriesPerRequest: null },
+              // Workers block on Redis and must wait through reconnects; the API fails fast and answers 503 instead.
+              connection: { url: config.REDIS_URL, maxRetriesPerRequest: service === 'api' ? 2 : null },
               prefix: `${config.KEY_PREFIX}-bull`,
               defaultJobOptions: defaultJobOptions(config.JOB_ATTEMPTS),
             };

@@ -16,7 +16,8 @@ export function assertId(kind: 'tenant' | 'session', value: unknown): string {
  * Turn hashes live under `{prefix}:` (the only keys a RediSearch index covers):
  *   {prefix}:{tenant}:{session}:turn:{seq}
  * Bookkeeping lives under `{prefix}-sys:` so that it is never indexed:
- *   {prefix}-sys:{tenant}:{session}:seq     counter of accepted turns
+ *   {prefix}-sys:{tenant}:{session}:seq     counter of accepted turns (kept when the session is forgotten)
+ *   {prefix}-sys:{tenant}:{session}:forgotten  the seq counter's value when the session was last forgotten
  *   {prefix}-sys:{tenant}:{session}:turns   ZSET seq -> seq, the history in order
  *   {prefix}-sys:{tenant}:{session}:ids     HASH turnId -> seq, for idempotent writes
  *   {prefix}-sys:{tenant}:sessions          SET of the tenant's sessions
@@ -43,6 +44,10 @@ export class KeySchema {
 
   seq(tenant: string, session: string): string {
     return `${this.sessionSys(tenant, session)}seq`;
+  }
+
+  forgotten(tenant: string, session: string): string {
+    return `${this.sessionSys(tenant, session)}forgotten`;
   }
 
   history(tenant: string, session: string): string {

@@ -14,10 +14,12 @@ export interface StoredVector {
 }
 
 // Writes the hash, the id map, the history entry, the session set and the change-log entry atomically,
-// unless the turn id is already stored: then it returns the existing seq and writes nothing.
+// unless the turn id is already stored (then it returns the existing seq and writes nothing), or the turn was
+// accepted before its session was forgotten (its seq is at or below the forget mark: nothing is written).
 const WRITE_TURN = `
 local existing = redis.call('HGET', KEYS[2], ARGV[1])
 if existing then return {0, existing, ''} end
+if tonumber(ARGV[2]) <= tonumber(redis.call('GET', KEYS[6]) or '0') then return {0, ARGV[2], ''} end
 redis.call('HSET', KEYS[1], unpack(ARGV, 5))
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[3], ARGV[2], ARGV[2])
@@ -26,11 +28,22 @@ local id = redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[4], '*', 'op', 'add',
 return {1, ARGV[2], id}
 `;
 
-// Deletes every turn hash of a session and its bookkeeping, then logs one 'del' entry.
+// Deletes every turn hash of a session and its bookkeeping, then logs one 'del' entry. The seq counter stays,
+// (raised past every stored seq), so later turns never reuse a number, and its value becomes the forget mark:
+// turns accepted before the delete but still queued are dropped when they reach the store.
+// Returns -1 for a session that has neither a counter nor a stored turn.
 const DELETE_SESSION = `
 local seqs = redis.call('ZRANGE', KEYS[2], 0, -1)
-for _, s in ipairs(seqs) do redis.call('DEL', ARGV[1] .. s) end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[5])
+local accepted = redis.call('GET', KEYS[5])
+if not accepted and #seqs == 0 then return {-1, ''} end
+local mark = tonumber(accepted or '0')
+for _, s in ipairs(seqs) do
+  redis.call('DEL', ARGV[1] .. s)
+  if tonumber(s) > mark then mark = tonumber(s) end
+end
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('SET', KEYS[5], mark)
+redis.call('SET', KEYS[6], mark)
 redis.call('SREM', KEYS[3], ARGV[3])
 local id = redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[4], '*', 'op', 'del', 'tenant', ARGV[2], 'session', ARGV[3])
 return {#seqs, id}
@@ -53,8 +66,8 @@ export class MemoryStore {
     /** Approximate length the change log is trimmed to. */
     private readonly changelogMaxLen = 100_000,
   ) {
-    redis.defineCommand('memWriteTurn', { numberOfKeys: 5, lua: WRITE_TURN });
-    redis.defineCommand('memDeleteSession', { numberOfKeys: 5, lua: DELETE_SESSION });
+    redis.defineCommand('memWriteTurn', { numberOfKeys: 6, lua: WRITE_TURN });
+    redis.defineCommand('memDeleteSession', { numberOfKeys: 6, lua: DELETE_SESSION });
     this.redis = redis as ScriptedRedis;
   }
 
@@ -75,6 +88,7 @@ export class MemoryStore {
         this.keys.history(t.tenant, t.session),
         this.keys.sessions(t.tenant),
         this.keys.changelog,
+        this.keys.forgotten(t.tenant, t.session),
         t.turnId,
         t.seq,
         t.session,
@@ -133,20 +147,24 @@ export class MemoryStore {
     return (await this.redis.smembers(this.keys.sessions(tenant))).sort();
   }
 
-  /** Forgets a session: its turns, its bookkeeping and (through the change log) its vectors. */
-  async deleteSession(tenant: string, session: string): Promise<{ deleted: number; logId: string }> {
+  /**
+   * Forgets a session: its turns, its bookkeeping, (through the change log) its vectors, and the turns
+   * accepted for it that are still queued. Null when the session never accepted a turn.
+   */
+  async deleteSession(tenant: string, session: string): Promise<{ deleted: number; logId: string } | null> {
     const [deleted, logId] = await this.redis.memDeleteSession(
       this.keys.turnIds(tenant, session),
       this.keys.history(tenant, session),
       this.keys.sessions(tenant),
       this.keys.changelog,
       this.keys.seq(tenant, session),
+      this.keys.forgotten(tenant, session),
       this.keys.sessionTurns(tenant, session),
       tenant,
       session,
       this.changelogMaxLen,
     );
-    return { deleted, logId };
+    return deleted < 0 ? null : { deleted, logId };
   }
 
   /** The change log's latest position: a search that passes it as minLogId sees every write completed before now. */
