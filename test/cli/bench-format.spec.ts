@@ -56,11 +56,20 @@ describe('bench report', () => {
 });
 
 describe('synthetic corpus', () => {
+  const one = () => 1;
   it('is deterministic per seed and varied', () => {
-    expect(syntheticTexts(5, 1)).toEqual(syntheticTexts(5, 1));
-    expect(syntheticTexts(5, 1)).not.toEqual(syntheticTexts(5, 2));
-    const texts = syntheticTexts(200, 3);
+    expect(syntheticTexts(5, 1, one)).toEqual(syntheticTexts(5, 1, one));
+    expect(syntheticTexts(5, 1, one)).not.toEqual(syntheticTexts(5, 2, one));
+    const texts = syntheticTexts(200, 3, (i) => i);
     expect(new Set(texts).size).toBe(200);
     for (const t of texts) expect(t.split(' ').length).toBeGreaterThanOrEqual(10);
+  });
+
+  it('makes texts on one topic share more words than texts on different topics', () => {
+    const shared = (a: string, b: string) => a.split(' ').filter((w) => b.split(' ').includes(w)).length;
+    const same = syntheticTexts(100, 4, () => 7);
+    const mixed = syntheticTexts(100, 4, (i) => i);
+    const mean = (texts: string[]) => texts.slice(1).reduce((sum, t, i) => sum + shared(t, texts[i]), 0) / (texts.length - 1);
+    expect(mean(same)).toBeGreaterThan(2 * mean(mixed));
   });
 });

@@ -69,7 +69,8 @@ class Target {
     const now = Date.now();
     while (this.stored < n) {
       const from = this.stored;
-      const texts = syntheticTexts(Math.min(WRITE_BATCH, n - from), from + 1);
+      // Each session keeps to one topic, as conversations do.
+      const texts = syntheticTexts(Math.min(WRITE_BATCH, n - from), from + 1, (j) => Math.floor((from + j) / TURNS_PER_SESSION));
       const turns: TurnWrite[] = texts.map((content, j) => {
         const i = from + j;
         return {
@@ -127,7 +128,7 @@ export function recallAtK(found: readonly string[][], exact: readonly string[][]
  */
 export async function runBench(o: BenchOptions): Promise<SizeFigures[]> {
   const embedder = new LocalEmbedder(o.config.EMBEDDING_DIM);
-  const queries = syntheticTexts(QUERY_TEXTS, 0x5eed).map((t) => embedder.embedOne(t));
+  const queries = syntheticTexts(QUERY_TEXTS, 0x5eed, (i) => i * 7919).map((t) => embedder.embedOne(t));
   const local = new Target(o.redisUrl, o.config);
   const stack = o.redisStackUrl ? new Target(o.redisStackUrl, o.config) : undefined;
   const targets = stack ? [local, stack] : [local];

@@ -59,7 +59,9 @@ ${table}
 - hnsw speed-up = linear scan latency / hnsw latency, at P50 / P99. hnsw recall@${r.k}: the share of the exact top ${r.k}
   that hnsw returned, over the same queries; read the speed-up with it.
 - What is timed: one search for the top ${r.k} among all of one tenant's observations, including loading the ${r.k} hits' turns from Redis,
-  in one process, one query at a time. Texts are synthetic sentences embedded by the offline lexical embedder (${r.index.dim}-d).
+  in one process, one query at a time. Texts are synthetic sentences embedded by the offline lexical embedder (${r.index.dim}-d):
+  each session of 50 keeps to one of 300 topics (half of its words from the topic's 30), queries are fresh sentences on
+  random topics.
 - **linear scan**: the prototype's algorithm: every query reads every stored vector from Redis, scores each, sorts them all.
 - **exact**: the service's brute-force backend, a scan of vectors mirrored in process memory.
 - **hnsw**: hnswlib-node with M=${r.index.m}, efConstruction=${r.index.efConstruction}, efSearch=${r.index.efRuntime}. Searches whose
