@@ -5,6 +5,15 @@ import type { SearchCore } from './search-core';
 import type { IndexLogger, RankedKey, VectorQuery } from './vector-index';
 import { VectorMirror } from './vector-mirror';
 
+/** Post-filtering fetches this many times k / share neighbours, and is used only up to MAX_OVERFETCH of them. */
+const OVERFETCH = 2;
+const MAX_OVERFETCH = 512;
+
+interface Labelled {
+  label: number;
+  similarity: number;
+}
+
 export interface HnswOptions {
   dim: number;
   m: number;
@@ -79,12 +88,32 @@ export class HnswIndex implements SearchCore {
     }
   }
 
-  /** The graph search alone (filters applied inside hnswlib), without the small-set and fallback paths. */
+  /**
+   * The graph search alone, without the small-set and fallback paths. A filter that keeps a fair share of the vectors
+   * is applied after an unfiltered search for proportionally more neighbours: if k of those pass, they are the top k
+   * that pass. Otherwise (a selective filter, or too few passed) hnswlib filters during the search, which visits
+   * about 1/selectivity more nodes and calls back into JS for each.
+   */
   knn(q: VectorQuery): RankedKey[] {
-    this.graph.setEf(Math.max(q.efRuntime ?? this.opts.efRuntime, q.k));
-    const k = Math.min(q.k, this.mirror.size);
-    const filter = this.mirror.coversAll(q) ? undefined : this.mirror.predicate(q);
-    const { neighbors, distances } = this.graph.searchKnn(Array.from(q.vector), k, filter);
-    return neighbors.map((label, i) => ({ key: this.mirror.key(label), similarity: 1 - distances[i] }));
+    const ef = q.efRuntime ?? this.opts.efRuntime;
+    const query = Array.from(q.vector);
+    return this.graphKnn(q, query, ef).map(({ label, similarity }) => ({ key: this.mirror.key(label), similarity }));
+  }
+
+  private graphKnn(q: VectorQuery, query: number[], ef: number): Labelled[] {
+    if (this.mirror.coversAll(q)) return this.graphSearch(query, q.k, ef);
+    const passes = this.mirror.predicate(q);
+    const wide = Math.ceil((OVERFETCH * q.k) / this.mirror.share(q));
+    if (wide <= MAX_OVERFETCH) {
+      const kept = this.graphSearch(query, wide, ef).filter((r) => passes(r.label));
+      if (kept.length >= q.k) return kept.slice(0, q.k);
+    }
+    return this.graphSearch(query, q.k, ef, passes);
+  }
+
+  private graphSearch(query: number[], k: number, ef: number, filter?: (label: number) => boolean): Labelled[] {
+    this.graph.setEf(Math.max(ef, k));
+    const { neighbors, distances } = this.graph.searchKnn(query, Math.min(k, this.mirror.size), filter);
+    return neighbors.map((label, i) => ({ label, similarity: 1 - distances[i] }));
   }
 }

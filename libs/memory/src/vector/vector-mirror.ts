@@ -73,6 +73,16 @@ export class VectorMirror {
       this.tenantSizes.get(q.tenant) === this.size;
   }
 
+  /** The share of all mirrored vectors in the query's sessions (or its tenant): an upper bound of its selectivity. */
+  share(q: VectorQuery): number {
+    const bySession = this.sessions.get(q.tenant);
+    if (!bySession || this.size === 0) return 0;
+    const inScope = q.sessions
+      ? [...new Set(q.sessions)].reduce((sum, s) => sum + (bySession.get(s)?.size ?? 0), 0)
+      : (this.tenantSizes.get(q.tenant) ?? 0);
+    return inScope / this.size;
+  }
+
   /** The query's filters as a predicate over labels (for hnswlib's filter callback). */
   predicate(q: VectorQuery): (label: number) => boolean {
     const sessions = q.sessions && new Set(q.sessions);
