@@ -135,35 +135,24 @@ describe('hnsw backend specifics (real redis-server)', () => {
     expect(fallbacks).toHaveLength(1);
     expect(warnings.join()).toMatch(/HNSW search failed.*hnswlib exploded/);
   });
-});
 
-describe('choosing a backend (real redis-server without modules)', () => {
-  const server = new RedisServer();
-  let redis: Redis;
-
-  beforeAll(async () => {
-    redis = new Redis((await server.start()).url);
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await server.stop();
-  });
-
-  it('picks hnsw under VECTOR_BACKEND=auto when MODULE LIST has no search module, and logs the choice', async () => {
-    const fx = new VectorFixture(redis, 'hnsw', { VECTOR_BACKEND: 'auto' });
-    const logged: string[] = [];
-    const index = await createVectorIndex({
-      config: testConfig({ KEY_PREFIX: fx.keys.prefix, VECTOR_BACKEND: 'auto' }),
-      redis, store: fx.store, logger: { log: (m) => logged.push(m), warn: (m) => logged.push(m) },
+  describe('choosing a backend (no modules on this redis-server)', () => {
+    it('picks hnsw under VECTOR_BACKEND=auto when MODULE LIST has no search module, and logs the choice', async () => {
+      const fx = new VectorFixture(redis, 'hnsw', { VECTOR_BACKEND: 'auto' });
+      const logged: string[] = [];
+      const index = await createVectorIndex({
+        config: testConfig({ KEY_PREFIX: fx.keys.prefix, VECTOR_BACKEND: 'auto' }),
+        redis, store: fx.store, logger: { log: (m) => logged.push(m), warn: (m) => logged.push(m) },
+      });
+      expect(index.backend).toBe('hnsw');
+      expect(logged.join('\n')).toMatch(/using the hnsw backend \(VECTOR_BACKEND=auto\)/);
+      await index.close();
     });
-    expect(index.backend).toBe('hnsw');
-    expect(logged.join('\n')).toMatch(/using the hnsw backend \(VECTOR_BACKEND=auto\)/);
-    await index.close();
-  });
 
-  it('refuses VECTOR_BACKEND=redisearch on a server without the module, saying why', async () => {
-    const fx = new VectorFixture(redis, 'redisearch');
-    await expect(fx.open()).rejects.toThrow(ConfigError);
-    await expect(fx.open()).rejects.toThrow(/no search module/);
+    it('refuses VECTOR_BACKEND=redisearch on a server without the module, saying why', async () => {
+      const fx = new VectorFixture(redis, 'redisearch');
+      await expect(fx.open()).rejects.toThrow(ConfigError);
+      await expect(fx.open()).rejects.toThrow(/no search module/);
+    });
   });
 });

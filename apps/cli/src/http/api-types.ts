@@ -1,4 +1,5 @@
 import type { Operation } from '@app/memory/metrics/metric-names';
+import type { StoredTurn } from '@app/memory/store/turn';
 
 /** The HTTP API's bodies, as the CLI reads them (see apps/api). */
 export type Role = 'user' | 'assistant' | 'system';
@@ -43,15 +44,8 @@ export interface MemoriesResponse {
   timings: { embed: number; search: number; total: number };
 }
 
-export interface HistoryTurn {
-  seq: number;
-  turnId: string;
-  role: Role;
-  content: string;
-  timestamp: number;
-  tokenCount: number;
-  metadata?: Record<string, unknown>;
-}
+/** A stored turn as the history endpoint shows it: without its key, tenant and session. */
+export type HistoryTurn = Omit<StoredTurn, 'key' | 'tenant' | 'session'>;
 
 export interface HistoryPage {
   total: number;

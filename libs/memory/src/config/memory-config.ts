@@ -35,7 +35,7 @@ export class MemoryConfig {
   HNSW_EF_CONSTRUCTION = 200;
 
   @Type(() => Number) @IsInt() @Min(10) @Max(4000)
-  HNSW_EF_RUNTIME = 64;
+  HNSW_EF_RUNTIME = 512;
 
   /** A filtered search whose candidate set is at most this big is answered by an exact scan. */
   @Type(() => Number) @IsInt() @Min(0)
