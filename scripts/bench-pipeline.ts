@@ -6,6 +6,7 @@ import { loadConfig } from '@app/memory/config/load-config';
 import { percentiles } from '@app/memory/metrics/quantiles';
 import { syntheticTexts } from '../apps/cli/src/bench/synthetic-corpus';
 import { ApiClient } from '../apps/cli/src/http/api-client';
+import { promSample } from '../apps/cli/src/stress/prom-text';
 import { describeMachine, machine } from '../apps/cli/src/report/machine';
 import { freePort } from '../apps/cli/src/stack/free-port';
 import { startStack } from '../apps/cli/src/stack/stack';
@@ -51,7 +52,13 @@ async function main(): Promise<void> {
       await Promise.all(batches.slice(i, i + 8).map(([id, ts]) => api.addTurns(id, ts.map((content) => ({ role: 'user' as const, content })))));
     }
     const acceptedS = (performance.now() - t0) / 1000;
-    // The last turn of each session is written with wait=true: once all answer, everything before is stored too.
+    // Let the embedders work through the backlog, then write one last turn per session with wait=true:
+    // once all of those answer, everything accepted before them is stored too.
+    const pending = async () => {
+      const text = await api.metricsText();
+      return ['waiting', 'active'].reduce((n, state) => n + (promSample(text, 'agent_memory_queue_jobs', { queue: 'embed', state }) ?? 0), 0);
+    };
+    while ((await pending()) > 0) await new Promise((r) => setTimeout(r, 500));
     await Promise.all(batches.map(([id]) => api.addTurns(id, [{ role: 'assistant', content: 'preload complete' }], true)));
     const storedS = (performance.now() - t0) / 1000;
     // The in-process index follows the change log; this search waits until it has caught up with the preload.

@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processConfig } from '@app/memory/config/load-config';
 import { type Command, Option } from 'commander';
 import { runBench } from '../bench/run-bench';
-import { benchMarkdown, type BenchReport, formatBench } from '../report/format-bench';
+import { benchMarkdown, type BenchReport, formatBench, readmePerformance } from '../report/format-bench';
 import { machine } from '../report/machine';
 import { freePort } from '../stack/free-port';
 import { startLocalRedis } from '../stack/local-redis';
@@ -17,6 +17,15 @@ interface BenchFlags {
   redisStackUrl?: string;
   json?: string;
   writeDocs?: boolean;
+}
+
+/** Replaces what stands between `<!-- name:begin -->` and `<!-- name:end -->`. */
+function replaceSection(text: string, name: string, body: string): string {
+  const begin = `<!-- ${name}:begin -->`;
+  const end = `<!-- ${name}:end -->`;
+  const [from, to] = [text.indexOf(begin), text.indexOf(end)];
+  if (from < 0 || to < from) throw new Error(`README.md has no ${begin} ... ${end} section`);
+  return `${text.slice(0, from + begin.length)}\n${body}\n${text.slice(to)}`;
 }
 
 const sizeList = (value: string): number[] => value.split(',').map((v) => positiveInt(v.trim().replace(/_/g, '')));
@@ -59,7 +68,9 @@ export function registerBench(program: Command): void {
           mkdirSync(docs, { recursive: true });
           writeFileSync(join(docs, 'bench-search.json'), json);
           writeFileSync(join(docs, 'bench-search.md'), benchMarkdown(report));
-          console.log(`wrote ${docs}/bench-search.{json,md}`);
+          const readme = join(repoRoot(), 'README.md');
+          writeFileSync(readme, replaceSection(readFileSync(readme, 'utf8'), 'performance', readmePerformance(report)));
+          console.log(`wrote ${docs}/bench-search.{json,md} and the README's performance table`);
         }
       } finally {
         await redis.stop();

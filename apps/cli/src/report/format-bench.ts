@@ -38,10 +38,24 @@ export function formatBench(r: BenchReport): string {
   return `Search latency, top ${r.k} of one tenant's observations\n${textTable(headers(r), rows(r), aligned)}\nMachine: ${describeMachine(r.machine)}`;
 }
 
-/** The markdown the README's performance section is generated from. */
-export function benchMarkdown(r: BenchReport): string {
+const markdownTable = (r: BenchReport): string => {
   const h = headers(r);
-  const table = [`| ${h.join(' | ')} |`, `|${h.map(() => '---:').join('|')}|`, ...rows(r).map((row) => `| ${row.join(' | ')} |`)].join('\n');
+  return [`| ${h.join(' | ')} |`, `|${h.map(() => '---:').join('|')}|`, ...rows(r).map((row) => `| ${row.join(' | ')} |`)].join('\n');
+};
+
+/** The README's performance section: the table, where it comes from, and where the details are. */
+export function readmePerformance(r: BenchReport): string {
+  return `Search for the top ${r.k} among all of one tenant's observations (the prototype's before/after table), measured in one run
+by \`npm run bench -- --write-docs\` on ${r.date}: ${describeMachine(r.machine)}.
+
+${markdownTable(r)}
+
+Details, and what each column measures: [docs/benchmarks/bench-search.md](docs/benchmarks/bench-search.md).`;
+}
+
+/** docs/benchmarks/bench-search.md. */
+export function benchMarkdown(r: BenchReport): string {
+  const table = markdownTable(r);
   const skipped = r.sizes[0].backends.filter((b) => b.skipped).map((b) => `${LABELS[b.backend]}: skipped (${b.skipped}).`);
   const builds = r.sizes
     .map((s) => `${s.observations.toLocaleString('en-US')}: ${s.backends.filter((b) => b.buildSeconds !== null).map((b) => `${b.backend} ${b.buildSeconds!.toFixed(2)} s`).join(', ')}`)
