@@ -61,8 +61,16 @@ async function main(): Promise<void> {
     while ((await pending()) > 0) await new Promise((r) => setTimeout(r, 500));
     await Promise.all(batches.map(([id]) => api.addTurns(id, [{ role: 'assistant', content: 'preload complete' }], true)));
     const storedS = (performance.now() - t0) / 1000;
-    // The in-process index follows the change log; this search waits until it has caught up with the preload.
-    await api.memories(session(0), 'warm up', 10);
+    // The in-process index follows the change log: a search answers once the index has caught up with every
+    // write before it, and gives up (504) after JOB_TIMEOUT_MS, so ask again until the preload is indexed.
+    for (const deadline = Date.now() + 20 * 60_000; ; ) {
+      try {
+        await api.memories(session(0), 'warm up', 10);
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+      }
+    }
     const indexedS = (performance.now() - t0) / 1000;
     process.stderr.write(`preloaded ${n} observations: accepted in ${acceptedS.toFixed(1)} s, stored in ${storedS.toFixed(1)} s, indexed in ${indexedS.toFixed(1)} s\n`);
 
