@@ -62,7 +62,7 @@ describe('RediSearch query building (no server needed)', () => {
   describe('index schema', () => {
     const redis = new Redis({ lazyConnect: true });
     const index = new RediSearchIndex({
-      config: testConfig({ EMBEDDING_DIM: 1536, HNSW_M: 16, HNSW_EF_CONSTRUCTION: 200 }),
+      config: testConfig({ EMBEDDING_DIM: 1536, HNSW_M: 16, HNSW_EF_CONSTRUCTION: 200, HNSW_EF_RUNTIME: 64 }),
       redis,
       store: new MemoryStore(redis, new KeySchema('mem')),
     });

@@ -126,7 +126,7 @@ export async function startStack(options: StackOptions): Promise<StackHandle> {
       await p.start();
     }
     const apiUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-    await waitReady(new ApiClient({ url: apiUrl, apiKey: auth.key }), processes, readyTimeoutMs, signal);
+    await waitReady(new ApiClient({ url: apiUrl, apiKey: auth.key }), Object.values(workerMetrics), processes, readyTimeoutMs, signal);
     return { apiUrl, apiKey: auth.key, redisUrl, startedRedis: redis !== undefined, workerMetrics, stop };
   } catch (err) {
     await stop();
@@ -134,14 +134,20 @@ export async function startStack(options: StackOptions): Promise<StackHandle> {
   }
 }
 
-async function waitReady(api: ApiClient, processes: ManagedProcess[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
+/** Ready when the API's /readyz and every worker's /healthz answer 200 (a worker takes jobs before it listens). */
+async function waitReady(api: ApiClient, workerMetrics: string[], processes: ManagedProcess[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  const answers = (url: string) =>
+    fetch(url)
+      .then((res) => res.arrayBuffer().then(() => res.ok))
+      .catch(() => false);
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     signal?.throwIfAborted();
     const dead = processes.find((p) => !p.running);
     if (dead) throw new StackError(`${dead.name} exited with ${await dead.exited} before the stack was ready`);
-    if (await api.ready()) return;
+    const workers = await Promise.all(workerMetrics.map((url) => answers(url.replace(/\/metrics$/, '/healthz'))));
+    if (workers.every(Boolean) && (await api.ready())) return;
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new StackError(`${api.url}/readyz did not answer 200 within ${timeoutMs} ms`);
+  throw new StackError(`${api.url}/readyz and the workers' /healthz did not all answer 200 within ${timeoutMs} ms`);
 }
