@@ -1,5 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import Redis from 'ioredis';
+import { join } from 'node:path';
 import { loadConfig } from '@app/memory/config/load-config';
-import { type StackHandle, startStack } from '../../apps/cli/src/stack/stack';
+import { repoRoot, type StackHandle, startStack } from '../../apps/cli/src/stack/stack';
 import { RedisServer } from '../support/redis-server';
 
 /** API keys map to tenants; no tenant can see, search or delete another's sessions, on any endpoint. */
@@ -78,5 +82,27 @@ describe('tenants and API keys', () => {
     expect(historyA.body.total).toBe(1);
     const searchA = await json(await call('GET', '/v1/sessions/shared/memories?q=launch%20code%20secret', keyA));
     expect(JSON.stringify(searchA.body.memories)).toContain('ZEBRA-7781');
+  });
+
+  it('accepts keys issued into Redis by the CLI, for their own tenant only, until they are revoked', async () => {
+    const cli = (...args: string[]) =>
+      execFileSync(process.execPath, [join(repoRoot(), 'dist/apps/cli/src/main.js'), 'keys', ...args, '--redis-url', redis.url], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '' },
+      }).trim();
+    const keyC = cli('issue', '--tenant', 'tenant-c');
+    expect(keyC).toMatch(/^am_[A-Za-z0-9_-]{32}$/);
+    expect((await call('POST', '/v1/sessions/shared/turns?wait=true', keyC, { role: 'user', content: 'tenant C note' })).status).toBe(200);
+    const historyC = await json(await call('GET', '/v1/sessions/shared/turns', keyC));
+    expect((historyC.body.turns as { content: string }[]).map((t) => t.content)).toEqual(['tenant C note']);
+    expect((await call('GET', '/v1/sessions/shared/turns', keyC, undefined, { 'x-tenant-id': 'tenant-a' })).status).toBe(403);
+
+    const client = new Redis(redis.url);
+    const stored = await client.hgetall('mem-sys:apikeys');
+    client.disconnect();
+    expect(stored).toEqual({ [createHash('sha256').update(keyC).digest('hex')]: 'tenant-c' });
+
+    expect(cli('revoke', keyC)).toBe('revoked');
+    expect((await call('GET', '/v1/sessions/shared/turns', keyC)).status).toBe(401);
   });
 });

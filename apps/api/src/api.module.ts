@@ -4,7 +4,7 @@ import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type Redis from 'ioredis';
 import { APP_GUARD } from '@nestjs/core';
-import { createLlmProvider, MemoryConfig, QUEUES } from '@app/memory';
+import { ApiKeyStore, createLlmProvider, KeySchema, MemoryConfig, QUEUES } from '@app/memory';
 import { MemoryCoreModule } from '@app/memory/nest/memory-core.module';
 import { LLM_PROVIDER, REDIS } from '@app/memory/nest/tokens';
 import { ChatController } from './chat/chat.controller';
@@ -13,7 +13,6 @@ import { JobGateway } from './common/job-gateway';
 import type { TenantRequest } from './common/tenant.decorator';
 import { QueueDepthGauge } from './common/queue-depth.gauge';
 import { LoadSheddingGuard } from './common/load-shedding.guard';
-import { ApiKeyRepository } from './auth/api-key.repository';
 import { AuthGuard } from './auth/auth.guard';
 import { ForgetSessionController } from './forget-session/forget-session.controller';
 import { HealthController } from './health/health.controller';
@@ -50,7 +49,11 @@ import { WriteTurnsService } from './write-turns/write-turns.service';
     { provide: APP_GUARD, useClass: LoadSheddingGuard },
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_GUARD, useClass: ThrottlerGuard },
-    ApiKeyRepository,
+    {
+      provide: ApiKeyStore,
+      inject: [MemoryConfig, REDIS, KeySchema],
+      useFactory: (c: MemoryConfig, r: Redis, k: KeySchema) => new ApiKeyStore(c, r, k),
+    },
     { provide: LLM_PROVIDER, inject: [MemoryConfig], useFactory: (c: MemoryConfig) => createLlmProvider(c) },
     JobGateway,
     QueueDepthGauge,

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerBench } from './commands/bench.command';
 import { registerChat } from './commands/chat.command';
 import { registerDemo } from './commands/demo.command';
+import { registerKeys } from './commands/keys.command';
 import { registerScenario } from './commands/scenario.command';
 import { registerStack } from './commands/stack.command';
 import { registerStress } from './commands/stress.command';
@@ -10,7 +11,7 @@ import { registerStress } from './commands/stress.command';
 const program = new Command('agent-memory')
   .description('Scenarios, chat, stress and benchmarks against the agent-memory HTTP API, and a local stack launcher')
   .showHelpAfterError();
-for (const register of [registerStack, registerDemo, registerScenario, registerChat, registerStress, registerBench]) register(program);
+for (const register of [registerStack, registerDemo, registerScenario, registerChat, registerStress, registerBench, registerKeys]) register(program);
 
 program.parseAsync().catch((err: Error) => {
   console.error(`error: ${err.message}`);

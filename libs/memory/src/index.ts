@@ -15,3 +15,4 @@ export * from './llm';
 export * from './vector';
 export * from './context';
 export * from './metrics';
+export * from './store/api-key-store';

@@ -1,9 +1,8 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable, Logger, OnModuleInit, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { MemoryConfig } from '@app/memory';
+import { ApiKeyStore, MemoryConfig } from '@app/memory';
 import { isPublic } from '@app/memory/nest/public.decorator';
 import type { TenantRequest } from '../common/tenant.decorator';
-import { ApiKeyRepository } from './api-key.repository';
 
 /**
  * Resolves the tenant of every /v1 request from its Bearer key (401 when missing or unknown).
@@ -15,7 +14,7 @@ export class AuthGuard implements CanActivate, OnModuleInit {
 
   constructor(
     private readonly config: MemoryConfig,
-    private readonly apiKeys: ApiKeyRepository,
+    private readonly apiKeys: ApiKeyStore,
     private readonly reflector: Reflector,
   ) {}
 
@@ -23,7 +22,7 @@ export class AuthGuard implements CanActivate, OnModuleInit {
     if (this.config.AUTH_MODE === 'none') {
       this.logger.warn(`AUTH_MODE=none: NO AUTHENTICATION. Every request acts for tenant "${this.config.DEFAULT_TENANT}". Local demo only.`);
     } else {
-      this.logger.log(`API keys required (${this.apiKeys.count} from API_KEYS, more may be stored in Redis)`);
+      this.logger.log(`API keys required (${this.apiKeys.configuredCount} from API_KEYS, more may be issued into Redis)`);
     }
   }
 

@@ -9,7 +9,7 @@ export type RemoteProviderName = Exclude<ProviderName, 'local'>;
 const PLACEHOLDER_KEY = 'not-needed';
 
 /**
- * One SDK client per provider, built only from the config (explicit nulls stop the SDK from reading process.env itself).
+ * One SDK client per provider, built only from the config (explicit nulls stop the SDK from reading the environment itself).
  * Retries with backoff on 408/409/429/5xx and connection errors, honouring retry-after(-ms), and the per-attempt timeout
  * are the SDK's own (PROVIDER_MAX_RETRIES, PROVIDER_TIMEOUT_MS).
  */

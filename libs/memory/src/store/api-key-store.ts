@@ -1,19 +1,20 @@
-import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type Redis from 'ioredis';
-import { assertId, KeySchema, MemoryConfig } from '@app/memory';
-import { REDIS } from '@app/memory/nest/tokens';
+import type { MemoryConfig } from '../config/memory-config';
+import { assertId, KeySchema } from '../redis/key-schema';
 
 const digest = (key: string) => createHash('sha256').update(key).digest();
 
-/** API keys and their tenants: from API_KEYS, then from Redis. Only SHA-256 digests are kept or compared. */
-@Injectable()
-export class ApiKeyRepository {
+/**
+ * API keys and their tenants: from API_KEYS, then from Redis (issued with `npm run cli -- keys issue`).
+ * Only SHA-256 digests are kept or compared; a key itself is never stored.
+ */
+export class ApiKeyStore {
   private readonly configured: { digest: Buffer; tenant: string }[];
 
   constructor(
     config: MemoryConfig,
-    @Inject(REDIS) private readonly redis: Redis,
+    private readonly redis: Redis,
     private readonly keys: KeySchema,
   ) {
     this.configured = (config.API_KEYS ?? '')
@@ -25,7 +26,7 @@ export class ApiKeyRepository {
       });
   }
 
-  get count(): number {
+  get configuredCount(): number {
     return this.configured.length;
   }
 
@@ -39,7 +40,7 @@ export class ApiKeyRepository {
     return tenant ?? (await this.redis.hget(this.keys.apiKeys, presented.toString('hex'))) ?? undefined;
   }
 
-  /** Issues a new key for a tenant, stored as a digest in Redis; the key itself is shown once. */
+  /** Issues a new key for a tenant and stores its digest; the key is returned once and never again. */
   async issue(tenant: string): Promise<string> {
     const key = `am_${randomBytes(24).toString('base64url')}`;
     await this.redis.hset(this.keys.apiKeys, digest(key).toString('hex'), assertId('tenant', tenant));

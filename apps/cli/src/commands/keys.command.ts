@@ -1,0 +1,36 @@
+import { ApiKeyStore, createRedis, KeySchema } from '@app/memory';
+import { processConfig } from '@app/memory/config/load-config';
+import type { Command } from 'commander';
+
+/** Runs one action against the ApiKeyStore of REDIS_URL (or --redis-url), then closes the connection. */
+async function withStore<T>(redisUrl: string | undefined, run: (store: ApiKeyStore) => Promise<T>): Promise<T> {
+  const config = processConfig();
+  const redis = createRedis(redisUrl ?? config.REDIS_URL);
+  try {
+    return await run(new ApiKeyStore(config, redis, new KeySchema(config.KEY_PREFIX)));
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export function registerKeys(program: Command): void {
+  const keys = program.command('keys').description('issue and revoke API keys stored (as SHA-256 digests) in Redis');
+  keys
+    .command('issue')
+    .description('issue a new key for a tenant and print it (it is shown only once)')
+    .requiredOption('--tenant <id>', 'the tenant the key acts for')
+    .option('--redis-url <url>', 'Redis to store it in (default: REDIS_URL)')
+    .action(async (f: { tenant: string; redisUrl?: string }) => {
+      console.log(await withStore(f.redisUrl, (store) => store.issue(f.tenant)));
+    });
+  keys
+    .command('revoke')
+    .description('revoke a key issued into Redis')
+    .argument('<key>', 'the key to revoke')
+    .option('--redis-url <url>', 'Redis it is stored in (default: REDIS_URL)')
+    .action(async (key: string, f: { redisUrl?: string }) => {
+      const revoked = await withStore(f.redisUrl, (store) => store.revoke(key));
+      console.log(revoked ? 'revoked' : 'no such key in Redis');
+      if (!revoked) process.exitCode = 1;
+    });
+}
