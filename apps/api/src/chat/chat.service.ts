@@ -4,12 +4,13 @@ import { KeySchema, LlmRequest, MemoryConfig, ProviderError, MemoryStore, Metric
 import { LLM_PROVIDER } from '@app/memory/nest/tokens';
 import { observeProvider } from '@app/memory/metrics/observe-provider';
 import { JobGateway } from '../common/job-gateway';
-import { WriteTurnsService } from '../write-turns/write-turns.service';
+import { toJobs } from '../write-turns/write-turns.service';
 import { toMemoryView } from '../search-memories/memory-view';
 import { ChatDto, ChatResponse, ChatTimings } from './chat.dto';
 
 interface Prepared {
   started: number;
+  replySeq: number;
   request: LlmRequest;
   retrieved: RetrieveResult;
   timings: Pick<ChatTimings, 'write' | 'read' | 'assemble'>;
@@ -25,7 +26,6 @@ const since = (t: number) => performance.now() - t;
 @Injectable()
 export class ChatService {
   constructor(
-    private readonly turns: WriteTurnsService,
     private readonly jobs: JobGateway,
     private readonly store: MemoryStore,
     private readonly keys: KeySchema,
@@ -71,15 +71,16 @@ export class ChatService {
   private async prepare(tenant: string, session: string, dto: ChatDto): Promise<Prepared> {
     const started = performance.now();
     const windowMs = (dto.windowHours ?? this.config.MEMORY_WINDOW_HOURS) * 3600_000;
-    const [userTurn] = await this.turns.prepare(tenant, session, [{ role: 'user', content: dto.message }]);
-    const minLogId = await this.store.lastLogId();
+    // The user turn and the reply are numbered together: one round trip, and the reply follows its question.
+    const [first, minLogId] = await Promise.all([this.store.reserveSeq(tenant, session, 2), this.store.lastLogId()]);
+    const [userTurn] = toJobs(tenant, session, first, [{ role: 'user', content: dto.message }]);
 
     const timed = async <T>(run: () => Promise<T>): Promise<[T, number]> => {
       const t = performance.now();
       return [await run(), since(t)];
     };
     const [[, write], [retrieved, retrieveMs]] = await Promise.all([
-      timed(() => this.jobs.writeTurns([userTurn])),
+      timed(() => this.jobs.writeTurns([userTurn], false)),
       timed(() =>
         this.jobs.retrieve({
           tenant,
@@ -96,6 +97,7 @@ export class ChatService {
     const assemble = retrieved.timings.assembleMs;
     return {
       started,
+      replySeq: first + 1,
       retrieved,
       request: { question: dto.message, context: retrieved.context?.text ?? '', memories: retrieved.memories },
       timings: { write, read: retrieveMs - assemble, assemble },
@@ -115,7 +117,7 @@ export class ChatService {
 
   private async finish(tenant: string, session: string, p: Prepared, reply: string, llm: number): Promise<ChatResponse> {
     const t = performance.now();
-    await this.jobs.writeTurns(await this.turns.prepare(tenant, session, [{ role: 'assistant', content: reply }]));
+    await this.jobs.writeTurns(toJobs(tenant, session, p.replySeq, [{ role: 'assistant', content: reply }]), false);
     const replyWrite = since(t);
     const timings: ChatTimings = { ...p.timings, write: p.timings.write + replyWrite, llm, e2e: since(p.started) };
     for (const [operation, ms] of Object.entries(timings)) {

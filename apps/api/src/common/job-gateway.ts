@@ -41,13 +41,15 @@ export class JobGateway implements OnApplicationShutdown {
   }
 
   /**
-   * Enqueues turns under deterministic job ids: a turn id enqueued twice is one job. A turn whose job had
-   * failed for good (and is kept for inspection under the same id) is retried instead of silently ignored.
+   * Enqueues turns under deterministic job ids: a turn id enqueued twice is one job. When the ids may be
+   * resent (client ids), a turn whose job had failed for good (and is kept for inspection under the same id)
+   * is retried instead of silently ignored.
    */
-  async enqueueTurns(turns: EmbedTurnJob[]): Promise<Job<EmbedTurnJob, EmbedTurnResult>[]> {
+  async enqueueTurns(turns: EmbedTurnJob[], mayBeResent: boolean): Promise<Job<EmbedTurnJob, EmbedTurnResult>[]> {
     const jobs = await this.embedQueue.addBulk(
       turns.map((data) => ({ name: JOBS.embedTurn, data, opts: { jobId: embedJobId(data.tenant, data.session, data.turnId) } })),
     );
+    if (!mayBeResent) return jobs;
     const failed = this.redis.pipeline();
     for (const job of jobs) failed.zscore(this.embedQueue.keys.failed, job.id!);
     const scores = (await failed.exec()) ?? [];
@@ -55,8 +57,8 @@ export class JobGateway implements OnApplicationShutdown {
     return jobs;
   }
 
-  async writeTurns(turns: EmbedTurnJob[]): Promise<EmbedTurnResult[]> {
-    const jobs = await this.enqueueTurns(turns);
+  async writeTurns(turns: EmbedTurnJob[], mayBeResent: boolean): Promise<EmbedTurnResult[]> {
+    const jobs = await this.enqueueTurns(turns, mayBeResent);
     return Promise.all(jobs.map((job) => this.waitFor<typeof JOBS.embedTurn>(QUEUES.embed, job)));
   }
 
