@@ -129,7 +129,8 @@ export function schemaDifferences(info: Record<string, unknown>, prefix: string)
   if (String(definition.key_type) !== 'HASH') differences.push(`key type is ${String(definition.key_type)}, not HASH`);
   const prefixes = (definition.prefixes ?? []) as string[];
   if (prefixes.length !== 1 || prefixes[0] !== prefix) differences.push(`prefixes are [${prefixes.join(', ')}], not [${prefix}]`);
-  const attributes = ((info.attributes ?? []) as unknown[][]).map((a) => ({ map: toMap(a), words: a.map(String) }));
+  // Flags are read from anywhere in an attribute's reply, nested or not, as versions lay them out differently.
+  const attributes = ((info.attributes ?? []) as unknown[][]).map((a) => ({ map: toMap(a), words: a.flat(Infinity).map(String) }));
   for (const { field, type, flags } of SCHEMA) {
     const found = attributes.find((a) => a.map.attribute === field);
     if (!found) {
