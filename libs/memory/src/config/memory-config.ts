@@ -149,7 +149,7 @@ export class MemoryConfig {
   @IsIn(['apikey', 'none'])
   AUTH_MODE: 'apikey' | 'none' = 'apikey';
 
-  /** Comma-separated tenant:key pairs. More keys can be stored in Redis (see docs/security.md). */
+  /** Comma-separated tenant:key pairs. More keys can be issued into Redis: `npm run cli -- keys issue --tenant T`. */
   @IsOptional()
   @Matches(/^[A-Za-z0-9_-]{1,64}:[\x21-\x2b\x2d-\x7e]{16,256}(,[A-Za-z0-9_-]{1,64}:[\x21-\x2b\x2d-\x7e]{16,256})*$/, {
     message: 'API_KEYS must be comma-separated tenant:key pairs, each key 16 to 256 printable characters without commas',
