@@ -1,6 +1,6 @@
 import { RedisServer } from '../support/redis-server';
 import { QueueProbe } from './support/queue-probe';
-import { DIM, type ReliabilityStack, startReliabilityStack, TENANT } from './support/reliability-stack';
+import { DIM, type ReliabilityStack, useReliabilityStack, TENANT } from './support/reliability-stack';
 import { auditStore } from './support/store-audit';
 
 /**
@@ -12,16 +12,9 @@ describe('forgetting a session while its turns are queued', () => {
   let rs: ReliabilityStack;
   let probe: QueueProbe;
 
-  beforeAll(async () => {
-    await redis.start();
-    rs = await startReliabilityStack(redis.url);
-    probe = new QueueProbe(redis.url);
-  }, 60_000);
-
-  afterAll(async () => {
-    await probe?.close();
-    await rs?.stack.stop();
-    await redis.stop();
+  useReliabilityStack(redis, {}, (stack, queues) => {
+    rs = stack;
+    probe = queues;
   });
 
   const turns = (prefix: string) => ({ turns: Array.from({ length: 10 }, (_, i) => ({ role: 'user', content: `${prefix} secret ${i}`, id: `${prefix}-${i}` })) });

@@ -1,6 +1,6 @@
 import { RedisServer } from '../support/redis-server';
 import { QueueProbe } from './support/queue-probe';
-import { DIM, OTHER_KEY, type ReliabilityStack, startReliabilityStack, TENANT } from './support/reliability-stack';
+import { DIM, OTHER_KEY, type ReliabilityStack, useReliabilityStack, TENANT } from './support/reliability-stack';
 import { auditStore } from './support/store-audit';
 import { waitUntil } from './support/wait-until';
 
@@ -19,16 +19,9 @@ describe('load shedding', () => {
   let probe: QueueProbe;
   const acknowledged = new Set<string>();
 
-  beforeAll(async () => {
-    await redis.start();
-    rs = await startReliabilityStack(redis.url, { QUEUE_MAX_WAITING: String(MAX_WAITING), RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT) });
-    probe = new QueueProbe(redis.url);
-  }, 60_000);
-
-  afterAll(async () => {
-    await probe?.close();
-    await rs?.stack.stop();
-    await redis.stop();
+  useReliabilityStack(redis, { QUEUE_MAX_WAITING: String(MAX_WAITING), RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT) }, (stack, queues) => {
+    rs = stack;
+    probe = queues;
   });
 
   /** One batch of BATCH turns; its ids are recorded when the API acknowledges it with 202. */

@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { RedisServer } from '../support/redis-server';
 import { QueueProbe } from './support/queue-probe';
-import { API_KEY, DIM, type ReliabilityStack, startReliabilityStack, TENANT } from './support/reliability-stack';
+import { API_KEY, DIM, type ReliabilityStack, useReliabilityStack, TENANT } from './support/reliability-stack';
 import { auditStore } from './support/store-audit';
 import { TurnFlood } from './support/turn-flood';
 import { waitUntil } from './support/wait-until';
@@ -17,16 +17,9 @@ describe('Redis restarted mid-flood', () => {
   let rs: ReliabilityStack;
   let probe: QueueProbe;
 
-  beforeAll(async () => {
-    await redis.start();
-    rs = await startReliabilityStack(redis.url, { JOB_LOCK_MS: '2000', JOB_STALLED_INTERVAL_MS: '1000' });
-    probe = new QueueProbe(redis.url);
-  }, 60_000);
-
-  afterAll(async () => {
-    await probe?.close();
-    await rs?.stack.stop();
-    await redis.stop();
+  useReliabilityStack(redis, { JOB_LOCK_MS: '2000', JOB_STALLED_INTERVAL_MS: '1000' }, (stack, queues) => {
+    rs = stack;
+    probe = queues;
   });
 
   /** SIGKILL through the server's own pid: no shutdown, no final fsync; only appendfsync always saves the data. */

@@ -1,5 +1,7 @@
 import { loadConfig } from '@app/memory/config/load-config';
 import { type StackHandle, startStack } from '../../../apps/cli/src/stack/stack';
+import type { RedisServer } from '../../support/redis-server';
+import { QueueProbe } from './queue-probe';
 import { StackLogs } from './stack-logs';
 
 /** The tenant and key every reliability test writes with; a second tenant for the rate-limit test. */
@@ -33,4 +35,24 @@ export async function startReliabilityStack(
       signal: AbortSignal.timeout(20_000),
     });
   return { stack, logs, call };
+}
+
+/**
+ * The usual suite set-up: start `redis`, a reliability stack on it (with `env`) and a queue probe before the
+ * suite, hand them to `ready`, and stop them all after it.
+ */
+export function useReliabilityStack(redis: RedisServer, env: Record<string, string>, ready: (rs: ReliabilityStack, probe: QueueProbe) => void): void {
+  let rs: ReliabilityStack | undefined;
+  let probe: QueueProbe | undefined;
+  beforeAll(async () => {
+    await redis.start();
+    rs = await startReliabilityStack(redis.url, env);
+    probe = new QueueProbe(redis.url);
+    ready(rs, probe);
+  }, 60_000);
+  afterAll(async () => {
+    await probe?.close();
+    await rs?.stack.stop();
+    await redis.stop();
+  });
 }
