@@ -10,4 +10,6 @@ export const LIMITS = {
   k: 100,
   windowHours: 24 * 365 * 10,
   pageSize: 500,
+  /** Far past any real session, and small enough for Redis's integer ranges. */
+  maxOffset: 1_000_000_000,
 } as const;

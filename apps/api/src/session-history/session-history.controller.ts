@@ -8,11 +8,12 @@ import { SessionParams } from '../common/session-params.dto';
 import { Tenant } from '../common/tenant.decorator';
 
 export class HistoryQuery {
-  @ApiPropertyOptional({ default: 0 })
+  @ApiPropertyOptional({ default: 0, maximum: LIMITS.maxOffset })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(LIMITS.maxOffset)
   offset = 0;
 
   @ApiPropertyOptional({ default: 50, maximum: LIMITS.pageSize })
