@@ -55,6 +55,30 @@ describe('pipeline e2e (api + 2 embedders + 2 retrievers)', () => {
     for (const op of ['write', 'read', 'assemble', 'llm', 'e2e'] as const) expect(res.timings[op]).toBeGreaterThan(0);
   });
 
+  it('streams the reply over SSE: token events that add up to the reply in the final done event', async () => {
+    const res = await fetch(`${stack.apiUrl}/v1/sessions/sse-1/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...auth },
+      body: JSON.stringify({ message: 'hello there' }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const events = (await res.text())
+      .trim()
+      .split('\n\n')
+      .map((block) => {
+        const [event, data] = block.split('\n').map((line) => line.slice(line.indexOf(':') + 2));
+        return { event, data: JSON.parse(data) as Record<string, unknown> };
+      });
+    const tokens = events.filter((e) => e.event === 'token').map((e) => e.data.text as string);
+    const done = events.at(-1)!;
+    expect(tokens.length).toBeGreaterThan(0);
+    expect(done.event).toBe('done');
+    expect(tokens.join('')).toBe(done.data.reply);
+    expect(done.data.timings).toEqual(expect.objectContaining({ e2e: expect.any(Number), llm: expect.any(Number) }));
+    expect((await api.history('sse-1')).turns.map((t) => t.content)).toEqual(['hello there', done.data.reply]);
+  });
+
   it('returns the history in order, question and reply included', async () => {
     const page = await api.history('support-1');
     expect(page.total).toBe(5);
