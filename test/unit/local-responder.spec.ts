@@ -71,4 +71,13 @@ describe('LocalResponder (offline extractive responder)', () => {
     expect(chunks.length).toBeGreaterThan(1);
     expect(chunks.join('')).toBe(await responder.complete(co2));
   });
+
+  it('quotes the facts inside its own earlier answers, not their header or bullets', async () => {
+    const earlier = await responder.complete(co2);
+    const reply = await responder.complete({ question: 'How much CO2 did training GPT-3 emit?', context: '', memories: [memory(earlier, 0.7)] });
+    expect(reply).toContain('\n- Training GPT-3 emitted an estimated 552 tCO2e.');
+    expect(reply).not.toContain('- -');
+    expect(reply.match(/offline extractive responder/g)).toHaveLength(1);
+  });
 });
+

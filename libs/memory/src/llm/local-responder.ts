@@ -10,11 +10,12 @@ const MIN_SCORE = 0.15;
 /** A stored question rarely answers the current one, so it ranks behind statements with the same overlap. */
 const QUESTION_PENALTY = 0.5;
 
+/** Sentences, without the bullets and header lines of this responder's own earlier answers (they are stored too). */
 const splitSentences = (text: string): string[] =>
   text
     .split(/(?<=[.!?])\s+|\n+/)
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
+    .map((s) => s.trim().replace(/^-\s+/, ''))
+    .filter((s) => s.length > 0 && !s.startsWith(PREFIX));
 
 /** The context without its markdown: section headings dropped, bullets unwrapped (the assembler renders "## ..." and "- ..."). */
 const contextLines = (context: string): string =>
