@@ -1,8 +1,8 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
-import { createEmbeddingProvider, MemoryConfig, QUEUES } from '@app/memory';
+import { QUEUES } from '@app/memory';
+import { embeddingProvider } from '@app/memory/nest/embedding-provider';
 import { MemoryCoreModule } from '@app/memory/nest/memory-core.module';
-import { EMBEDDING_PROVIDER } from '@app/memory/nest/tokens';
 import { WorkerHealthController } from '@app/memory/nest/worker-health.controller';
 import { EmbedTurnsProcessor } from './embed-turns/embed-turns.processor';
 import { EmbedTurnsService } from './embed-turns/embed-turns.service';
@@ -11,7 +11,7 @@ import { EmbedTurnsService } from './embed-turns/embed-turns.service';
   imports: [MemoryCoreModule.forRoot('embedder'), BullModule.registerQueue({ name: QUEUES.embed })],
   controllers: [WorkerHealthController],
   providers: [
-    { provide: EMBEDDING_PROVIDER, inject: [MemoryConfig], useFactory: (c: MemoryConfig) => createEmbeddingProvider(c) },
+    embeddingProvider,
     EmbedTurnsService,
     EmbedTurnsProcessor,
   ],

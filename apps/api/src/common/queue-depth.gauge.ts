@@ -1,8 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { Metrics, QUEUES } from '@app/memory';
+import { Metrics, QUEUE_STATES, QUEUES, type QueueState } from '@app/memory';
 import { JobGateway } from './job-gateway';
-
-const STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
 
 /** Reads queue depths from Redis at scrape time, so the gauge is never stale. */
 @Injectable()
@@ -15,8 +13,8 @@ export class QueueDepthGauge implements OnModuleInit {
   onModuleInit(): void {
     this.metrics.onScrape(async () => {
       for (const queue of Object.values(QUEUES)) {
-        const counts = await this.jobs.queue(queue).getJobCounts(...[...STATES]);
-        this.metrics.setQueueJobs(queue, { waiting: counts.waiting ?? 0, active: counts.active ?? 0, delayed: counts.delayed ?? 0, failed: counts.failed ?? 0 });
+        const counts = await this.jobs.queue(queue).getJobCounts(...QUEUE_STATES);
+        this.metrics.setQueueJobs(queue, Object.fromEntries(QUEUE_STATES.map((s) => [s, counts[s] ?? 0])) as Record<QueueState, number>);
       }
     });
   }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { MemoryConfig } from '@app/memory/config/memory-config';
+import { parseApiKeys } from '@app/memory/store/api-key-store';
 import { ApiClient } from '../http/api-client';
 import { freePort } from './free-port';
 import { startLocalRedis } from './local-redis';
@@ -62,7 +63,8 @@ const toEnv = (config: MemoryConfig, extra: Record<string, string | number>): Re
 /** With AUTH_MODE=apikey and no API_KEYS, the local stack makes up a key for the default tenant, for this run only. */
 function apiKeys(config: MemoryConfig): { key?: string; env: Record<string, string> } {
   if (config.AUTH_MODE === 'none') return { env: {} };
-  if (config.API_KEYS) return { key: config.API_KEYS.split(',')[0].split(':')[1], env: {} };
+  const [configured] = parseApiKeys(config.API_KEYS);
+  if (configured) return { key: configured.key, env: {} };
   const key = `local-${randomBytes(24).toString('base64url')}`;
   return { key, env: { API_KEYS: `${config.DEFAULT_TENANT}:${key}` } };
 }

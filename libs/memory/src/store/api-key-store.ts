@@ -5,6 +5,17 @@ import { assertId, KeySchema } from '../redis/key-schema';
 
 const digest = (key: string) => createHash('sha256').update(key).digest();
 
+/** API_KEYS as tenant/key pairs; a key may itself contain ':' (only the first one separates). */
+export function parseApiKeys(value: string | undefined): { tenant: string; key: string }[] {
+  return (value ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((pair) => {
+      const at = pair.indexOf(':');
+      return { tenant: pair.slice(0, at), key: pair.slice(at + 1) };
+    });
+}
+
 /**
  * API keys and their tenants: from API_KEYS, then from Redis (issued with `npm run cli -- keys issue`).
  * Only SHA-256 digests are kept or compared; a key itself is never stored.
@@ -17,13 +28,7 @@ export class ApiKeyStore {
     private readonly redis: Redis,
     private readonly keys: KeySchema,
   ) {
-    this.configured = (config.API_KEYS ?? '')
-      .split(',')
-      .filter(Boolean)
-      .map((pair) => {
-        const at = pair.indexOf(':');
-        return { tenant: pair.slice(0, at), digest: digest(pair.slice(at + 1)) };
-      });
+    this.configured = parseApiKeys(config.API_KEYS).map(({ tenant, key }) => ({ tenant, digest: digest(key) }));
   }
 
   get configuredCount(): number {
