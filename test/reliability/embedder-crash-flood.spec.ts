@@ -11,6 +11,8 @@ import { waitUntil } from './support/wait-until';
  * kill -9 of one of two embedders in the middle of a flood: the other replica takes over its stalled jobs
  * (lock 1 s, stalled check every 1 s), and every acknowledged turn is stored exactly once.
  */
+const CONCURRENCY = 16;
+
 describe('embedder killed mid-flood', () => {
   const redis = new RedisServer();
   let rs: ReliabilityStack;
@@ -20,8 +22,13 @@ describe('embedder killed mid-flood', () => {
 
   beforeAll(async () => {
     await redis.start();
-    // A longer batch wait keeps many jobs active inside each embedder, so the kill certainly interrupts some.
-    rs = await startReliabilityStack(redis.url, { JOB_LOCK_MS: '1000', JOB_STALLED_INTERVAL_MS: '1000', EMBED_BATCH_WAIT_MS: '50' }, { embedders: 2 });
+    // A longer batch wait keeps many jobs active inside each embedder; with at most CONCURRENCY active per embedder,
+    // more than that active in all means the victim holds some, so the kill certainly interrupts jobs.
+    rs = await startReliabilityStack(
+      redis.url,
+      { JOB_LOCK_MS: '1000', JOB_STALLED_INTERVAL_MS: '1000', EMBED_BATCH_WAIT_MS: '50', EMBED_CONCURRENCY: String(CONCURRENCY) },
+      { embedders: 2 },
+    );
     probe = new QueueProbe(redis.url);
     events = new QueueEvents('embed', { connection: { url: redis.url }, prefix: 'mem-bull' });
     events.on('stalled', ({ jobId }) => stalled.push(jobId));
@@ -46,7 +53,7 @@ describe('embedder killed mid-flood', () => {
 
     await waitUntil('the victim is working', async () => metricValue(await scrape(victim), 'agent_memory_jobs_total', { queue: 'embed', outcome: 'completed' }) > 0, 30_000);
     await waitUntil('a third of the flood is acknowledged', async () => flood.acknowledgedCount >= total / 3, 30_000);
-    await waitUntil('jobs are in flight', async () => (await probe.queues.embed.getActiveCount()) >= 10, 30_000);
+    await waitUntil('both embedders hold jobs', async () => (await probe.queues.embed.getActiveCount()) > CONCURRENCY, 30_000);
     const ackedAtKill = flood.acknowledgedCount;
     process.kill(pid, 'SIGKILL');
 
