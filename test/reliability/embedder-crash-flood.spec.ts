@@ -11,7 +11,7 @@ import { waitUntil } from './support/wait-until';
  * kill -9 of one of two embedders in the middle of a flood: the other replica takes over its stalled jobs
  * (lock 1 s, stalled check every 1 s), and every acknowledged turn is stored exactly once.
  */
-const CONCURRENCY = 16;
+const CONCURRENCY = 4;
 
 describe('embedder killed mid-flood', () => {
   const redis = new RedisServer();
@@ -22,8 +22,8 @@ describe('embedder killed mid-flood', () => {
 
   beforeAll(async () => {
     await redis.start();
-    // A longer batch wait keeps many jobs active inside each embedder; with at most CONCURRENCY active per embedder,
-    // more than that active in all means the victim holds some, so the kill certainly interrupts jobs.
+    // Few jobs at a time per embedder and a backlog behind them: both replicas stay busy, so the kill certainly
+    // interrupts some of the victim's jobs (more than CONCURRENCY active in all means the victim holds some).
     rs = await startReliabilityStack(
       redis.url,
       { JOB_LOCK_MS: '1000', JOB_STALLED_INTERVAL_MS: '1000', EMBED_BATCH_WAIT_MS: '50', EMBED_CONCURRENCY: String(CONCURRENCY) },
@@ -53,7 +53,11 @@ describe('embedder killed mid-flood', () => {
 
     await waitUntil('the victim is working', async () => metricValue(await scrape(victim), 'agent_memory_jobs_total', { queue: 'embed', outcome: 'completed' }) > 0, 30_000);
     await waitUntil('a third of the flood is acknowledged', async () => flood.acknowledgedCount >= total / 3, 30_000);
-    await waitUntil('both embedders hold jobs', async () => (await probe.queues.embed.getActiveCount()) > CONCURRENCY, 30_000);
+    await waitUntil(
+      'both embedders hold jobs, with a backlog behind them',
+      async () => (await probe.queues.embed.getActiveCount()) > CONCURRENCY && (await probe.queues.embed.getWaitingCount()) >= 50,
+      30_000,
+    );
     const ackedAtKill = flood.acknowledgedCount;
     process.kill(pid, 'SIGKILL');
 
