@@ -71,11 +71,27 @@ describe('hnsw backend specifics (real redis-server)', () => {
     expect(start.added).toBe(5);
     for (let i = 5; i < 10; i++) await redis.xadd(stream, '*', 'op', 'add', 'key', `k${i}`);
     const read = await reader.readAfter(start, 100);
-    expect(read).toMatchObject({ gap: false, next: { added: 10 } });
+    expect(read).toMatchObject({ next: { added: 10 } });
+    expect(read.gap).toBeUndefined();
     expect(read.entries.map((e) => (e.op === 'add' ? e.key : ''))).toEqual(['k5', 'k6', 'k7', 'k8', 'k9']);
     await redis.xtrim(stream, 'MAXLEN', 3);
-    expect((await reader.readAfter(start, 100)).gap).toBe(true);
-    expect((await reader.readAfter(read.next, 100)).gap).toBe(false);
+    expect((await reader.readAfter(start, 100)).gap).toBe('trimmed');
+    expect((await reader.readAfter(read.next, 100)).gap).toBeUndefined();
+    reader.close();
+  });
+
+  it('reports a change log that went back in time (Redis lost acknowledged writes) as rolled back', async () => {
+    const stream = 'rollback-test-stream';
+    const reader = new ChangeLogReader(redis, stream);
+    for (let i = 0; i < 10; i++) await redis.xadd(stream, '*', 'op', 'add', 'key', `k${i}`);
+    const seen = (await reader.readAfter({ id: '0-0', added: 0 }, 100)).next;
+    // A restart from an older snapshot: the stream holds 6 of the 10 entries, then takes new writes after them.
+    const kept = await redis.xrange(stream, '-', '+', 'COUNT', 6);
+    await redis.del(stream);
+    for (const [id, fields] of kept) await redis.xadd(stream, id, ...fields);
+    expect((await reader.readAfter(seen, 100)).gap).toBe('rolled_back');
+    for (let i = 0; i < 8; i++) await redis.xadd(stream, '*', 'op', 'add', 'key', `new${i}`);
+    expect((await reader.readAfter(seen, 100)).gap).toBe('rolled_back'); // more entries than before, but not the same ones
     reader.close();
   });
 

@@ -141,8 +141,16 @@ describe('input limits and injection', () => {
     }
   });
 
-  it('rejects turn ids that could inject with 400, in single turns and batches', async () => {
-    for (const id of badIds) {
+  it('keeps any printable turn id up to 128 characters verbatim, as a hash field and never in a key or job id', async () => {
+    const printable = badIds.filter((id) => !/\p{Cc}/u.test(id));
+    const res = await rs.call('POST', '/v1/sessions/printable-ids/turns?wait=true', { turns: printable.map((id) => turn({ id })) });
+    expect(res.status).toBe(200);
+    const stored = (await (await rs.call('GET', '/v1/sessions/printable-ids/turns?limit=100')).json()) as { turns: { turnId: string }[] };
+    expect(stored.turns.map((t) => t.turnId)).toEqual(printable);
+  });
+
+  it('rejects turn ids with control characters, lone surrogates or over 128 characters with 400, in single turns and batches', async () => {
+    for (const id of [`${MARK}\u0000x`, `${MARK}\tx`, `${MARK}\nx`, `${MARK}\ud800x`, `${MARK}-${'a'.repeat(126)}`, '']) {
       await expectRejected(await rs.call('POST', `/v1/sessions/${MARK}-target/turns`, turn({ id })));
       await expectRejected(await rs.call('POST', `/v1/sessions/${MARK}-target/turns`, { turns: [turn({ id: `${MARK}-ok` }), turn({ id })] }));
     }

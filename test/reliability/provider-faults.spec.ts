@@ -90,6 +90,17 @@ describe('embedding provider faults', () => {
     expect((await history('resend')).turns.map((t) => t.turnId)).toEqual(['resend-1']);
   });
 
+  it('runs a fresh job that fails at once exactly once, even when its request carries a client id', async () => {
+    // Many at once, so some fail within milliseconds of being added: none of them may be taken for an old failed job.
+    const before = metricValue(await scrape(embedderMetrics), 'agent_memory_jobs_total', { queue: 'embed', outcome: 'failed' });
+    wire.failNext(1000, { kind: 'wrong_dimension', dim: DIM / 2 });
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => write(`fresh-${i % 4}`, `fresh-${i}`)));
+    expect(new Set(results.map((r) => r.status))).toEqual(new Set([502]));
+    const inputs = wire.requests.filter((r) => r.path.endsWith('/embeddings')).reduce((n, r) => n + ((r.body as { input: string[] }).input.length), 0);
+    expect(inputs).toBe(40);
+    expect(metricValue(await scrape(embedderMetrics), 'agent_memory_jobs_total', { queue: 'embed', outcome: 'failed' }) - before).toBe(40);
+  });
+
   it('stores a turn acknowledged with 202 when it is sent again after its first job failed (no silent loss)', async () => {
     wire.failNext(100, { kind: 'server_error' });
     expect((await write('resend-202', 'resend-2')).status).toBe(502);

@@ -36,22 +36,22 @@ export function seededVector(dim: number, seed: number): Float32Array {
 }
 
 let prefixes = 0;
+let turnIds = 0;
 
 /** One backend over its own key prefix: a store to write through and index instances to search with. */
 export class VectorFixture {
   readonly keys: KeySchema;
   readonly store: MemoryStore;
   private readonly indexes: VectorIndex[] = [];
-  private lastLogId?: string;
   readonly warnings: string[] = [];
 
   constructor(
     readonly redis: Redis,
     readonly backend: VectorBackend,
-    readonly config: Partial<MemoryConfig> = {},
+    readonly config: Partial<MemoryConfig> & { changelogMaxLen?: number } = {},
   ) {
-    this.keys = new KeySchema(`vt${process.pid}x${++prefixes}`);
-    this.store = new MemoryStore(redis, this.keys);
+    this.keys = new KeySchema(`vt${process.pid}x${++prefixes}`, config.CHANGELOG_PARTITIONS);
+    this.store = new MemoryStore(redis, this.keys, { changelogMaxLen: config.changelogMaxLen });
   }
 
   /** A new, initialised index instance (each call is another replica). */
@@ -67,23 +67,23 @@ export class VectorFixture {
     return index;
   }
 
+  /** Accepts and stores turns; the store numbers them per session in order, so a given `seq` only documents the expected one. */
   async write(turns: Partial<TurnWrite>[]): Promise<string[]> {
-    const full = turns.map((t, i): TurnWrite => ({
-      tenant: 't1', session: 's1', seq: i + 1, turnId: `id-${t.session ?? 's1'}-${t.seq ?? i + 1}`, role: 'user',
+    const full = turns.map(({ seq: _expected, ...t }, i): Omit<TurnWrite, 'seq'> => ({
+      tenant: 't1', session: 's1', turnId: `id-${++turnIds}`, role: 'user',
       content: `turn ${i}`, timestamp: T0 + i, tokenCount: 2, embedding: axis(8, 0), ...t,
     }));
-    const results = await this.store.write(full);
-    this.lastLogId = results.at(-1)?.logId || this.lastLogId;
-    return results.map((r) => r.key);
+    return (await this.store.ingest(full)).map((r) => r.key);
   }
 
   async deleteSession(tenant: string, session: string): Promise<void> {
-    this.lastLogId = (await this.store.deleteSession(tenant, session))?.logId ?? this.lastLogId;
+    await this.store.deleteSession(tenant, session);
   }
 
-  /** Searches with read-your-writes on the last write, as the retriever does. */
-  search(index: VectorIndex, q: Omit<VectorQuery, 'tenant'> & { tenant?: string }) {
-    return index.search({ tenant: 't1', minLogId: this.lastLogId, ...q });
+  /** Searches with read-your-writes on the tenant's writes, as the retriever does. */
+  async search(index: VectorIndex, q: Omit<VectorQuery, 'tenant'> & { tenant?: string }) {
+    const tenant = q.tenant ?? 't1';
+    return index.search({ tenant, minLogIds: await this.store.positions(tenant), ...q });
   }
 
   async close(): Promise<void> {

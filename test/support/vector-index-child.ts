@@ -15,9 +15,10 @@ async function main(): Promise<void> {
   const env = process.env;
   const config = testConfig({
     KEY_PREFIX: env.KEY_PREFIX!, EMBEDDING_DIM: Number(env.EMBEDDING_DIM), VECTOR_BACKEND: 'hnsw', JOB_TIMEOUT_MS: 5000,
+    CHANGELOG_PARTITIONS: Number(env.CHANGELOG_PARTITIONS ?? 4),
   });
   const redis = new Redis(env.REDIS_URL!);
-  const store = new MemoryStore(redis, new KeySchema(config.KEY_PREFIX));
+  const store = new MemoryStore(redis, new KeySchema(config.KEY_PREFIX, config.CHANGELOG_PARTITIONS));
   const index = await createVectorIndex({ config, redis, store, logger: { log: (m) => console.error(m), warn: (m) => console.error(m) } });
   const send = (msg: object) => process.stdout.write(`${JSON.stringify(msg)}\n`);
   const lines = createInterface({ input: process.stdin });

@@ -64,14 +64,14 @@ describe('RediSearch query building (no server needed)', () => {
     const index = new RediSearchIndex({
       config: testConfig({ EMBEDDING_DIM: 1536, HNSW_M: 16, HNSW_EF_CONSTRUCTION: 200, HNSW_EF_RUNTIME: 64 }),
       redis,
-      store: new MemoryStore(redis, new KeySchema('mem')),
+      store: new MemoryStore(redis, new KeySchema('mem', 4)),
     });
     afterAll(() => redis.disconnect());
 
     it('creates the documented FT.CREATE schema', () => {
       expect(index.createArgs()).toEqual([
-        'mem-idx', 'ON', 'HASH', 'PREFIX', 1, 'mem:', 'SCHEMA',
-        'tenant', 'TAG', 'CASESENSITIVE', 'session', 'TAG', 'CASESENSITIVE', 'role', 'TAG',
+        'mem-idx-v2', 'ON', 'HASH', 'PREFIX', 1, 'mem:', 'SCHEMA',
+        'tenant', 'TAG', 'CASESENSITIVE', 'session', 'TAG', 'CASESENSITIVE', 'user', 'TAG', 'CASESENSITIVE', 'tags', 'TAG', 'CASESENSITIVE', 'role', 'TAG',
         'timestamp', 'NUMERIC', 'SORTABLE', 'content', 'TEXT',
         'embedding', 'VECTOR', 'HNSW', 12, 'TYPE', 'FLOAT32', 'DIM', 1536, 'DISTANCE_METRIC', 'COSINE', 'M', 16, 'EF_CONSTRUCTION', 200, 'EF_RUNTIME', 64,
       ]);
@@ -83,6 +83,8 @@ describe('RediSearch query building (no server needed)', () => {
       attributes: [
         ['identifier', 'tenant', 'attribute', 'tenant', 'type', 'TAG', 'SEPARATOR', ',', 'CASESENSITIVE'],
         ['identifier', 'session', 'attribute', 'session', 'type', 'TAG', 'SEPARATOR', ',', 'CASESENSITIVE'],
+        ['identifier', 'user', 'attribute', 'user', 'type', 'TAG', 'SEPARATOR', ',', 'CASESENSITIVE'],
+        ['identifier', 'tags', 'attribute', 'tags', 'type', 'TAG', 'SEPARATOR', ',', 'CASESENSITIVE'],
         ['identifier', 'role', 'attribute', 'role', 'type', 'TAG', 'SEPARATOR', ','],
         ['identifier', 'timestamp', 'attribute', 'timestamp', 'type', timestampType, 'SORTABLE'],
         ['identifier', 'content', 'attribute', 'content', 'type', 'TEXT', 'WEIGHT', '1'],

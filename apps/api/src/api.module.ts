@@ -15,11 +15,13 @@ import { QueueDepthGauge } from './common/queue-depth.gauge';
 import { LoadSheddingGuard } from './common/load-shedding.guard';
 import { AuthGuard } from './auth/auth.guard';
 import { ForgetSessionController } from './forget-session/forget-session.controller';
+import { ForgetSessionService } from './forget-session/forget-session.service';
 import { HealthController } from './health/health.controller';
 import { SearchMemoriesController } from './search-memories/search-memories.controller';
 import { SessionHistoryController } from './session-history/session-history.controller';
 import { WriteTurnsController } from './write-turns/write-turns.controller';
 import { WriteTurnsService } from './write-turns/write-turns.service';
+import { TenantQueueBound } from './write-turns/tenant-queue-bound';
 
 @Module({
   imports: [
@@ -58,7 +60,9 @@ import { WriteTurnsService } from './write-turns/write-turns.service';
     JobGateway,
     QueueDepthGauge,
     WriteTurnsService,
+    TenantQueueBound,
     ChatService,
+    ForgetSessionService,
   ],
 })
 export class ApiModule {}

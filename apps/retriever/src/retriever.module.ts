@@ -1,7 +1,8 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Logger, Module } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { ContextAssembler, createVectorIndex, MemoryConfig, MemoryStore, Metrics, QUEUES } from '@app/memory';
+import { ContextAssembler, createVectorIndex, KeySchema, MemoryConfig, MemoryStore, Metrics, QUEUES } from '@app/memory';
+import { ReplyChannel } from '@app/memory/queues/reply-channel';
 import { embeddingProvider } from '@app/memory/nest/embedding-provider';
 import { MemoryCoreModule } from '@app/memory/nest/memory-core.module';
 import { REDIS, VECTOR_INDEX } from '@app/memory/nest/tokens';
@@ -26,9 +27,11 @@ import { VectorIndexCloser } from './retrieve/vector-index-closer';
           store,
           logger: new Logger('VectorIndex'),
           onFallback: () => metrics.countHnswFallback(),
+          onRebuild: (reason) => metrics.countIndexRebuild(reason),
         }),
     },
     { provide: ContextAssembler, useFactory: () => new ContextAssembler() },
+    { provide: ReplyChannel, inject: [REDIS, KeySchema], useFactory: (redis: Redis, keys: KeySchema) => new ReplyChannel(redis, keys) },
     QueryEmbedder,
     RetrieveService,
     RetrieveProcessor,

@@ -47,13 +47,17 @@ export async function auditStore(redisUrl: string, dim: number, prefix = 'mem'):
     const turnKeys = await scanAll(redis, `${keys.turnPrefix}*`);
     const bySession = new Map<string, string[]>();
     for (const key of turnKeys) {
-      const [tenant, session] = key.slice(keys.turnPrefix.length).split(':');
-      const name = `${tenant}/${session}`;
+      const parsed = keys.parseTurnKey(key);
+      if (!parsed) {
+        problems.push(`${key}: not a turn key of this layout`);
+        continue;
+      }
+      const name = `${parsed.tenant}/${parsed.session}`;
       bySession.set(name, [...(bySession.get(name) ?? []), key]);
     }
-    for (const setKey of await scanAll(redis, `${prefix}-sys:*:sessions`)) {
-      const tenant = setKey.slice(`${prefix}-sys:`.length, -':sessions'.length);
-      for (const session of await redis.smembers(setKey)) {
+    for (const setKey of await scanAll(redis, `${prefix}-sys:{*}:sessions`)) {
+      const tenant = setKey.slice(`${prefix}-sys:{`.length, -'}:sessions'.length);
+      for (const session of await redis.zrange(setKey, 0, -1)) {
         const name = `${tenant}/${session}`;
         const hashes = bySession.get(name) ?? [];
         bySession.delete(name);
@@ -69,7 +73,11 @@ export async function auditStore(redisUrl: string, dim: number, prefix = 'mem'):
 
 async function auditSession(redis: Redis, keys: KeySchema, tenant: string, session: string, hashes: string[], dim: number, problems: string[]): Promise<SessionAudit> {
   const name = `${tenant}/${session}`;
-  const [history, ids] = await Promise.all([redis.zrange(keys.history(tenant, session), 0, -1), redis.hgetall(keys.turnIds(tenant, session))]);
+  const [history, ids, pending] = await Promise.all([
+    redis.zrange(keys.history(tenant, session), 0, -1),
+    redis.hgetall(keys.turnIds(tenant, session)),
+    redis.hgetall(keys.pending(tenant, session)),
+  ]);
   const idCount = Object.keys(ids).length;
   if (history.length !== hashes.length || idCount !== hashes.length) {
     problems.push(`${name}: history ZCARD ${history.length}, id map ${idCount}, turn hashes ${hashes.length} differ`);
@@ -89,6 +97,7 @@ async function auditSession(redis: Redis, keys: KeySchema, tenant: string, sessi
     if (t.toString() !== tenant || s.toString() !== session) problems.push(`${key}: tenant/session fields ${t}/${s} do not match the key`);
     if (!key.endsWith(`:turn:${seq.toString()}`)) problems.push(`${key}: seq field ${seq} does not match the key`);
     if (!inHistory.has(seq.toString())) problems.push(`${key}: seq ${seq} is not in the history`);
+    if (pending[turnId.toString()] !== undefined) problems.push(`${key}: ${turnId} is both stored and still pending`);
     if (ids[turnId.toString()] !== seq.toString()) problems.push(`${key}: id map says ${turnId} -> ${ids[turnId.toString()]}, hash says ${seq}`);
     const vector = embedding.byteLength % 4 === 0 ? bufferToVector(embedding) : new Float32Array(0);
     if (vector.length !== dim || !vector.every(Number.isFinite)) problems.push(`${key}: vector of ${embedding.byteLength} bytes (want ${dim} finite FLOAT32)`);

@@ -1,10 +1,14 @@
-import { Body, Controller, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
-import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { BadRequestException, Body, Controller, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { ApiHeader, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { TURN_ID_PATTERN } from '@app/memory';
 import type { FastifyReply } from 'fastify';
 import { SessionParams } from '../common/session-params.dto';
 import { Tenant } from '../common/tenant.decorator';
 import { ChatDto, ChatResponse } from './chat.dto';
 import { ChatService } from './chat.service';
+
+/** The key names the user turn, and with ':reply' appended the reply: both must fit a turn id. */
+const MAX_KEY_CHARS = 100;
 
 const sse = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 
@@ -17,17 +21,23 @@ export class ChatController {
   @HttpCode(200)
   @ApiOperation({ summary: 'One agent cycle: store, retrieve, assemble, call the LLM, store the reply' })
   @ApiProduces('application/json', 'text/event-stream')
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'A chat retried with the same key stores its message and reply once' })
   async send(
     @Tenant() tenant: string,
     @Param() { sessionId }: SessionParams,
     @Body() dto: ChatDto,
     @Headers('accept') accept: string | undefined,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ChatResponse | void> {
-    if (!accept?.includes('text/event-stream')) return this.chat.chat(tenant, sessionId, dto);
+    if (idempotencyKey !== undefined && (!TURN_ID_PATTERN.test(idempotencyKey) || idempotencyKey.length > MAX_KEY_CHARS)) {
+      throw new BadRequestException(`Idempotency-Key must be 1 to ${MAX_KEY_CHARS} printable characters`);
+    }
+    const opts = { idempotencyKey };
+    if (!accept?.includes('text/event-stream')) return this.chat.chat(tenant, sessionId, dto, opts);
 
     // Errors before the first chunk still go through the exception filter as plain HTTP errors.
-    const stream = this.chat.chatStream(tenant, sessionId, dto);
+    const stream = this.chat.chatStream(tenant, sessionId, dto, opts);
     let next = await stream.next();
     reply.hijack();
     reply.raw.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsNumber, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import type { RetrievedMemory } from '@app/memory';
+import { ID_PATTERN } from '@app/memory';
 import { LIMITS } from '../common/limits';
 
 export class ChatDto {
@@ -23,6 +24,11 @@ export class ChatDto {
   @Min(0)
   @Max(LIMITS.windowHours)
   windowHours?: number;
+
+  @ApiPropertyOptional({ description: 'The user the session belongs to (as on turn writes)', pattern: ID_PATTERN.source })
+  @IsOptional()
+  @Matches(ID_PATTERN, { message: `userId must match ${ID_PATTERN.source}` })
+  userId?: string;
 }
 
 /** Milliseconds per step of the cycle; write and read overlap, so they need not add up to e2e. */

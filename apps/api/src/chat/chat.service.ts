@@ -1,19 +1,29 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import type { LlmProvider } from '@app/memory';
 import { KeySchema, LlmRequest, MemoryConfig, ProviderError, MemoryStore, Metrics, RetrieveResult } from '@app/memory';
 import { LLM_PROVIDER } from '@app/memory/nest/tokens';
 import { observeProvider } from '@app/memory/metrics/observe-provider';
 import { JobGateway } from '../common/job-gateway';
-import { toJobs } from '../write-turns/write-turns.service';
+import { WriteTurnsService } from '../write-turns/write-turns.service';
 import { toMemoryView } from '../search-memories/memory-view';
 import { ChatDto, ChatResponse, ChatTimings } from './chat.dto';
 
 interface Prepared {
   started: number;
-  replySeq: number;
+  deadline: number;
   request: LlmRequest;
   retrieved: RetrieveResult;
+  /** The reply's turn id: derived from the idempotency key, so a retried chat stores its reply once. */
+  replyId: string;
+  /** A retried chat whose reply is already stored answers with it instead of asking the LLM again. */
+  storedReply?: string;
   timings: Pick<ChatTimings, 'write' | 'read' | 'assemble'>;
+}
+
+export interface ChatOptions {
+  /** From the Idempotency-Key header: the user turn's id (and, suffixed, the reply's). */
+  idempotencyKey?: string;
 }
 
 const since = (t: number) => performance.now() - t;
@@ -27,6 +37,7 @@ const since = (t: number) => performance.now() - t;
 export class ChatService {
   constructor(
     private readonly jobs: JobGateway,
+    private readonly turns: WriteTurnsService,
     private readonly store: MemoryStore,
     private readonly keys: KeySchema,
     private readonly config: MemoryConfig,
@@ -38,11 +49,11 @@ export class ChatService {
     return this.llm.label;
   }
 
-  async chat(tenant: string, session: string, dto: ChatDto): Promise<ChatResponse> {
-    const prepared = await this.prepare(tenant, session, dto);
+  async chat(tenant: string, session: string, dto: ChatDto, opts: ChatOptions = {}): Promise<ChatResponse> {
+    const prepared = await this.prepare(tenant, session, dto, opts);
     const t = performance.now();
     try {
-      const reply = await observeProvider(this.metrics, 'llm', this.llm.name, () => this.llm.complete(prepared.request));
+      const reply = prepared.storedReply ?? (await observeProvider(this.metrics, 'llm', this.llm.name, () => this.llm.complete(prepared.request)));
       return await this.finish(tenant, session, prepared, reply, since(t));
     } catch (err) {
       return this.degrade(err, prepared, since(t));
@@ -50,12 +61,12 @@ export class ChatService {
   }
 
   /** The same cycle with the reply streamed: yields text chunks, then returns the full response. */
-  async *chatStream(tenant: string, session: string, dto: ChatDto): AsyncGenerator<string, ChatResponse> {
-    const prepared = await this.prepare(tenant, session, dto);
+  async *chatStream(tenant: string, session: string, dto: ChatDto, opts: ChatOptions = {}): AsyncGenerator<string, ChatResponse> {
+    const prepared = await this.prepare(tenant, session, dto, opts);
     const t = performance.now();
     let reply = '';
     try {
-      for await (const chunk of this.llm.stream(prepared.request)) {
+      for await (const chunk of prepared.storedReply === undefined ? this.llm.stream(prepared.request) : [prepared.storedReply]) {
         reply += chunk;
         yield chunk;
       }
@@ -68,40 +79,54 @@ export class ChatService {
     return this.finish(tenant, session, prepared, reply, since(t));
   }
 
-  private async prepare(tenant: string, session: string, dto: ChatDto): Promise<Prepared> {
+  private async prepare(tenant: string, session: string, dto: ChatDto, opts: ChatOptions): Promise<Prepared> {
     const started = performance.now();
+    const deadline = this.jobs.deadline();
+    const turnId = opts.idempotencyKey ?? randomUUID();
     const windowMs = (dto.windowHours ?? this.config.MEMORY_WINDOW_HOURS) * 3600_000;
-    // The user turn and the reply are numbered together: one round trip, and the reply follows its question.
-    const [first, minLogId] = await Promise.all([this.store.reserveSeq(tenant, session, 2), this.store.lastLogId()]);
-    const [userTurn] = toJobs(tenant, session, first, [{ role: 'user', content: dto.message }]);
-
-    const timed = async <T>(run: () => Promise<T>): Promise<[T, number]> => {
-      const t = performance.now();
-      return [await run(), since(t)];
-    };
-    const [[, write], [retrieved, retrieveMs]] = await Promise.all([
-      timed(() => this.jobs.writeTurns([userTurn], false)),
-      timed(() =>
-        this.jobs.retrieve({
+    const now = Date.now();
+    // Read-your-writes covers what the tenant wrote before this request; the new turn is written alongside.
+    const [minLogIds, written] = await Promise.all([
+      this.store.positions(tenant, [this.keys.partition(tenant, session)]),
+      this.turns.write(tenant, session, [{ role: 'user', content: dto.message, id: turnId, timestamp: now }], { user: dto.userId, deadline }),
+    ]);
+    const [userTurn] = written.turns;
+    const t = performance.now();
+    let writeMs = 0;
+    let retrieveMs = 0;
+    const [, retrieved] = await Promise.all([
+      written.stored?.then(() => (writeMs = since(started))),
+      this.jobs.retrieve(
+        {
           tenant,
           sessions: [session],
           query: dto.message,
           k: dto.k ?? this.config.TOP_K_MEMORIES,
-          since: userTurn.timestamp - windowMs,
-          minLogId,
+          since: now - windowMs,
+          minLogIds,
           exclude: [this.keys.turn(tenant, session, userTurn.seq)],
           assemble: { session, recentTurns: this.config.RECENT_TURNS, maxTokens: this.config.MAX_CONTEXT_TOKENS },
-        }),
-      ),
+        },
+        deadline,
+      ).then((r) => ((retrieveMs = since(t)), r)),
     ]);
+    const replyId = `${userTurn.turnId}:reply`;
+    const storedReply = userTurn.state === 'new' ? undefined : await this.storedTurn(tenant, session, replyId);
     const assemble = retrieved.timings.assembleMs;
     return {
       started,
-      replySeq: first + 1,
+      deadline,
+      replyId,
+      storedReply,
       retrieved,
       request: { question: dto.message, context: retrieved.context?.text ?? '', memories: retrieved.memories },
-      timings: { write, read: retrieveMs - assemble, assemble },
+      timings: { write: writeMs, read: retrieveMs - assemble, assemble },
     };
+  }
+
+  private async storedTurn(tenant: string, session: string, turnId: string): Promise<string | undefined> {
+    const seq = await this.store.seqOf(tenant, session, turnId);
+    return seq === undefined ? undefined : (await this.store.getTurn(tenant, session, seq))?.content;
   }
 
   /**
@@ -117,13 +142,13 @@ export class ChatService {
 
   private async finish(tenant: string, session: string, p: Prepared, reply: string, llm: number): Promise<ChatResponse> {
     const t = performance.now();
-    await this.jobs.writeTurns(toJobs(tenant, session, p.replySeq, [{ role: 'assistant', content: reply }]), false);
+    await (await this.turns.write(tenant, session, [{ role: 'assistant', content: reply, id: p.replyId }], { deadline: p.deadline })).stored;
     const replyWrite = since(t);
     const timings: ChatTimings = { ...p.timings, write: p.timings.write + replyWrite, llm, e2e: since(p.started) };
     for (const [operation, ms] of Object.entries(timings)) {
       this.metrics.observeOperation(operation as keyof ChatTimings, ms / 1000);
     }
-    return this.response(reply, this.llm.label, p, timings);
+    return this.response(reply, p.storedReply === undefined ? this.llm.label : `${this.llm.label} (stored reply of a retried chat)`, p, timings);
   }
 
   private response(reply: string, responder: string, p: Prepared, timings: ChatTimings, degraded?: string): ChatResponse {

@@ -1,13 +1,16 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { InvalidInputError, NotFoundError } from '@app/memory';
+import { ConflictError, InvalidInputError, NotFoundError } from '@app/memory';
 import { JobFailedError } from './job-failed.error';
 import { JobTimeoutError } from './job-timeout.error';
 import { isRedisUnavailable } from './redis-unavailable';
+import { TenantBusyError } from './tenant-busy.error';
 
 const STATUS: [new (...args: never[]) => Error, number][] = [
   [InvalidInputError, HttpStatus.BAD_REQUEST],
   [NotFoundError, HttpStatus.NOT_FOUND],
+  [ConflictError, HttpStatus.CONFLICT],
+  [TenantBusyError, HttpStatus.TOO_MANY_REQUESTS],
   [JobTimeoutError, HttpStatus.GATEWAY_TIMEOUT],
   [JobFailedError, HttpStatus.BAD_GATEWAY],
 ];
@@ -34,6 +37,7 @@ export class DomainExceptionFilter implements ExceptionFilter {
       this.logger.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
     }
     const code = status ?? HttpStatus.INTERNAL_SERVER_ERROR;
+    if (err instanceof TenantBusyError) reply.header('Retry-After', String(err.retryAfterSeconds));
     reply.status(code).send({
       statusCode: code,
       error: err instanceof Error ? err.name : 'Error',

@@ -1,101 +1,126 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import type Redis from 'ioredis';
-import { REDIS } from '@app/memory/nest/tokens';
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { Job, Queue, QueueEvents } from 'bullmq';
+import type Redis from 'ioredis';
 import {
   EmbedTurnJob,
   EmbedTurnResult,
-  JobMap,
+  embedJobId,
   JOBS,
+  KeySchema,
   MemoryConfig,
   QueueName,
   QUEUES,
   RetrieveJob,
   RetrieveResult,
-  embedJobId,
 } from '@app/memory';
-import { JobFailedError } from './job-failed.error';
-import { JobTimeoutError } from './job-timeout.error';
+import { ReplyChannel } from '@app/memory/queues/reply-channel';
+import { REDIS } from '@app/memory/nest/tokens';
+import { JobWaiter, type PendingJob } from './job-waiter';
+
+/** A turn to enqueue; `resent` when accept() had seen its id before (its job may exist, or have failed for good). */
+export interface TurnJob {
+  data: EmbedTurnJob;
+  resent: boolean;
+}
 
 /** The API's only way to the workers: enqueue jobs and wait for their results through QueueEvents. */
 @Injectable()
-export class JobGateway implements OnApplicationShutdown {
-  private readonly events: Record<QueueName, QueueEvents>;
+export class JobGateway implements OnModuleInit, OnApplicationShutdown {
+  private readonly replies: ReplyChannel;
+  private events!: Record<QueueName, QueueEvents>;
+  private waiters!: Record<QueueName, JobWaiter>;
 
   constructor(
     @InjectQueue(QUEUES.embed) private readonly embedQueue: Queue<EmbedTurnJob, EmbedTurnResult>,
-    @InjectQueue(QUEUES.retrieve) private readonly retrieveQueue: Queue<RetrieveJob, RetrieveResult>,
+    @InjectQueue(QUEUES.retrieve) private readonly retrieveQueue: Queue<RetrieveJob, void>,
     private readonly config: MemoryConfig,
+    keys: KeySchema,
     @Inject(REDIS) private readonly redis: Redis,
   ) {
-    const opts = { connection: { url: config.REDIS_URL }, prefix: embedQueue.opts.prefix };
-    // Every request waiting on a job listens for the queue's 'closing' event: many at once is normal here.
-    embedQueue.setMaxListeners(0);
-    retrieveQueue.setMaxListeners(0);
-    this.events = { embed: new QueueEvents(QUEUES.embed, opts), retrieve: new QueueEvents(QUEUES.retrieve, opts) };
+    this.replies = new ReplyChannel(redis, keys);
+  }
+
+  /** QueueEvents start reading from the streams' current ends (not from the first read's), so no event after start-up is missed. */
+  async onModuleInit(): Promise<void> {
+    const listen = async (name: QueueName) => {
+      const [last] = await this.redis.xrevrange(this.queue(name).keys.events, '+', '-', 'COUNT', 1);
+      const opts = { connection: { url: this.config.REDIS_URL }, prefix: this.embedQueue.opts.prefix, lastEventId: last?.[0] ?? '0-0' };
+      return new QueueEvents(name, opts);
+    };
+    const [embed, retrieve] = await Promise.all([listen(QUEUES.embed), listen(QUEUES.retrieve)]);
+    this.events = { embed, retrieve };
+    this.waiters = { embed: new JobWaiter(embed, QUEUES.embed), retrieve: new JobWaiter(retrieve, QUEUES.retrieve) };
   }
 
   queue(name: QueueName): Queue {
     return name === QUEUES.embed ? this.embedQueue : this.retrieveQueue;
   }
 
+  /** The deadline of a request's job waits, counted from now. */
+  deadline(): number {
+    return Date.now() + this.config.JOB_TIMEOUT_MS;
+  }
+
   /**
-   * Enqueues turns under deterministic job ids: a turn id enqueued twice is one job. When the ids may be
-   * resent (client ids), a turn whose job had failed for good (and is kept for inspection under the same id)
-   * is retried instead of silently ignored.
+   * Enqueues turns under their deterministic job ids; with `deadline`, `stored` settles once they are processed. A
+   * resent turn's job may still be queued (then adding is a no-op), gone after completing (then it runs again and
+   * finds the turn stored), or failed for good (then it is retried). Only resent turns are looked up among the failed
+   * jobs, so a fresh job that fails at once can never be mistaken for an old one.
    */
-  async enqueueTurns(turns: EmbedTurnJob[], mayBeResent: boolean): Promise<Job<EmbedTurnJob, EmbedTurnResult>[]> {
-    const jobs = await this.embedQueue.addBulk(
-      turns.map((data) => ({ name: JOBS.embedTurn, data, opts: { jobId: embedJobId(data.tenant, data.session, data.turnId) } })),
-    );
-    if (!mayBeResent) return jobs;
-    const failed = this.redis.pipeline();
-    for (const job of jobs) failed.zscore(this.embedQueue.keys.failed, job.id!);
-    const scores = (await failed.exec()) ?? [];
-    await Promise.all(jobs.filter((_, i) => scores[i][1] !== null).map((job) => retryFailed(job)));
-    return jobs;
-  }
-
-  async writeTurns(turns: EmbedTurnJob[], mayBeResent: boolean): Promise<EmbedTurnResult[]> {
-    const jobs = await this.enqueueTurns(turns, mayBeResent);
-    return Promise.all(jobs.map((job) => this.waitFor<typeof JOBS.embedTurn>(QUEUES.embed, job)));
-  }
-
-  async retrieve(data: RetrieveJob): Promise<RetrieveResult> {
-    const job = await this.retrieveQueue.add(JOBS.retrieve, data);
-    return this.waitFor<typeof JOBS.retrieve>(QUEUES.retrieve, job);
-  }
-
-  private async waitFor<N extends keyof JobMap>(queue: QueueName, job: Job): Promise<JobMap[N]['result']> {
-    const timeout = this.config.JOB_TIMEOUT_MS;
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new JobTimeoutError(queue, timeout)), timeout);
-    });
+  async enqueueTurns(turns: TurnJob[], deadline?: number): Promise<{ stored?: Promise<EmbedTurnResult[]> }> {
+    const ids = turns.map((t) => embedJobId(t.data.tenant, t.data.session, t.data.seq));
+    const pending = deadline === undefined ? [] : ids.map((id) => this.waiters.embed.expect<EmbedTurnResult>(id, deadline, this.config.JOB_TIMEOUT_MS));
     try {
-      return await Promise.race([
-        // BullMQ's own ttl only removes its listeners; ours decides, a little earlier.
-        job.waitUntilFinished(this.events[queue], timeout + 1000).catch((err: Error) => {
-          throw new JobFailedError(queue, err.message);
-        }),
-        expired,
-      ]);
-    } finally {
-      clearTimeout(timer);
+      await this.embedQueue.addBulk(turns.map((t, i) => ({ name: JOBS.embedTurn, data: t.data, opts: { jobId: ids[i] } })));
+      await this.retryFailed(ids.filter((_, i) => turns[i].resent));
+    } catch (err) {
+      pending.forEach((p) => p.cancel());
+      throw err;
     }
+    return deadline === undefined ? {} : { stored: Promise.all(pending.map((p) => p.result)) };
+  }
+
+  /** Runs one retrieval; its result comes through a reply key that is read once and deleted. */
+  async retrieve(data: RetrieveJob, deadline = this.deadline()): Promise<RetrieveResult> {
+    const jobId = `r.${randomUUID()}`;
+    const pending: PendingJob<void> = this.waiters.retrieve.expect(jobId, deadline, this.config.JOB_TIMEOUT_MS);
+    try {
+      await this.retrieveQueue.add(JOBS.retrieve, data, { jobId, removeOnFail: { age: 3600 } });
+    } catch (err) {
+      pending.cancel();
+      throw err;
+    }
+    await pending.result;
+    const result = await this.replies.take<RetrieveResult>(jobId);
+    if (!result) throw new Error(`retrieve job ${jobId} completed without a reply`);
+    return result;
+  }
+
+  /** Removes queued or failed embed jobs of forgotten turns; returns how many were removed (an active one stays and is dropped when it runs). */
+  async removeTurnJobs(tenant: string, session: string, seqs: number[]): Promise<number> {
+    const removed = await Promise.all(seqs.map((seq) => this.embedQueue.remove(embedJobId(tenant, session, seq))));
+    return removed.filter((n) => n === 1).length;
+  }
+
+  private async retryFailed(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const scores = await Promise.all(ids.map((id) => this.redis.zscore(this.embedQueue.keys.failed, id)));
+    await Promise.all(
+      ids
+        .filter((_, i) => scores[i] !== null)
+        .map(async (id) => {
+          const job = await Job.fromId(this.embedQueue, id);
+          // A concurrent request may have retried the same failed job first: then there is nothing left to do.
+          await job?.retry('failed').catch((err: Error) => {
+            if (!/is not in the failed state/.test(err.message)) throw err;
+          });
+        }),
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all(Object.values(this.events).map((e) => e.close()));
-  }
-}
-
-/** A concurrent request may have retried the same failed job first: then there is nothing left to do. */
-async function retryFailed(job: Job): Promise<void> {
-  try {
-    await job.retry('failed');
-  } catch (err) {
-    if (!/is not in the failed state/.test((err as Error).message)) throw err;
+    await Promise.all(Object.values(this.events ?? {}).map((e) => e.close()));
   }
 }

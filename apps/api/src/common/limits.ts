@@ -5,6 +5,7 @@ export const LIMITS = {
   batchTurns: 1000,
   metadataKeys: 32,
   metadataBytes: 16 * 1024,
+  tags: 16,
   /** The last millisecond a JavaScript Date can represent. */
   maxTimestamp: 8.64e15,
   k: 100,

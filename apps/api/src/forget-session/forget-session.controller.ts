@@ -1,19 +1,20 @@
 import { Controller, Delete, Param } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { MemoryStore, NotFoundError } from '@app/memory';
+import { NotFoundError } from '@app/memory';
 import { SessionParams } from '../common/session-params.dto';
 import { Tenant } from '../common/tenant.decorator';
+import { ForgetSessionService } from './forget-session.service';
 
 @ApiTags('sessions')
 @Controller('v1/sessions/:sessionId')
 export class ForgetSessionController {
-  constructor(private readonly store: MemoryStore) {}
+  constructor(private readonly sessions: ForgetSessionService) {}
 
   @Delete()
-  @ApiOperation({ summary: 'Forget a session: its turns, its history and its vectors' })
+  @ApiOperation({ summary: 'Forget a session: its turns, its history, its vectors, and the turns still queued for it' })
   async forget(@Tenant() tenant: string, @Param() { sessionId }: SessionParams) {
-    const result = await this.store.deleteSession(tenant, sessionId);
+    const result = await this.sessions.forget(tenant, sessionId);
     if (!result) throw new NotFoundError(`session ${sessionId} does not exist`);
-    return { deleted: result.deleted };
+    return result;
   }
 }

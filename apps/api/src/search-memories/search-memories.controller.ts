@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { MemoryConfig, MemoryStore } from '@app/memory';
+import { KeySchema, MemoryConfig, MemoryStore } from '@app/memory';
 import { JobGateway } from '../common/job-gateway';
 import { SessionParams } from '../common/session-params.dto';
 import { Tenant } from '../common/tenant.decorator';
@@ -13,6 +13,7 @@ export class SearchMemoriesController {
   constructor(
     private readonly jobs: JobGateway,
     private readonly store: MemoryStore,
+    private readonly keys: KeySchema,
     private readonly config: MemoryConfig,
   ) {}
 
@@ -27,7 +28,7 @@ export class SearchMemoriesController {
       query: query.q,
       k: query.k ?? this.config.TOP_K_MEMORIES,
       since: Date.now() - windowHours * 3600_000,
-      minLogId: await this.store.lastLogId(),
+      minLogIds: await this.store.positions(tenant, [this.keys.partition(tenant, sessionId)]),
     });
     return {
       memories: result.memories.map(toMemoryView),

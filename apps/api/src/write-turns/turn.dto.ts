@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
+  IsArray,
   IsIn,
   IsInt,
   IsObject,
@@ -16,7 +17,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import type { Role } from '@app/memory';
-import { ID_PATTERN, ROLES } from '@app/memory';
+import { ID_PATTERN, ROLES, TAG_PATTERN, TURN_ID_PATTERN } from '@app/memory';
 import { LIMITS } from '../common/limits';
 import { IsSmallJsonObject } from './is-small-json-object';
 
@@ -44,10 +45,23 @@ export class TurnDto {
   @IsSmallJsonObject()
   metadata?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ description: 'Idempotency key: a turn id sent twice is stored once', pattern: ID_PATTERN.source })
+  @ApiPropertyOptional({ type: [String], maxItems: LIMITS.tags, description: 'Labels to filter searches by' })
   @IsOptional()
-  @Matches(ID_PATTERN)
+  @IsArray()
+  @ArrayMaxSize(LIMITS.tags)
+  @Matches(TAG_PATTERN, { each: true, message: `each tag must match ${TAG_PATTERN.source}` })
+  tags?: string[];
+
+  @ApiPropertyOptional({ description: 'Idempotency key: a turn id sent twice is stored once (any printable text, up to 128 characters)', maxLength: 128 })
+  @IsOptional()
+  @IsString()
+  @Matches(TURN_ID_PATTERN, { message: 'id must be 1 to 128 printable characters' })
   id?: string;
+
+  @ApiPropertyOptional({ description: 'The user the session belongs to; a session belongs to at most one user', pattern: ID_PATTERN.source })
+  @IsOptional()
+  @Matches(ID_PATTERN, { message: `userId must match ${ID_PATTERN.source}` })
+  userId?: string;
 }
 
 export class TurnBatchDto {
@@ -57,6 +71,11 @@ export class TurnBatchDto {
   @ArrayMinSize(1)
   @ArrayMaxSize(LIMITS.batchTurns)
   turns: TurnDto[];
+
+  @ApiPropertyOptional({ description: 'The user the session belongs to (for every turn of the batch)', pattern: ID_PATTERN.source })
+  @IsOptional()
+  @Matches(ID_PATTERN, { message: `userId must match ${ID_PATTERN.source}` })
+  userId?: string;
 }
 
 export class WriteTurnsQuery {
@@ -69,5 +88,4 @@ export class WriteTurnsQuery {
 export interface AcceptedTurn {
   turnId: string;
   seq: number;
-  logId?: string;
 }

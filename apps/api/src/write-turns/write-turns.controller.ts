@@ -3,31 +3,35 @@ import { ApiBody, ApiOperation, ApiTags, getSchemaPath, ApiExtraModels } from '@
 import type { FastifyReply } from 'fastify';
 import { SessionParams } from '../common/session-params.dto';
 import { Tenant } from '../common/tenant.decorator';
-import { TurnBatchDto, TurnDto, WriteTurnsQuery } from './turn.dto';
-import { TurnsBodyPipe } from './turns-body.pipe';
+import { JobGateway } from '../common/job-gateway';
+import { AcceptedTurn, TurnBatchDto, TurnDto, WriteTurnsQuery } from './turn.dto';
+import { type TurnsBody, TurnsBodyPipe } from './turns-body.pipe';
 import { WriteTurnsService } from './write-turns.service';
 
 @ApiTags('turns')
 @ApiExtraModels(TurnDto, TurnBatchDto)
 @Controller('v1/sessions/:sessionId/turns')
 export class WriteTurnsController {
-  constructor(private readonly turns: WriteTurnsService) {}
+  constructor(
+    private readonly turns: WriteTurnsService,
+    private readonly jobs: JobGateway,
+  ) {}
 
   @Post()
   @HttpCode(202)
-  @ApiOperation({ summary: 'Store turns: 202 once queued, or 200 once searchable with ?wait=true' })
+  @ApiOperation({ summary: 'Store turns: 202 once queued, or 200 once searchable with ?wait=true; a resent id keeps its seq' })
   @ApiBody({ schema: { oneOf: [{ $ref: getSchemaPath(TurnDto) }, { $ref: getSchemaPath(TurnBatchDto) }] } })
   async write(
     @Tenant() tenant: string,
     @Param() { sessionId }: SessionParams,
     @Query() { wait }: WriteTurnsQuery,
-    @Body(TurnsBodyPipe) turns: TurnDto[],
+    @Body(TurnsBodyPipe) { turns, userId }: TurnsBody,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ) {
-    if (wait === 'true') {
-      reply.status(200);
-      return { turns: await this.turns.write(tenant, sessionId, turns) };
-    }
-    return { turns: await this.turns.accept(tenant, sessionId, turns) };
+  ): Promise<{ turns: AcceptedTurn[] }> {
+    const deadline = wait === 'true' ? this.jobs.deadline() : undefined;
+    if (deadline !== undefined) reply.status(200);
+    const written = await this.turns.write(tenant, sessionId, turns, { user: userId, deadline });
+    await written.stored;
+    return { turns: written.turns.map(({ turnId, seq }) => ({ turnId, seq })) };
   }
 }

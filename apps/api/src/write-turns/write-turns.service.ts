@@ -1,51 +1,64 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { EmbedTurnJob, MemoryStore } from '@app/memory';
-import { JobGateway } from '../common/job-gateway';
-import { AcceptedTurn, TurnDto } from './turn.dto';
+import { type AcceptState, ConflictError, MemoryStore } from '@app/memory';
+import { JobGateway, type TurnJob } from '../common/job-gateway';
+import type { TurnDto } from './turn.dto';
+import { TenantQueueBound } from './tenant-queue-bound';
 
-type TurnInput = Pick<TurnDto, 'role' | 'content' | 'timestamp' | 'metadata' | 'id'>;
+export type TurnInput = Pick<TurnDto, 'role' | 'content' | 'timestamp' | 'metadata' | 'tags' | 'id'>;
 
-/** Embed jobs for turns numbered from `first`, in order; a turn without a client id gets a fresh one. */
-export function toJobs(tenant: string, session: string, first: number, turns: TurnInput[]): EmbedTurnJob[] {
-  const now = Date.now();
-  return turns.map((t, i) => ({
-    tenant,
-    session,
-    turnId: t.id ?? randomUUID(),
-    seq: first + i,
-    role: t.role,
-    content: t.content,
-    timestamp: t.timestamp ?? now,
-    ...(t.metadata ? { metadata: t.metadata } : {}),
-  }));
+export interface WrittenTurn {
+  turnId: string;
+  seq: number;
+  /** How the turn id was found: new, resent while still queued, or resent once stored (then nothing was enqueued). */
+  state: AcceptState;
 }
 
-/** A client that sends its own ids may be resending a turn whose job failed: that job is retried. */
-const mayBeResent = (turns: TurnInput[]) => turns.some((t) => t.id !== undefined);
-
-/** Accepts turns: numbers them in arrival order and hands them to the embedder queue. */
+/** Accepts turns: numbers them in arrival order (a resent id keeps its number) and hands new ones to the embedder queue. */
 @Injectable()
 export class WriteTurnsService {
   constructor(
     private readonly store: MemoryStore,
     private readonly jobs: JobGateway,
+    private readonly bound: TenantQueueBound,
   ) {}
 
-  private async prepare(tenant: string, session: string, turns: TurnInput[]): Promise<EmbedTurnJob[]> {
-    return toJobs(tenant, session, await this.store.reserveSeq(tenant, session, turns.length), turns);
-  }
-
-  /** Durable once this resolves (the jobs are in Redis); searchable once the embedder has run. */
-  async accept(tenant: string, session: string, turns: TurnDto[]): Promise<AcceptedTurn[]> {
-    const jobs = await this.prepare(tenant, session, turns);
-    await this.jobs.enqueueTurns(jobs, mayBeResent(turns));
-    return jobs.map(({ turnId, seq }) => ({ turnId, seq }));
-  }
-
-  /** Resolves once every turn is stored and searchable. */
-  async write(tenant: string, session: string, turns: TurnDto[]): Promise<AcceptedTurn[]> {
-    const results = await this.jobs.writeTurns(await this.prepare(tenant, session, turns), mayBeResent(turns));
-    return results.map(({ turnId, seq, logId }) => ({ turnId, seq, logId }));
+  /**
+   * Durable once this resolves (the jobs are in Redis); with a `deadline`, `stored` settles once every turn is
+   * stored and searchable. A turn without a client id gets a fresh one.
+   */
+  async write(
+    tenant: string,
+    session: string,
+    turns: TurnInput[],
+    opts: { user?: string; deadline?: number } = {},
+  ): Promise<{ turns: WrittenTurn[]; stored?: Promise<unknown> }> {
+    await this.bound.admit(tenant);
+    const ids = turns.map((t) => t.id ?? randomUUID());
+    const accepted = await this.store.accept(tenant, session, ids, opts.user);
+    if (accepted.conflict) throw new ConflictError(`session ${session} belongs to user ${accepted.owner}`);
+    const now = Date.now();
+    const jobs: TurnJob[] = [];
+    turns.forEach((t, i) => {
+      const { seq, state } = accepted.turns[i];
+      if (state === 'stored') return;
+      jobs.push({
+        resent: state === 'pending',
+        data: {
+          tenant,
+          session,
+          turnId: ids[i],
+          seq,
+          role: t.role,
+          content: t.content,
+          timestamp: t.timestamp ?? now,
+          ...(accepted.user ? { user: accepted.user } : {}),
+          ...(t.tags?.length ? { tags: t.tags } : {}),
+          ...(t.metadata ? { metadata: t.metadata } : {}),
+        },
+      });
+    });
+    const { stored } = await this.jobs.enqueueTurns(jobs, opts.deadline);
+    return { turns: ids.map((turnId, i) => ({ turnId, seq: accepted.turns[i].seq, state: accepted.turns[i].state })), stored };
   }
 }

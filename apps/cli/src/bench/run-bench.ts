@@ -61,7 +61,7 @@ class Target {
 
   constructor(url: string, config: MemoryConfig) {
     this.redis = createRedis(url);
-    this.store = new MemoryStore(this.redis, new KeySchema(config.KEY_PREFIX));
+    this.store = new MemoryStore(this.redis, new KeySchema(config.KEY_PREFIX, config.CHANGELOG_PARTITIONS));
   }
 
   /** Stores observations until there are `n`: synthetic texts, 50 per session, embedded offline. */
@@ -71,12 +71,11 @@ class Target {
       const from = this.stored;
       // Each session keeps to one topic, as conversations do.
       const texts = syntheticTexts(Math.min(WRITE_BATCH, n - from), from + 1, (j) => Math.floor((from + j) / TURNS_PER_SESSION));
-      const turns: TurnWrite[] = texts.map((content, j) => {
+      const turns: Omit<TurnWrite, 'seq'>[] = texts.map((content, j) => {
         const i = from + j;
         return {
           tenant: TENANT,
           session: `s${Math.floor(i / TURNS_PER_SESSION)}`,
-          seq: (i % TURNS_PER_SESSION) + 1,
           turnId: `t${i}`,
           role: i % 2 ? 'assistant' : 'user',
           content,
@@ -85,7 +84,7 @@ class Target {
           embedding: embedder.embedOne(content),
         };
       });
-      await this.store.write(turns);
+      await this.store.ingest(turns);
       this.stored += turns.length;
     }
   }

@@ -28,8 +28,7 @@ export class EmbedTurnsService {
     const vectors = await observeProvider(this.metrics, 'embedding', this.embedder.name, () =>
       this.embedder.embed(jobs.map((j) => j.content)),
     );
-    return this.store.write(
-      jobs.map((j, i) => ({ ...j, tokenCount: countTokens(j.content), embedding: vectors[i] })),
-    );
+    const written = await this.store.write(jobs.map((j, i) => ({ ...j, tokenCount: countTokens(j.content), embedding: vectors[i] })));
+    return written.map(({ turnId, seq, outcome }) => ({ turnId, seq, outcome }));
   }
 }

@@ -31,7 +31,7 @@ export class RetrieveService {
       since: job.since,
       until: job.until,
       role: job.role,
-      minLogId: job.minLogId,
+      minLogIds: job.minLogIds,
       k: candidates,
       vector,
     });

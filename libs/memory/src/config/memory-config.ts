@@ -24,6 +24,14 @@ export class MemoryConfig {
   @Matches(/^[a-z][a-z0-9_-]{0,31}$/)
   KEY_PREFIX = 'mem';
 
+  /** Streams the change log is split into (each its own cluster slot); change it only with every process stopped. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(256)
+  CHANGELOG_PARTITIONS = 4;
+
+  /** How long a deleted session's seq counter outlives it, so no job id is reused while its old jobs may still run. */
+  @Type(() => Number) @IsInt() @Min(60)
+  FORGET_TTL_SECONDS = 86400;
+
   // Vector index
   @IsIn(VECTOR_BACKENDS)
   VECTOR_BACKEND: VectorBackendName = 'auto';
@@ -163,6 +171,10 @@ export class MemoryConfig {
   /** Requests per minute per tenant (counted in Redis, so shared by every API replica). */
   @Type(() => Number) @IsInt() @Min(1)
   RATE_LIMIT_PER_MINUTE = 60000;
+
+  /** Past this many of its turns queued and not yet stored, a tenant's writes get 429 and Retry-After (others go on). */
+  @Type(() => Number) @IsInt() @Min(1)
+  TENANT_MAX_QUEUED = 20000;
 
   /** Past this many waiting jobs in a queue the API sheds load with 503 and Retry-After. */
   @Type(() => Number) @IsInt() @Min(1)

@@ -14,6 +14,7 @@ export const METRIC_NAMES = {
   httpRequestDuration: 'agent_memory_http_request_duration_seconds',
   jobs: 'agent_memory_jobs_total',
   hnswFallbacks: 'agent_memory_hnsw_fallbacks_total',
+  indexRebuilds: 'agent_memory_index_rebuilds_total',
   providerErrors: 'agent_memory_provider_errors_total',
   queueJobs: 'agent_memory_queue_jobs',
   indexVectors: 'agent_memory_index_vectors',
@@ -38,6 +39,10 @@ export type JobOutcome = (typeof JOB_OUTCOMES)[number];
 
 export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
 export type QueueState = (typeof QUEUE_STATES)[number];
+
+/** Why an in-process index rebuilt after start-up: its change log was trimmed past it, or went back in time. */
+export const REBUILD_REASONS = ['trimmed', 'rolled_back'] as const;
+export type RebuildReasonLabel = (typeof REBUILD_REASONS)[number];
 
 export const PROVIDER_KINDS = ['embedding', 'llm'] as const;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];

@@ -10,10 +10,12 @@ import {
   METRIC_NAMES,
   PROVIDER_ERROR_KINDS,
   PROVIDER_KINDS,
+  REBUILD_REASONS,
   type JobOutcome,
   type Operation,
   type ProviderKind,
   type QueueState,
+  type RebuildReasonLabel,
   type ServiceName,
   type VectorBackendInUse,
 } from './metric-names';
@@ -44,6 +46,7 @@ export class Metrics {
   });
   private readonly jobs = new Counter({ name: METRIC_NAMES.jobs, help: 'Jobs by outcome', labelNames: ['queue', 'outcome'], registers: [this.registry] });
   private readonly hnswFallbacks = new Counter({ name: METRIC_NAMES.hnswFallbacks, help: 'Searches answered by the fallback path instead of the HNSW index', registers: [this.registry] });
+  private readonly indexRebuilds = new Counter({ name: METRIC_NAMES.indexRebuilds, help: 'In-process index rebuilds after start-up, by reason', labelNames: ['reason'], registers: [this.registry] });
   private readonly providerErrors = new Counter({ name: METRIC_NAMES.providerErrors, help: 'Provider call errors by kind', labelNames: ['provider_kind', 'kind'], registers: [this.registry] });
   private readonly queueJobs = new Gauge({ name: METRIC_NAMES.queueJobs, help: 'Jobs in each queue by state', labelNames: ['queue', 'state'], registers: [this.registry] });
   private readonly indexVectors = new Gauge({ name: METRIC_NAMES.indexVectors, help: 'Vectors in the search index', registers: [this.registry] });
@@ -57,6 +60,7 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
     // Counters exist at 0 from the start, so rate() sees their first increment and failure panels are never empty.
     for (const queue of Object.values(QUEUES)) for (const outcome of JOB_OUTCOMES) this.jobs.inc({ queue, outcome }, 0);
+    for (const reason of REBUILD_REASONS) this.indexRebuilds.inc({ reason }, 0);
     for (const providerKind of PROVIDER_KINDS) {
       for (const kind of PROVIDER_ERROR_KINDS) this.providerErrors.inc({ provider_kind: providerKind, kind }, 0);
     }
@@ -100,6 +104,10 @@ export class Metrics {
 
   countHnswFallback(): void {
     this.hnswFallbacks.inc();
+  }
+
+  countIndexRebuild(reason: RebuildReasonLabel): void {
+    this.indexRebuilds.inc({ reason });
   }
 
   countProviderError(kind: ProviderKind, error: ProviderErrorKind): void {

@@ -5,10 +5,11 @@ import type Redis from 'ioredis';
 import { processConfig } from '../config/load-config';
 import { MemoryConfig } from '../config/memory-config';
 import { Metrics, ServiceName } from '../metrics';
-import { defaultJobOptions } from '../queues/job-options';
+import { defaultJobOptions, EVENTS_MAX_LEN } from '../queues/job-options';
 import { createRedis } from '../redis/create-redis';
 import { KeySchema } from '../redis/key-schema';
 import { MemoryStore } from '../store/memory-store';
+import { assertLayout } from '../store/store-layout';
 import { MetricsController } from './metrics.controller';
 import { RedisCloser } from './redis-closer';
 import { REDIS } from './tokens';
@@ -34,6 +35,7 @@ export class MemoryCoreModule {
               connection: { url: config.REDIS_URL, maxRetriesPerRequest: service === 'api' ? 2 : null },
               prefix: `${config.KEY_PREFIX}-bull`,
               defaultJobOptions: defaultJobOptions(config.JOB_ATTEMPTS),
+              streams: { events: { maxLen: EVENTS_MAX_LEN } },
             };
           },
         }),
@@ -42,8 +44,15 @@ export class MemoryCoreModule {
       providers: [
         { provide: MemoryConfig, inject: [ConfigService], useFactory: (cs: ConfigService) => cs.getOrThrow<MemoryConfig>('memory') },
         { provide: REDIS, inject: [MemoryConfig], useFactory: (c: MemoryConfig) => createRedis(c.REDIS_URL) },
-        { provide: KeySchema, inject: [MemoryConfig], useFactory: (c: MemoryConfig) => new KeySchema(c.KEY_PREFIX) },
-        { provide: MemoryStore, inject: [REDIS, KeySchema], useFactory: (r: Redis, k: KeySchema) => new MemoryStore(r, k) },
+        { provide: KeySchema, inject: [MemoryConfig], useFactory: (c: MemoryConfig) => new KeySchema(c.KEY_PREFIX, c.CHANGELOG_PARTITIONS) },
+        {
+          provide: MemoryStore,
+          inject: [REDIS, KeySchema, MemoryConfig],
+          useFactory: async (r: Redis, k: KeySchema, c: MemoryConfig) => {
+            await assertLayout(r, k);
+            return new MemoryStore(r, k, { forgetTtlSeconds: c.FORGET_TTL_SECONDS });
+          },
+        },
         { provide: Metrics, useFactory: () => new Metrics(service) },
         RedisCloser,
       ],

@@ -16,16 +16,16 @@ export interface EmbedTurnJob {
   role: Role;
   content: string;
   timestamp: number;
+  user?: string;
+  tags?: string[];
   metadata?: Record<string, unknown>;
 }
 
 export interface EmbedTurnResult {
   turnId: string;
   seq: number;
-  key: string;
-  created: boolean;
-  /** Change-log position that covers this write; retrievals pass it back as `minLogId`. */
-  logId: string;
+  /** 'dropped' when the session or the turn was forgotten while the job was queued. */
+  outcome: 'stored' | 'existing' | 'dropped';
 }
 
 export interface RetrieveJob {
@@ -38,8 +38,8 @@ export interface RetrieveJob {
   since?: number;
   until?: number;
   role?: Role;
-  /** Do not answer before the index has applied this change-log position (read-your-writes). */
-  minLogId?: string;
+  /** Read-your-writes: do not answer before the index has applied these change-log positions (partition -> id). */
+  minLogIds?: Record<number, string>;
   /** Turn keys to leave out, e.g. the message being answered, which is written while retrieval runs. */
   exclude?: string[];
   /** Assemble a context for the LLM as well, within this many tokens. */
@@ -69,5 +69,8 @@ export interface JobMap {
   [JOBS.retrieve]: { data: RetrieveJob; result: RetrieveResult };
 }
 
-/** BullMQ custom ids may not contain ':'; tenant and session ids cannot contain '.'. */
-export const embedJobId = (tenant: string, session: string, turnId: string): string => `${tenant}.${session}.${turnId}`;
+/**
+ * One job per accepted turn: a seq is given to one turn id only, and never reused while the session's jobs may run
+ * (see KeySchema.seq). BullMQ custom ids may not contain ':'; tenant and session ids cannot contain '.'.
+ */
+export const embedJobId = (tenant: string, session: string, seq: number): string => `${tenant}.${session}.${seq}`;

@@ -1,15 +1,19 @@
 import type { DefaultJobOptions } from 'bullmq';
 
 /**
- * Retries with exponential backoff. Finished jobs hold turn contents (data, results), so completed ones are
- * kept only a minute (the store's turn-id map, not the queue, is what keeps writes idempotent); failed ones are
- * kept a day, for inspection and so that a client resending the turn revives the same job.
+ * Retries with exponential backoff. Completed jobs are removed at once: they hold turn contents and queries, the
+ * store (not the queue) keeps writes idempotent, and the API hears of completions through QueueEvents, which it
+ * listens to before adding. Failed jobs are kept a day for inspection, and so that a client resending the turn
+ * revives the same job; a session delete removes its own.
  */
 export function defaultJobOptions(attempts: number): DefaultJobOptions {
   return {
     attempts,
     backoff: { type: 'exponential', delay: 200 },
-    removeOnComplete: { age: 60, count: 10_000 },
+    removeOnComplete: true,
     removeOnFail: { age: 24 * 3600, count: 100_000 },
   };
 }
+
+/** Completion events carry only small results (a retrieval's result goes through a reply key): a short stream is enough. */
+export const EVENTS_MAX_LEN = 10_000;

@@ -6,9 +6,10 @@ import { toJobError } from './to-job-error';
 
 /**
  * Runs one attempt of a job: records queue wait, processing time and the outcome, and turns permanent
- * failures into UnrecoverableError so BullMQ fails them at once instead of retrying.
+ * failures into UnrecoverableError so BullMQ fails them at once instead of retrying. `onGiveUp` runs when this
+ * attempt is the job's last; the job still fails with its own error.
  */
-export async function runJob<T>(metrics: Metrics, queue: QueueName, job: Job, run: () => Promise<T>): Promise<T> {
+export async function runJob<T>(metrics: Metrics, queue: QueueName, job: Job, run: () => Promise<T>, onGiveUp?: () => Promise<void>): Promise<T> {
   if (job.processedOn) metrics.observeQueueWait(queue, Math.max(0, job.processedOn - job.timestamp) / 1000);
   const elapsed = startTimer();
   try {
@@ -19,6 +20,7 @@ export async function runJob<T>(metrics: Metrics, queue: QueueName, job: Job, ru
     const jobError = toJobError(err);
     const willRetry = !(jobError instanceof UnrecoverableError) && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
     metrics.countJob(queue, willRetry ? 'retried' : 'failed');
+    if (!willRetry) await onGiveUp?.();
     throw jobError;
   } finally {
     metrics.observeJobDuration(queue, elapsed());

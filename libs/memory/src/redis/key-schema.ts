@@ -1,34 +1,58 @@
+import calculateSlot from 'cluster-key-slot';
 import { InvalidInputError } from '../errors/invalid-input.error';
 
-/** Tenant and session ids: no separators, wildcards, quotes or query syntax can get through. */
+/** Tenant, session and user ids: no separators, braces, wildcards, quotes or query syntax can get through. */
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
-export function assertId(kind: 'tenant' | 'session', value: unknown): string {
+/** Client turn ids: any printable text (no control characters), kept only as a hash field, never in a key or job id. */
+export const TURN_ID_PATTERN = /^[^\p{Cc}\p{Cs}]{1,128}$/u;
+
+export type IdKind = 'tenant' | 'session' | 'user';
+
+export function assertId(kind: IdKind, value: unknown): string {
   if (typeof value !== 'string' || !ID_PATTERN.test(value)) {
     throw new InvalidInputError(`${kind} id must match ${ID_PATTERN.source}`);
   }
   return value;
 }
 
+/** The store layout this code reads and writes; `cli migrate` moves a store from the layout before it. */
+export const STORE_LAYOUT = 2;
+
 /**
- * Every Redis key the service uses, in one place.
+ * Every Redis key the service uses, in one place. The braces are Redis Cluster hash tags: every key of one session
+ * shares a slot (so each session script is single-slot), every tenant-wide key shares the tenant's slot, and each
+ * change-log partition has a slot of its own. On a single Redis the tags are just part of the names.
  *
  * Turn hashes live under `{prefix}:` (the only keys a RediSearch index covers):
- *   {prefix}:{tenant}:{session}:turn:{seq}
+ *   {prefix}:{T:S}:turn:{seq}
  * Bookkeeping lives under `{prefix}-sys:` so that it is never indexed:
- *   {prefix}-sys:{tenant}:{session}:seq     counter of accepted turns (kept when the session is forgotten)
- *   {prefix}-sys:{tenant}:{session}:forgotten  the seq counter's value when the session was last forgotten
- *   {prefix}-sys:{tenant}:{session}:turns   ZSET seq -> seq, the history in order
- *   {prefix}-sys:{tenant}:{session}:ids     HASH turnId -> seq, for idempotent writes
- *   {prefix}-sys:{tenant}:sessions          SET of the tenant's sessions
- *   {prefix}-sys:changelog                  STREAM of adds and deletes, followed by in-process indexes
- *   {prefix}-sys:apikeys                    HASH sha256(api key) -> tenant
+ *   {prefix}-sys:{T:S}:seq        counter of accepted turns; after a delete it lives on for FORGET_TTL_SECONDS so seqs
+ *                                 (and the job ids made from them) are not reused while the session's jobs may run
+ *   {prefix}-sys:{T:S}:turns      ZSET seq -> seq, the history in order
+ *   {prefix}-sys:{T:S}:ids        HASH turnId -> seq of stored turns (idempotent writes)
+ *   {prefix}-sys:{T:S}:pending    HASH turnId -> seq of accepted turns not stored yet; a job writes only if its entry is
+ *                                 still there, so deleting the session (or the turn) drops what is still queued
+ *   {prefix}-sys:{T:S}:meta       HASH user, created, first, last (turn timestamps)
+ *   {prefix}-sys:{T}:sessions     ZSET (score 0, by name) of the tenant's sessions
+ *   {prefix}-sys:{T}:gens         HASH session -> highest seq registered, so a late unregister never hides a newer life
+ *   {prefix}-sys:{T}:user:{U}     ZSET (score 0) of a user's sessions
+ *   {prefix}-sys:{T}:queued       turns accepted and not yet processed (per-tenant load shedding)
+ *   {prefix}-sys:changelog:{P}    STREAM partition P of adds and deletes, followed by in-process indexes
+ *   {prefix}-sys:changelog:{P}:tenants  HASH tenant -> newest entry of that tenant in P (read-your-writes)
+ *   {prefix}-sys:apikeys          HASH sha256(api key) -> tenant
+ *   {prefix}-sys:layout           STORE_LAYOUT
+ *   {prefix}-sys:reply:{job}      a retrieve job's result, until the API reads it
  */
 export class KeySchema {
   readonly turnPrefix: string;
   private readonly sys: string;
 
-  constructor(readonly prefix = 'mem') {
+  constructor(
+    readonly prefix = 'mem',
+    /** Change-log partitions; a session's entries always go to the same one. */
+    readonly partitions = 4,
+  ) {
     this.turnPrefix = `${prefix}:`;
     this.sys = `${prefix}-sys:`;
   }
@@ -39,43 +63,93 @@ export class KeySchema {
 
   /** Prefix of every turn key of one session. */
   sessionTurns(tenant: string, session: string): string {
-    return `${this.turnPrefix}${assertId('tenant', tenant)}:${assertId('session', session)}:turn:`;
+    return `${this.turnPrefix}${sessionTag(tenant, session)}:turn:`;
   }
 
   seq(tenant: string, session: string): string {
-    return `${this.sessionSys(tenant, session)}seq`;
-  }
-
-  forgotten(tenant: string, session: string): string {
-    return `${this.sessionSys(tenant, session)}forgotten`;
+    return this.sessionSys(tenant, session, 'seq');
   }
 
   history(tenant: string, session: string): string {
-    return `${this.sessionSys(tenant, session)}turns`;
+    return this.sessionSys(tenant, session, 'turns');
   }
 
   turnIds(tenant: string, session: string): string {
-    return `${this.sessionSys(tenant, session)}ids`;
+    return this.sessionSys(tenant, session, 'ids');
+  }
+
+  pending(tenant: string, session: string): string {
+    return this.sessionSys(tenant, session, 'pending');
+  }
+
+  meta(tenant: string, session: string): string {
+    return this.sessionSys(tenant, session, 'meta');
   }
 
   sessions(tenant: string): string {
-    return `${this.sys}${assertId('tenant', tenant)}:sessions`;
+    return this.tenantSys(tenant, 'sessions');
   }
 
-  get changelog(): string {
-    return `${this.sys}changelog`;
+  gens(tenant: string): string {
+    return this.tenantSys(tenant, 'gens');
+  }
+
+  userSessions(tenant: string, user: string): string {
+    return this.tenantSys(tenant, `user:${assertId('user', user)}`);
+  }
+
+  queued(tenant: string): string {
+    return this.tenantSys(tenant, 'queued');
+  }
+
+  /** The partition a session's change-log entries go to: its key slot, so the spread follows Redis's own hashing. */
+  partition(tenant: string, session: string): number {
+    return calculateSlot(sessionTag(tenant, session)) % this.partitions;
+  }
+
+  changelog(partition: number): string {
+    return `${this.sys}changelog:{${partition}}`;
+  }
+
+  /** Tenant -> its newest entry in the partition. */
+  changelogTenants(partition: number): string {
+    return `${this.changelog(partition)}:tenants`;
+  }
+
+  get allPartitions(): number[] {
+    return [...Array(this.partitions).keys()];
   }
 
   get apiKeys(): string {
     return `${this.sys}apikeys`;
   }
 
-  /** Name of the RediSearch index over the turn hashes. */
-  get searchIndex(): string {
-    return `${this.prefix}-idx`;
+  get layout(): string {
+    return `${this.sys}layout`;
   }
 
-  private sessionSys(tenant: string, session: string): string {
-    return `${this.sys}${assertId('tenant', tenant)}:${assertId('session', session)}:`;
+  reply(jobId: string): string {
+    return `${this.sys}reply:{${jobId}}`;
+  }
+
+  /** Name of the RediSearch index over the turn hashes; the suffix changes with its schema. */
+  get searchIndex(): string {
+    return `${this.prefix}-idx-v${STORE_LAYOUT}`;
+  }
+
+  /** Parses a turn key back into its parts, or undefined for any other key. */
+  parseTurnKey(key: string): { tenant: string; session: string; seq: number } | undefined {
+    const m = /^\{([A-Za-z0-9_-]{1,64}):([A-Za-z0-9_-]{1,64})\}:turn:(\d+)$/.exec(key.slice(this.turnPrefix.length));
+    return key.startsWith(this.turnPrefix) && m ? { tenant: m[1], session: m[2], seq: Number(m[3]) } : undefined;
+  }
+
+  private sessionSys(tenant: string, session: string, name: string): string {
+    return `${this.sys}${sessionTag(tenant, session)}:${name}`;
+  }
+
+  private tenantSys(tenant: string, name: string): string {
+    return `${this.sys}{${assertId('tenant', tenant)}}:${name}`;
   }
 }
+
+const sessionTag = (tenant: string, session: string) => `{${assertId('tenant', tenant)}:${assertId('session', session)}}`;

@@ -1,5 +1,6 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from '../redis/create-redis';
 import { KeySchema } from '../redis/key-schema';
+import { scanKeys } from '../redis/scan-keys';
 import { ROLES, Role, StoredTurn, TURN_FIELDS as F, TurnWrite, WriteResult } from './turn';
 import { bufferToVector, vectorToBuffer } from './vector-bytes';
 
@@ -8,101 +9,309 @@ export interface StoredVector {
   key: string;
   tenant: string;
   session: string;
+  user?: string;
   role: Role;
   timestamp: number;
+  tags?: string[];
   embedding: Float32Array;
 }
 
-// Writes the hash, the id map, the history entry, the session set and the change-log entry atomically,
-// unless the turn id is already stored (then it returns the existing seq and writes nothing), or the turn was
-// accepted before its session was forgotten (its seq is at or below the forget mark: nothing is written).
-const WRITE_TURN = `
-local existing = redis.call('HGET', KEYS[2], ARGV[1])
-if existing then return {0, existing, ''} end
-if tonumber(ARGV[2]) <= tonumber(redis.call('GET', KEYS[6]) or '0') then return {0, ARGV[2], ''} end
-redis.call('HSET', KEYS[1], unpack(ARGV, 5))
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-redis.call('ZADD', KEYS[3], ARGV[2], ARGV[2])
-redis.call('SADD', KEYS[4], ARGV[3])
-local id = redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[4], '*', 'op', 'add', 'key', KEYS[1])
-return {1, ARGV[2], id}
+/** How accept() found each turn id: new (numbered now), still queued from an earlier request, or already stored. */
+export type AcceptState = 'new' | 'pending' | 'stored';
+
+export type AcceptResult =
+  | { conflict: false; user?: string; turns: { seq: number; state: AcceptState }[] }
+  /** The session belongs to another user. */
+  | { conflict: true; owner: string };
+
+export interface SessionSummary {
+  sessionId: string;
+  userId?: string;
+  turns: number;
+  createdAt: number;
+  /** Timestamps of the earliest and latest stored turns (absent before the first is stored). */
+  firstActivity?: number;
+  lastActivity?: number;
+}
+
+export interface DeletedSession {
+  deleted: number;
+  /** Seqs of turns accepted but not stored: their jobs should be removed. */
+  pending: number[];
+}
+
+/** A change-log entry: an added turn, a removed turn, or a forgotten session. */
+export type LogOp = { op: 'add' | 'rm'; keys: string[] } | { op: 'del'; session: string };
+
+// Numbers the turn ids of one request in a session: an id already stored or still queued keeps its seq, a new one
+// takes the next. The first write naming a user makes the session that user's; another user is a conflict.
+// Returns {1, owner, counter, seq1, state1, ...} with state 0 new, 1 pending, 2 stored; or {-1, owner}.
+const ACCEPT = `
+local owner = redis.call('HGET', KEYS[4], 'user')
+if ARGV[1] ~= '' then
+  if owner and owner ~= ARGV[1] then return {-1, owner} end
+  if not owner then redis.call('HSET', KEYS[4], 'user', ARGV[1]); owner = ARGV[1] end
+end
+redis.call('HSETNX', KEYS[4], 'created', ARGV[2])
+redis.call('PERSIST', KEYS[1])
+local out = {1, owner or '', 0}
+for i = 3, #ARGV do
+  local seq, state = redis.call('HGET', KEYS[2], ARGV[i]), 2
+  if not seq then
+    seq, state = redis.call('HGET', KEYS[3], ARGV[i]), 1
+    if not seq then
+      seq, state = redis.call('INCR', KEYS[1]), 0
+      redis.call('HSET', KEYS[3], ARGV[i], seq)
+    end
+  end
+  out[#out + 1] = tonumber(seq)
+  out[#out + 1] = state
+end
+out[3] = tonumber(redis.call('GET', KEYS[1]) or '0')
+return out
 `;
 
-// Deletes every turn hash of a session and its bookkeeping, then logs one 'del' entry. The seq counter stays,
-// (raised past every stored seq), so later turns never reuse a number, and its value becomes the forget mark:
-// turns accepted before the delete but still queued are dropped when they reach the store.
-// Returns -1 for a session that has neither a counter nor a stored turn.
+// Lists a session in its tenant (and user) index, recording the highest seq registered so an older delete's
+// unregister cannot hide it, and counts the new turns as queued for the tenant.
+const REGISTER = `
+if tonumber(ARGV[2]) > tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '-1') then redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) end
+redis.call('ZADD', KEYS[1], 0, ARGV[1])
+if KEYS[4] then redis.call('ZADD', KEYS[4], 0, ARGV[1]) end
+if tonumber(ARGV[3]) > 0 then
+  redis.call('INCRBY', KEYS[3], ARGV[3])
+  redis.call('EXPIRE', KEYS[3], ARGV[4])
+end
+`;
+
+// Unlists a forgotten session, unless it was registered again after the delete (a seq above the delete's mark).
+const UNREGISTER = `
+if tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '-1') <= tonumber(ARGV[2]) then
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  if KEYS[3] then redis.call('ZREM', KEYS[3], ARGV[1]) end
+end
+`;
+
+// Stores a turn if its accept is still pending (a forgotten session or turn has no entry: its job is dropped), and
+// answers a replay of an already stored turn with its seq. {1|0|-1, seq}: stored, existing, dropped.
+const WRITE_TURN = `
+local stored = redis.call('HGET', KEYS[2], ARGV[1])
+if stored then return {0, stored} end
+if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return {-1, ARGV[2]} end
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('HDEL', KEYS[3], ARGV[1])
+redis.call('ZADD', KEYS[4], ARGV[2], ARGV[2])
+local ts = tonumber(ARGV[3])
+if ts < tonumber(redis.call('HGET', KEYS[5], 'first') or ts + 1) then redis.call('HSET', KEYS[5], 'first', ARGV[3]) end
+if ts > tonumber(redis.call('HGET', KEYS[5], 'last') or ts - 1) then redis.call('HSET', KEYS[5], 'last', ARGV[3]) end
+return {1, ARGV[2]}
+`;
+
+// Appends entries of one tenant to a change-log partition and records the newest as the tenant's position there.
+const APPEND_LOG = `
+local id
+if ARGV[3] == 'del' then
+  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'op', 'del', 'tenant', ARGV[2], 'session', ARGV[4])
+else
+  for i = 4, #ARGV do id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'op', ARGV[3], 'key', ARGV[i]) end
+end
+redis.call('HSET', KEYS[2], ARGV[2], id)
+return id
+`;
+
+const RELEASE = `
+if redis.call('DECRBY', KEYS[1], ARGV[1]) < 0 then redis.call('SET', KEYS[1], 0, 'KEEPTTL') end
+`;
+
+// Deletes every turn hash of a session and its bookkeeping. The seq counter stays for ARGV[2] seconds (raised past
+// every stored seq) so numbers, and the job ids made from them, are not reused while the session's jobs may still
+// run. Returns {-1} for a session that has neither a counter nor a stored turn, else {deleted, mark, user, pending...}.
 const DELETE_SESSION = `
 local seqs = redis.call('ZRANGE', KEYS[2], 0, -1)
-local accepted = redis.call('GET', KEYS[5])
-if not accepted and #seqs == 0 then return {-1, ''} end
+local accepted = redis.call('GET', KEYS[1])
+if not accepted and #seqs == 0 then return {-1} end
 local mark = tonumber(accepted or '0')
 for _, s in ipairs(seqs) do
   redis.call('DEL', ARGV[1] .. s)
   if tonumber(s) > mark then mark = tonumber(s) end
 end
-redis.call('DEL', KEYS[1], KEYS[2])
-redis.call('SET', KEYS[5], mark)
-redis.call('SET', KEYS[6], mark)
-redis.call('SREM', KEYS[3], ARGV[3])
-local id = redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[4], '*', 'op', 'del', 'tenant', ARGV[2], 'session', ARGV[3])
-return {#seqs, id}
+local pending = redis.call('HVALS', KEYS[4])
+local user = redis.call('HGET', KEYS[5], 'user') or ''
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+redis.call('SET', KEYS[1], mark, 'EX', ARGV[2])
+local out = {#seqs, mark, user}
+for _, s in ipairs(pending) do out[#out + 1] = s end
+return out
 `;
 
-const READ_FIELDS = [F.tenant, F.session, F.seq, F.turnId, F.role, F.content, F.timestamp, F.tokenCount, F.metadata];
+// Forgets one turn: {1, seq} stored (now deleted), {2, seq} still queued (its job will be dropped), {0} unknown.
+const DELETE_TURN = `
+local seq = redis.call('HGET', KEYS[1], ARGV[1])
+if seq then
+  redis.call('DEL', ARGV[2] .. seq)
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  redis.call('ZREM', KEYS[3], seq)
+  return {1, seq}
+end
+seq = redis.call('HGET', KEYS[2], ARGV[1])
+if seq then
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  return {2, seq}
+end
+return {0}
+`;
 
-type ScriptedRedis = Redis & {
-  memWriteTurn(...args: (string | number | Buffer)[]): Promise<[number, string, string]>;
-  memDeleteSession(...args: (string | number)[]): Promise<[number, string]>;
+const READ_FIELDS = [F.tenant, F.session, F.seq, F.turnId, F.role, F.content, F.timestamp, F.tokenCount, F.user, F.tags, F.metadata];
+
+type Args = (string | number | Buffer)[];
+type ScriptedRedis = RedisClient & {
+  memAccept(...args: Args): Promise<(number | string)[]>;
+  memRegister(numKeys: number, ...args: Args): Promise<null>;
+  memUnregister(numKeys: number, ...args: Args): Promise<null>;
+  memWriteTurn(...args: Args): Promise<[number, string]>;
+  memAppendLog(...args: Args): Promise<string>;
+  memRelease(...args: Args): Promise<null>;
+  memDeleteSession(...args: Args): Promise<(number | string)[]>;
+  memDeleteTurn(...args: Args): Promise<[number, string?]>;
 };
 
-/** The repository for conversation turns: every read and write of turn data goes through here. */
+export interface StoreOptions {
+  /** Approximate length each change-log partition is trimmed to. */
+  changelogMaxLen?: number;
+  /** How long a forgotten session's seq counter is kept (seconds). */
+  forgetTtlSeconds?: number;
+  /** A tenant's queued-turn counter expires this long after its last increment, bounding any drift. */
+  queuedTtlSeconds?: number;
+}
+
+/**
+ * The repository for conversation turns: every read and write of turn data goes through here. Every script touches
+ * one hash slot (a session's, a tenant's or a change-log partition's), so the same code runs on Redis Cluster; reads
+ * that span sessions are issued together and ride ioredis's auto-pipelining.
+ */
 export class MemoryStore {
   private readonly redis: ScriptedRedis;
+  private readonly changelogMaxLen: number;
+  private readonly forgetTtl: number;
+  private readonly queuedTtl: number;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     readonly keys: KeySchema,
-    /** Approximate length the change log is trimmed to. */
-    private readonly changelogMaxLen = 100_000,
+    options: StoreOptions = {},
   ) {
-    redis.defineCommand('memWriteTurn', { numberOfKeys: 6, lua: WRITE_TURN });
-    redis.defineCommand('memDeleteSession', { numberOfKeys: 6, lua: DELETE_SESSION });
+    this.changelogMaxLen = options.changelogMaxLen ?? 100_000;
+    this.forgetTtl = options.forgetTtlSeconds ?? 24 * 3600;
+    this.queuedTtl = options.queuedTtlSeconds ?? 3600;
+    redis.defineCommand('memAccept', { numberOfKeys: 4, lua: ACCEPT });
+    redis.defineCommand('memRegister', { lua: REGISTER });
+    redis.defineCommand('memUnregister', { lua: UNREGISTER });
+    redis.defineCommand('memWriteTurn', { numberOfKeys: 5, lua: WRITE_TURN });
+    redis.defineCommand('memAppendLog', { numberOfKeys: 2, lua: APPEND_LOG });
+    redis.defineCommand('memRelease', { numberOfKeys: 1, lua: RELEASE });
+    redis.defineCommand('memDeleteSession', { numberOfKeys: 5, lua: DELETE_SESSION });
+    redis.defineCommand('memDeleteTurn', { numberOfKeys: 3, lua: DELETE_TURN });
     this.redis = redis as ScriptedRedis;
   }
 
-  /** Reserves `n` consecutive sequence numbers in a session and returns the first. */
-  async reserveSeq(tenant: string, session: string, n = 1): Promise<number> {
-    const last = await this.redis.incrby(this.keys.seq(tenant, session), n);
-    return last - n + 1;
+  /**
+   * Numbers a request's turns (see ACCEPT) and lists the session in its tenant's (and user's) index. A turn id seen
+   * before keeps its seq, so a resent request gets the same numbers and nothing is stored twice.
+   */
+  async accept(tenant: string, session: string, turnIds: string[], user?: string): Promise<AcceptResult> {
+    const reply = await this.redis.memAccept(
+      this.keys.seq(tenant, session),
+      this.keys.turnIds(tenant, session),
+      this.keys.pending(tenant, session),
+      this.keys.meta(tenant, session),
+      user ?? '',
+      Date.now(),
+      ...turnIds,
+    );
+    if (reply[0] === -1) return { conflict: true, owner: String(reply[1]) };
+    const owner = String(reply[1]) || undefined;
+    const turns: { seq: number; state: AcceptState }[] = [];
+    for (let i = 3; i < reply.length; i += 2) turns.push({ seq: Number(reply[i]), state: (['new', 'pending', 'stored'] as const)[Number(reply[i + 1])] });
+    const fresh = turns.filter((t) => t.state === 'new').length;
+    const tenantKeys = [this.keys.sessions(tenant), this.keys.gens(tenant), this.keys.queued(tenant)];
+    if (owner) tenantKeys.push(this.keys.userSessions(tenant, owner));
+    await this.redis.memRegister(tenantKeys.length, ...tenantKeys, session, Number(reply[2]), fresh, this.queuedTtl);
+    return { conflict: false, user: owner, turns };
   }
 
-  /** Writes turns idempotently (by turn id) in one round trip. */
+  /** Turns accepted for the tenant and not yet processed, as counted by accept() and release(). */
+  async queued(tenant: string): Promise<number> {
+    return Number((await this.redis.get(this.keys.queued(tenant))) ?? 0);
+  }
+
+  /** Counts `n` of the tenant's queued turns as processed (stored, dropped, failed for good or removed). */
+  async release(tenant: string, n: number): Promise<void> {
+    if (n > 0) await this.redis.memRelease(this.keys.queued(tenant), n);
+  }
+
+  /**
+   * Writes accepted turns idempotently, then logs them in the change log and releases them from the tenant's queue
+   * count. A replay (a job retried after a crash) logs again: an add that is already indexed is a no-op, and the
+   * entry may have been lost with the crash.
+   */
   async write(turns: TurnWrite[]): Promise<WriteResult[]> {
-    const pipeline = this.redis.pipeline() as unknown as ScriptedRedis & { exec(): ReturnType<Redis['exec']> };
-    for (const t of turns) {
-      const key = this.keys.turn(t.tenant, t.session, t.seq);
-      pipeline.memWriteTurn(
-        key,
-        this.keys.turnIds(t.tenant, t.session),
-        this.keys.history(t.tenant, t.session),
-        this.keys.sessions(t.tenant),
-        this.keys.changelog,
-        this.keys.forgotten(t.tenant, t.session),
-        t.turnId,
-        t.seq,
-        t.session,
-        this.changelogMaxLen,
-        ...this.hashFields(t),
-      );
-    }
-    const replies = (await pipeline.exec()) ?? [];
-    return replies.map(([err, reply], i) => {
-      if (err) throw err;
-      const [created, seq, logId] = reply as [number, string, string];
+    const replies = await Promise.all(
+      turns.map((t) =>
+        this.redis.memWriteTurn(
+          this.keys.turn(t.tenant, t.session, t.seq),
+          this.keys.turnIds(t.tenant, t.session),
+          this.keys.pending(t.tenant, t.session),
+          this.keys.history(t.tenant, t.session),
+          this.keys.meta(t.tenant, t.session),
+          t.turnId,
+          t.seq,
+          t.timestamp,
+          ...this.hashFields(t),
+        ),
+      ),
+    );
+    const results = replies.map(([code, seq], i): WriteResult => {
       const t = turns[i];
-      return { turnId: t.turnId, seq: Number(seq), key: this.keys.turn(t.tenant, t.session, Number(seq)), created: created === 1, logId };
+      const outcome = code === 1 ? 'stored' : code === 0 ? 'existing' : 'dropped';
+      return { turnId: t.turnId, seq: Number(seq), key: this.keys.turn(t.tenant, t.session, Number(seq)), outcome };
     });
+    const logged = new Map<string, { tenant: string; partition: number; keys: string[] }>();
+    const processed = new Map<string, number>();
+    results.forEach((r, i) => {
+      const { tenant, session } = turns[i];
+      processed.set(tenant, (processed.get(tenant) ?? 0) + 1);
+      if (r.outcome === 'dropped') return;
+      const partition = this.keys.partition(tenant, session);
+      const group = `${partition}:${tenant}`;
+      if (!logged.has(group)) logged.set(group, { tenant, partition, keys: [] });
+      logged.get(group)!.keys.push(r.key);
+    });
+    await Promise.all([
+      ...[...logged.values()].map((g) => this.appendLog(g.tenant, g.partition, { op: 'add', keys: g.keys })),
+      ...[...processed].map(([tenant, n]) => this.release(tenant, n)),
+    ]);
+    return results;
+  }
+
+  /** Accepts and writes already embedded turns in one go, bypassing the queue (benchmarks and tests load stores with it). */
+  async ingest(turns: Omit<TurnWrite, 'seq'>[]): Promise<WriteResult[]> {
+    const bySession = new Map<string, number[]>();
+    turns.forEach((t, i) => {
+      const at = `${t.tenant}/${t.session}`;
+      if (!bySession.has(at)) bySession.set(at, []);
+      bySession.get(at)!.push(i);
+    });
+    const seqs: number[] = [];
+    await Promise.all(
+      [...bySession.values()].map(async (indexes) => {
+        const { tenant, session, user } = turns[indexes[0]];
+        const accepted = await this.accept(tenant, session, indexes.map((i) => turns[i].turnId), user);
+        if (accepted.conflict) throw new Error(`session ${tenant}/${session} belongs to ${accepted.owner}`);
+        indexes.forEach((i, j) => (seqs[i] = accepted.turns[j].seq));
+      }),
+    );
+    return this.write(turns.map((t, i) => ({ ...t, seq: seqs[i] })));
   }
 
   async getTurn(tenant: string, session: string, seq: number): Promise<StoredTurn | null> {
@@ -112,14 +321,14 @@ export class MemoryStore {
 
   /** Loads turns by key, without their vectors; a key that no longer exists gives null. */
   async getTurns(keys: string[]): Promise<(StoredTurn | null)[]> {
-    if (keys.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const key of keys) pipeline.hmget(key, ...READ_FIELDS);
-    const replies = (await pipeline.exec()) ?? [];
-    return replies.map(([err, values], i) => {
-      if (err) throw err;
-      return this.parseTurn(keys[i], values as (string | null)[]);
-    });
+    const values = await Promise.all(keys.map((key) => this.redis.hmget(key, ...READ_FIELDS)));
+    return values.map((v, i) => this.parseTurn(keys[i], v));
+  }
+
+  /** The seq of a stored turn, by its turn id. */
+  async seqOf(tenant: string, session: string, turnId: string): Promise<number | undefined> {
+    const seq = await this.redis.hget(this.keys.turnIds(tenant, session), turnId);
+    return seq === null ? undefined : Number(seq);
   }
 
   /** A page of a session's history, oldest first. */
@@ -143,68 +352,121 @@ export class MemoryStore {
     return this.redis.zcard(this.keys.history(tenant, session));
   }
 
-  async listSessions(tenant: string): Promise<string[]> {
-    return (await this.redis.smembers(this.keys.sessions(tenant))).sort();
+  /** The user a session belongs to, if any. */
+  async sessionUser(tenant: string, session: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.keys.meta(tenant, session), 'user')) ?? undefined;
+  }
+
+  /** Session names of the tenant (or of one user), in name order, after `cursor`. */
+  async sessionNames(tenant: string, options: { user?: string; after?: string; limit?: number } = {}): Promise<string[]> {
+    const key = options.user ? this.keys.userSessions(tenant, options.user) : this.keys.sessions(tenant);
+    const from = options.after ? `(${options.after}` : '-';
+    return options.limit === undefined
+      ? this.redis.zrangebylex(key, from, '+')
+      : this.redis.zrangebylex(key, from, '+', 'LIMIT', 0, options.limit);
+  }
+
+  /** Summaries of the named sessions; a name whose session is gone (a delete racing a listing) is left out. */
+  async summaries(tenant: string, sessions: string[]): Promise<SessionSummary[]> {
+    const rows = await Promise.all(
+      sessions.map((s) => Promise.all([this.redis.hgetall(this.keys.meta(tenant, s)), this.redis.zcard(this.keys.history(tenant, s))])),
+    );
+    return rows.flatMap(([meta, turns], i) => {
+      if (meta.created === undefined) return [];
+      const optional = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+      return [{
+        sessionId: sessions[i],
+        ...(meta.user ? { userId: meta.user } : {}),
+        turns,
+        createdAt: Number(meta.created),
+        ...(meta.first ? { firstActivity: optional(meta.first), lastActivity: optional(meta.last) } : {}),
+      }];
+    });
   }
 
   /**
-   * Forgets a session: its turns, its bookkeeping, (through the change log) its vectors, and the turns
-   * accepted for it that are still queued. Null when the session never accepted a turn.
+   * Forgets a session: its turns, its bookkeeping, (through the change log) its vectors, and the turns accepted for
+   * it that are still queued (their jobs find no pending entry and are dropped). Null when the session never
+   * accepted a turn.
    */
-  async deleteSession(tenant: string, session: string): Promise<{ deleted: number; logId: string } | null> {
-    const [deleted, logId] = await this.redis.memDeleteSession(
-      this.keys.turnIds(tenant, session),
-      this.keys.history(tenant, session),
-      this.keys.sessions(tenant),
-      this.keys.changelog,
+  async deleteSession(tenant: string, session: string): Promise<DeletedSession | null> {
+    const reply = await this.redis.memDeleteSession(
       this.keys.seq(tenant, session),
-      this.keys.forgotten(tenant, session),
+      this.keys.history(tenant, session),
+      this.keys.turnIds(tenant, session),
+      this.keys.pending(tenant, session),
+      this.keys.meta(tenant, session),
       this.keys.sessionTurns(tenant, session),
-      tenant,
-      session,
-      this.changelogMaxLen,
+      this.forgetTtl,
     );
-    return deleted < 0 ? null : { deleted, logId };
+    if (reply[0] === -1) return null;
+    const [deleted, mark, user, ...pending] = reply;
+    const tenantKeys = [this.keys.sessions(tenant), this.keys.gens(tenant)];
+    if (user) tenantKeys.push(this.keys.userSessions(tenant, String(user)));
+    await Promise.all([
+      this.appendLog(tenant, this.keys.partition(tenant, session), { op: 'del', session }),
+      this.redis.memUnregister(tenantKeys.length, ...tenantKeys, session, Number(mark)),
+    ]);
+    return { deleted: Number(deleted), pending: pending.map(Number) };
   }
 
-  /** The change log's latest position: a search that passes it as minLogId sees every write completed before now. */
-  async lastLogId(): Promise<string> {
-    const [last] = await this.redis.xrevrange(this.keys.changelog, '+', '-', 'COUNT', 1);
-    return last ? last[0] : '0-0';
+  /** Forgets one turn by its id: 'stored' (deleted, and dropped from the index), 'pending' (its job will be dropped) or 'unknown'. */
+  async deleteTurn(tenant: string, session: string, turnId: string): Promise<{ state: 'stored' | 'pending'; seq: number } | { state: 'unknown' }> {
+    const [code, seq] = await this.redis.memDeleteTurn(
+      this.keys.turnIds(tenant, session),
+      this.keys.pending(tenant, session),
+      this.keys.history(tenant, session),
+      turnId,
+      this.keys.sessionTurns(tenant, session),
+    );
+    if (code === 0) return { state: 'unknown' };
+    if (code === 1) {
+      await this.appendLog(tenant, this.keys.partition(tenant, session), { op: 'rm', keys: [this.keys.turn(tenant, session, Number(seq))] });
+      return { state: 'stored', seq: Number(seq) };
+    }
+    return { state: 'pending', seq: Number(seq) };
+  }
+
+  /**
+   * Read-your-writes: the newest change-log entry of the tenant in each given partition (default all). A search
+   * that waits for these positions sees every write of the tenant that completed before now, and no other
+   * tenant's writes can make it wait.
+   */
+  async positions(tenant: string, partitions = this.keys.allPartitions): Promise<Record<number, string>> {
+    const ids = await Promise.all(partitions.map((p) => this.redis.hget(this.keys.changelogTenants(p), tenant)));
+    return Object.fromEntries(partitions.flatMap((p, i) => (ids[i] ? [[p, ids[i]]] : [])));
   }
 
   /** Every stored vector, in batches, for rebuilding an in-process index. */
   async *scanVectors(batchSize = 500): AsyncGenerator<StoredVector[]> {
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.keys.turnPrefix}*`, 'COUNT', batchSize);
-      cursor = next;
+    for await (const keys of scanKeys(this.redis, `${this.keys.turnPrefix}*`, batchSize)) {
       const vectors = await this.loadVectors(keys);
       if (vectors.length > 0) yield vectors;
-    } while (cursor !== '0');
+    }
   }
 
   /** Vectors and filter fields of the given keys; keys that are gone are left out. */
   async loadVectors(keys: string[]): Promise<StoredVector[]> {
-    if (keys.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const key of keys) pipeline.hmgetBuffer(key, F.tenant, F.session, F.role, F.timestamp, F.embedding);
-    const replies = (await pipeline.exec()) ?? [];
-    const out: StoredVector[] = [];
-    replies.forEach(([err, values], i) => {
-      if (err) throw err;
-      const [tenant, session, role, timestamp, embedding] = values as (Buffer | null)[];
-      if (!tenant || !session || !role || !timestamp || !embedding) return;
-      out.push({
+    const replies = await Promise.all(keys.map((key) => this.redis.hmgetBuffer(key, F.tenant, F.session, F.role, F.timestamp, F.embedding, F.user, F.tags)));
+    return replies.flatMap((values, i) => {
+      const [tenant, session, role, timestamp, embedding, user, tags] = values;
+      if (!tenant || !session || !role || !timestamp || !embedding) return [];
+      return [{
         key: keys[i],
         tenant: tenant.toString(),
         session: session.toString(),
         role: role.toString() as Role,
         timestamp: Number(timestamp.toString()),
         embedding: bufferToVector(embedding),
-      });
+        ...(user ? { user: user.toString() } : {}),
+        ...(tags ? { tags: tags.toString().split(',') } : {}),
+      }];
     });
-    return out;
+  }
+
+  private appendLog(tenant: string, partition: number, entry: LogOp): Promise<string> {
+    const values = entry.op === 'del' ? [entry.session] : entry.keys;
+    return this.redis.memAppendLog(this.keys.changelog(partition), this.keys.changelogTenants(partition), this.changelogMaxLen, tenant, entry.op, ...values);
   }
 
   private async turnsBySeq(tenant: string, session: string, seqs: string[]): Promise<StoredTurn[]> {
@@ -212,8 +474,8 @@ export class MemoryStore {
     return turns.filter((t): t is StoredTurn => t !== null);
   }
 
-  private hashFields(t: TurnWrite): (string | number | Buffer)[] {
-    const fields: (string | number | Buffer)[] = [
+  private hashFields(t: TurnWrite): Args {
+    const fields: Args = [
       F.tenant, t.tenant,
       F.session, t.session,
       F.seq, t.seq,
@@ -224,12 +486,14 @@ export class MemoryStore {
       F.tokenCount, t.tokenCount,
       F.embedding, vectorToBuffer(t.embedding),
     ];
+    if (t.user !== undefined) fields.push(F.user, t.user);
+    if (t.tags !== undefined && t.tags.length > 0) fields.push(F.tags, t.tags.join(','));
     if (t.metadata !== undefined) fields.push(F.metadata, JSON.stringify(t.metadata));
     return fields;
   }
 
   private parseTurn(key: string, values: (string | null)[]): StoredTurn | null {
-    const [tenant, session, seq, turnId, role, content, timestamp, tokenCount, metadata] = values;
+    const [tenant, session, seq, turnId, role, content, timestamp, tokenCount, user, tags, metadata] = values;
     if (tenant === null || session === null || content === null || !ROLES.includes(role as Role)) return null;
     return {
       key,
@@ -241,6 +505,8 @@ export class MemoryStore {
       content,
       timestamp: Number(timestamp),
       tokenCount: Number(tokenCount),
+      ...(user ? { user } : {}),
+      ...(tags ? { tags: tags.split(',') } : {}),
       ...(metadata ? { metadata: JSON.parse(metadata) as Record<string, unknown> } : {}),
     };
   }

@@ -13,6 +13,9 @@ export interface StoredTurn {
   /** Unix epoch milliseconds. */
   timestamp: number;
   tokenCount: number;
+  /** The user the session belongs to, if any. */
+  user?: string;
+  tags?: string[];
   metadata?: Record<string, unknown>;
 }
 
@@ -25,22 +28,25 @@ export interface WriteResult {
   turnId: string;
   seq: number;
   key: string;
-  /** False when this turn id was already stored: the write was a no-op. */
-  created: boolean;
-  /** Change-log position of the write ('' when nothing was written). */
-  logId: string;
+  /** 'stored' by this write, 'existing' when it was already stored (a replay), 'dropped' when its session or the turn was forgotten meanwhile. */
+  outcome: 'stored' | 'existing' | 'dropped';
 }
 
-/** The hash fields of a turn; `embedding` holds little-endian FLOAT32 bytes. */
+/** The hash fields of a turn; `embedding` holds little-endian FLOAT32 bytes, `tags` is comma-separated. */
 export const TURN_FIELDS = {
   tenant: 'tenant',
   session: 'session',
+  user: 'user',
   seq: 'seq',
   turnId: 'turn_id',
   role: 'role',
   content: 'content',
   timestamp: 'timestamp',
   tokenCount: 'token_count',
+  tags: 'tags',
   metadata: 'metadata',
   embedding: 'embedding',
 } as const;
+
+/** Tags are TAG values in RediSearch (',' separates them) and filter values everywhere: no separators or syntax. */
+export const TAG_PATTERN = /^[\p{L}\p{N}_.:/-]{1,64}$/u;

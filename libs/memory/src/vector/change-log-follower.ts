@@ -1,4 +1,4 @@
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import { DimensionMismatchError } from '../errors/dimension-mismatch.error';
 import { IndexLagError } from '../errors/index-lag.error';
 import { IndexSchemaMismatchError } from '../errors/index-schema-mismatch.error';
@@ -8,8 +8,12 @@ import type { SearchCore } from './search-core';
 import { compareStreamIds } from './stream-id';
 import type { IndexLogger } from './vector-index';
 
+/** Why an index was rebuilt after start-up. */
+export type RebuildReason = 'trimmed' | 'rolled_back';
+
 export interface FollowerOptions {
-  reader: ChangeLogReader;
+  /** One reader per change-log partition, in partition order. */
+  readers: ChangeLogReader[];
   store: MemoryStore;
   /** A fresh, empty core; called for the first build and for every rebuild. */
   createCore: () => SearchCore;
@@ -18,27 +22,42 @@ export interface FollowerOptions {
   name: string;
   batchSize?: number;
   blockMs?: number;
+  onRebuild?: (reason: RebuildReason) => void;
 }
 
-/** HNSW inserts are synchronous (~1-3 ms each at 1536 dims): yield this often so searches are not held up for long. */
-const ADDS_PER_TICK = 64;
+/** HNSW inserts are synchronous (~0.1 ms at 64 dims, 1-3 ms at 1536): yield after this long so searches are not held up. */
+const SLICE_MS = 4;
+
+/** Resolves at once while the current slice of synchronous work is young, else after yielding to the event loop. */
+function timeSlicer(): () => Promise<void> | undefined {
+  let started = performance.now();
+  return () => {
+    if (performance.now() - started < SLICE_MS) return undefined;
+    return yieldToEventLoop().then(() => {
+      started = performance.now();
+    });
+  };
+}
 
 interface Waiter {
-  id: string;
+  required: Record<number, string>;
   resolve: () => void;
   reject: (err: Error) => void;
 }
 
 /**
- * Keeps a SearchCore equal to the vectors stored in Redis: rebuilds it from a scan, then applies the change log
- * from the position recorded before the scan (so no write is missed; replaying an add is a no-op).
- * A follower that fell behind the trimmed stream rebuilds and swaps the new core in.
+ * Keeps a SearchCore equal to the vectors stored in Redis: rebuilds it from a scan, then applies every partition of
+ * the change log from the positions recorded before the scan (so no write is missed; replaying an add is a no-op).
+ * One loop applies; one watcher per partition blocks on its stream and wakes the loop. A partition that was trimmed
+ * past the follower's position, or that went back in time (Redis lost writes), makes it rebuild and swap the new core in.
  */
 export class ChangeLogFollower {
   private current!: SearchCore;
-  private position: LogPosition = { id: '0-0', added: 0 };
+  private positions: LogPosition[] = [];
   private waiters: Waiter[] = [];
-  private running?: Promise<void>;
+  private roundEnded: (() => void)[] = [];
+  private ring: () => void = () => undefined;
+  private running?: Promise<unknown>;
   private closed = false;
 
   constructor(private readonly opts: FollowerOptions) {}
@@ -47,38 +66,35 @@ export class ChangeLogFollower {
     return this.current;
   }
 
-  /** The change-log position that the core covers. */
-  get applied(): string {
-    return this.position.id;
-  }
-
   async start(): Promise<void> {
     try {
       await this.rebuild();
     } catch (err) {
-      this.opts.reader.close();
+      this.opts.readers.forEach((r) => r.close());
       throw err;
     }
-    this.running = this.follow();
+    this.running = Promise.all([this.applyLoop(), ...this.opts.readers.map((_, p) => this.watch(p))]);
   }
 
   async stop(): Promise<void> {
     this.closed = true;
-    this.opts.reader.close();
+    this.opts.readers.forEach((r) => r.close());
+    this.ring();
+    this.endRound();
     for (const w of this.waiters) w.reject(new Error(`${this.opts.name} was closed`));
     await this.running;
   }
 
-  /** Resolves once the core covers `id`; throws IndexLagError after `timeoutMs`. */
-  async waitFor(id: string | undefined, timeoutMs: number): Promise<void> {
-    if (id === undefined || compareStreamIds(this.position.id, id) >= 0) return;
+  /** Resolves once the core covers every given position (partition -> stream id); throws IndexLagError after `timeoutMs`. */
+  async waitFor(required: Record<number, string> | undefined, timeoutMs: number): Promise<void> {
+    if (!required || this.covers(required)) return;
     let timer: NodeJS.Timeout | undefined;
-    const waiter = { id } as Waiter;
+    const waiter = { required } as Waiter;
     try {
       await new Promise<void>((resolve, reject) => {
         Object.assign(waiter, { resolve, reject });
         this.waiters.push(waiter);
-        timer = setTimeout(() => reject(new IndexLagError(id, this.position.id, timeoutMs)), timeoutMs);
+        timer = setTimeout(() => reject(new IndexLagError(JSON.stringify(required), JSON.stringify(this.positions.map((p) => p.id)), timeoutMs)), timeoutMs);
       });
     } finally {
       clearTimeout(timer);
@@ -86,15 +102,23 @@ export class ChangeLogFollower {
     }
   }
 
+  /** Partitions this follower does not read (a changed CHANGELOG_PARTITIONS) cannot be waited for, so they count as covered. */
+  private covers(required: Record<number, string>): boolean {
+    return Object.entries(required).every(([p, id]) => {
+      const at = this.positions[Number(p)];
+      return at === undefined || compareStreamIds(at.id, id) >= 0;
+    });
+  }
+
   private async rebuild(): Promise<void> {
-    const from = await this.opts.reader.position();
+    const from = await Promise.all(this.opts.readers.map((r) => r.position()));
     const core = this.opts.createCore();
+    const slice = timeSlicer();
     try {
-      let added = 0;
       for await (const batch of this.opts.store.scanVectors()) {
         for (const v of batch) {
           core.add(v);
-          if (++added % ADDS_PER_TICK === 0) await yieldToEventLoop();
+          await slice();
         }
       }
     } catch (err) {
@@ -103,42 +127,83 @@ export class ChangeLogFollower {
     }
     this.current = core;
     this.advance(from);
-    this.opts.logger.log(`${this.opts.name}: built from Redis with ${core.size} vectors, following the change log after ${from.id}`);
+    this.opts.logger.log(`${this.opts.name}: built from Redis with ${core.size} vectors, following ${from.length} change-log partitions`);
   }
 
-  private async follow(): Promise<void> {
+  private async applyLoop(): Promise<void> {
     while (!this.closed) {
       try {
-        const read = await this.opts.reader.readAfter(this.position, this.opts.batchSize ?? 1000);
-        if (read.gap) {
-          this.opts.logger.warn(`${this.opts.name}: change log was trimmed past position ${this.position.id}; rebuilding`);
+        const reads = await Promise.all(this.opts.readers.map((r, p) => r.readAfter(this.positions[p], this.opts.batchSize ?? 1000)));
+        const broken = reads.findIndex((r) => r.gap);
+        if (broken >= 0) {
+          const reason = reads[broken].gap!;
+          this.opts.logger.warn(`${this.opts.name}: change-log partition ${broken} (${reason}) no longer holds what follows position ${this.positions[broken].id}; rebuilding`);
+          this.opts.onRebuild?.(reason);
           await this.rebuild();
-        } else if (read.next === this.position) {
-          await this.opts.reader.waitAfter(this.position, this.opts.blockMs ?? 5000);
+        } else if (reads.every((r, p) => r.next === this.positions[p])) {
+          this.endRound();
+          if (this.closed) return;
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, this.opts.blockMs ?? 5000);
+            this.ring = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          continue;
         } else {
-          await this.apply(read.entries);
-          this.advance(read.next);
+          await this.apply(reads.flatMap((r) => r.entries));
+          this.advance(reads.map((r) => r.next));
         }
+        this.endRound();
       } catch (err) {
         if (this.closed) return;
         this.opts.logger.warn(`${this.opts.name}: following the change log failed, retrying: ${(err as Error).message}`);
-        await new Promise((r) => setTimeout(r, 500));
+        await sleep(500);
       }
     }
   }
 
-  /** Applies entries in order; the adds' vectors are loaded in one pipeline first. */
+  /** Blocks on one partition and wakes the apply loop when it has something after the applied position. */
+  private async watch(partition: number): Promise<void> {
+    const reader = this.opts.readers[partition];
+    while (!this.closed) {
+      try {
+        if (!(await reader.waitAfter(this.positions[partition], this.opts.blockMs ?? 5000)) || this.closed) continue;
+        const ended = new Promise<void>((resolve) => this.roundEnded.push(resolve));
+        this.ring();
+        await ended;
+      } catch (err) {
+        if (this.closed) return;
+        this.opts.logger.warn(`${this.opts.name}: watching change-log partition ${partition} failed, retrying: ${(err as Error).message}`);
+        await sleep(500);
+      }
+    }
+  }
+
+  private endRound(): void {
+    const ended = this.roundEnded;
+    this.roundEnded = [];
+    ended.forEach((resolve) => resolve());
+  }
+
+  /** Applies entries in order; the adds' vectors are loaded together first. */
   private async apply(entries: ChangeLogEntry[]): Promise<void> {
     const addKeys = entries.flatMap((e) => (e.op === 'add' ? [e.key] : []));
     const loaded = new Map((await this.opts.store.loadVectors(addKeys)).map((v) => [v.key, v]));
-    for (const [i, e] of entries.entries()) {
-      if (i % ADDS_PER_TICK === ADDS_PER_TICK - 1) await yieldToEventLoop();
+    const slice = timeSlicer();
+    for (const e of entries) {
+      await slice();
       if (e.op === 'del') {
         this.current.deleteSession(e.tenant, e.session);
         continue;
       }
+      if (e.op === 'rm') {
+        this.current.remove(e.key);
+        continue;
+      }
       const v = loaded.get(e.key);
-      if (!v) continue; // deleted since; its 'del' entry follows
+      if (!v) continue; // deleted since; its 'del' or 'rm' entry follows
       try {
         this.current.add(v);
       } catch (err) {
@@ -148,8 +213,8 @@ export class ChangeLogFollower {
     }
   }
 
-  private advance(to: LogPosition): void {
-    this.position = to;
-    for (const w of this.waiters) if (compareStreamIds(to.id, w.id) >= 0) w.resolve();
+  private advance(to: LogPosition[]): void {
+    this.positions = to;
+    for (const w of this.waiters) if (this.covers(w.required)) w.resolve();
   }
 }

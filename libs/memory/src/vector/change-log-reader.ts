@@ -1,47 +1,54 @@
-import type Redis from 'ioredis';
+import { duplicateForBlocking, type RedisClient } from '../redis/create-redis';
 
 export type ChangeLogEntry =
-  | { id: string; op: 'add'; key: string }
+  | { id: string; op: 'add' | 'rm'; key: string }
   | { id: string; op: 'del'; tenant: string; session: string };
 
-/** A place in the stream: the last entry covered and how many entries had been added up to it. */
+/** A place in one partition's stream: the last entry covered and how many entries had been added up to it. */
 export interface LogPosition {
   id: string;
   added: number;
 }
 
+export const START: LogPosition = { id: '0-0', added: 0 };
+
 export interface ChangeLogRead {
   entries: ChangeLogEntry[];
-  /** True when entries after the position were trimmed away: the reader must rebuild. */
-  gap: boolean;
+  /**
+   * Set when the stream no longer holds what the reader saw or must see: entries after the position were trimmed
+   * away ('trimmed'), or the stream went back in time ('rolled_back': Redis lost acknowledged writes and may reuse
+   * their keys). Either way the reader must rebuild.
+   */
+  gap?: 'trimmed' | 'rolled_back';
   /** The position after these entries (entries with an unknown op are skipped but still count). */
   next: LogPosition;
 }
 
 /**
- * The repository for the change-log stream that in-process indexes follow.
+ * The repository for one partition of the change log that in-process indexes follow.
  * Trimming (XADD MAXLEN ~) removes the oldest entries, and XINFO STREAM's entries-added minus length (Redis 7.0+)
  * counts them, so a reader knows exactly whether anything after its position was removed before it read it.
- * This relies on nothing calling XDEL on the stream.
+ * entries-added also tells a rollback: after reading, the stream must have added at least as many entries as the
+ * reader has counted, since new entries get ids after any the reader has seen. This relies on nothing calling XDEL.
  */
 export class ChangeLogReader {
   /** XREAD BLOCK holds its connection, so it gets its own. */
-  private readonly blocking: Redis;
+  private readonly blocking: RedisClient;
 
   constructor(
-    private readonly redis: Redis,
-    private readonly key: string,
+    private readonly redis: RedisClient,
+    readonly key: string,
   ) {
-    this.blocking = redis.duplicate({ maxRetriesPerRequest: null, connectionName: 'agent-memory:changelog' });
+    this.blocking = duplicateForBlocking(redis, 'agent-memory:changelog');
   }
 
-  /** The newest position ({id: '0-0', added: 0} for no stream): a rebuild records it before scanning. */
+  /** The newest position (START for no stream): a rebuild records it before scanning. */
   async position(): Promise<LogPosition> {
     try {
       const info = parseInfo(await this.redis.xinfo('STREAM', this.key));
       return { id: info['last-generated-id'], added: Number(info['entries-added']) };
     } catch (err) {
-      if (isNoSuchKey(err)) return { id: '0-0', added: 0 };
+      if (isNoSuchKey(err)) return START;
       throw err;
     }
   }
@@ -54,22 +61,27 @@ export class ChangeLogReader {
     if (rangeErr) throw rangeErr;
     if (infoErr && !isNoSuchKey(infoErr)) throw infoErr;
     const raw = range as [string, string[]][];
-    return {
-      // A stream that vanished after we read from it (FLUSHALL, DEL) took entries with it too.
-      gap: infoErr ? after.added > 0 : removedCount(parseInfo(rawInfo)) > after.added,
-      entries: raw.flatMap(([id, fields]) => parseEntry(id, fields)),
-      next: raw.length === 0 ? after : { id: raw[raw.length - 1][0], added: after.added + raw.length },
-    };
+    const next = raw.length === 0 ? after : { id: raw[raw.length - 1][0], added: after.added + raw.length };
+    return { gap: gapOf(after, next, infoErr ? undefined : parseInfo(rawInfo)), entries: raw.flatMap(([id, fields]) => parseEntry(id, fields)), next };
   }
 
-  /** Waits up to `ms` for an entry after `after`. */
-  async waitAfter(after: LogPosition, ms: number): Promise<void> {
-    await this.blocking.xread('COUNT', 1, 'BLOCK', ms, 'STREAMS', this.key, after.id);
+  /** Resolves true once there is an entry after `after`, or false after `ms`. */
+  async waitAfter(after: LogPosition, ms: number): Promise<boolean> {
+    return (await this.blocking.xread('COUNT', 1, 'BLOCK', ms, 'STREAMS', this.key, after.id)) !== null;
   }
 
   close(): void {
     this.blocking.disconnect();
   }
+}
+
+function gapOf(after: LogPosition, next: LogPosition, info: Record<string, string> | undefined): ChangeLogRead['gap'] {
+  // A stream that vanished (FLUSHALL, DEL, a restart without it) took whatever the reader had seen with it.
+  if (!info) return after.added > 0 ? 'rolled_back' : undefined;
+  const added = Number(info['entries-added']);
+  if (Number.isNaN(added)) throw new Error('XINFO STREAM lacks entries-added: the hnsw and exact backends need Redis 7.0 or later');
+  if (added < next.added) return 'rolled_back';
+  return added - Number(info.length) > after.added ? 'trimmed' : undefined;
 }
 
 /** XINFO STREAM's scalar fields. */
@@ -82,19 +94,12 @@ function parseInfo(reply: unknown): Record<string, string> {
   return out;
 }
 
-/** How many of the stream's entries were trimmed away. */
-function removedCount(info: Record<string, string>): number {
-  const removed = Number(info['entries-added']) - Number(info.length);
-  if (Number.isNaN(removed)) throw new Error('XINFO STREAM lacks entries-added: the hnsw and exact backends need Redis 7.0 or later');
-  return removed;
-}
-
 const isNoSuchKey = (err: unknown): boolean => /no such key/i.test((err as Error).message);
 
 function parseEntry(id: string, fields: string[]): ChangeLogEntry[] {
   const f: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]] = fields[i + 1];
-  if (f.op === 'add' && f.key) return [{ id, op: 'add', key: f.key }];
+  if ((f.op === 'add' || f.op === 'rm') && f.key) return [{ id, op: f.op, key: f.key }];
   if (f.op === 'del' && f.tenant && f.session) return [{ id, op: 'del', tenant: f.tenant, session: f.session }];
   return [];
 }

@@ -20,7 +20,9 @@ export function checkQuery(q: VectorQuery, dim: number): boolean {
   if (q.efRuntime !== undefined && (!Number.isInteger(q.efRuntime) || q.efRuntime < 1)) {
     throw new InvalidInputError('efRuntime must be a positive integer');
   }
-  if (q.minLogId !== undefined && !STREAM_ID.test(q.minLogId)) throw new InvalidInputError('minLogId must be a stream id like 1700000000000-0');
+  for (const [partition, id] of Object.entries(q.minLogIds ?? {})) {
+    if (!/^\d{1,4}$/.test(partition) || !STREAM_ID.test(id)) throw new InvalidInputError('minLogIds must map partition numbers to stream ids like 1700000000000-0');
+  }
   if (!(q.vector instanceof Float32Array)) throw new InvalidInputError('vector must be a Float32Array');
   if (q.vector.length !== dim) throw new DimensionMismatchError(dim, q.vector.length, 'The search query');
   return q.sessions === undefined || q.sessions.length > 0;

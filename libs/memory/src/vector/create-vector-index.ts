@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from '../redis/create-redis';
 import { MirroredVectorIndex } from './mirrored-vector-index';
 import { RediSearchIndex } from './redisearch-index';
 import type { IndexLogger, VectorBackend, VectorIndex, VectorIndexOptions } from './vector-index';
@@ -15,7 +15,7 @@ export async function createVectorIndex(opts: VectorIndexOptions): Promise<Vecto
 }
 
 /** True when the server has the search module (Redis Stack, Redis 8); MODULE LIST can be denied by ACLs. */
-export async function hasSearchModule(redis: Redis, logger: IndexLogger): Promise<boolean> {
+export async function hasSearchModule(redis: RedisClient, logger: IndexLogger): Promise<boolean> {
   try {
     const modules = (await redis.call('MODULE', 'LIST')) as unknown[][];
     return modules.some((m) => {

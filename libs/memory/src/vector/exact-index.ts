@@ -19,6 +19,10 @@ export class ExactIndex implements SearchCore {
     this.mirror.removeSession(tenant, session);
   }
 
+  remove(key: string): void {
+    this.mirror.removeKey(key);
+  }
+
   search(q: VectorQuery): RankedKey[] {
     return this.rank(this.mirror.candidates(q)!, q.vector, q.k);
   }

@@ -70,7 +70,15 @@ export class HnswIndex implements SearchCore {
   }
 
   deleteSession(tenant: string, session: string): void {
-    for (const label of this.mirror.removeSession(tenant, session)) {
+    this.markDeleted(this.mirror.removeSession(tenant, session));
+  }
+
+  remove(key: string): void {
+    this.markDeleted(this.mirror.removeKey(key));
+  }
+
+  private markDeleted(labels: number[]): void {
+    for (const label of labels) {
       this.graph.markDelete(label);
       this.deleted++;
     }

@@ -31,11 +31,12 @@ export class MirroredVectorIndex implements VectorIndex {
             onFallback: opts.onFallback,
           });
     this.follower = new ChangeLogFollower({
-      reader: new ChangeLogReader(redis, store.keys.changelog),
+      readers: store.keys.allPartitions.map((p) => new ChangeLogReader(redis, store.keys.changelog(p))),
       store,
       createCore,
       logger,
       name: `${backend} index (${store.keys.prefix})`,
+      onRebuild: opts.onRebuild,
     });
   }
 
@@ -45,7 +46,7 @@ export class MirroredVectorIndex implements VectorIndex {
 
   async search(q: VectorQuery): Promise<VectorHit[]> {
     if (!checkQuery(q, this.opts.config.EMBEDDING_DIM)) return [];
-    await this.follower.waitFor(q.minLogId, this.opts.config.JOB_TIMEOUT_MS);
+    await this.follower.waitFor(q.minLogIds, this.opts.config.JOB_TIMEOUT_MS);
     return loadHits(this.opts.store, this.follower.core.search(q));
   }
 

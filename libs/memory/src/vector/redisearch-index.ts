@@ -7,10 +7,12 @@ import { loadHits } from './load-hits';
 import { buildSearchArgs, parseSearchReply } from './redisearch-query';
 import type { IndexLogger, VectorHit, VectorIndex, VectorIndexOptions, VectorQuery } from './vector-index';
 
-/** The indexed fields: type plus the flags FT.INFO must show. Tenant and session tags are case-sensitive (ids are). */
+/** The indexed fields: type plus the flags FT.INFO must show. Id and tag TAGs are case-sensitive (ids are). */
 const SCHEMA: { field: string; type: string; flags: string[] }[] = [
   { field: F.tenant, type: 'TAG', flags: ['CASESENSITIVE'] },
   { field: F.session, type: 'TAG', flags: ['CASESENSITIVE'] },
+  { field: F.user, type: 'TAG', flags: ['CASESENSITIVE'] },
+  { field: F.tags, type: 'TAG', flags: ['CASESENSITIVE'] },
   { field: F.role, type: 'TAG', flags: [] },
   { field: F.timestamp, type: 'NUMERIC', flags: ['SORTABLE'] },
   { field: F.content, type: 'TEXT', flags: [] },
@@ -19,7 +21,7 @@ const SCHEMA: { field: string; type: string; flags: string[] }[] = [
 
 /**
  * RediSearch (Redis Stack 7.x, Redis 8) indexes the turn hashes itself on HSET, so searches see every completed
- * write and minLogId needs no wait. Written from the documented FT.CREATE / FT.SEARCH / FT.INFO semantics of 2.6+.
+ * write and minLogIds need no wait. Written from the documented FT.CREATE / FT.SEARCH / FT.INFO semantics of 2.6+.
  */
 export class RediSearchIndex implements VectorIndex {
   readonly backend = 'redisearch' as const;

@@ -7,6 +7,8 @@ export interface SearchCore {
   /** Throws DimensionMismatchError for a vector of the wrong length; an already indexed key is a no-op. */
   add(v: StoredVector): void;
   deleteSession(tenant: string, session: string): void;
+  /** Forgets one vector; an unknown key is a no-op. */
+  remove(key: string): void;
   /** Best first; the query has been validated. */
   search(q: VectorQuery): RankedKey[];
 }

@@ -1,7 +1,8 @@
-import type Redis from 'ioredis';
 import type { MemoryConfig } from '../config/memory-config';
+import type { RedisClient } from '../redis/create-redis';
 import type { MemoryStore } from '../store/memory-store';
 import type { Role, StoredTurn } from '../store/turn';
+import type { RebuildReason } from './change-log-follower';
 
 export type VectorBackend = 'redisearch' | 'hnsw' | 'exact';
 
@@ -18,8 +19,8 @@ export interface VectorQuery {
   vector: Float32Array;
   /** Defaults to HNSW_EF_RUNTIME. */
   efRuntime?: number;
-  /** Read-your-writes: the hnsw and exact backends do not answer before their change-log position covers this stream id. */
-  minLogId?: string;
+  /** Read-your-writes: the hnsw and exact backends do not answer before they cover these change-log positions (partition -> id). */
+  minLogIds?: Record<number, string>;
 }
 
 export interface VectorHit {
@@ -47,11 +48,13 @@ export interface IndexLogger {
 export interface VectorIndexOptions {
   config: MemoryConfig;
   /** Shared connection; the index never closes it (the hnsw follower opens its own blocking duplicate). */
-  redis: Redis;
+  redis: RedisClient;
   store: MemoryStore;
   logger?: IndexLogger;
   /** Called when an HNSW search threw and the exact scan answered instead (count it in a metric). */
   onFallback?: (err: unknown) => void;
+  /** Called when an in-process index rebuilds after start-up (the change log was trimmed past it, or went back in time). */
+  onRebuild?: (reason: RebuildReason) => void;
 }
 
 /** A key and its similarity, before the turn is loaded. */

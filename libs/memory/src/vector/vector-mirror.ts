@@ -7,6 +7,8 @@ interface Entry {
   key: string;
   tenant: string;
   session: string;
+  user?: string;
+  tags?: string[];
   role: Role;
   timestamp: number;
   /** Unit length, so cosine similarity is a dot product. */
@@ -35,7 +37,7 @@ export class VectorMirror {
     if (v.embedding.length !== this.dim) throw new DimensionMismatchError(this.dim, v.embedding.length, `Stored turn ${v.key}`);
     if (this.labelByKey.has(v.key)) return undefined;
     const label = this.entries.length;
-    this.entries.push({ key: v.key, tenant: v.tenant, session: v.session, role: v.role, timestamp: v.timestamp, unit: normalise(v.embedding) });
+    this.entries.push({ key: v.key, tenant: v.tenant, session: v.session, user: v.user, tags: v.tags, role: v.role, timestamp: v.timestamp, unit: normalise(v.embedding) });
     this.labelByKey.set(v.key, label);
     let bySession = this.sessions.get(v.tenant);
     if (!bySession) this.sessions.set(v.tenant, (bySession = new Map()));
@@ -57,6 +59,18 @@ export class VectorMirror {
     }
     this.tenantSizes.set(tenant, (this.tenantSizes.get(tenant) ?? 0) - labels.length);
     return labels;
+  }
+
+  /** Forgets one vector and returns its label ([] for an unknown key). */
+  removeKey(key: string): number[] {
+    const label = this.labelByKey.get(key);
+    if (label === undefined) return [];
+    const { tenant, session } = this.entries[label]!;
+    this.sessions.get(tenant)?.get(session)?.delete(label);
+    this.labelByKey.delete(key);
+    this.entries[label] = undefined;
+    this.tenantSizes.set(tenant, (this.tenantSizes.get(tenant) ?? 0) - 1);
+    return [label];
   }
 
   key(label: number): string {

@@ -1,0 +1,30 @@
+import { Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
+import { MemoryConfig, MemoryStore } from '@app/memory';
+import { TenantBusyError } from '../common/tenant-busy.error';
+
+/** How long a tenant's sampled queue count is trusted: one Redis read per tenant per interval, not per request. */
+const SAMPLE_MS = 250;
+
+/**
+ * Sheds a tenant's writes while too many of its turns wait for the embedder, so one tenant's flood fills its own
+ * allowance and not the shared queue. Like the global bound, it can overshoot by one interval's worth of writes.
+ */
+@Injectable()
+export class TenantQueueBound {
+  private readonly sampled = new LRUCache<string, number>({ max: 10_000, ttl: SAMPLE_MS });
+
+  constructor(
+    private readonly store: MemoryStore,
+    private readonly config: MemoryConfig,
+  ) {}
+
+  async admit(tenant: string): Promise<void> {
+    let queued = this.sampled.get(tenant);
+    if (queued === undefined) {
+      queued = await this.store.queued(tenant);
+      this.sampled.set(tenant, queued);
+    }
+    if (queued >= this.config.TENANT_MAX_QUEUED) throw new TenantBusyError(tenant, queued, this.config.TENANT_MAX_QUEUED);
+  }
+}
