@@ -51,6 +51,13 @@ export class MemoryConfig {
   @Type(() => Number) @IsInt() @Min(8) @Max(8192)
   EMBEDDING_DIM = 384;
 
+  /**
+   * The longest text the embedding model takes, in its tokens (text-embedding-3-*: 8191); longer turns, messages and
+   * queries are refused with 400 at the API. Set it to your model's limit for other servers (counted in cl100k_base).
+   */
+  @Type(() => Number) @IsInt() @Min(1)
+  EMBEDDING_MAX_INPUT_TOKENS = 8191;
+
   // LLM
   @IsIn(PROVIDERS)
   LLM_PROVIDER: ProviderName = 'local';
