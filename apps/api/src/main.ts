@@ -6,6 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { MemoryConfig, Metrics } from '@app/memory';
 import { logLevels } from '@app/memory/nest/log-levels';
 import { ApiModule } from './api.module';
+import { Authenticator } from './auth/authenticator';
 import { DomainExceptionFilter } from './common/domain-exception.filter';
 import { LIMITS } from './common/limits';
 import { VALIDATION } from './common/validation';
@@ -19,14 +20,15 @@ async function bootstrap(): Promise<void> {
   app.useGlobalFilters(new DomainExceptionFilter());
   app.enableShutdownHooks();
 
+  const fastify = app.getHttpAdapter().getInstance();
+  // Authentication comes before the body is read: see Authenticator.
+  const authenticator = app.get(Authenticator);
+  fastify.addHook('onRequest', (request, reply) => authenticator.onRequest(request, reply));
   // HTTP latency by route pattern (never the raw URL, which carries session ids).
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('onResponse', async (request, reply) => {
-      const route = request.routeOptions.url ?? 'unmatched';
-      metrics.observeHttp(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
-    });
+  fastify.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.observeHttp(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+  });
 
   const openApi = new DocumentBuilder()
     .setTitle('agent-memory')

@@ -2,10 +2,9 @@ import { CanActivate, ExecutionContext, Inject, Injectable, ServiceUnavailableEx
 import type { FastifyReply } from 'fastify';
 import type Redis from 'ioredis';
 import { MemoryConfig, QUEUES } from '@app/memory';
-import { isPublic } from '@app/memory/nest/public.decorator';
 import { REDIS } from '@app/memory/nest/tokens';
-import { Reflector } from '@nestjs/core';
 import { JobGateway } from './job-gateway';
+import type { TenantRequest } from './tenant.decorator';
 
 /** How long a sampled queue depth is trusted: one Redis round trip per interval, not per request. */
 const SAMPLE_MS = 250;
@@ -23,12 +22,11 @@ export class LoadSheddingGuard implements CanActivate {
     @Inject(REDIS) private readonly redis: Redis,
     private readonly jobs: JobGateway,
     private readonly config: MemoryConfig,
-    private readonly reflector: Reflector,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
-    // Health and metrics must answer during an outage: that is when they matter.
-    if (isPublic(this.reflector, ctx)) return true;
+    // Health and metrics (the routes without a tenant) must answer during an outage: that is when they matter.
+    if (!ctx.switchToHttp().getRequest<TenantRequest>().tenant) return true;
     const reply = ctx.switchToHttp().getResponse<FastifyReply>();
     if (this.redis.status !== 'ready') this.shed(reply, 5, 'Redis is unavailable');
     if (Date.now() - this.sampledAt > SAMPLE_MS) {

@@ -2,12 +2,11 @@ import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/co
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type Redis from 'ioredis';
 import { QUEUES } from '@app/memory';
-import { Public } from '@app/memory/nest/public.decorator';
 import { REDIS } from '@app/memory/nest/tokens';
 import { JobGateway } from '../common/job-gateway';
 
+/** Public, as every route outside /v1/ is: probes carry no key. */
 @ApiTags('health')
-@Public()
 @Controller()
 export class HealthController {
   constructor(

@@ -152,6 +152,10 @@ export class MemoryConfig {
   @Type(() => Number) @IsInt() @Min(0) @Max(65535)
   METRICS_PORT = 9100;
 
+  /** Where a worker's /metrics and /healthz listen. They are unauthenticated: keep them on a private network. */
+  @IsString()
+  METRICS_HOST = '0.0.0.0';
+
   /** apikey: every /v1 request needs `Authorization: Bearer <key>`. none: no auth, for the local demo only. */
   @IsIn(['apikey', 'none'])
   AUTH_MODE: 'apikey' | 'none' = 'apikey';
@@ -167,9 +171,16 @@ export class MemoryConfig {
   @Matches(/^[A-Za-z0-9_-]{1,64}$/)
   DEFAULT_TENANT = 'default';
 
-  /** Requests per minute per tenant (counted in Redis, so shared by every API replica). */
+  /** Requests per minute per tenant, over all routes together (counted in Redis, so shared by every API replica). */
   @Type(() => Number) @IsInt() @Min(1)
   RATE_LIMIT_PER_MINUTE = 60000;
+
+  /**
+   * Failed authentications per minute per client address; past them the address gets 429 before its key is looked at.
+   * Counted by each API replica. Behind a reverse proxy every client has the proxy's address.
+   */
+  @Type(() => Number) @IsInt() @Min(1)
+  AUTH_FAILURES_PER_MINUTE = 30;
 
   /** Past this many waiting jobs in a queue the API sheds load with 503 and Retry-After. */
   @Type(() => Number) @IsInt() @Min(1)
