@@ -148,6 +148,17 @@ export class MemoryConfig {
   @Type(() => Number) @IsInt() @Min(0) @Max(65535)
   API_PORT = 3000;
 
+  /** A request's headers and body must have arrived within this, or it gets 408 and its connection is closed. */
+  @Type(() => Number) @IsInt() @Min(100)
+  HTTP_BODY_TIMEOUT_MS = 10000;
+
+  /**
+   * The longest a request may take from its first byte to its answer: 503 past it. Above JOB_TIMEOUT_MS, and above
+   * an LLM call for chat; a streamed answer, once it has started, is exempt.
+   */
+  @Type(() => Number) @IsInt() @Min(100)
+  HTTP_REQUEST_TIMEOUT_MS = 60000;
+
   /** The small /metrics and /healthz server of a worker process; 0 picks a free port. */
   @Type(() => Number) @IsInt() @Min(0) @Max(65535)
   METRICS_PORT = 9100;
