@@ -8,6 +8,7 @@ import { logLevels } from '@app/memory/nest/log-levels';
 import { ApiModule } from './api.module';
 import { Authenticator } from './auth/authenticator';
 import { DomainExceptionFilter } from './common/domain-exception.filter';
+import { jsonBodyParser } from './common/json-body-parser';
 import { LIMITS } from './common/limits';
 import { requestDeadline } from './common/request-deadline';
 import { VALIDATION } from './common/validation';
@@ -21,7 +22,9 @@ async function bootstrap(): Promise<void> {
     requestTimeout: config.HTTP_BODY_TIMEOUT_MS,
     http: { headersTimeout: config.HTTP_BODY_TIMEOUT_MS, connectionsCheckingInterval: Math.min(1000, config.HTTP_BODY_TIMEOUT_MS) },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(ApiModule, adapter);
+  // JSON is the only body the API takes (no form bodies: 415), through its own parser.
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule, adapter, { bodyParser: false });
+  app.useBodyParser('application/json', { bodyLimit: LIMITS.bodyBytes }, jsonBodyParser(adapter.getInstance()));
   const metrics = app.get(Metrics);
   app.useLogger(logLevels(config.LOG_LEVEL));
   app.useGlobalPipes(new ValidationPipe(VALIDATION));
