@@ -58,32 +58,37 @@ export class JobGateway implements OnApplicationShutdown {
   }
 
   async writeTurns(turns: EmbedTurnJob[], mayBeResent: boolean): Promise<EmbedTurnResult[]> {
-    const jobs = await this.enqueueTurns(turns, mayBeResent);
-    return Promise.all(jobs.map((job) => this.waitFor<typeof JOBS.embedTurn>(QUEUES.embed, job)));
+    return this.withinJobTimeout(QUEUES.embed, async () => {
+      const jobs = await this.enqueueTurns(turns, mayBeResent);
+      return Promise.all(jobs.map((job) => this.waitFor<typeof JOBS.embedTurn>(QUEUES.embed, job)));
+    });
   }
 
   async retrieve(data: RetrieveJob): Promise<RetrieveResult> {
-    const job = await this.retrieveQueue.add(JOBS.retrieve, data);
-    return this.waitFor<typeof JOBS.retrieve>(QUEUES.retrieve, job);
+    return this.withinJobTimeout(QUEUES.retrieve, async () =>
+      this.waitFor<typeof JOBS.retrieve>(QUEUES.retrieve, await this.retrieveQueue.add(JOBS.retrieve, data)),
+    );
   }
 
-  private async waitFor<N extends keyof JobMap>(queue: QueueName, job: Job): Promise<JobMap[N]['result']> {
+  /** JOB_TIMEOUT_MS from the call, not from the enqueueing: a slow Redis makes adding the job slow too. */
+  private async withinJobTimeout<T>(queue: QueueName, run: () => Promise<T>): Promise<T> {
     const timeout = this.config.JOB_TIMEOUT_MS;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new JobTimeoutError(queue, timeout)), timeout);
     });
     try {
-      return await Promise.race([
-        // BullMQ's own ttl only removes its listeners; ours decides, a little earlier.
-        job.waitUntilFinished(this.events[queue], timeout + 1000).catch((err: Error) => {
-          throw new JobFailedError(queue, err.message);
-        }),
-        expired,
-      ]);
+      return await Promise.race([run(), expired]);
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  private async waitFor<N extends keyof JobMap>(queue: QueueName, job: Job): Promise<JobMap[N]['result']> {
+    // BullMQ's own ttl only removes its listeners; withinJobTimeout decides, a little earlier.
+    return job.waitUntilFinished(this.events[queue], this.config.JOB_TIMEOUT_MS + 1000).catch((err: Error) => {
+      throw new JobFailedError(queue, err.message);
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -24,6 +24,13 @@ export class MemoryConfig {
   @Matches(/^[a-z][a-z0-9_-]{0,31}$/)
   KEY_PREFIX = 'mem';
 
+  /**
+   * A Redis command without a reply after this long fails (503 at the API) instead of waiting: a hung Redis keeps its
+   * connections open, so only a deadline notices it. Blocking reads (workers, job events) keep their own, longer ones.
+   */
+  @Type(() => Number) @IsInt() @Min(50)
+  REDIS_COMMAND_TIMEOUT_MS = 1000;
+
   // Vector index
   @IsIn(VECTOR_BACKENDS)
   VECTOR_BACKEND: VectorBackendName = 'auto';

@@ -32,7 +32,8 @@ export class ChangeLogReader {
     private readonly redis: Redis,
     private readonly key: string,
   ) {
-    this.blocking = redis.duplicate({ maxRetriesPerRequest: null, connectionName: 'agent-memory:changelog' });
+    // Without the request path's commandTimeout: XREAD BLOCK may wait longer than it.
+    this.blocking = redis.duplicate({ maxRetriesPerRequest: null, commandTimeout: undefined, connectionName: 'agent-memory:changelog' });
   }
 
   /** The newest position ({id: '0-0', added: 0} for no stream): a rebuild records it before scanning. */
