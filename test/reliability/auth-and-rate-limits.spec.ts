@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { RedisServer } from '../support/redis-server';
-import { API_KEY, OTHER_KEY, type ReliabilityStack, startReliabilityStack } from './support/reliability-stack';
+import { API_KEY, OTHER_KEY, type ReliabilityStack, useReliabilityStack } from './support/reliability-stack';
 
 const RATE_LIMIT = 40;
 const AUTH_FAILURES = 20;
@@ -38,20 +38,8 @@ function listenAddresses(port: number): string[] {
 describe('authentication and rate limits', () => {
   const redis = new RedisServer();
   let rs: ReliabilityStack;
-
-  beforeAll(async () => {
-    await redis.start();
-    rs = await startReliabilityStack(redis.url, {
-      RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT),
-      AUTH_FAILURES_PER_MINUTE: String(AUTH_FAILURES),
-      METRICS_HOST: '127.0.0.1',
-    });
-  }, 60_000);
-
-  afterAll(async () => {
-    await rs?.stack.stop();
-    await redis.stop();
-  });
+  const env = { RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT), AUTH_FAILURES_PER_MINUTE: String(AUTH_FAILURES), METRICS_HOST: '127.0.0.1' };
+  useReliabilityStack(redis, env, (stack) => (rs = stack));
 
   it('accepts the Bearer scheme in any case (RFC 7235)', async () => {
     for (const scheme of ['Bearer', 'bearer', 'BEARER', 'bEaReR']) {

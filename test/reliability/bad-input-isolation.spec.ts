@@ -1,6 +1,6 @@
 import { OpenAiWireServer } from '../support/openai-wire-server';
 import { RedisServer } from '../support/redis-server';
-import { API_KEY, DIM, OTHER_KEY, type ReliabilityStack, startReliabilityStack, TENANT } from './support/reliability-stack';
+import { DIM, OTHER_KEY, type ReliabilityStack, startReliabilityStack, TENANT } from './support/reliability-stack';
 import { QueueProbe } from './support/queue-probe';
 import { auditStore } from './support/store-audit';
 

@@ -1,5 +1,5 @@
 import { RedisServer } from '../support/redis-server';
-import { API_KEY, type ReliabilityStack, startReliabilityStack } from './support/reliability-stack';
+import { API_KEY, type ReliabilityStack, useReliabilityStack } from './support/reliability-stack';
 
 const nested = (depth: number, inner = '1') => '['.repeat(depth) + inner + ']'.repeat(depth);
 const nestedObject = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
@@ -12,16 +12,7 @@ const nestedObject = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat
 describe('hostile JSON', () => {
   const redis = new RedisServer();
   let rs: ReliabilityStack;
-
-  beforeAll(async () => {
-    await redis.start();
-    rs = await startReliabilityStack(redis.url);
-  }, 60_000);
-
-  afterAll(async () => {
-    await rs?.stack.stop();
-    await redis.stop();
-  });
+  useReliabilityStack(redis, {}, (stack) => (rs = stack));
 
   const post = async (path: string, body: string | Buffer) => {
     const started = Date.now();

@@ -1,6 +1,6 @@
 import { RedisServer } from '../support/redis-server';
-import { QueueProbe } from './support/queue-probe';
-import { API_KEY, DIM, type ReliabilityStack, startReliabilityStack, TENANT } from './support/reliability-stack';
+import type { QueueProbe } from './support/queue-probe';
+import { API_KEY, DIM, type ReliabilityStack, TENANT, useReliabilityStack } from './support/reliability-stack';
 import { auditStore } from './support/store-audit';
 import { TurnFlood } from './support/turn-flood';
 import { waitUntil } from './support/wait-until';
@@ -25,6 +25,7 @@ interface Timed {
 describe('Redis not answering (SIGSTOP)', () => {
   const redis = new RedisServer(['--save', '', '--appendonly', 'yes']);
   let rs: ReliabilityStack;
+  let probe: QueueProbe;
 
   const timed = async (what: string, url: string, init: RequestInit = {}): Promise<Timed> => {
     const started = Date.now();
@@ -53,15 +54,13 @@ describe('Redis not answering (SIGSTOP)', () => {
     ['DELETE', '/v1/sessions/stall-other'],
   ];
 
+  // Jobs whose lock was lost in the stall come back after lock + stalled interval: short ones keep this quick.
+  useReliabilityStack(redis, { JOB_LOCK_MS: '2000', JOB_STALLED_INTERVAL_MS: '1000' }, (stack, queues) => {
+    rs = stack;
+    probe = queues;
+  });
   beforeAll(async () => {
-    await redis.start();
-    rs = await startReliabilityStack(redis.url, { JOB_LOCK_MS: '2000', JOB_STALLED_INTERVAL_MS: '1000' });
     expect((await api('POST', '/v1/sessions/stall/turns?wait=true', { role: 'user', content: 'written before the stall' })).status).toBe(200);
-  }, 60_000);
-
-  afterAll(async () => {
-    await rs?.stack.stop();
-    await redis.stop();
   });
 
   it('answers 503 with Retry-After within 2 s on every endpoint, the first requests too, while Redis does not answer', async () => {
@@ -133,13 +132,8 @@ describe('Redis not answering (SIGSTOP)', () => {
     redis.resume();
     const result = await running;
 
-    const probe = new QueueProbe(redis.url);
-    try {
-      await probe.drained('embed', 30_000, () => rs.logs.tail());
-      expect(await probe.failedReasons('embed')).toEqual([]);
-    } finally {
-      await probe.close();
-    }
+    await probe.drained('embed', 30_000, () => rs.logs.tail());
+    expect(await probe.failedReasons('embed')).toEqual([]);
     const audit = await auditStore(redis.url, DIM);
     expect(audit.problems).toEqual([]);
     expect(new Set(audit.sessions.get(`${TENANT}/stall-flood`)!.turnIds)).toEqual(result.acknowledged.get('stall-flood'));

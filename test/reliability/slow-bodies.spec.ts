@@ -1,8 +1,8 @@
 import { connect, type Socket } from 'node:net';
 import { RedisServer } from '../support/redis-server';
-import { QueueProbe } from './support/queue-probe';
 import { metricValue, scrape } from './support/prometheus';
-import { API_KEY, type ReliabilityStack, startReliabilityStack } from './support/reliability-stack';
+import { QueueProbe } from './support/queue-probe';
+import { API_KEY, type ReliabilityStack, useReliabilityStack } from './support/reliability-stack';
 import { waitUntil } from './support/wait-until';
 
 const SOCKETS = 100;
@@ -54,21 +54,13 @@ const rssMiB = async (rs: ReliabilityStack) => metricValue(await scrape(`${rs.st
 describe('slow bodies', () => {
   const redis = new RedisServer();
   let rs: ReliabilityStack;
+  let probe: QueueProbe;
   const body = Buffer.alloc(BODY_BYTES - 1, 'x');
-
-  beforeAll(async () => {
-    await redis.start();
-    // Failed logins are throttled per address (the other suite's subject): here every bad key is looked at.
-    rs = await startReliabilityStack(redis.url, {
-      HTTP_BODY_TIMEOUT_MS: String(BODY_TIMEOUT_MS),
-      HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
-      AUTH_FAILURES_PER_MINUTE: '1000',
-    });
-  }, 60_000);
-
-  afterAll(async () => {
-    await rs?.stack.stop();
-    await redis.stop();
+  // Failed logins are throttled per address (the other suite's subject): here every bad key is looked at.
+  const env = { HTTP_BODY_TIMEOUT_MS: String(BODY_TIMEOUT_MS), HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS), AUTH_FAILURES_PER_MINUTE: '1000' };
+  useReliabilityStack(redis, env, (stack, queues) => {
+    rs = stack;
+    probe = queues;
   });
 
   it(`answers ${SOCKETS} unauthenticated slow 4 MiB bodies with 401 from their headers and closes them, without buffering them`, async () => {
@@ -108,7 +100,6 @@ describe('slow bodies', () => {
   });
 
   it('answers 503 to a request still waiting past HTTP_REQUEST_TIMEOUT_MS (here for an embedder that never comes)', async () => {
-    const probe = new QueueProbe(redis.url);
     await probe.queues.embed.pause();
     try {
       const started = Date.now();
@@ -119,7 +110,6 @@ describe('slow bodies', () => {
       expect([res.status, ms >= REQUEST_TIMEOUT_MS, ms < REQUEST_TIMEOUT_MS + 1000]).toEqual([503, true, true]);
     } finally {
       await probe.queues.embed.resume();
-      await probe.close();
     }
     // The turn was accepted before the timeout: it is stored once the queue moves again.
     await waitUntil('the turn is stored', async () => ((await (await rs.call('GET', '/v1/sessions/waiting/turns')).json()) as { total: number }).total === 1, 10_000);
