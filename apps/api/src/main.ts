@@ -22,16 +22,16 @@ async function bootstrap(): Promise<void> {
     requestTimeout: config.HTTP_BODY_TIMEOUT_MS,
     http: { headersTimeout: config.HTTP_BODY_TIMEOUT_MS, connectionsCheckingInterval: Math.min(1000, config.HTTP_BODY_TIMEOUT_MS) },
   });
+  const fastify = adapter.getInstance();
   // JSON is the only body the API takes (no form bodies: 415), through its own parser.
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule, adapter, { bodyParser: false });
-  app.useBodyParser('application/json', { bodyLimit: LIMITS.bodyBytes }, jsonBodyParser(adapter.getInstance()));
+  app.useBodyParser('application/json', { bodyLimit: LIMITS.bodyBytes }, jsonBodyParser(fastify));
   const metrics = app.get(Metrics);
   app.useLogger(logLevels(config.LOG_LEVEL));
   app.useGlobalPipes(new ValidationPipe(VALIDATION));
   app.useGlobalFilters(new DomainExceptionFilter());
   app.enableShutdownHooks();
 
-  const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', requestDeadline(config.HTTP_REQUEST_TIMEOUT_MS));
   // Authentication comes before the body is read: see Authenticator.
   const authenticator = app.get(Authenticator);
