@@ -1,6 +1,7 @@
 import { createServer, IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { LocalEmbedder } from '@app/memory/embedding/local-embedder';
+import { countTokens } from '@app/memory/context/tokenizer';
 
 /** What the next request gets instead of a normal answer. */
 export type WireFault =
@@ -47,6 +48,12 @@ const defaultReply = (messages: { role: string; content: string }[]) =>
  */
 export class OpenAiWireServer {
   readonly requests: RecordedRequest[] = [];
+  /**
+   * When set, an embeddings request with any input longer than this many tokens is refused whole with a 400, as
+   * OpenAI's endpoint does ("maximum context length is 8192 tokens"); a smaller model behind a compatible server
+   * has a smaller limit.
+   */
+  maxInputTokens?: number;
   private readonly faults: WireFault[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly embedder: LocalEmbedder;
@@ -132,6 +139,11 @@ export class OpenAiWireServer {
     const input = typeof request.input === 'string' ? [request.input] : request.input;
     if (!Array.isArray(input) || input.length === 0 || !input.every((t) => typeof t === 'string')) {
       return sendError(res, 400, 'invalid_request_error', "'input' must be a string or a non-empty array of strings");
+    }
+    const tooLong = this.maxInputTokens === undefined ? -1 : input.findIndex((t: string) => countTokens(t) > this.maxInputTokens!);
+    if (tooLong >= 0) {
+      const message = `This model's maximum context length is ${this.maxInputTokens} tokens, however you requested ${countTokens(input[tooLong])} tokens (input[${tooLong}])`;
+      return sendError(res, 400, 'invalid_request_error', message);
     }
     if (fault?.kind === 'malformed') return sendJson(res, 200, JSON.stringify({ object: 'list', model: request.model }));
     const dim = fault?.kind === 'wrong_dimension' ? fault.dim : this.options.dim;

@@ -38,12 +38,23 @@ export class RedisServer {
     throw new Error(`redis-server did not start on port ${this.port}`);
   }
 
-  /** Stops the server; `keepData` leaves the directory for a restart on the same port. */
+  /** SIGSTOP: the server keeps its connections open and answers nothing, as a hung or swapping Redis does. */
+  pause(): void {
+    this.proc?.kill('SIGSTOP');
+  }
+
+  /** SIGCONT: the server answers again, starting with what it was sent while paused. */
+  resume(): void {
+    this.proc?.kill('SIGCONT');
+  }
+
+  /** Stops the server (a paused one too); `keepData` leaves the directory for a restart on the same port. */
   async stop(keepData = false): Promise<void> {
     const proc = this.proc;
     if (proc && proc.exitCode === null) {
       await new Promise<void>((resolve) => {
         proc.once('exit', () => resolve());
+        proc.kill('SIGCONT');
         proc.kill('SIGTERM');
       });
     }

@@ -13,7 +13,7 @@ import { JobGateway } from './common/job-gateway';
 import type { TenantRequest } from './common/tenant.decorator';
 import { QueueDepthGauge } from './common/queue-depth.gauge';
 import { LoadSheddingGuard } from './common/load-shedding.guard';
-import { AuthGuard } from './auth/auth.guard';
+import { Authenticator } from './auth/authenticator';
 import { ForgetSessionController } from './forget-session/forget-session.controller';
 import { ForgetSessionService } from './forget-session/forget-session.service';
 import { HealthController } from './health/health.controller';
@@ -32,8 +32,10 @@ import { TenantQueueBound } from './write-turns/tenant-queue-bound';
       useFactory: (config: MemoryConfig, redis: Redis) => ({
         throttlers: [{ name: 'default', ttl: 60_000, limit: config.RATE_LIMIT_PER_MINUTE }],
         storage: new ThrottlerStorageRedisService(redis),
-        // Per tenant, not per IP; public routes (no tenant) are not limited.
+        // Per tenant over all its routes (the default key also names the handler: a limit per route); public
+        // routes (no tenant) are not limited.
         getTracker: (req: Record<string, unknown>) => String(req.tenant),
+        generateKey: (_ctx, tenant, throttler) => `${throttler}:${tenant}`,
         skipIf: (ctx) => !ctx.switchToHttp().getRequest<TenantRequest>().tenant,
       }),
     }),
@@ -47,10 +49,10 @@ import { TenantQueueBound } from './write-turns/tenant-queue-bound';
     ForgetSessionController,
   ],
   providers: [
-    // Order matters: shed load first, then authenticate, then rate-limit per tenant.
+    // Authentication runs before these, in an onRequest hook (main.ts). Then: shed load, then rate-limit per tenant.
     { provide: APP_GUARD, useClass: LoadSheddingGuard },
-    { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_GUARD, useClass: ThrottlerGuard },
+    Authenticator,
     {
       provide: ApiKeyStore,
       inject: [MemoryConfig, REDIS, KeySchema],

@@ -3,30 +3,44 @@ import { Logger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { MemoryConfig, Metrics } from '@app/memory';
+import { Metrics, processConfig } from '@app/memory';
 import { logLevels } from '@app/memory/nest/log-levels';
 import { ApiModule } from './api.module';
+import { Authenticator } from './auth/authenticator';
 import { DomainExceptionFilter } from './common/domain-exception.filter';
+import { jsonBodyParser } from './common/json-body-parser';
 import { LIMITS } from './common/limits';
+import { requestDeadline } from './common/request-deadline';
 import { VALIDATION } from './common/validation';
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create<NestFastifyApplication>(ApiModule, new FastifyAdapter({ bodyLimit: LIMITS.bodyBytes }));
-  const config = app.get(MemoryConfig);
+  const config = processConfig();
+  const adapter = new FastifyAdapter({
+    bodyLimit: LIMITS.bodyBytes,
+    // Headers and body must arrive within this (Node answers 408 and closes), checked every second instead of every
+    // 30 s. Node swaps the two timeouts when headersTimeout (60 s by default) is the larger: it must not be.
+    requestTimeout: config.HTTP_BODY_TIMEOUT_MS,
+    http: { headersTimeout: config.HTTP_BODY_TIMEOUT_MS, connectionsCheckingInterval: Math.min(1000, config.HTTP_BODY_TIMEOUT_MS) },
+  });
+  const fastify = adapter.getInstance();
+  // JSON is the only body the API takes (no form bodies: 415), through its own parser.
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule, adapter, { bodyParser: false });
+  app.useBodyParser('application/json', { bodyLimit: LIMITS.bodyBytes }, jsonBodyParser(fastify));
   const metrics = app.get(Metrics);
   app.useLogger(logLevels(config.LOG_LEVEL));
   app.useGlobalPipes(new ValidationPipe(VALIDATION));
   app.useGlobalFilters(new DomainExceptionFilter());
   app.enableShutdownHooks();
 
+  fastify.addHook('onRequest', requestDeadline(config.HTTP_REQUEST_TIMEOUT_MS));
+  // Authentication comes before the body is read: see Authenticator.
+  const authenticator = app.get(Authenticator);
+  fastify.addHook('onRequest', (request, reply) => authenticator.onRequest(request, reply));
   // HTTP latency by route pattern (never the raw URL, which carries session ids).
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('onResponse', async (request, reply) => {
-      const route = request.routeOptions.url ?? 'unmatched';
-      metrics.observeHttp(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
-    });
+  fastify.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.observeHttp(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+  });
 
   const openApi = new DocumentBuilder()
     .setTitle('agent-memory')

@@ -1,8 +1,9 @@
 import { BadRequestException, Body, Controller, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { TURN_ID_PATTERN } from '@app/memory';
+import { QUEUES, TURN_ID_PATTERN } from '@app/memory';
 import type { FastifyReply } from 'fastify';
 import { SessionParams } from '../common/session-params.dto';
+import { UsesQueues } from '../common/uses-queues.decorator';
 import { Tenant } from '../common/tenant.decorator';
 import { ChatDto, ChatResponse } from './chat.dto';
 import { ChatService } from './chat.service';
@@ -18,6 +19,7 @@ export class ChatController {
   constructor(private readonly chat: ChatService) {}
 
   @Post()
+  @UsesQueues(QUEUES.embed, QUEUES.retrieve)
   @HttpCode(200)
   @ApiOperation({ summary: 'One agent cycle: store, retrieve, assemble, call the LLM, store the reply' })
   @ApiProduces('application/json', 'text/event-stream')

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import type { RetrievedMemory } from '@app/memory';
 import { ID_PATTERN } from '@app/memory';
+import { FitsEmbeddingInput } from '../common/fits-embedding-input';
 import { LIMITS } from '../common/limits';
 
 export class ChatDto {
@@ -9,6 +10,7 @@ export class ChatDto {
   @IsString()
   @MinLength(1)
   @MaxLength(LIMITS.contentChars)
+  @FitsEmbeddingInput()
   message: string;
 
   @ApiPropertyOptional({ description: 'Memories to retrieve (default TOP_K_MEMORIES)', maximum: LIMITS.k })

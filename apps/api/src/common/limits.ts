@@ -1,6 +1,8 @@
 /** Input limits of the HTTP API; breaking one is a 400 (or 413 for the body size). */
 export const LIMITS = {
   bodyBytes: 4 * 1024 * 1024,
+  /** How deep arrays and objects may nest in a body: far more than any request needs. */
+  jsonDepth: 32,
   contentChars: 32_000,
   batchTurns: 1000,
   metadataKeys: 32,

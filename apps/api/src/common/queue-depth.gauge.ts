@@ -11,11 +11,14 @@ export class QueueDepthGauge implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
+    // In parallel: a scrape during a Redis stall waits one REDIS_COMMAND_TIMEOUT_MS, not one per queue.
     this.metrics.onScrape(async () => {
-      for (const queue of Object.values(QUEUES)) {
-        const counts = await this.jobs.queue(queue).getJobCounts(...QUEUE_STATES);
-        this.metrics.setQueueJobs(queue, Object.fromEntries(QUEUE_STATES.map((s) => [s, counts[s] ?? 0])) as Record<QueueState, number>);
-      }
+      await Promise.all(
+        Object.values(QUEUES).map(async (queue) => {
+          const counts = await this.jobs.queue(queue).getJobCounts(...QUEUE_STATES);
+          this.metrics.setQueueJobs(queue, Object.fromEntries(QUEUE_STATES.map((s) => [s, counts[s] ?? 0])) as Record<QueueState, number>);
+        }),
+      );
     });
   }
 }

@@ -2,12 +2,11 @@ import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/co
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type Redis from 'ioredis';
 import { QUEUES } from '@app/memory';
-import { Public } from '@app/memory/nest/public.decorator';
 import { REDIS } from '@app/memory/nest/tokens';
 import { JobGateway } from '../common/job-gateway';
 
+/** Public, as every route outside /v1/ is: probes carry no key. */
 @ApiTags('health')
-@Public()
 @Controller()
 export class HealthController {
   constructor(
@@ -26,12 +25,12 @@ export class HealthController {
   async ready() {
     const checks: Record<string, string> = {};
     try {
+      // Each command is bounded by REDIS_COMMAND_TIMEOUT_MS: a hung Redis makes this a 503, not a hang.
       await this.redis.ping();
       checks.redis = 'ok';
-      for (const name of Object.values(QUEUES)) {
-        const workers = await this.jobs.queue(name).getWorkersCount();
-        checks[`${name}Workers`] = workers > 0 ? `ok (${workers})` : 'none';
-      }
+      const queues = Object.values(QUEUES);
+      const workers = await Promise.all(queues.map((name) => this.jobs.queue(name).getWorkersCount()));
+      queues.forEach((name, i) => (checks[`${name}Workers`] = workers[i] > 0 ? `ok (${workers[i]})` : 'none'));
     } catch (err) {
       checks.redis = `unreachable: ${(err as Error).message}`;
     }

@@ -1,8 +1,9 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { KeySchema, MemoryConfig, MemoryStore } from '@app/memory';
+import { KeySchema, MemoryConfig, MemoryStore, QUEUES } from '@app/memory';
 import { JobGateway } from '../common/job-gateway';
 import { SessionParams } from '../common/session-params.dto';
+import { UsesQueues } from '../common/uses-queues.decorator';
 import { Tenant } from '../common/tenant.decorator';
 import { toMemoryView } from './memory-view';
 import { SearchMemoriesQuery } from './search-memories.dto';
@@ -18,6 +19,7 @@ export class SearchMemoriesController {
   ) {}
 
   @Get()
+  @UsesQueues(QUEUES.retrieve)
   @ApiOperation({ summary: "The session's memories most similar to q, within the window" })
   async search(@Tenant() tenant: string, @Param() { sessionId }: SessionParams, @Query() query: SearchMemoriesQuery) {
     const started = performance.now();

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsNumber, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { FitsEmbeddingInput } from '../common/fits-embedding-input';
 import { LIMITS } from '../common/limits';
 
 export class SearchMemoriesQuery {
@@ -8,6 +9,7 @@ export class SearchMemoriesQuery {
   @IsString()
   @MinLength(1)
   @MaxLength(LIMITS.contentChars)
+  @FitsEmbeddingInput()
   q: string;
 
   @ApiPropertyOptional({ maximum: LIMITS.k })

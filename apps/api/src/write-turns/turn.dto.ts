@@ -18,6 +18,7 @@ import {
 } from 'class-validator';
 import type { Role } from '@app/memory';
 import { ID_PATTERN, ROLES, TAG_PATTERN, TURN_ID_PATTERN } from '@app/memory';
+import { FitsEmbeddingInput } from '../common/fits-embedding-input';
 import { LIMITS } from '../common/limits';
 import { IsSmallJsonObject } from './is-small-json-object';
 
@@ -30,6 +31,7 @@ export class TurnDto {
   @IsString()
   @MinLength(1)
   @MaxLength(LIMITS.contentChars)
+  @FitsEmbeddingInput()
   content: string;
 
   @ApiPropertyOptional({ description: 'Unix epoch milliseconds; defaults to the time the API accepted the turn', maximum: LIMITS.maxTimestamp })

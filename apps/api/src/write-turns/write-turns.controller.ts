@@ -2,6 +2,8 @@ import { Body, Controller, HttpCode, Param, Post, Query, Res } from '@nestjs/com
 import { ApiBody, ApiOperation, ApiTags, getSchemaPath, ApiExtraModels } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { SessionParams } from '../common/session-params.dto';
+import { UsesQueues } from '../common/uses-queues.decorator';
+import { QUEUES } from '@app/memory';
 import { Tenant } from '../common/tenant.decorator';
 import { JobGateway } from '../common/job-gateway';
 import { AcceptedTurn, TurnBatchDto, TurnDto, WriteTurnsQuery } from './turn.dto';
@@ -18,6 +20,7 @@ export class WriteTurnsController {
   ) {}
 
   @Post()
+  @UsesQueues(QUEUES.embed)
   @HttpCode(202)
   @ApiOperation({ summary: 'Store turns: 202 once queued, or 200 once searchable with ?wait=true; a resent id keeps its seq' })
   @ApiBody({ schema: { oneOf: [{ $ref: getSchemaPath(TurnDto) }, { $ref: getSchemaPath(TurnBatchDto) }] } })

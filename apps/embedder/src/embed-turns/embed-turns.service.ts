@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EmbeddingProvider } from '@app/memory';
-import { countTokens, EmbedTurnJob, EmbedTurnResult, MemoryConfig, MemoryStore, Metrics } from '@app/memory';
+import { countTokens, EmbedTurnJob, EmbedTurnResult, MemoryConfig, MemoryStore, Metrics, ProviderError } from '@app/memory';
 import { MicroBatcher } from '@app/memory/queues/micro-batcher';
 import { EMBEDDING_PROVIDER } from '@app/memory/nest/tokens';
 import { observeProvider } from '@app/memory/metrics/observe-provider';
@@ -16,7 +16,12 @@ export class EmbedTurnsService {
     private readonly metrics: Metrics,
     config: MemoryConfig,
   ) {
-    this.batcher = new MicroBatcher((jobs) => this.embedAndStore(jobs), config.EMBED_BATCH_SIZE, config.EMBED_BATCH_WAIT_MS);
+    this.batcher = new MicroBatcher((jobs) => this.embedAndStore(jobs), {
+      maxSize: config.EMBED_BATCH_SIZE,
+      maxWaitMs: config.EMBED_BATCH_WAIT_MS,
+      // A provider refuses the whole request for one bad input: only that input's job may fail, not its neighbours'.
+      isolate: (err) => err instanceof ProviderError && err.kind === 'bad_request',
+    });
   }
 
   embedTurn(job: EmbedTurnJob): Promise<EmbedTurnResult> {

@@ -18,7 +18,7 @@ export class RetrieveService {
 
   async retrieve(job: RetrieveJob): Promise<RetrieveResult> {
     const t0 = performance.now();
-    const vector = await this.queries.embed(job.query);
+    const vector = await this.queries.embed(job.tenant, job.query);
     const t1 = performance.now();
 
     const exclude = new Set(job.exclude ?? []);

@@ -24,6 +24,13 @@ export class MemoryConfig {
   @Matches(/^[a-z][a-z0-9_-]{0,31}$/)
   KEY_PREFIX = 'mem';
 
+  /**
+   * A Redis command without a reply after this long fails (503 at the API) instead of waiting: a hung Redis keeps its
+   * connections open, so only a deadline notices it. Blocking reads (workers, job events) keep their own, longer ones.
+   */
+  @Type(() => Number) @IsInt() @Min(50)
+  REDIS_COMMAND_TIMEOUT_MS = 1000;
+
   /** Streams the change log is split into (each its own cluster slot); change it only with every process stopped. */
   @Type(() => Number) @IsInt() @Min(1) @Max(256)
   CHANGELOG_PARTITIONS = 4;
@@ -58,6 +65,13 @@ export class MemoryConfig {
 
   @Type(() => Number) @IsInt() @Min(8) @Max(8192)
   EMBEDDING_DIM = 384;
+
+  /**
+   * The longest text the embedding model takes, in its tokens (text-embedding-3-*: 8191); longer turns, messages and
+   * queries are refused with 400 at the API. Set it to your model's limit for other servers (counted in cl100k_base).
+   */
+  @Type(() => Number) @IsInt() @Min(1)
+  EMBEDDING_MAX_INPUT_TOKENS = 8191;
 
   // LLM
   @IsIn(PROVIDERS)
@@ -149,9 +163,24 @@ export class MemoryConfig {
   @Type(() => Number) @IsInt() @Min(0) @Max(65535)
   API_PORT = 3000;
 
+  /** A request's headers and body must have arrived within this, or it gets 408 and its connection is closed. */
+  @Type(() => Number) @IsInt() @Min(100)
+  HTTP_BODY_TIMEOUT_MS = 10000;
+
+  /**
+   * The longest a request may take from its first byte to its answer: 503 past it. Above JOB_TIMEOUT_MS, and above
+   * an LLM call for chat; a streamed answer, once it has started, is exempt.
+   */
+  @Type(() => Number) @IsInt() @Min(100)
+  HTTP_REQUEST_TIMEOUT_MS = 60000;
+
   /** The small /metrics and /healthz server of a worker process; 0 picks a free port. */
   @Type(() => Number) @IsInt() @Min(0) @Max(65535)
   METRICS_PORT = 9100;
+
+  /** Where a worker's /metrics and /healthz listen. They are unauthenticated: keep them on a private network. */
+  @IsString()
+  METRICS_HOST = '0.0.0.0';
 
   /** apikey: every /v1 request needs `Authorization: Bearer <key>`. none: no auth, for the local demo only. */
   @IsIn(['apikey', 'none'])
@@ -168,13 +197,20 @@ export class MemoryConfig {
   @Matches(/^[A-Za-z0-9_-]{1,64}$/)
   DEFAULT_TENANT = 'default';
 
-  /** Requests per minute per tenant (counted in Redis, so shared by every API replica). */
+  /** Requests per minute per tenant, over all routes together (counted in Redis, so shared by every API replica). */
   @Type(() => Number) @IsInt() @Min(1)
   RATE_LIMIT_PER_MINUTE = 60000;
 
   /** Past this many of its turns queued and not yet stored, a tenant's writes get 429 and Retry-After (others go on). */
   @Type(() => Number) @IsInt() @Min(1)
   TENANT_MAX_QUEUED = 20000;
+
+  /**
+   * Failed authentications per minute per client address; past them the address gets 429 before its key is looked at.
+   * Counted by each API replica. Behind a reverse proxy every client has the proxy's address.
+   */
+  @Type(() => Number) @IsInt() @Min(1)
+  AUTH_FAILURES_PER_MINUTE = 30;
 
   /** Past this many waiting jobs in a queue the API sheds load with 503 and Retry-After. */
   @Type(() => Number) @IsInt() @Min(1)

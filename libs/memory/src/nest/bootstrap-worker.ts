@@ -11,6 +11,6 @@ export async function bootstrapWorker(name: string, module: Type<unknown>): Prom
   app.useLogger(logLevels(config.LOG_LEVEL));
   // SIGTERM closes the BullMQ worker, which waits for its active jobs before the process exits.
   app.enableShutdownHooks();
-  await app.listen(config.METRICS_PORT, '0.0.0.0');
+  await app.listen(config.METRICS_PORT, config.METRICS_HOST);
   new Logger(name).log(`ready (pid ${process.pid}); /metrics and /healthz on ${await app.getUrl()}`);
 }

@@ -31,8 +31,12 @@ export class MemoryCoreModule {
           useFactory: (cs: ConfigService) => {
             const config = cs.getOrThrow<MemoryConfig>('memory');
             return {
-              // Workers block on Redis and must wait through reconnects; the API fails fast and answers 503 instead.
-              connection: { url: config.REDIS_URL, maxRetriesPerRequest: service === 'api' ? 2 : null },
+              // Workers block on Redis and must wait through reconnects and stalls; the API's queues (which never
+              // block: QueueEvents has its own connection) fail fast and answer 503 instead.
+              connection:
+                service === 'api'
+                  ? { url: config.REDIS_URL, maxRetriesPerRequest: 2, commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS }
+                  : { url: config.REDIS_URL, maxRetriesPerRequest: null },
               prefix: `${config.KEY_PREFIX}-bull`,
               defaultJobOptions: defaultJobOptions(config.JOB_ATTEMPTS),
               streams: { events: { maxLen: EVENTS_MAX_LEN } },
@@ -43,7 +47,7 @@ export class MemoryCoreModule {
       controllers: [MetricsController],
       providers: [
         { provide: MemoryConfig, inject: [ConfigService], useFactory: (cs: ConfigService) => cs.getOrThrow<MemoryConfig>('memory') },
-        { provide: REDIS, inject: [MemoryConfig], useFactory: (c: MemoryConfig) => createRedis(c.REDIS_URL) },
+        { provide: REDIS, inject: [MemoryConfig], useFactory: (c: MemoryConfig) => createRedis(c.REDIS_URL, c.REDIS_COMMAND_TIMEOUT_MS) },
         { provide: KeySchema, inject: [MemoryConfig], useFactory: (c: MemoryConfig) => new KeySchema(c.KEY_PREFIX, c.CHANGELOG_PARTITIONS) },
         {
           provide: MemoryStore,

@@ -2,10 +2,9 @@ import { Controller, Get, Header, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Metrics } from '../metrics';
-import { Public } from './public.decorator';
 
+/** Unauthenticated (a scrape carries no key): keep the port on a private network. */
 @ApiExcludeController()
-@Public()
 @Controller()
 export class MetricsController {
   constructor(private readonly metrics: Metrics) {}

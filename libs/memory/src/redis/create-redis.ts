@@ -4,16 +4,20 @@ import Redis, { type Cluster } from 'ioredis';
 export type RedisClient = Redis | Cluster;
 
 /**
- * The process's request-path client: it gives up after two retries so callers fail fast when Redis is down, and
- * auto-pipelines, so reads issued together (hits across sessions) cost one round trip per node.
+ * The process's request-path client: it gives up after two retries so callers fail fast when Redis is down; given a
+ * `commandTimeout`, it fails a command that gets no reply in time (a hung Redis keeps its connection open, so only a
+ * deadline notices it); and it auto-pipelines, so reads issued together (hits across sessions) cost one round trip
+ * per node.
  */
-export function createRedis(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: 2, connectionName: 'agent-memory', enableAutoPipelining: true });
+export function createRedis(url: string, commandTimeout?: number): Redis {
+  return new Redis(url, { maxRetriesPerRequest: 2, commandTimeout, connectionName: 'agent-memory', enableAutoPipelining: true });
 }
 
-/** A connection of its own for a blocking command (XREAD BLOCK): it waits through reconnects instead of failing. */
+/**
+ * A connection of its own for a blocking command (XREAD BLOCK): it waits through reconnects instead of failing, and
+ * has no command timeout, since a blocking read may wait longer than one.
+ */
 export function duplicateForBlocking(redis: RedisClient, connectionName: string): RedisClient {
-  return 'nodes' in redis
-    ? redis.duplicate(undefined, { redisOptions: { maxRetriesPerRequest: null, connectionName } })
-    : redis.duplicate({ maxRetriesPerRequest: null, connectionName });
+  const options = { maxRetriesPerRequest: null, commandTimeout: undefined, connectionName };
+  return 'nodes' in redis ? redis.duplicate(undefined, { redisOptions: options }) : redis.duplicate(options);
 }

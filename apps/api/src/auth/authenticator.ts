@@ -1,0 +1,67 @@
+import { ForbiddenException, HttpException, HttpStatus, Injectable, Logger, OnModuleInit, UnauthorizedException } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { LRUCache } from 'lru-cache';
+import { ApiKeyStore, MemoryConfig } from '@app/memory';
+import type { TenantRequest } from '../common/tenant.decorator';
+
+/** The routes that act for a tenant and need a key; the others (health, readiness, metrics, docs) are public. */
+export const TENANT_ROUTES = '/v1/';
+/** RFC 7235: the scheme is case-insensitive. */
+const BEARER = /^bearer +(\S+) *$/i;
+const FAILURE_WINDOW_MS = 60_000;
+
+/**
+ * Resolves the tenant of every request to a tenant route from its Bearer key, in Fastify's onRequest hook: before
+ * the body is read, so a client without a valid key is answered from its headers alone and its connection closed,
+ * its body never buffered (401 when the key is missing or unknown; 403 when `X-Tenant-Id` names another tenant).
+ * Failed attempts are counted per client address; past AUTH_FAILURES_PER_MINUTE the address gets 429 before its
+ * key is even looked at.
+ */
+@Injectable()
+export class Authenticator implements OnModuleInit {
+  private readonly logger = new Logger('Auth');
+  /** Failed attempts per client address, in a window that starts with the first one. */
+  private readonly failures = new LRUCache<string, number>({ max: 100_000, ttl: FAILURE_WINDOW_MS });
+
+  constructor(
+    private readonly config: MemoryConfig,
+    private readonly apiKeys: ApiKeyStore,
+  ) {}
+
+  onModuleInit(): void {
+    if (this.config.AUTH_MODE === 'none') {
+      this.logger.warn(`AUTH_MODE=none: NO AUTHENTICATION. Every request acts for tenant "${this.config.DEFAULT_TENANT}". Local demo only.`);
+    } else {
+      this.logger.log(`API keys required (${this.apiKeys.configuredCount} from API_KEYS, more may be issued into Redis)`);
+    }
+  }
+
+  /** The onRequest hook; a refusal closes the connection instead of reading the rest of the request. */
+  async onRequest(request: TenantRequest, reply: FastifyReply): Promise<void> {
+    if (!request.routeOptions.url?.startsWith(TENANT_ROUTES)) return;
+    try {
+      const tenant = this.config.AUTH_MODE === 'none' ? this.config.DEFAULT_TENANT : await this.authenticate(request, reply);
+      const named = request.headers['x-tenant-id'];
+      if (named !== undefined && named !== tenant) {
+        throw new ForbiddenException('this API key does not belong to the tenant named in X-Tenant-Id');
+      }
+      request.tenant = tenant;
+    } catch (err) {
+      reply.header('Connection', 'close');
+      throw err;
+    }
+  }
+
+  private async authenticate(request: TenantRequest, reply: FastifyReply): Promise<string> {
+    if ((this.failures.get(request.ip) ?? 0) >= this.config.AUTH_FAILURES_PER_MINUTE) {
+      const seconds = Math.ceil(this.failures.getRemainingTTL(request.ip) / 1000);
+      reply.header('Retry-After', String(seconds));
+      throw new HttpException(`too many failed authentications from this address; retry after ${seconds} s`, HttpStatus.TOO_MANY_REQUESTS);
+    }
+    const key = BEARER.exec(request.headers.authorization ?? '')?.[1];
+    const tenant = key === undefined ? undefined : await this.apiKeys.tenantOf(key);
+    if (tenant) return tenant;
+    this.failures.set(request.ip, (this.failures.get(request.ip) ?? 0) + 1, { noUpdateTTL: true });
+    throw new UnauthorizedException(key === undefined ? 'missing API key: send Authorization: Bearer <key>' : 'unknown API key');
+  }
+}

@@ -1,0 +1,61 @@
+import { BadRequestException } from '@nestjs/common';
+import type { FastifyBodyParser, FastifyInstance } from 'fastify';
+import { LIMITS } from './limits';
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+/** With the u flag a surrogate pair is one code point: only unpaired halves match. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+/** A parsed string can hold a lone surrogate only through a \u escape of one (strict UTF-8 cannot encode it). */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+/** Whether brackets nest deeper than `max` outside strings: one pass over the text, before anything is parsed. */
+function nestedDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash: skip the character it escapes
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+/** Recursion is safe here: the depth was bounded before parsing. */
+function hasLoneSurrogate(value: unknown): boolean {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value);
+  if (value === null || typeof value !== 'object') return false;
+  return Object.entries(value).some(([key, v]) => LONE_SURROGATE.test(key) || hasLoneSurrogate(v));
+}
+
+const refuse = (message: string) => new BadRequestException(`invalid JSON body: ${message}`);
+
+/**
+ * The API's JSON body parser: Fastify's own (with its prototype-poisoning checks) behind three checks that answer
+ * 400. The bytes must be UTF-8 (a lenient decoder would turn them into U+FFFD silently); brackets may nest at most
+ * LIMITS.jsonDepth deep (validation recurses over the body: 10,000 levels made it throw a RangeError, a 500, after
+ * seconds of work); and no string may hold a lone surrogate (Redis stores text as UTF-8, which has none: it
+ * would come back as U+FFFD).
+ */
+export function jsonBodyParser(fastify: FastifyInstance): FastifyBodyParser<Buffer> {
+  const parse = fastify.getDefaultJsonParser('error', 'error');
+  return (request, body, done) => {
+    let text: string;
+    try {
+      text = UTF8.decode(body);
+    } catch {
+      return done(refuse('the bytes are not UTF-8'), undefined);
+    }
+    if (nestedDeeperThan(text, LIMITS.jsonDepth)) return done(refuse(`arrays and objects nested deeper than ${LIMITS.jsonDepth} levels`), undefined);
+    parse(request, text, (err, value) => {
+      if (!err && SURROGATE_ESCAPE.test(text) && hasLoneSurrogate(value)) {
+        return done(refuse('a string holds a lone surrogate (\\ud800 to \\udfff without its pair), which is not Unicode text'), undefined);
+      }
+      done(err, value);
+    });
+  };
+}

@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { RedisServer } from '../support/redis-server';
+import { API_KEY, OTHER_KEY, type ReliabilityStack, useReliabilityStack } from './support/reliability-stack';
+
+const RATE_LIMIT = 40;
+const AUTH_FAILURES = 20;
+/** Another client address: Linux routes all of 127.0.0.0/8 to the loopback interface. */
+const ATTACKER = '127.0.0.2';
+
+/** A request from a chosen local address (fetch cannot choose one). */
+function fromAddress(url: string, localAddress: string, authorization?: string): Promise<{ status: number; retryAfter?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { localAddress, headers: authorization ? { authorization } : {}, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The local addresses that sockets listening on `port` are bound to, from /proc/net/tcp (IPv4). */
+function listenAddresses(port: number): string[] {
+  return readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((f) => f.length > 3 && f[3] === '0A' && parseInt(f[1].split(':')[1], 16) === port)
+    .map((f) => f[1].split(':')[0].match(/../g)!.reverse().map((h) => parseInt(h, 16)).join('.'));
+}
+
+/**
+ * Authentication and rate limits: the limit is per tenant across all routes, failed authentications are
+ * throttled per client address before any key is looked at, the Bearer scheme is case-insensitive, and the
+ * workers' metrics servers listen where METRICS_HOST says.
+ */
+describe('authentication and rate limits', () => {
+  const redis = new RedisServer();
+  let rs: ReliabilityStack;
+  const env = { RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT), AUTH_FAILURES_PER_MINUTE: String(AUTH_FAILURES), METRICS_HOST: '127.0.0.1' };
+  useReliabilityStack(redis, env, (stack) => (rs = stack));
+
+  it('accepts the Bearer scheme in any case (RFC 7235)', async () => {
+    for (const scheme of ['Bearer', 'bearer', 'BEARER', 'bEaReR']) {
+      const res = await fetch(`${rs.stack.apiUrl}/v1/sessions/case/turns`, { headers: { authorization: `${scheme} ${API_KEY}` } });
+      expect([scheme, res.status]).toEqual([scheme, 200]);
+    }
+    const basic = await fetch(`${rs.stack.apiUrl}/v1/sessions/case/turns`, { headers: { authorization: `Basic ${API_KEY}` } });
+    expect(basic.status).toBe(401);
+  });
+
+  it('limits a tenant across all routes together, not each route on its own', async () => {
+    const routes: [string, string, unknown?][] = [
+      ['GET', '/v1/sessions/rl/turns?limit=1'],
+      ['GET', '/v1/sessions/rl/memories?q=anything'],
+      ['POST', '/v1/sessions/rl/turns', { role: 'user', content: 'counted' }],
+      ['POST', '/v1/sessions/rl/chat', { message: 'counted too?' }],
+      ['DELETE', '/v1/sessions/rl-gone'],
+    ];
+    const statuses: number[] = [];
+    for (let round = 0; round < 20; round++) {
+      for (const [method, path, body] of routes) {
+        const res = await rs.call(method, path, body, OTHER_KEY);
+        await res.arrayBuffer();
+        statuses.push(res.status);
+      }
+    }
+    const admitted = statuses.filter((s) => s !== 429).length;
+    console.log(JSON.stringify({ test: 'rate-limit-per-tenant', limit: RATE_LIMIT, routes: routes.length, requests: statuses.length, admitted }));
+    expect(admitted).toBe(RATE_LIMIT);
+    // The other tenant is not affected.
+    expect((await rs.call('GET', '/v1/sessions/rl/turns?limit=1')).status).toBe(200);
+  });
+
+  it('throttles failed authentications per client address before looking at the key', async () => {
+    const url = `${rs.stack.apiUrl}/v1/sessions/guess/turns`;
+    const answers: { status: number; retryAfter?: string }[] = [];
+    for (let i = 0; i < 3 * AUTH_FAILURES; i++) answers.push(await fromAddress(url, ATTACKER, `Bearer sk-guess-${String(i).padStart(20, '0')}`));
+    const counts = answers.reduce<Record<number, number>>((c, a) => ({ ...c, [a.status]: (c[a.status] ?? 0) + 1 }), {});
+    console.log(JSON.stringify({ test: 'failed-login-throttle', limit: AUTH_FAILURES, attempts: answers.length, statuses: counts }));
+    expect(counts).toEqual({ 401: AUTH_FAILURES, 429: 2 * AUTH_FAILURES });
+    expect(answers.at(-1)!.retryAfter).toMatch(/^\d+$/);
+    // Blocked before the key is looked at: a valid key from that address waits too; other addresses do not.
+    expect((await fromAddress(url, ATTACKER, `Bearer ${API_KEY}`)).status).toBe(429);
+    expect((await fromAddress(url, '127.0.0.1', `Bearer ${API_KEY}`)).status).toBe(200);
+  });
+
+  it('binds the workers\' metrics servers to METRICS_HOST', async () => {
+    const ports = Object.values(rs.stack.workerMetrics).map((url) => Number(new URL(url).port));
+    expect(ports.map(listenAddresses)).toEqual(ports.map(() => ['127.0.0.1']));
+  });
+});
