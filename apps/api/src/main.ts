@@ -4,17 +4,19 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { MemoryConfig, Metrics } from '@app/memory';
-import { logLevels } from '@app/memory/nest/log-levels';
+import { processConfig } from '@app/memory/config/load-config';
+import { appLogger } from '@app/memory/nest/app-logger';
 import { ApiModule } from './api.module';
 import { DomainExceptionFilter } from './common/domain-exception.filter';
 import { LIMITS } from './common/limits';
 import { VALIDATION } from './common/validation';
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create<NestFastifyApplication>(ApiModule, new FastifyAdapter({ bodyLimit: LIMITS.bodyBytes }));
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule, new FastifyAdapter({ bodyLimit: LIMITS.bodyBytes }), {
+    logger: appLogger(processConfig().LOG_LEVEL),
+  });
   const config = app.get(MemoryConfig);
   const metrics = app.get(Metrics);
-  app.useLogger(logLevels(config.LOG_LEVEL));
   app.useGlobalPipes(new ValidationPipe(VALIDATION));
   app.useGlobalFilters(new DomainExceptionFilter());
   app.enableShutdownHooks();
