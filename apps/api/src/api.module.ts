@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type Redis from 'ioredis';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { ApiKeyStore, createLlmProvider, KeySchema, MemoryConfig, QUEUES } from '@app/memory';
 import { MemoryCoreModule } from '@app/memory/nest/memory-core.module';
 import { LLM_PROVIDER, REDIS } from '@app/memory/nest/tokens';
@@ -13,6 +13,7 @@ import { JobGateway } from './common/job-gateway';
 import type { TenantRequest } from './common/tenant.decorator';
 import { QueueDepthGauge } from './common/queue-depth.gauge';
 import { LoadSheddingGuard } from './common/load-shedding.guard';
+import { TimedOperationInterceptor } from './common/timed-operation';
 import { AuthGuard } from './auth/auth.guard';
 import { ForgetSessionController } from './forget-session/forget-session.controller';
 import { HealthController } from './health/health.controller';
@@ -49,6 +50,7 @@ import { WriteTurnsService } from './write-turns/write-turns.service';
     { provide: APP_GUARD, useClass: LoadSheddingGuard },
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_GUARD, useClass: ThrottlerGuard },
+    { provide: APP_INTERCEPTOR, useClass: TimedOperationInterceptor },
     {
       provide: ApiKeyStore,
       inject: [MemoryConfig, REDIS, KeySchema],

@@ -4,6 +4,7 @@ import { MemoryConfig, MemoryStore } from '@app/memory';
 import { JobGateway } from '../common/job-gateway';
 import { SessionParams } from '../common/session-params.dto';
 import { Tenant } from '../common/tenant.decorator';
+import { TimedOperation } from '../common/timed-operation';
 import { toMemoryView } from './memory-view';
 import { SearchMemoriesQuery } from './search-memories.dto';
 
@@ -17,6 +18,7 @@ export class SearchMemoriesController {
   ) {}
 
   @Get()
+  @TimedOperation('read', 'memories')
   @ApiOperation({ summary: "The session's memories most similar to q, within the window" })
   async search(@Tenant() tenant: string, @Param() { sessionId }: SessionParams, @Query() query: SearchMemoriesQuery) {
     const started = performance.now();

@@ -3,6 +3,7 @@ import { ApiBody, ApiOperation, ApiTags, getSchemaPath, ApiExtraModels } from '@
 import type { FastifyReply } from 'fastify';
 import { SessionParams } from '../common/session-params.dto';
 import { Tenant } from '../common/tenant.decorator';
+import { TimedOperation } from '../common/timed-operation';
 import { TurnBatchDto, TurnDto, WriteTurnsQuery } from './turn.dto';
 import { TurnsBodyPipe } from './turns-body.pipe';
 import { WriteTurnsService } from './write-turns.service';
@@ -15,6 +16,7 @@ export class WriteTurnsController {
 
   @Post()
   @HttpCode(202)
+  @TimedOperation('write', (req) => ((req.query as WriteTurnsQuery).wait === 'true' ? 'turns_wait' : 'turns'))
   @ApiOperation({ summary: 'Store turns: 202 once queued, or 200 once searchable with ?wait=true' })
   @ApiBody({ schema: { oneOf: [{ $ref: getSchemaPath(TurnDto) }, { $ref: getSchemaPath(TurnBatchDto) }] } })
   async write(
