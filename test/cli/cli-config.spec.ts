@@ -37,7 +37,7 @@ describe('keys picks its Redis explicitly', () => {
   it('takes --redis-url, then REDIS_URL, then the running stack\'s Redis', () => {
     expect(resolveRedisUrl('redis://127.0.0.1:7000', env({ REDIS_URL: 'redis://127.0.0.1:7001' }), stack).url).toBe('redis://127.0.0.1:7000');
     expect(resolveRedisUrl(undefined, env({ REDIS_URL: 'redis://127.0.0.1:7001' }), stack)).toEqual({ url: 'redis://127.0.0.1:7001', source: 'REDIS_URL' });
-    expect(resolveRedisUrl(undefined, env({}), stack)).toEqual({ url: stack.redisUrl, source: 'the running stack (pid 4242)' });
+    expect(resolveRedisUrl(undefined, env({}), stack)).toEqual({ url: stack.redisUrl, source: 'the running stack, pid 4242' });
   });
 
   it('never falls back to whatever answers on 6379', () => {

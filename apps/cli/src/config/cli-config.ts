@@ -47,7 +47,7 @@ export function resolveApi(flags: { url?: string; apiKey?: string }, env = cliEn
 export function resolveRedisUrl(flag: string | undefined, env = cliEnvironment(), stack: StackFile | null = readStackFile()): { url: string; source: string } {
   if (flag) return { url: flag, source: '--redis-url' };
   if (env.REDIS_URL) return { url: env.REDIS_URL, source: 'REDIS_URL' };
-  if (stack) return { url: stack.redisUrl, source: `the running stack (pid ${stack.pid})` };
+  if (stack) return { url: stack.redisUrl, source: `the running stack, pid ${stack.pid}` };
   throw new Error('which Redis? Pass --redis-url, set REDIS_URL, or start the stack (npm run stack) and run this again');
 }
 
