@@ -67,13 +67,16 @@ export class ApiClient {
     return JSON.parse(text) as T;
   }
 
-  /** One request and its whole body; no answer (undici's bare TypeError) becomes an error that names the URL. */
+  /**
+   * One request and its whole body; no answer becomes an error that names the URL. undici rejects with a bare
+   * TypeError from Node's own realm, which is not `instanceof` the TypeError of a VM context (jest's): test the name.
+   */
   private async request(path: string, init: RequestInit): Promise<{ res: Response; text: string }> {
     try {
       const res = await fetch(`${this.url}${path}`, init);
       return { res, text: await res.text() };
     } catch (err) {
-      if (err instanceof TypeError) throw new ApiUnreachableError(this.url, err);
+      if ((err as Error | undefined)?.name === 'TypeError') throw new ApiUnreachableError(this.url, err);
       throw err;
     }
   }
