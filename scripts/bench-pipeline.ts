@@ -7,7 +7,9 @@ import { percentiles } from '@app/memory/metrics/quantiles';
 import { syntheticTexts } from '../apps/cli/src/bench/synthetic-corpus';
 import { ApiClient } from '../apps/cli/src/http/api-client';
 import { promSample } from '../apps/cli/src/stress/prom-text';
+import { writeBenchmarkDocs } from '../apps/cli/src/report/benchmark-docs';
 import { describeMachine, machine } from '../apps/cli/src/report/machine';
+import { textTable } from '../apps/cli/src/report/text-table';
 import { freePort } from '../apps/cli/src/stack/free-port';
 import { startStack } from '../apps/cli/src/stack/stack';
 
@@ -20,11 +22,11 @@ const program = new Command('bench-pipeline')
   .option('--sessions <s>', 'sessions they are spread over', '1000')
   .option('--queries <q>', 'search requests to time', '2000')
   .option('--chats <c>', 'chat cycles to time', '500')
-  .option('--json <file>', 'write the figures as JSON', 'docs/benchmarks/pipeline.json')
-  .option('--md <file>', 'write the figures as markdown', 'docs/benchmarks/pipeline.md')
+  .option('--json <file>', 'write the figures as JSON')
+  .option('--write-docs', 'write docs/benchmarks/pipeline.{json,md} (the committed figures)')
   .parse();
 
-const opts = program.opts<{ n: string; sessions: string; queries: string; chats: string; json: string; md: string }>();
+const opts = program.opts<{ n: string; sessions: string; queries: string; chats: string; json?: string; writeDocs?: boolean }>();
 const n = Number(opts.n);
 const sessions = Number(opts.sessions);
 const round = (x: number) => Math.round(x * 100) / 100;
@@ -98,14 +100,12 @@ async function main(): Promise<void> {
       chatOverheadMs: summary(overhead),
       chatClientMs: summary(chatClient),
     };
-    console.log(JSON.stringify(result, null, 2));
-    for (const [file, text] of [
-      [opts.json, JSON.stringify(result, null, 2)],
-      [opts.md, markdown(result)],
-    ] as const) {
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, `${text}\n`);
+    console.log(summaryTable(result));
+    if (opts.json) {
+      mkdirSync(dirname(opts.json), { recursive: true });
+      writeFileSync(opts.json, `${JSON.stringify(result, null, 2)}\n`);
     }
+    if (opts.writeDocs) process.stderr.write(`wrote ${writeBenchmarkDocs('pipeline', result, markdown(result)).join(', ')}\n`);
   } finally {
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -113,8 +113,27 @@ async function main(): Promise<void> {
 }
 
 type Stats = ReturnType<typeof summary>;
-function markdown(r: { machine: ReturnType<typeof machine>; observations: number; sessions: number; preload: Record<string, number>; searchEndpointMs: Stats; chatOverheadMs: Stats; chatClientMs: Stats }): string {
-  const row = (name: string, s: Stats) => `| ${name} | ${s.p50} | ${s.p95} | ${s.p99} | ${s.p999} | ${s.count} |`;
+type Result = { machine: ReturnType<typeof machine>; observations: number; sessions: number; preload: Record<string, number>; searchEndpointMs: Stats; chatOverheadMs: Stats; chatClientMs: Stats };
+
+const ROWS = [
+  ['search endpoint (client-side)', 'searchEndpointMs'],
+  ['chat overhead without the LLM (write + read + assemble)', 'chatOverheadMs'],
+  ['chat request (client-side, local responder)', 'chatClientMs'],
+] as const;
+const cells = (s: Stats) => [s.p50, s.p95, s.p99, s.p999, s.count].map(String);
+
+function summaryTable(r: Result): string {
+  const rows = ROWS.map(([name, key]) => [name, ...cells(r[key])]);
+  return [
+    `Pipeline latency (ms) with ${r.observations.toLocaleString('en-US')} stored observations over ${r.sessions.toLocaleString('en-US')} sessions`,
+    textTable(['ms', 'P50', 'P95', 'P99', 'P99.9', 'n'], rows, ['left', 'right', 'right', 'right', 'right', 'right']),
+    `Preload: ${r.preload.acceptedPerSecond.toLocaleString('en-US')} turns/s accepted, ${r.preload.storedPerSecond.toLocaleString('en-US')} stored, ${r.preload.searchablePerSecond.toLocaleString('en-US')} searchable`,
+    `Machine: ${describeMachine(r.machine)}`,
+  ].join('\n');
+}
+
+function markdown(r: Result): string {
+  const row = (name: string, s: Stats) => `| ${name} | ${cells(s).join(' | ')} |`;
   return [
     `# Pipeline latency with ${r.observations.toLocaleString('en')} stored observations`,
     '',
@@ -123,11 +142,9 @@ function markdown(r: { machine: ReturnType<typeof machine>; observations: number
     '',
     '| ms | P50 | P95 | P99 | P99.9 | n |',
     '|---|---|---|---|---|---|',
-    row('search endpoint (client-side)', r.searchEndpointMs),
-    row('chat overhead without the LLM (write + read + assemble)', r.chatOverheadMs),
-    row('chat request (client-side, local responder)', r.chatClientMs),
+    ...ROWS.map(([name, key]) => row(name, r[key])),
     '',
-    'Reproduce: `npm run build && node dist/scripts/bench-pipeline.js --n 100000`.',
+    'Reproduce: `npm run bench:pipeline -- --n 100000 --write-docs`.',
   ].join('\n');
 }
 

@@ -1,4 +1,4 @@
-import { lineChart } from '../../apps/cli/src/report/svg-chart';
+import { binSeconds, finalWaits, latencyPerBin, logHistogram, logTicks, ratePerSecond } from '../../apps/cli/src/report/stress-series';
 import { auditSession, auditTotals, stressContent } from '../../apps/cli/src/stress/audit';
 import { promSample } from '../../apps/cli/src/stress/prom-text';
 import { assertLoopback, peakRate, planBatches } from '../../apps/cli/src/stress/run-stress';
@@ -62,12 +62,59 @@ describe('prometheus text', () => {
   });
 });
 
-describe('svg chart', () => {
-  it('is self-contained and escapes text', () => {
-    const svg = lineChart([{ name: 'a<b', colour: '#000', points: [[0, 0], [1, 10]] }], { title: 'T & U', xLabel: 's', yLabel: 'n' });
-    expect(svg).toContain('<polyline');
-    expect(svg).toContain('a&lt;b');
-    expect(svg).toContain('T &amp; U');
-    expect(svg).not.toMatch(/href|<script|https?:\/\/(?!www\.w3\.org)/);
+describe('stress report series', () => {
+  const point = (t: number, accepted: number, indexed: number | null = null) => ({ t, accepted, stored: accepted, indexed, embedWaiting: 0, throttled: 0, shed: 0, errors: 0 });
+
+  it('turns cumulative samples into rates per second, per bin', () => {
+    const timeline = [point(0, 0), point(0.5, 100), point(1, 300), point(2, 300), point(3, 1300)];
+    expect(ratePerSecond(timeline, 'accepted', 1)).toEqual([
+      { t: 0.5, value: 300 },
+      { t: 1.5, value: 0 }, // the plateau: nothing acknowledged between 1 s and 2 s
+      { t: 2.5, value: 1000 },
+    ]);
+    expect(ratePerSecond(timeline, 'accepted', 2)).toEqual([
+      { t: 1, value: 150 },
+      { t: 2.5, value: 1000 },
+    ]);
+  });
+
+  it('leaves out bins with no sample of a series (the index was not read)', () => {
+    expect(ratePerSecond([point(0, 0), point(1, 10)], 'indexed', 1)).toEqual([]);
+  });
+
+  it('takes P50 and P99 of the requests answered in each bin', () => {
+    const requests = [0.1, 0.2, 0.3, 1.5].map((t, i) => ({ t, ms: [10, 30, 20, 99][i], wait: false }));
+    expect(latencyPerBin(requests, 1)).toEqual([
+      { t: 0.5, p50: 20, p99: 30, count: 3 },
+      { t: 1.5, p50: 99, p99: 99, count: 1 },
+    ]);
+  });
+
+  it('puts log-axis ticks on round 1-2-5 values around the data', () => {
+    expect(logTicks(7, 3300)).toEqual([5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]);
+    expect(logTicks(0.4, 0.9)).toEqual([0.2, 0.5, 1, 2]);
+  });
+
+  it('bins latencies logarithmically, shares adding up to 1', () => {
+    const bins = logHistogram([1, 1.1, 10, 100, 1000]);
+    expect(bins[0].from).toBeCloseTo(1);
+    expect(bins.at(-1)!.to).toBeCloseTo(10 ** 3.1);
+    expect(bins.reduce((a, b) => a + b.share, 0)).toBeCloseTo(1);
+    expect(bins.find((b) => b.from <= 10 && b.to > 10)!.share).toBeCloseTo(0.2);
+  });
+
+  it('keeps about 60 time bins on round steps', () => {
+    expect([4, 30, 60, 61, 300, 600].map(binSeconds)).toEqual([0.5, 0.5, 1, 2, 5, 10]);
+  });
+
+  it('finds the final waits: from the last batch without wait to the last ?wait=true answer', () => {
+    const requests = [
+      { t: 1, ms: 5, wait: false },
+      { t: 2, ms: 5, wait: true },
+      { t: 3, ms: 5, wait: false },
+      { t: 7, ms: 4000, wait: true },
+    ];
+    expect(finalWaits({ acceptSeconds: 3, requests } as never)).toEqual({ from: 3, to: 7 });
+    expect(finalWaits({ acceptSeconds: 3, requests: requests.slice(0, 3) } as never)).toBeUndefined();
   });
 });

@@ -18,6 +18,7 @@ interface Panel {
 }
 interface TemplateVariable {
   name: string;
+  allValue?: string;
   current?: { value?: string | string[] };
 }
 export interface Dashboard {
@@ -58,8 +59,9 @@ export function resolveVariables(expr: string, dashboard: Dashboard, window = '1
     ['__range', window],
   ]);
   for (const v of dashboard.templating?.list ?? []) {
-    const value = v.current?.value;
-    values.set(v.name, Array.isArray(value) ? value.join('|') : (value ?? ''));
+    const value = [v.current?.value ?? []].flat();
+    // Grafana sends a variable's allValue (a regex) when "All" is selected.
+    values.set(v.name, value.includes('$__all') ? (v.allValue ?? '.*') : value.join('|'));
   }
   return expr.replace(/\$\{(\w+)\}|\$(\w+)|\[\[(\w+)\]\]/g, (whole, a?: string, b?: string, c?: string) => values.get((a ?? b ?? c)!) ?? whole);
 }

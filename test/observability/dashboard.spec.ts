@@ -36,13 +36,22 @@ describe('grafana/dashboards/agent-memory.json', () => {
     expect(Object.values(METRIC_NAMES).filter((name) => !used.has(name))).toEqual([]);
   });
 
-  it('has P50, P95, P99 and P99.9 of the operation histogram, per operation', () => {
+  it('has P50, P95, P99 and P99.9 of the operation histogram, per operation, for the endpoints chosen', () => {
     const exprs = queries.map((q) => q.expr);
     for (const q of ['0.5', '0.95', '0.99', '0.999']) {
       expect(exprs).toContain(
-        `histogram_quantile(${q}, sum by (le, operation) (rate(${METRIC_NAMES.operationDuration}_bucket[$__rate_interval])))`,
+        `histogram_quantile(${q}, sum by (le, operation) (rate(${METRIC_NAMES.operationDuration}_bucket{endpoint=~"$endpoint"}[$__rate_interval])))`,
       );
     }
+    expect(exprs).toContain(
+      `histogram_quantile(0.99, sum by (le, endpoint, operation) (rate(${METRIC_NAMES.operationDuration}_bucket{endpoint=~"$endpoint"}[$__rate_interval])))`,
+    );
+  });
+
+  it('offers every endpoint, all of them by default', () => {
+    const variable = dashboard.templating?.list.find((v) => v.name === 'endpoint');
+    expect(variable).toMatchObject({ includeAll: true, allValue: '.*', current: { value: ['$__all'] } });
+    expect(resolveVariables('x{endpoint=~"$endpoint"}', dashboard)).toBe('x{endpoint=~".*"}');
   });
 
   it('counts the replicas up of each service', () => {

@@ -94,6 +94,11 @@ describe('the Grafana dashboard on a real Prometheus', () => {
         cycles.push((await api.chat('s1', question)).timings);
       }
       await api.memories('s1', 'where do I live');
+      // The other endpoints, as an agent with its own LLM calls them: a write, its history until stored, a forget.
+      const other = `other-${round}`;
+      await api.addTurns(other, [{ role: 'user', content: 'A turn to forget.' }]);
+      await eventually(async () => expect((await api.history(other)).total).toBe(1));
+      await api.forget(other);
       const doneAt = Date.now() / 1000;
       await eventually(async () => {
         const scraped = await query(`timestamp(up) > ${doneAt}`);
@@ -152,12 +157,23 @@ describe('the Grafana dashboard on a real Prometheus', () => {
     expect(missing).toEqual([]);
   });
 
+  it('records an operation for every endpoint, not only inside chat', async () => {
+    await eventually(async () => {
+      const series = await query(`sum by (endpoint, operation) (${METRIC_NAMES.operationDuration}_count)`);
+      const counts = Object.fromEntries(series.map((s) => [`${s.metric.endpoint} ${s.metric.operation}`, Number(s.value[1])]));
+      const chat = Object.fromEntries(OPERATIONS.map((op) => [`chat ${op}`, 6]));
+      const { 'history read': history, ...rest } = counts;
+      expect(rest).toEqual({ ...chat, 'turns write': 2, 'turns_wait write': 6, 'memories read': 2, 'forget write': 2 });
+      expect(history).toBeGreaterThanOrEqual(2); // read until the turn to forget was stored
+    });
+  });
+
   it("agrees with the CLI latency report's percentiles within histogram-bucket precision", async () => {
     const report = buildLatencyReport(cycles);
     // The processes are fresh, so their cumulative buckets hold exactly this run's chat cycles.
     const checks: string[] = [];
     for (const [q, key] of [['0.5', 'p50'], ['0.95', 'p95'], ['0.99', 'p99'], ['0.999', 'p999']] as const) {
-      const samples = await query(`histogram_quantile(${q}, sum by (le, operation) (${METRIC_NAMES.operationDuration}_bucket))`);
+      const samples = await query(`histogram_quantile(${q}, sum by (le, operation) (${METRIC_NAMES.operationDuration}_bucket{endpoint="chat"}))`);
       for (const operation of OPERATIONS) {
         const exact = report.operations[operation][key] / 1000;
         const fromPrometheus = Number(samples.find((s) => s.metric.operation === operation)?.value[1]);

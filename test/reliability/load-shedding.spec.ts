@@ -42,7 +42,7 @@ describe('load shedding', () => {
       else expect(r.status).toBe(202);
     }
     expect(shed).toMatchObject({ status: 503, retryAfter: expect.stringMatching(/^\d+$/) });
-    expect(shed!.body).toMatch(/queues are full/);
+    expect(shed!.body).toMatch(/the embed queue is full/);
     // Depth is sampled every 250 ms, so a few batches more than the bound may get in; never an unbounded queue.
     const waiting = await probe.queues.embed.getWaitingCount();
     expect(waiting).toBeGreaterThan(MAX_WAITING);

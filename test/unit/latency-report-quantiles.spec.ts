@@ -115,7 +115,7 @@ describe('the report (exact) and the dashboard (buckets) agree within one bucket
   it('gives the same figures from the /metrics exposition of the operation histogram', async () => {
     const metrics = new Metrics('api');
     const samples = range(1, 500).map((i) => (i % 97) / 1000 + (i % 7 === 0 ? 0.3 : 0)); // 0 to 0.396 s
-    for (const s of samples) metrics.observeOperation('read', s);
+    for (const s of samples) metrics.observeOperation('read', 'memories', s);
     const text = await metrics.metrics();
     const scraped = text
       .split('\n')

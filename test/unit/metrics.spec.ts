@@ -51,8 +51,8 @@ describe('Metrics', () => {
 
   it('records the five operations in seconds with the fixed buckets', async () => {
     const m = new Metrics('api');
-    for (const op of OPERATIONS) m.observeOperation(op, 0.003);
-    m.observeOperation('llm', 42);
+    for (const op of OPERATIONS) m.observeOperation(op, 'chat', 0.003);
+    m.observeOperation('llm', 'chat', 42);
     const text = await m.metrics();
     const name = METRIC_NAMES.operationDuration;
     const les = text
@@ -60,19 +60,32 @@ describe('Metrics', () => {
       .filter((l) => l.startsWith(`${name}_bucket{`) && l.includes('operation="e2e"'))
       .map((l) => /le="([^"]+)"/.exec(l)?.[1]);
     expect(les).toEqual([...LATENCY_BUCKETS.map(String), '+Inf']);
-    expect(sample(text, `${name}_bucket`, { le: '0.0025', service: 'api', operation: 'write' })).toBe(0);
-    expect(sample(text, `${name}_bucket`, { le: '0.005', service: 'api', operation: 'write' })).toBe(1);
-    expect(sample(text, `${name}_bucket`, { le: '30', service: 'api', operation: 'llm' })).toBe(1);
-    expect(sample(text, `${name}_bucket`, { le: '+Inf', service: 'api', operation: 'llm' })).toBe(2);
-    expect(sample(text, `${name}_sum`, { service: 'api', operation: 'llm' })).toBeCloseTo(42.003, 9);
+    const chat = { service: 'api', endpoint: 'chat' };
+    expect(sample(text, `${name}_bucket`, { ...chat, le: '0.0025', operation: 'write' })).toBe(0);
+    expect(sample(text, `${name}_bucket`, { ...chat, le: '0.005', operation: 'write' })).toBe(1);
+    expect(sample(text, `${name}_bucket`, { ...chat, le: '30', operation: 'llm' })).toBe(1);
+    expect(sample(text, `${name}_bucket`, { ...chat, le: '+Inf', operation: 'llm' })).toBe(2);
+    expect(sample(text, `${name}_sum`, { ...chat, operation: 'llm' })).toBeCloseTo(42.003, 9);
+  });
+
+  it('tells the endpoints apart: a write of POST /turns is not a write of a chat cycle', async () => {
+    const m = new Metrics('api');
+    m.observeOperation('write', 'chat', 0.004);
+    m.observeOperation('write', 'turns', 0.001);
+    m.observeOperation('write', 'turns', 0.002);
+    m.observeOperation('read', 'memories', 0.003);
+    const text = await m.metrics();
+    const count = `${METRIC_NAMES.operationDuration}_count`;
+    expect(sample(text, count, { service: 'api', operation: 'write', endpoint: 'chat' })).toBe(1);
+    expect(sample(text, count, { service: 'api', operation: 'write', endpoint: 'turns' })).toBe(2);
+    expect(sample(text, count, { service: 'api', operation: 'read', endpoint: 'memories' })).toBe(1);
+    expect(labelValues(text, 'endpoint')).toEqual(new Set(['chat', 'turns', 'memories']));
   });
 
   it('times async work, failures included', async () => {
     const m = new Metrics('retriever');
-    await expect(m.timeOperation('read', async () => 'ok')).resolves.toBe('ok');
     await expect(m.timeProvider('llm', 'openai', () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     const text = await m.metrics();
-    expect(sample(text, `${METRIC_NAMES.operationDuration}_count`, { service: 'retriever', operation: 'read' })).toBe(1);
     expect(sample(text, `${METRIC_NAMES.providerDuration}_count`, { service: 'retriever', provider_kind: 'llm', provider: 'openai' })).toBe(1);
   });
 
@@ -131,7 +144,9 @@ describe('Metrics', () => {
     const m = new Metrics('api');
     // Each line below must fail `tsc --noEmit` (run by `npm run build`); at run time they would all be accepted.
     // @ts-expect-error a session id is not an operation
-    m.observeOperation('session-42', 1);
+    m.observeOperation('session-42', 'chat', 1);
+    // @ts-expect-error a route is not an endpoint
+    m.observeOperation('read', '/v1/sessions/s1/memories', 1);
     // @ts-expect-error unknown queue
     m.countJob('tenant-queue', 'completed');
     // @ts-expect-error unknown provider error kind

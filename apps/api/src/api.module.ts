@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type Redis from 'ioredis';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { ApiKeyStore, createLlmProvider, KeySchema, MemoryConfig, QUEUES } from '@app/memory';
 import { MemoryCoreModule } from '@app/memory/nest/memory-core.module';
 import { LLM_PROVIDER, REDIS } from '@app/memory/nest/tokens';
@@ -14,6 +14,7 @@ import type { TenantRequest } from './common/tenant.decorator';
 import { QueueDepthGauge } from './common/queue-depth.gauge';
 import { LoadSheddingGuard } from './common/load-shedding.guard';
 import { Authenticator } from './auth/authenticator';
+import { TimedOperationInterceptor } from './common/timed-operation';
 import { ForgetSessionController } from './forget-session/forget-session.controller';
 import { ForgetSessionService } from './forget-session/forget-session.service';
 import { HealthController } from './health/health.controller';
@@ -53,6 +54,7 @@ import { TenantQueueBound } from './write-turns/tenant-queue-bound';
     { provide: APP_GUARD, useClass: LoadSheddingGuard },
     { provide: APP_GUARD, useClass: ThrottlerGuard },
     Authenticator,
+    { provide: APP_INTERCEPTOR, useClass: TimedOperationInterceptor },
     {
       provide: ApiKeyStore,
       inject: [MemoryConfig, REDIS, KeySchema],

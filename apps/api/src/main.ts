@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Metrics, processConfig } from '@app/memory';
-import { logLevels } from '@app/memory/nest/log-levels';
+import { appLogger } from '@app/memory/nest/app-logger';
 import { ApiModule } from './api.module';
 import { Authenticator } from './auth/authenticator';
 import { DomainExceptionFilter } from './common/domain-exception.filter';
@@ -24,10 +24,9 @@ async function bootstrap(): Promise<void> {
   });
   const fastify = adapter.getInstance();
   // JSON is the only body the API takes (no form bodies: 415), through its own parser.
-  const app = await NestFactory.create<NestFastifyApplication>(ApiModule, adapter, { bodyParser: false });
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule, adapter, { bodyParser: false, logger: appLogger(config.LOG_LEVEL) });
   app.useBodyParser('application/json', { bodyLimit: LIMITS.bodyBytes }, jsonBodyParser(fastify));
   const metrics = app.get(Metrics);
-  app.useLogger(logLevels(config.LOG_LEVEL));
   app.useGlobalPipes(new ValidationPipe(VALIDATION));
   app.useGlobalFilters(new DomainExceptionFilter());
   app.enableShutdownHooks();

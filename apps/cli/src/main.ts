@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { unreachableHint } from './config/cli-config';
+import { ApiUnreachableError } from './http/api-unreachable.error';
 import { registerBench } from './commands/bench.command';
 import { registerChat } from './commands/chat.command';
 import { registerDemo } from './commands/demo.command';
@@ -16,5 +18,6 @@ for (const register of [registerStack, registerDemo, registerScenario, registerC
 
 program.parseAsync().catch((err: Error) => {
   console.error(`error: ${err.message}`);
+  if (err instanceof ApiUnreachableError) console.error(`  ${unreachableHint(err.url)}`);
   process.exit(1);
 });

@@ -146,7 +146,7 @@ export class ChatService {
     const replyWrite = since(t);
     const timings: ChatTimings = { ...p.timings, write: p.timings.write + replyWrite, llm, e2e: since(p.started) };
     for (const [operation, ms] of Object.entries(timings)) {
-      this.metrics.observeOperation(operation as keyof ChatTimings, ms / 1000);
+      this.metrics.observeOperation(operation as keyof ChatTimings, 'chat', ms / 1000);
     }
     return this.response(reply, p.storedReply === undefined ? this.llm.label : `${this.llm.label} (stored reply of a retried chat)`, p, timings);
   }

@@ -4,6 +4,7 @@ import { NotFoundError } from '@app/memory';
 import { SessionParams } from '../common/session-params.dto';
 import { Tenant } from '../common/tenant.decorator';
 import { ForgetSessionService } from './forget-session.service';
+import { TimedOperation } from '../common/timed-operation';
 
 @ApiTags('sessions')
 @Controller('v1/sessions/:sessionId')
@@ -11,6 +12,7 @@ export class ForgetSessionController {
   constructor(private readonly sessions: ForgetSessionService) {}
 
   @Delete()
+  @TimedOperation('write', 'forget')
   @ApiOperation({ summary: 'Forget a session: its turns, its history, its vectors, and the turns still queued for it' })
   async forget(@Tenant() tenant: string, @Param() { sessionId }: SessionParams) {
     const result = await this.sessions.forget(tenant, sessionId);

@@ -5,6 +5,7 @@ import { JobGateway } from '../common/job-gateway';
 import { SessionParams } from '../common/session-params.dto';
 import { UsesQueues } from '../common/uses-queues.decorator';
 import { Tenant } from '../common/tenant.decorator';
+import { TimedOperation } from '../common/timed-operation';
 import { toMemoryView } from './memory-view';
 import { SearchMemoriesQuery } from './search-memories.dto';
 
@@ -20,6 +21,7 @@ export class SearchMemoriesController {
 
   @Get()
   @UsesQueues(QUEUES.retrieve)
+  @TimedOperation('read', 'memories')
   @ApiOperation({ summary: "The session's memories most similar to q, within the window" })
   async search(@Tenant() tenant: string, @Param() { sessionId }: SessionParams, @Query() query: SearchMemoriesQuery) {
     const started = performance.now();

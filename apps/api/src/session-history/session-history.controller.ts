@@ -6,6 +6,7 @@ import { MemoryStore } from '@app/memory';
 import { LIMITS } from '../common/limits';
 import { SessionParams } from '../common/session-params.dto';
 import { Tenant } from '../common/tenant.decorator';
+import { TimedOperation } from '../common/timed-operation';
 
 export class HistoryQuery {
   @ApiPropertyOptional({ default: 0, maximum: LIMITS.maxOffset })
@@ -31,6 +32,7 @@ export class SessionHistoryController {
   constructor(private readonly store: MemoryStore) {}
 
   @Get()
+  @TimedOperation('read', 'history')
   @ApiOperation({ summary: "A page of the session's stored turns, oldest first" })
   async history(@Tenant() tenant: string, @Param() { sessionId }: SessionParams, @Query() { offset, limit }: HistoryQuery) {
     const { total, turns } = await this.store.history(tenant, sessionId, offset, limit);

@@ -8,6 +8,7 @@ import { Tenant } from '../common/tenant.decorator';
 import { JobGateway } from '../common/job-gateway';
 import { AcceptedTurn, TurnBatchDto, TurnDto, WriteTurnsQuery } from './turn.dto';
 import { type TurnsBody, TurnsBodyPipe } from './turns-body.pipe';
+import { TimedOperation } from '../common/timed-operation';
 import { WriteTurnsService } from './write-turns.service';
 
 @ApiTags('turns')
@@ -22,6 +23,7 @@ export class WriteTurnsController {
   @Post()
   @UsesQueues(QUEUES.embed)
   @HttpCode(202)
+  @TimedOperation('write', (req) => ((req.query as WriteTurnsQuery).wait === 'true' ? 'turns_wait' : 'turns'))
   @ApiOperation({ summary: 'Store turns: 202 once queued, or 200 once searchable with ?wait=true; a resent id keeps its seq' })
   @ApiBody({ schema: { oneOf: [{ $ref: getSchemaPath(TurnDto) }, { $ref: getSchemaPath(TurnBatchDto) }] } })
   async write(

@@ -9,6 +9,7 @@ import { createVectorIndex } from '@app/memory/vector/create-vector-index';
 import type { IndexLogger, VectorHit, VectorIndex } from '@app/memory/vector/vector-index';
 import { summarize } from '../report/latency-report';
 import { PrototypeLinearScan } from './prototype-linear-scan';
+import { dropIndexKeepingHashes, untilScanned } from './redisearch-build';
 import { syntheticTexts } from './synthetic-corpus';
 
 export const BENCH_BACKENDS = ['linear', 'exact', 'hnsw', 'redisearch'] as const;
@@ -20,7 +21,11 @@ export interface BackendFigures {
   queries: number | null;
   p50: number | null;
   p99: number | null;
-  /** Seconds to build the index from Redis (init); null for the linear scan, which has none. */
+  /**
+   * Seconds to build the index over the stored observations: for exact and hnsw, loading them from Redis into
+   * process memory; for redisearch, FT.CREATE over the existing hashes until FT.INFO reports the scan complete
+   * (the index is dropped, hashes kept, before each size). Null for the linear scan, which has none.
+   */
   buildSeconds: number | null;
   /** Recall@k against the exact scan over the same queries; null for the exact ones themselves. */
   recall: number | null;
@@ -152,11 +157,14 @@ export async function runBench(o: BenchOptions): Promise<SizeFigures[]> {
           figures.push({ backend, buildSeconds: null, recall: null, ...timed.figures });
           continue;
         }
+        // RediSearch keeps its index in Redis and updates it on every write: drop it, so each size times a real build.
+        if (backend === 'redisearch') await dropIndexKeepingHashes(target.redis, target.store.keys.searchIndex);
         const t0 = performance.now();
         const config = { ...o.config, VECTOR_BACKEND: backend };
         const index = await createVectorIndex({ config, redis: target.redis, store: target.store, logger: quiet });
         try {
-          await untilIndexed(index, n); // RediSearch indexes existing hashes in the background
+          if (backend === 'redisearch') await untilScanned(target.redis, target.store.keys.searchIndex);
+          await untilIndexed(index, n);
           const buildSeconds = (performance.now() - t0) / 1000;
           const timed = await time((v) => index.search({ tenant: TENANT, k: o.k, vector: v }), queries, queriesFor(backend, n), o.k);
           if (backend === 'exact') exactKeys = timed.keys;

@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processConfig } from '@app/memory/config/load-config';
 import { type Command, Option } from 'commander';
 import { runBench } from '../bench/run-bench';
+import { writeBenchmarkDocs } from '../report/benchmark-docs';
 import { benchMarkdown, type BenchReport, formatBench, readmePerformance } from '../report/format-bench';
 import { machine } from '../report/machine';
 import { freePort } from '../stack/free-port';
@@ -61,16 +62,12 @@ export function registerBench(program: Command): void {
           sizes,
         };
         console.log(formatBench(report));
-        const json = `${JSON.stringify(report, null, 2)}\n`;
-        if (f.json) writeFileSync(f.json, json);
+        if (f.json) writeFileSync(f.json, `${JSON.stringify(report, null, 2)}\n`);
         if (f.writeDocs) {
-          const docs = join(repoRoot(), 'docs', 'benchmarks');
-          mkdirSync(docs, { recursive: true });
-          writeFileSync(join(docs, 'bench-search.json'), json);
-          writeFileSync(join(docs, 'bench-search.md'), benchMarkdown(report));
+          const written = writeBenchmarkDocs('bench-search', report, benchMarkdown(report));
           const readme = join(repoRoot(), 'README.md');
           writeFileSync(readme, replaceSection(readFileSync(readme, 'utf8'), 'performance', readmePerformance(report)));
-          console.log(`wrote ${docs}/bench-search.{json,md} and the README's performance table`);
+          console.log(`wrote ${written.join(', ')} and the README's performance table`);
         }
       } finally {
         await redis.stop();

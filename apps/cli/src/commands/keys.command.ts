@@ -1,11 +1,17 @@
 import { ApiKeyStore, createRedis, KeySchema } from '@app/memory';
 import { processConfig } from '@app/memory/config/load-config';
 import type { Command } from 'commander';
+import { resolveRedisUrl } from '../config/cli-config';
 
-/** Runs one action against the ApiKeyStore of REDIS_URL (or --redis-url), then closes the connection. */
+/**
+ * Runs one action against the ApiKeyStore of an explicitly chosen Redis (never whatever answers on 6379),
+ * says on stderr which one it was, then closes the connection.
+ */
 async function withStore<T>(redisUrl: string | undefined, run: (store: ApiKeyStore) => Promise<T>): Promise<T> {
   const config = processConfig();
-  const redis = createRedis(redisUrl ?? config.REDIS_URL);
+  const target = resolveRedisUrl(redisUrl);
+  console.error(`Redis ${target.url} (from ${target.source})`);
+  const redis = createRedis(target.url);
   try {
     return await run(new ApiKeyStore(config, redis, new KeySchema(config.KEY_PREFIX)));
   } finally {
@@ -13,13 +19,15 @@ async function withStore<T>(redisUrl: string | undefined, run: (store: ApiKeySto
   }
 }
 
+const REDIS_URL_HELP = 'the Redis of the API (default: REDIS_URL if set, else the running `npm run stack`\'s; otherwise it is required)';
+
 export function registerKeys(program: Command): void {
   const keys = program.command('keys').description('issue and revoke API keys stored (as SHA-256 digests) in Redis');
   keys
     .command('issue')
     .description('issue a new key for a tenant and print it (it is shown only once)')
     .requiredOption('--tenant <id>', 'the tenant the key acts for')
-    .option('--redis-url <url>', 'Redis to store it in (default: REDIS_URL)')
+    .option('--redis-url <url>', REDIS_URL_HELP)
     .action(async (f: { tenant: string; redisUrl?: string }) => {
       console.log(await withStore(f.redisUrl, (store) => store.issue(f.tenant)));
     });
@@ -27,7 +35,7 @@ export function registerKeys(program: Command): void {
     .command('revoke')
     .description('revoke a key issued into Redis')
     .argument('<key>', 'the key to revoke')
-    .option('--redis-url <url>', 'Redis it is stored in (default: REDIS_URL)')
+    .option('--redis-url <url>', REDIS_URL_HELP)
     .action(async (key: string, f: { redisUrl?: string }) => {
       const revoked = await withStore(f.redisUrl, (store) => store.revoke(key));
       console.log(revoked ? 'revoked' : 'no such key in Redis');

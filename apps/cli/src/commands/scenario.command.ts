@@ -9,6 +9,8 @@ import { type ApiOptions, clientFrom, positiveInt, withApiOptions } from './api-
 
 export interface ScenarioFlags {
   turns?: number;
+  /** A fresh one by default. */
+  session?: string;
   verbose?: boolean;
   json?: boolean;
 }
@@ -30,6 +32,7 @@ export async function runAndReport(client: ApiClient, name: string, flags: Scena
   try {
     const run = await runScenario(client, scenario, {
       turns: total,
+      session: flags.session,
       onCycle: flags.verbose && !flags.json ? printCycle : () => progress?.increment(),
     });
     progress?.stop();

@@ -1,4 +1,5 @@
 import { ApiError } from './api-error';
+import { ApiUnreachableError } from './api-unreachable.error';
 import type { AcceptedTurns, ChatResponse, HistoryPage, MemoriesResponse, TurnInput } from './api-types';
 
 export interface ApiClientOptions {
@@ -38,17 +39,15 @@ export class ApiClient {
 
   async ready(): Promise<boolean> {
     try {
-      const res = await fetch(`${this.url}/readyz`, { headers: this.headers });
-      await res.arrayBuffer();
-      return res.ok;
-    } catch {
-      return false; // not listening yet
+      return (await this.request('/readyz', { headers: this.headers })).res.ok;
+    } catch (err) {
+      if (err instanceof ApiUnreachableError) return false; // not listening yet
+      throw err;
     }
   }
 
   async metricsText(): Promise<string> {
-    const res = await fetch(`${this.url}/metrics`, { headers: this.headers });
-    const text = await res.text();
+    const { res, text } = await this.request('/metrics', { headers: this.headers });
     if (!res.ok) throw new ApiError(res.status, text);
     return text;
   }
@@ -58,15 +57,28 @@ export class ApiClient {
   }
 
   private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${this.url}${path}`, {
+    const { res, text } = await this.request(path, {
       method,
       // Fastify refuses an empty body that claims to be JSON, so the type goes only with a body.
       headers: body === undefined ? this.headers : { ...this.headers, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    const text = await res.text();
     if (!res.ok) throw new ApiError(res.status, errorMessage(text) ?? res.statusText, retryAfterMs(res.headers.get('retry-after')));
     return JSON.parse(text) as T;
+  }
+
+  /**
+   * One request and its whole body; no answer becomes an error that names the URL. undici rejects with a bare
+   * TypeError from Node's own realm, which is not `instanceof` the TypeError of a VM context (jest's): test the name.
+   */
+  private async request(path: string, init: RequestInit): Promise<{ res: Response; text: string }> {
+    try {
+      const res = await fetch(`${this.url}${path}`, init);
+      return { res, text: await res.text() };
+    } catch (err) {
+      if ((err as Error | undefined)?.name === 'TypeError') throw new ApiUnreachableError(this.url, err);
+      throw err;
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { MemoryConfig } from '@app/memory/config/memory-config';
 import { parseApiKeys } from '@app/memory/store/api-key-store';
@@ -20,21 +20,32 @@ export interface StackOptions {
   host?: string;
   /** Overrides config.REDIS_URL. */
   redisUrl?: string;
-  /** Where a redis-server started by the stack keeps its data. */
+  /** Where a redis-server started by the stack keeps its data (default ./.data). */
   dataDir?: string;
+  /** AOF on for a redis-server started here (default), or no persistence at all. */
+  persist?: boolean;
+  /** Empty dataDir first; refused when a Redis the stack did not start already answers at the URL. */
+  fresh?: boolean;
+  /** /metrics ports of replica 1 of each worker (replica i gets port + i - 1); free ports when omitted. */
+  metricsPorts?: Partial<Record<WorkerApp, number>>;
   log?: LogSink;
   readyTimeoutMs?: number;
   /** Aborting it while the stack starts stops what was started, and startStack rejects. */
   signal?: AbortSignal;
 }
 
+export const WORKER_APPS = ['embedder', 'retriever'] as const;
+export type WorkerApp = (typeof WORKER_APPS)[number];
+
 export interface StackHandle {
   apiUrl: string;
   /** A key the API accepts: the first of API_KEYS, or one made up for this run; undefined when AUTH_MODE=none. */
   apiKey?: string;
   redisUrl: string;
-  /** Whether the stack started its own redis-server. */
-  startedRedis: boolean;
+  /** Where the redis-server started by the stack keeps its data; undefined when it found a Redis running. */
+  dataDir?: string;
+  /** Whether that redis-server persists (AOF). */
+  persist: boolean;
   /** Name -> URL of each worker's /metrics. */
   workerMetrics: Record<string, string>;
   /** Stops the API, then the workers (each finishes its jobs), then the redis-server it started. */
@@ -86,8 +97,9 @@ export function prefixedLog(stream: NodeJS.WriteStream = process.stdout): LogSin
  * and N embedder and N retriever processes from dist/. Resolves once /readyz answers 200.
  */
 export async function startStack(options: StackOptions): Promise<StackHandle> {
-  const { config, embedders = 1, retrievers = 1, host = '127.0.0.1', log = prefixedLog(), readyTimeoutMs = 180_000, signal } = options;
+  const { config, embedders = 1, retrievers = 1, host = '127.0.0.1', log = prefixedLog(), readyTimeoutMs = 180_000, signal, persist = true } = options;
   const root = repoRoot();
+  const dataDir = options.dataDir ?? join(root, '.data');
   const redisUrl = options.redisUrl ?? config.REDIS_URL;
   const processes: ManagedProcess[] = [];
   const killAll = () => processes.forEach((p) => p.kill());
@@ -102,8 +114,11 @@ export async function startStack(options: StackOptions): Promise<StackHandle> {
 
   try {
     if (!(await redisReachable(redisUrl))) {
-      redis = await startLocalRedis({ url: redisUrl, dir: options.dataDir ?? join(root, '.data'), persist: true, log });
+      if (options.fresh) rmSync(dataDir, { recursive: true, force: true });
+      redis = await startLocalRedis({ url: redisUrl, dir: dataDir, persist, log });
       processes.push(redis);
+    } else if (options.fresh) {
+      throw new StackError(`a Redis already answers at ${redisUrl} and was not started here: --fresh empties only the stack's own (stop that Redis, or choose another --redis-url)`);
     }
     const port = options.port || (await freePort());
     const node = (app: string) => join(root, 'dist', 'apps', app, 'src', 'main.js');
@@ -116,9 +131,10 @@ export async function startStack(options: StackOptions): Promise<StackHandle> {
     const specs: [string, string, Record<string, string | number>][] = [['api', 'api', { API_PORT: port, API_HOST: host }]];
     for (const [app, n] of [['embedder', embedders], ['retriever', retrievers]] as const) {
       for (let i = 1; i <= n; i++) {
-        const metricsPort = await freePort();
+        const pinned = options.metricsPorts?.[app];
+        const metricsPort = pinned ? pinned + i - 1 : await freePort();
         workerMetrics[`${app}-${i}`] = `http://127.0.0.1:${metricsPort}/metrics`;
-        specs.push([`${app}-${i}`, app, { METRICS_PORT: metricsPort }]);
+        specs.push([`${app}-${i}`, app, { METRICS_PORT: metricsPort, METRICS_HOST: host }]);
       }
     }
     for (const [name, app, extra] of specs) {
@@ -129,7 +145,7 @@ export async function startStack(options: StackOptions): Promise<StackHandle> {
     }
     const apiUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
     await waitReady(new ApiClient({ url: apiUrl, apiKey: auth.key }), Object.values(workerMetrics), processes, readyTimeoutMs, signal);
-    return { apiUrl, apiKey: auth.key, redisUrl, startedRedis: redis !== undefined, workerMetrics, stop };
+    return { apiUrl, apiKey: auth.key, redisUrl, dataDir: redis && dataDir, persist, workerMetrics, stop };
   } catch (err) {
     await stop();
     throw err;

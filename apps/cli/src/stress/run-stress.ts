@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ApiClient } from '../http/api-client';
 import { ApiError } from '../http/api-error';
+import { ApiUnreachableError } from '../http/api-unreachable.error';
 import type { HistoryTurn, TurnInput } from '../http/api-types';
 import { summarize, type LatencySummary } from '../report/latency-report';
 import { auditSession, auditTotals, stressContent, type AuditTotals, type SessionAudit } from './audit';
@@ -21,15 +22,41 @@ export interface StressOptions {
   /** Seconds to wait, after the last batch, for everything to be stored. */
   drainTimeoutS: number;
   sampleEveryMs: number;
+  /** The retrievers' /metrics, whose agent_memory_index_vectors tells how many turns are searchable; none: not sampled. */
+  retrieverMetrics: string[];
 }
 
-export interface TimelinePoint {
+/** Failed POSTs by cause (each is resent, until the batch gives up after MAX_ATTEMPTS). */
+export interface FailureCounts {
+  /** 429: over the tenant's rate limit. */
+  throttled: number;
+  /** 503: the API shed load (queues past QUEUE_MAX_WAITING, or Redis down). */
+  shed: number;
+  /** Other 5xx, and no answer at all. */
+  errors: number;
+}
+
+/** One sample; the counts are cumulative since the start. */
+export interface TimelinePoint extends FailureCounts {
   /** Seconds since the start. */
   t: number;
   accepted: number;
   stored: number;
+  /**
+   * Vectors the slowest retriever's index gained since the start; null when its /metrics were not read. A stored
+   * turn is searchable before that (a search waits until the index covers every write before it), but not instantly.
+   */
+  indexed: number | null;
   /** agent_memory_queue_jobs{queue="embed",state="waiting"}; null when /metrics does not show it. */
   embedWaiting: number | null;
+}
+
+/** One acknowledged POST: when it was answered (seconds since the start) and how long it took (ms). */
+export interface RequestSample {
+  t: number;
+  ms: number;
+  /** Sent with ?wait=true: answered once its turns were searchable. */
+  wait: boolean;
 }
 
 export interface StressResult {
@@ -39,6 +66,7 @@ export interface StressResult {
   accepted: number;
   failedBatches: number;
   retries: number;
+  failures: FailureCounts;
   /** From the first POST to the last 202 of a batch sent without wait. */
   acceptSeconds: number;
   /** Turns of batches sent without wait over acceptSeconds: what the API takes in while it is flooded. */
@@ -48,13 +76,15 @@ export interface StressResult {
   /** From the first POST until every acknowledged turn was in the histories and the sampled waits had answered. */
   storedSeconds: number | null;
   storedPerSecond: number | null;
+  /** From the first POST until the slowest retriever's index held every acknowledged turn; null when not sampled or not reached. */
+  indexedSeconds: number | null;
   /** POST latency of batches without wait. */
   acceptLatency: LatencySummary;
   /** POST latency of ?wait=true batches: accepted -> stored and searchable. */
   e2eLatency: LatencySummary;
   timeline: TimelinePoint[];
-  /** Raw POST latencies (ms), for the HTML report's distribution chart. */
-  samples: { accept: number[]; e2e: number[] };
+  /** Every acknowledged POST, for the HTML report's latency charts. */
+  requests: RequestSample[];
   audit: AuditTotals;
   sessionAudits: SessionAudit[];
 }
@@ -104,29 +134,45 @@ export function planBatches(runId: string, o: Pick<StressOptions, 'sessions' | '
   return { sessions, batches };
 }
 
+const isRetryable = (err: unknown): boolean => err instanceof ApiUnreachableError || (err instanceof ApiError && err.retryable);
+
 /**
- * Sends the same batch again on a network error, 5xx or 429 (after Retry-After when the API sheds load):
- * the client ids make a repeat harmless.
+ * Runs `call` again on a network error, 5xx or 429 (after Retry-After when the API sheds load), up to
+ * MAX_ATTEMPTS; `onFailure` sees each failed attempt. Other errors, and the last one, are thrown.
  */
-async function postWithRetry(client: ApiClient, batch: Batch, counters: { retries: number }): Promise<boolean> {
+async function retrying<T>(call: () => Promise<T>, onFailure: (err: unknown, last: boolean) => void = () => undefined): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await client.addTurns(batch.session, batch.turns, batch.wait);
-      return true;
+      return await call();
     } catch (err) {
-      const retryable = err instanceof TypeError || (err instanceof ApiError && err.retryable);
-      if (!retryable) throw err;
-      if (attempt === MAX_ATTEMPTS) return false;
-      counters.retries++;
+      if (!isRetryable(err)) throw err;
+      onFailure(err, attempt === MAX_ATTEMPTS);
+      if (attempt === MAX_ATTEMPTS) throw err;
       await sleep(Math.min(MAX_BACKOFF_MS, (err instanceof ApiError && err.retryAfterMs) || 50 * 2 ** attempt));
     }
+  }
+}
+
+/** Sends a batch until it is acknowledged (the client ids make a repeat harmless); false when it was given up. */
+async function postWithRetry(client: ApiClient, batch: Batch, counters: { retries: number } & FailureCounts): Promise<boolean> {
+  const count = (err: unknown, last: boolean) => {
+    const status = err instanceof ApiError ? err.status : 0;
+    counters[status === 429 ? 'throttled' : status === 503 ? 'shed' : 'errors']++;
+    if (!last) counters.retries++;
+  };
+  try {
+    await retrying(() => client.addTurns(batch.session, batch.turns, batch.wait), count);
+    return true;
+  } catch (err) {
+    if (isRetryable(err)) return false;
+    throw err;
   }
 }
 
 async function fullHistory(client: ApiClient, session: string): Promise<HistoryTurn[]> {
   const turns: HistoryTurn[] = [];
   for (;;) {
-    const page = await client.history(session, turns.length, HISTORY_PAGE);
+    const page = await retrying(() => client.history(session, turns.length, HISTORY_PAGE));
     turns.push(...page.turns);
     if (page.turns.length === 0 || turns.length >= page.total) return turns;
   }
@@ -145,15 +191,31 @@ export function peakRate(timeline: readonly Pick<TimelinePoint, 't' | 'accepted'
   return best;
 }
 
+/**
+ * Vectors in the slowest retriever's index (a search may reach any replica); null when there is none to read,
+ * or a scrape failed (a gap in the indexed curve).
+ */
+async function indexVectors(urls: readonly string[]): Promise<number | null> {
+  if (urls.length === 0) return null;
+  const counts = await Promise.all(
+    urls.map((url) =>
+      fetch(url)
+        .then((res) => res.text())
+        .then((text) => promSample(text, 'agent_memory_index_vectors') ?? NaN)
+        .catch(() => NaN),
+    ),
+  );
+  return counts.some(Number.isNaN) ? null : Math.min(...counts);
+}
+
 /** A queue flood through the HTTP API, then an exactly-once audit of every session. */
 export async function runStress(client: ApiClient, o: StressOptions, hooks: StressHooks = {}): Promise<StressResult> {
   assertLoopback(client.url);
   const runId = randomUUID().slice(0, 8);
   const { sessions, batches } = planBatches(runId, o);
   const acknowledged = new Map<string, string[]>(sessions.map((s) => [s, []]));
-  const counters = { retries: 0 };
-  const acceptMs: number[] = [];
-  const e2eMs: number[] = [];
+  const counters = { retries: 0, throttled: 0, shed: 0, errors: 0 };
+  const requests: RequestSample[] = [];
   const timeline: TimelinePoint[] = [];
   let sent = 0;
   let accepted = 0;
@@ -176,10 +238,10 @@ export async function runStress(client: ApiClient, o: StressOptions, hooks: Stre
         failedBatches++;
         continue;
       }
-      (batch.wait ? e2eMs : acceptMs).push(performance.now() - t0);
+      lastAck = elapsed();
+      requests.push({ t: lastAck, ms: performance.now() - t0, wait: batch.wait });
       acknowledged.get(batch.session)!.push(...batch.turns.map((t) => t.id!));
       accepted += batch.turns.length;
-      lastAck = elapsed();
       if (!batch.wait) {
         plainAccepted += batch.turns.length;
         lastPlainAck = lastAck;
@@ -188,28 +250,38 @@ export async function runStress(client: ApiClient, o: StressOptions, hooks: Stre
     }
   };
 
-  // Samples history counts and the embed queue's depth until everything acknowledged is stored.
+  // Samples history counts, the index sizes and the embed queue's depth until everything acknowledged is
+  // stored and (when the retrievers' metrics are read) indexed.
   let sending = true;
+  const indexedAtStart = await indexVectors(o.retrieverMetrics);
   const sampler = async () => {
+    let storedAt: number | null = null;
     for (;;) {
-      const [counts, metrics] = await Promise.all([
-        Promise.all(sessions.map((s) => client.history(s, 0, 1).then((p) => p.total))),
-        client.metricsText().catch(() => ''),
+      const [counts, metrics, indexed] = await Promise.all([
+        // Reads are shed and rate-limited like writes: the sampler waits its turn too.
+        Promise.all(sessions.map((s) => retrying(() => client.history(s, 0, 1)).then((p) => p.total))),
+        client.metricsText().catch(() => ''), // a missed scrape leaves a gap in the queue curve, nothing else
+        indexVectors(o.retrieverMetrics),
       ]);
       stored = counts.reduce((a, b) => a + b, 0);
       const waiting = promSample(metrics, 'agent_memory_queue_jobs', { queue: 'embed', state: 'waiting' }) ?? null;
-      timeline.push({ t: elapsed(), accepted, stored, embedWaiting: waiting });
+      const inIndex = indexed === null || indexedAtStart === null ? null : indexed - indexedAtStart;
+      const { throttled, shed, errors } = counters;
+      const t = elapsed();
+      timeline.push({ t, accepted, stored, indexed: inIndex, embedWaiting: waiting, throttled, shed, errors });
       hooks.onStored?.(stored);
-      if (!sending && stored >= accepted) return elapsed();
-      if (!sending && elapsed() > lastAck + o.drainTimeoutS) return null;
+      if (!sending && storedAt === null && stored >= accepted) storedAt = t;
+      const indexingDone = o.retrieverMetrics.length === 0 || (inIndex !== null && inIndex >= accepted);
+      if (storedAt !== null && indexingDone) return { storedAt, indexedAt: o.retrieverMetrics.length ? t : null };
+      if (!sending && t > lastAck + o.drainTimeoutS) return { storedAt, indexedAt: null };
       await sleep(o.sampleEveryMs);
     }
   };
 
-  const sampling = sampler();
-  await Promise.all(Array.from({ length: o.concurrency }, sender));
-  sending = false;
-  const storedAt = await sampling;
+  const senders = Promise.all(Array.from({ length: o.concurrency }, sender)).then(() => {
+    sending = false;
+  });
+  const [{ storedAt, indexedAt }] = await Promise.all([sampler(), senders]);
   const storedSeconds = storedAt === null ? null : Math.max(storedAt, lastAck);
 
   const sessionAudits: SessionAudit[] = [];
@@ -221,15 +293,17 @@ export async function runStress(client: ApiClient, o: StressOptions, hooks: Stre
     accepted,
     failedBatches,
     retries: counters.retries,
+    failures: { throttled: counters.throttled, shed: counters.shed, errors: counters.errors },
     acceptSeconds: lastPlainAck,
     acceptedPerSecond: lastPlainAck > 0 ? plainAccepted / lastPlainAck : 0,
     peakAcceptedPerSecond: peakRate(timeline),
     storedSeconds,
     storedPerSecond: storedSeconds ? accepted / storedSeconds : null,
-    acceptLatency: summarize(acceptMs),
-    e2eLatency: summarize(e2eMs),
+    indexedSeconds: indexedAt,
+    acceptLatency: summarize(requests.filter((r) => !r.wait).map((r) => r.ms)),
+    e2eLatency: summarize(requests.filter((r) => r.wait).map((r) => r.ms)),
     timeline,
-    samples: { accept: acceptMs, e2e: e2eMs },
+    requests,
     audit: auditTotals(sessionAudits),
     sessionAudits,
   };

@@ -20,24 +20,41 @@ const KNOWN = new Set([...Object.keys(new MemoryConfig()), ...WITHOUT_DEFAULT]);
 const describe = (errors: ValidationError[], raw: Record<string, unknown>): string[] =>
   errors.map((e) => `${e.property}=${JSON.stringify(raw[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`);
 
+let environment: Readonly<Record<string, string | undefined>> | undefined;
 let cached: MemoryConfig | undefined;
 
 /**
- * The process's configuration: `.env` in the working directory (if any) under the real environment,
- * validated once and shared by everything in the process. This is the only place that reads process.env.
+ * The process's environment: `.env` in the working directory (if any) under the real environment, read once.
+ * This is the only place that reads process.env; the services validate it into a MemoryConfig (processConfig),
+ * the CLI into its own few variables.
  */
-export function processConfig(): MemoryConfig {
-  if (!cached) {
+export function processEnv(): Readonly<Record<string, string | undefined>> {
+  if (!environment) {
     if (existsSync('.env')) process.loadEnvFile('.env');
-    cached = loadConfig(process.env);
+    environment = Object.freeze({ ...process.env });
   }
+  return environment;
+}
+
+/** The process's configuration, validated once and shared by everything in the process. */
+export function processConfig(): MemoryConfig {
+  cached ??= loadConfig(processEnv());
   return cached;
 }
 
 /** Validates an environment into a frozen MemoryConfig; an empty value counts as unset. */
-export function loadConfig(env: Record<string, string | undefined>): MemoryConfig {
-  const relevant = Object.fromEntries(Object.entries(env).filter(([k, v]) => KNOWN.has(k) && v !== undefined && v !== ''));
-  const config = plainToInstance(MemoryConfig, relevant, { exposeDefaultValues: true });
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): MemoryConfig {
+  return validateEnvironment(MemoryConfig, env, KNOWN);
+}
+
+/**
+ * Validates the variables of `env` named in `known` into a frozen instance of `schema` (class-validator
+ * decorators, defaults from its initialisers); an empty value counts as unset. Throws a ConfigError naming
+ * every bad variable.
+ */
+export function validateEnvironment<T extends object>(schema: new () => T, env: Readonly<Record<string, string | undefined>>, known: ReadonlySet<string>): T {
+  const relevant = Object.fromEntries(Object.entries(env).filter(([k, v]) => known.has(k) && v !== undefined && v !== ''));
+  const config = plainToInstance(schema, relevant, { exposeDefaultValues: true });
   const errors = validateSync(config);
   if (errors.length > 0) {
     throw new ConfigError(`Invalid environment:\n  ${describe(errors, relevant).join('\n  ')}`);

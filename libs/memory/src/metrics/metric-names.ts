@@ -34,6 +34,14 @@ export type ServiceName = (typeof SERVICES)[number];
 export const OPERATIONS = ['write', 'read', 'assemble', 'llm', 'e2e'] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
+/**
+ * The API endpoint an operation was timed in (the `endpoint` label): chat records its five operations; the
+ * others one each: POST /turns a write (`turns`: 202 once queued; `turns_wait`: ?wait=true, 200 once
+ * searchable), GET /memories and GET /turns a read, DELETE a session a write.
+ */
+export const ENDPOINTS = ['chat', 'turns', 'turns_wait', 'memories', 'history', 'forget'] as const;
+export type Endpoint = (typeof ENDPOINTS)[number];
+
 export const JOB_OUTCOMES = ['completed', 'failed', 'retried'] as const;
 export type JobOutcome = (typeof JOB_OUTCOMES)[number];
 

@@ -11,6 +11,7 @@ import {
   PROVIDER_ERROR_KINDS,
   PROVIDER_KINDS,
   REBUILD_REASONS,
+  type Endpoint,
   type JobOutcome,
   type Operation,
   type ProviderKind,
@@ -33,7 +34,7 @@ export class Metrics {
   readonly registry = new Registry();
   readonly contentType = this.registry.contentType;
 
-  private readonly operationDuration = this.histogram(METRIC_NAMES.operationDuration, 'Latency of the five agent-cycle operations', ['operation']);
+  private readonly operationDuration = this.histogram(METRIC_NAMES.operationDuration, 'Latency of the agent-cycle operations, by the endpoint that ran them', ['operation', 'endpoint']);
   private readonly queueWait = this.histogram(METRIC_NAMES.queueWait, 'Time a job waited in its queue (processedOn - timestamp)', ['queue']);
   private readonly jobDuration = this.histogram(METRIC_NAMES.jobDuration, 'Processing time of a job', ['queue']);
   private readonly providerDuration = this.histogram(METRIC_NAMES.providerDuration, 'Duration of one embedding or LLM provider call', ['provider_kind', 'provider']);
@@ -66,13 +67,8 @@ export class Metrics {
     }
   }
 
-  observeOperation(operation: Operation, seconds: number): void {
-    this.operationDuration.observe({ operation }, seconds);
-  }
-
-  /** Times `fn` (failures included) as one `operation`. */
-  timeOperation<T>(operation: Operation, fn: () => Promise<T>): Promise<T> {
-    return timed(fn, (s) => this.observeOperation(operation, s));
+  observeOperation(operation: Operation, endpoint: Endpoint, seconds: number): void {
+    this.operationDuration.observe({ operation, endpoint }, seconds);
   }
 
   /** Times one provider call (failures included); count failures with countProviderError. */

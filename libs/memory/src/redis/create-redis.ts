@@ -4,13 +4,14 @@ import Redis, { type Cluster } from 'ioredis';
 export type RedisClient = Redis | Cluster;
 
 /**
- * The process's request-path client: it gives up after two retries so callers fail fast when Redis is down; given a
- * `commandTimeout`, it fails a command that gets no reply in time (a hung Redis keeps its connection open, so only a
- * deadline notices it); and it auto-pipelines, so reads issued together (hits across sessions) cost one round trip
- * per node.
+ * The process's request-path client: it gives up after two retries so callers fail fast when Redis is down; and,
+ * given a `commandTimeout`, it fails a command that gets no reply in time (a hung Redis keeps its connection open,
+ * so only a deadline notices it). Commands issued together (hits across sessions) are all on the wire before the
+ * first reply, so they cost one round trip; auto-pipelining is off because its batches wait for each other, which
+ * doubles the wait on a hung Redis.
  */
 export function createRedis(url: string, commandTimeout?: number): Redis {
-  return new Redis(url, { maxRetriesPerRequest: 2, commandTimeout, connectionName: 'agent-memory', enableAutoPipelining: true });
+  return new Redis(url, { maxRetriesPerRequest: 2, commandTimeout, connectionName: 'agent-memory' });
 }
 
 /**

@@ -188,7 +188,7 @@ export interface StoreOptions {
 /**
  * The repository for conversation turns: every read and write of turn data goes through here. Every script touches
  * one hash slot (a session's, a tenant's or a change-log partition's), so the same code runs on Redis Cluster; reads
- * that span sessions are issued together and ride ioredis's auto-pipelining.
+ * that span sessions are issued together (one round trip per node), never as one multi-slot pipeline.
  */
 export class MemoryStore {
   private readonly redis: ScriptedRedis;

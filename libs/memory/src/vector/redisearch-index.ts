@@ -147,7 +147,7 @@ export function schemaDifferences(info: Record<string, unknown>, prefix: string)
 }
 
 /** A RESP2 key/value array as an object (values of odd positions keyed by the preceding string). */
-function toMap(flat: unknown[]): Record<string, unknown> {
+export function toMap(flat: unknown[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = flat[i + 1];
   return out;
