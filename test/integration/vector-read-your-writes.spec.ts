@@ -32,7 +32,8 @@ describe('hnsw backend across processes (real redis-server, child process)', () 
         tenant: 't1', session: 'ryw', seq: i, turnId: `ryw-${i}`, role: 'user', content: `turn ${i}`,
         timestamp: T0 + i, tokenCount: 2, embedding: seededVector(8, i),
       }]);
-      const query = { tenant: 't1', sessions: ['ryw'], k: 100, vector: Array.from(seededVector(8, i)), minLogId: res.logId };
+      // Hybrid: the new turn's text and vector must both be searchable in the other process.
+      const query = { tenant: 't1', sessions: ['ryw'], k: 100, text: `turn ${i}`, vector: Array.from(seededVector(8, i)), minLogId: res.logId };
       const remote = await child.request({ op: 'search', query });
       expect(remote.error).toBeUndefined();
       expect(remote.keys).toHaveLength(i);
@@ -45,7 +46,8 @@ describe('hnsw backend across processes (real redis-server, child process)', () 
   it('rebuilds a replica that fell behind the trimmed change log, applying the delete it could no longer read', async () => {
     await fx.write(Array.from({ length: 10 }, (_, i) => ({ session: 'old', seq: i + 1, embedding: seededVector(8, 1000 + i) })));
     const [[lastOld]] = await redis.xrevrange(fx.keys.changelog, '+', '-', 'COUNT', 1);
-    expect((await child.request({ op: 'search', query: { tenant: 't1', sessions: ['old'], k: 50, vector: Array.from(seededVector(8, 1)), minLogId: lastOld } })).keys).toHaveLength(10);
+    const oldQuery = { tenant: 't1', sessions: ['old'], k: 50, text: 'turn', vector: Array.from(seededVector(8, 1)) };
+    expect((await child.request({ op: 'search', query: { ...oldQuery, minLogId: lastOld } })).keys).toHaveLength(10);
 
     const stalled = child.request({ op: 'stall', ms: 2500 });
     await new Promise((r) => setTimeout(r, 300));
@@ -61,11 +63,16 @@ describe('hnsw backend across processes (real redis-server, child process)', () 
     await stalled;
 
     const minLogId = results.at(-1)!.logId;
-    const old = await child.request({ op: 'search', query: { tenant: 't1', sessions: ['old'], k: 50, vector: Array.from(seededVector(8, 1)), minLogId } });
-    expect(old.error).toBeUndefined();
-    expect(old.keys).toEqual([]);
-    const all = await child.request({ op: 'search', query: { tenant: 't1', sessions: ['new'], k: 1000, vector: Array.from(seededVector(8, 2)), minLogId } });
+    for (const mode of ['vector', 'text', 'hybrid']) {
+      const old = await child.request({ op: 'search', query: { ...oldQuery, mode, minLogId } });
+      expect(old.error).toBeUndefined();
+      expect(old.keys).toEqual([]);
+    }
+    const all = await child.request({ op: 'search', query: { tenant: 't1', sessions: ['new'], k: 1000, mode: 'vector', vector: Array.from(seededVector(8, 2)), minLogId } });
     expect(all.keys).toHaveLength(600);
+    // The rebuilt full-text index holds the new session's contents.
+    const text = await child.request({ op: 'search', query: { tenant: 't1', sessions: ['new'], k: 10, mode: 'text', text: 'n599', minLogId } });
+    expect(text.keys).toEqual([results.at(-1)!.key]);
     expect(child.stderr.join('\n')).toMatch(/trimmed past position .*; rebuilding/);
   });
 });

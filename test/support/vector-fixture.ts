@@ -81,9 +81,9 @@ export class VectorFixture {
     this.lastLogId = (await this.store.deleteSession(tenant, session))?.logId ?? this.lastLogId;
   }
 
-  /** Searches with read-your-writes on the last write, as the retriever does. */
+  /** Searches with read-your-writes on the last write, as the retriever does; in the vector mode unless told. */
   search(index: VectorIndex, q: Omit<VectorQuery, 'tenant'> & { tenant?: string }) {
-    return index.search({ tenant: 't1', minLogId: this.lastLogId, ...q });
+    return index.search({ tenant: 't1', minLogId: this.lastLogId, mode: 'vector', ...q });
   }
 
   async close(): Promise<void> {

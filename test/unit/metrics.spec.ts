@@ -35,6 +35,7 @@ describe('Metrics', () => {
       httpRequestDuration: 'histogram',
       jobs: 'counter',
       hnswFallbacks: 'counter',
+      searchFailures: 'counter',
       providerErrors: 'counter',
       queueJobs: 'gauge',
       indexVectors: 'gauge',

@@ -26,6 +26,7 @@ import { VectorIndexCloser } from './retrieve/vector-index-closer';
           store,
           logger: new Logger('VectorIndex'),
           onFallback: () => metrics.countHnswFallback(),
+          onSearchFailure: (reason) => metrics.countSearchFailure(reason),
         }),
     },
     { provide: ContextAssembler, useFactory: () => new ContextAssembler() },

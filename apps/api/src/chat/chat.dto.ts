@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsNumber, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
-import type { RetrievedMemory } from '@app/memory';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { SEARCH_MODES, type RetrievedMemory, type SearchMode } from '@app/memory';
 import { LIMITS } from '../common/limits';
 
 export class ChatDto {
@@ -23,6 +23,11 @@ export class ChatDto {
   @Min(0)
   @Max(LIMITS.windowHours)
   windowHours?: number;
+
+  @ApiPropertyOptional({ enum: SEARCH_MODES, description: 'How memories are retrieved (default hybrid)' })
+  @IsOptional()
+  @IsIn(SEARCH_MODES)
+  mode?: SearchMode;
 }
 
 /** Milliseconds per step of the cycle; write and read overlap, so they need not add up to e2e. */

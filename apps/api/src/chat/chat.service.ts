@@ -86,6 +86,7 @@ export class ChatService {
           tenant,
           sessions: [session],
           query: dto.message,
+          mode: dto.mode,
           k: dto.k ?? this.config.TOP_K_MEMORIES,
           since: userTurn.timestamp - windowMs,
           minLogId,

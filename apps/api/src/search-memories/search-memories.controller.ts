@@ -25,6 +25,7 @@ export class SearchMemoriesController {
       tenant,
       sessions: [sessionId],
       query: query.q,
+      mode: query.mode,
       k: query.k ?? this.config.TOP_K_MEMORIES,
       since: Date.now() - windowHours * 3600_000,
       minLogId: await this.store.lastLogId(),

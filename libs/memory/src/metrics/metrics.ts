@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ProviderName } from '../config/memory-config';
 import type { ProviderErrorKind } from '../errors/provider.error';
+import type { SearchFailure } from '../errors/search-reply.error';
 import { QUEUES, type QueueName } from '../queues/job-contracts';
 import {
   BATCH_SIZE_BUCKETS,
@@ -10,6 +11,7 @@ import {
   METRIC_NAMES,
   PROVIDER_ERROR_KINDS,
   PROVIDER_KINDS,
+  SEARCH_FAILURES,
   type JobOutcome,
   type Operation,
   type ProviderKind,
@@ -44,6 +46,7 @@ export class Metrics {
   });
   private readonly jobs = new Counter({ name: METRIC_NAMES.jobs, help: 'Jobs by outcome', labelNames: ['queue', 'outcome'], registers: [this.registry] });
   private readonly hnswFallbacks = new Counter({ name: METRIC_NAMES.hnswFallbacks, help: 'Searches answered by the fallback path instead of the HNSW index', registers: [this.registry] });
+  private readonly searchFailures = new Counter({ name: METRIC_NAMES.searchFailures, help: 'RediSearch queries that timed out or gave a malformed reply (the search failed)', labelNames: ['reason'], registers: [this.registry] });
   private readonly providerErrors = new Counter({ name: METRIC_NAMES.providerErrors, help: 'Provider call errors by kind', labelNames: ['provider_kind', 'kind'], registers: [this.registry] });
   private readonly queueJobs = new Gauge({ name: METRIC_NAMES.queueJobs, help: 'Jobs in each queue by state', labelNames: ['queue', 'state'], registers: [this.registry] });
   private readonly indexVectors = new Gauge({ name: METRIC_NAMES.indexVectors, help: 'Vectors in the search index', registers: [this.registry] });
@@ -57,6 +60,7 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
     // Counters exist at 0 from the start, so rate() sees their first increment and failure panels are never empty.
     for (const queue of Object.values(QUEUES)) for (const outcome of JOB_OUTCOMES) this.jobs.inc({ queue, outcome }, 0);
+    for (const reason of SEARCH_FAILURES) this.searchFailures.inc({ reason }, 0);
     for (const providerKind of PROVIDER_KINDS) {
       for (const kind of PROVIDER_ERROR_KINDS) this.providerErrors.inc({ provider_kind: providerKind, kind }, 0);
     }
@@ -100,6 +104,10 @@ export class Metrics {
 
   countHnswFallback(): void {
     this.hnswFallbacks.inc();
+  }
+
+  countSearchFailure(reason: SearchFailure): void {
+    this.searchFailures.inc({ reason });
   }
 
   countProviderError(kind: ProviderKind, error: ProviderErrorKind): void {

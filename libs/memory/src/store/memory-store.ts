@@ -11,6 +11,8 @@ export interface StoredVector {
   role: Role;
   timestamp: number;
   embedding: Float32Array;
+  /** For the in-process full-text index. */
+  content: string;
 }
 
 // Writes the hash, the id map, the history entry, the session set and the change-log entry atomically,
@@ -184,17 +186,17 @@ export class MemoryStore {
     } while (cursor !== '0');
   }
 
-  /** Vectors and filter fields of the given keys; keys that are gone are left out. */
+  /** Vectors, contents and filter fields of the given keys; keys that are gone are left out. */
   async loadVectors(keys: string[]): Promise<StoredVector[]> {
     if (keys.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    for (const key of keys) pipeline.hmgetBuffer(key, F.tenant, F.session, F.role, F.timestamp, F.embedding);
+    for (const key of keys) pipeline.hmgetBuffer(key, F.tenant, F.session, F.role, F.timestamp, F.embedding, F.content);
     const replies = (await pipeline.exec()) ?? [];
     const out: StoredVector[] = [];
     replies.forEach(([err, values], i) => {
       if (err) throw err;
-      const [tenant, session, role, timestamp, embedding] = values as (Buffer | null)[];
-      if (!tenant || !session || !role || !timestamp || !embedding) return;
+      const [tenant, session, role, timestamp, embedding, content] = values as (Buffer | null)[];
+      if (!tenant || !session || !role || !timestamp || !embedding || !content) return;
       out.push({
         key: keys[i],
         tenant: tenant.toString(),
@@ -202,6 +204,7 @@ export class MemoryStore {
         role: role.toString() as Role,
         timestamp: Number(timestamp.toString()),
         embedding: bufferToVector(embedding),
+        content: content.toString(),
       });
     });
     return out;
