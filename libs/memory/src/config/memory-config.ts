@@ -57,7 +57,7 @@ export class MemoryConfig {
   EMBEDDING_MODEL = 'text-embedding-3-small';
 
   @Type(() => Number) @IsInt() @Min(8) @Max(8192)
-  EMBEDDING_DIM = 384;
+  EMBEDDING_DIM = 1024;
 
   // LLM
   @IsIn(PROVIDERS)
