@@ -116,9 +116,12 @@ export class ChatService {
     return this.response(reply, 'memories only (LLM unavailable)', p, { ...p.timings, llm, e2e: since(p.started) }, err.kind);
   }
 
+  /** Stores the reply, unless it is a non-answer ("nothing matches"): a non-answer must not become a memory. */
   private async finish(tenant: string, session: string, p: Prepared, reply: string, llm: number): Promise<ChatResponse> {
     const t = performance.now();
-    await this.jobs.writeTurns(toJobs(tenant, session, p.replySeq, [{ role: 'assistant', content: reply }]), false);
+    if (!this.llm.isNonAnswer?.(reply)) {
+      await this.jobs.writeTurns(toJobs(tenant, session, p.replySeq, [{ role: 'assistant', content: reply }]), false);
+    }
     const replyWrite = since(t);
     const timings: ChatTimings = { ...p.timings, write: p.timings.write + replyWrite, llm, e2e: since(p.started) };
     for (const [operation, ms] of Object.entries(timings)) {
