@@ -2,6 +2,7 @@ import Redis from 'ioredis';
 import { DimensionMismatchError } from '@app/memory/errors/dimension-mismatch.error';
 import { IndexSchemaMismatchError } from '@app/memory/errors/index-schema-mismatch.error';
 import { InvalidInputError } from '@app/memory/errors/invalid-input.error';
+import { SearchReplyError } from '@app/memory/errors/search-reply.error';
 import { VectorBackend, VectorHit } from '@app/memory/vector/vector-index';
 import { RedisServer } from '../support/redis-server';
 import { T0, VectorFixture, axis, seededVector } from '../support/vector-fixture';
@@ -245,3 +246,51 @@ describe.each(backends)('VectorIndex conformance: $backend', ({ backend, hnswExa
     });
   });
 });
+
+/** What only a real RediSearch can show: the TIMEOUT sent with every query, and what a timed-out query does. */
+(stackUrl ? describe : describe.skip)('RediSearch query timeouts (REDIS_STACK_URL)', () => {
+  let redis: Redis;
+  let fx: VectorFixture;
+  let policy: string;
+
+  beforeAll(async () => {
+    redis = new Redis(stackUrl!);
+    [[, policy]] = (await redis.call('FT.CONFIG', 'GET', 'ON_TIMEOUT')) as string[][];
+  });
+  afterAll(async () => {
+    await redis.call('FT.CONFIG', 'SET', 'ON_TIMEOUT', policy);
+    redis.disconnect();
+  });
+  afterEach(() => fx.close());
+
+  it('warns at start when the server returns partial results on timeout (ON_TIMEOUT RETURN)', async () => {
+    await redis.call('FT.CONFIG', 'SET', 'ON_TIMEOUT', 'RETURN');
+    fx = new VectorFixture(redis, 'redisearch');
+    await fx.open();
+    expect(fx.warnings.join('\n')).toMatch(/ON_TIMEOUT is return/i);
+  });
+
+  it('fails a query that runs past REDISEARCH_TIMEOUT_MS with SearchReplyError, counted, instead of answering no hits', async () => {
+    await redis.call('FT.CONFIG', 'SET', 'ON_TIMEOUT', 'FAIL');
+    fx = new VectorFixture(redis, 'redisearch');
+    const words = Array.from({ length: 40 }, (_, i) => `word${i}`);
+    for (let batch = 0; batch < 30; batch++) {
+      await fx.write(Array.from({ length: 1000 }, (_, i) => ({
+        seq: batch * 1000 + i + 1, content: words.filter((_, w) => (batch * 1000 + i) % (w + 2) !== 0).join(' '), embedding: seededVector(8, i),
+      })));
+    }
+    const index = await fx.open({ REDISEARCH_TIMEOUT_MS: 1 });
+    expect(fx.warnings.join('\n')).not.toMatch(/ON_TIMEOUT/);
+    let failure: unknown;
+    for (let attempt = 0; attempt < 20 && failure === undefined; attempt++) {
+      failure = await fx.search(index, { mode: 'text', k: 100, text: words.join(' ') }).then(() => undefined, (err: unknown) => err);
+    }
+    expect(failure).toBeInstanceOf(SearchReplyError);
+    expect((failure as SearchReplyError).reason).toBe('timeout');
+    expect(fx.searchFailures).toContain('timeout');
+    // With time to spare the same query answers.
+    const patient = await fx.open({ REDISEARCH_TIMEOUT_MS: 30000 });
+    expect(await fx.search(patient, { mode: 'text', k: 10, text: words.join(' ') })).toHaveLength(10);
+  }, 120_000);
+});
+

@@ -44,6 +44,8 @@ export class VectorFixture {
   private readonly indexes: VectorIndex[] = [];
   private lastLogId?: string;
   readonly warnings: string[] = [];
+  /** Reasons reported through onSearchFailure (RediSearch timeouts and malformed replies). */
+  readonly searchFailures: string[] = [];
 
   constructor(
     readonly redis: Redis,
@@ -62,6 +64,7 @@ export class VectorFixture {
       redis: this.redis,
       store: this.store,
       logger: { log: () => undefined, warn: (m) => this.warnings.push(m) },
+      onSearchFailure: (reason) => this.searchFailures.push(reason),
     });
     this.indexes.push(index);
     return index;
