@@ -84,10 +84,11 @@ describe('pipeline e2e (api + 2 embedders + 2 retrievers)', () => {
   });
 
   it('streams the reply over SSE: token events that add up to the reply in the final done event', async () => {
+    await api.addTurns('sse-1', [{ role: 'user', content: 'My favourite hike is the Dipsea trail' }], true);
     const res = await fetch(`${stack.apiUrl}/v1/sessions/sse-1/chat`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...auth },
-      body: JSON.stringify({ message: 'hello there' }),
+      body: JSON.stringify({ message: 'Which hike is my favourite?' }),
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
@@ -104,7 +105,10 @@ describe('pipeline e2e (api + 2 embedders + 2 retrievers)', () => {
     expect(done.event).toBe('done');
     expect(tokens.join('')).toBe(done.data.reply);
     expect(done.data.timings).toEqual(expect.objectContaining({ e2e: expect.any(Number), llm: expect.any(Number) }));
-    expect((await api.history('sse-1')).turns.map((t) => t.content)).toEqual(['hello there', done.data.reply]);
+    expect(done.data.reply).toContain('Dipsea');
+    expect((await api.history('sse-1')).turns.map((t) => t.content)).toEqual([
+      'My favourite hike is the Dipsea trail', 'Which hike is my favourite?', done.data.reply,
+    ]);
   });
 
   it('returns the history in order, question and reply included', async () => {
