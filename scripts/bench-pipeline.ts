@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadConfig } from '@app/memory/config/load-config';
 import { percentiles } from '@app/memory/metrics/quantiles';
+import type { SearchMode } from '@app/memory/vector/fusion';
 import { syntheticTexts } from '../apps/cli/src/bench/synthetic-corpus';
 import { ApiClient } from '../apps/cli/src/http/api-client';
 import { promSample } from '../apps/cli/src/stress/prom-text';
@@ -19,15 +20,18 @@ const program = new Command('bench-pipeline')
   .option('--n <n>', 'observations to preload', '100000')
   .option('--sessions <s>', 'sessions they are spread over', '1000')
   .option('--queries <q>', 'search requests to time', '2000')
+  .option('--modes <list>', 'search modes to time, each on the same preload (hybrid, vector, text)', 'hybrid')
   .option('--chats <c>', 'chat cycles to time', '500')
   .option('--json <file>', 'write the figures as JSON', 'docs/benchmarks/pipeline.json')
   .option('--md <file>', 'write the figures as markdown', 'docs/benchmarks/pipeline.md')
   .parse();
 
-const opts = program.opts<{ n: string; sessions: string; queries: string; chats: string; json: string; md: string }>();
+const opts = program.opts<{ n: string; sessions: string; queries: string; modes: string; chats: string; json: string; md: string }>();
+const modes = opts.modes.split(',') as SearchMode[];
 const n = Number(opts.n);
 const sessions = Number(opts.sessions);
 const round = (x: number) => Math.round(x * 100) / 100;
+type Stats = ReturnType<typeof summary>;
 const summary = (xs: number[]) => {
   const p = percentiles(xs);
   return { p50: round(p.p50), p95: round(p.p95), p99: round(p.p99), p999: round(p.p999), count: p.count };
@@ -74,13 +78,17 @@ async function main(): Promise<void> {
     const indexedS = (performance.now() - t0) / 1000;
     process.stderr.write(`preloaded ${n} observations: accepted in ${acceptedS.toFixed(1)} s, stored in ${storedS.toFixed(1)} s, indexed in ${indexedS.toFixed(1)} s\n`);
 
-    const search: number[] = [];
+    // The modes take turns query by query (in alternating order), so that none is timed on a busier machine.
+    const search = new Map<SearchMode, number[]>(modes.map((m) => [m, []]));
     for (let i = 0; i < Number(opts.queries); i++) {
       const words = texts[(i * 7919) % n].split(' ').slice(0, 6).join(' ');
-      const t = performance.now();
-      await api.memories(session((i * 7919) % n), words, 10);
-      search.push(performance.now() - t);
+      for (const mode of i % 2 ? [...modes].reverse() : modes) {
+        const t = performance.now();
+        await api.memories(session((i * 7919) % n), words, 10, { mode });
+        search.get(mode)!.push(performance.now() - t);
+      }
     }
+    const searchEndpointMs = Object.fromEntries([...search].map(([mode, ms]) => [mode, summary(ms)]));
     const overhead: number[] = [];
     const chatClient: number[] = [];
     for (let i = 0; i < Number(opts.chats); i++) {
@@ -94,7 +102,7 @@ async function main(): Promise<void> {
       observations: n,
       sessions,
       preload: { acceptedPerSecond: Math.round(n / acceptedS), storedPerSecond: Math.round(n / storedS), searchablePerSecond: Math.round(n / indexedS) },
-      searchEndpointMs: summary(search),
+      searchEndpointMs,
       chatOverheadMs: summary(overhead),
       chatClientMs: summary(chatClient),
     };
@@ -112,8 +120,7 @@ async function main(): Promise<void> {
   }
 }
 
-type Stats = ReturnType<typeof summary>;
-function markdown(r: { machine: ReturnType<typeof machine>; observations: number; sessions: number; preload: Record<string, number>; searchEndpointMs: Stats; chatOverheadMs: Stats; chatClientMs: Stats }): string {
+function markdown(r: { machine: ReturnType<typeof machine>; observations: number; sessions: number; preload: Record<string, number>; searchEndpointMs: Record<string, Stats>; chatOverheadMs: Stats; chatClientMs: Stats }): string {
   const row = (name: string, s: Stats) => `| ${name} | ${s.p50} | ${s.p95} | ${s.p99} | ${s.p999} | ${s.count} |`;
   return [
     `# Pipeline latency with ${r.observations.toLocaleString('en')} stored observations`,
@@ -123,7 +130,7 @@ function markdown(r: { machine: ReturnType<typeof machine>; observations: number
     '',
     '| ms | P50 | P95 | P99 | P99.9 | n |',
     '|---|---|---|---|---|---|',
-    row('search endpoint (client-side)', r.searchEndpointMs),
+    ...Object.entries(r.searchEndpointMs).map(([mode, stats]) => row(`search endpoint, ${mode} (client-side)`, stats)),
     row('chat overhead without the LLM (write + read + assemble)', r.chatOverheadMs),
     row('chat request (client-side, local responder)', r.chatClientMs),
     '',

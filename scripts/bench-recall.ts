@@ -4,12 +4,15 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadConfig } from '@app/memory/config/load-config';
+import { VECTOR_BACKENDS } from '@app/memory/config/memory-config';
 import { createEmbeddingProvider } from '@app/memory/embedding/create-embedding-provider';
+import { METRIC_NAMES } from '@app/memory/metrics/metric-names';
 import { percentiles } from '@app/memory/metrics/quantiles';
 import { SEARCH_MODES, type SearchMode } from '@app/memory/vector/fusion';
 import { type LocomoConversation, readLocomo, toClientId } from '../apps/cli/src/bench/locomo/locomo-data';
 import { RECALL_KS, RecallTable } from '../apps/cli/src/bench/locomo/recall-at-k';
 import { ApiClient } from '../apps/cli/src/http/api-client';
+import { promSample } from '../apps/cli/src/stress/prom-text';
 import { describeMachine, machine } from '../apps/cli/src/report/machine';
 import { freePort } from '../apps/cli/src/stack/free-port';
 import { startStack } from '../apps/cli/src/stack/stack';
@@ -102,11 +105,14 @@ async function main(): Promise<void> {
       process.stderr.write(`${mode}: recall@10 ${service[mode].recall.all['@10']}, P50 ${round(p.p50)} ms, P99 ${round(p.p99)} ms\n`);
     }
 
+    // The backend the retriever chose (VECTOR_BACKEND=auto resolves at its start).
+    const retrieverMetrics = await (await fetch(Object.values(stack.workerMetrics).find((u) => u.includes('retriever'))!)).text();
+    const backend = VECTOR_BACKENDS.find((b) => promSample(retrieverMetrics, METRIC_NAMES.vectorBackendInfo, { backend: b }) === 1) ?? config.VECTOR_BACKEND;
     const result = {
       machine: machine(),
       data: { conversations: conversations.length, turns: conversations.reduce((n, c) => n + c.turns.length, 0), questions, repairs },
       service: {
-        backend: config.VECTOR_BACKEND,
+        backend,
         embedder: createEmbeddingProvider(config).label,
         embeddingDim: config.EMBEDDING_DIM,
         hybridTextWeight: config.HYBRID_TEXT_WEIGHT,
@@ -149,8 +155,8 @@ function markdown(r: Result): string {
     `Service: ${r.service.backend} backend, ${r.service.embedder}, EMBEDDING_DIM ${r.service.embeddingDim}, HYBRID_TEXT_WEIGHT ${r.service.hybridTextWeight}; ` +
       'every question through `GET /v1/sessions/:id/memories` over loopback HTTP (one API, one embedder, one retriever).',
     `Data: ${r.data.conversations} conversations, ${r.data.turns} turns, ${r.data.questions} questions of categories 1-4 (1 multi-hop, 2 temporal, 3 open-domain, 4 single-hop). ` +
-      `Evidence: ${repairs.split} strings holding several ids split, ${repairs.reformatted} reformatted (D:11:26), ${repairs.dropped} ids naming no turn dropped, ` +
-      `${repairs.questionsSkipped} questions left without evidence skipped; ${repairs.adversarialSkipped} adversarial questions skipped.`,
+      `Evidence repaired: strings holding several ids split: ${repairs.split}; ids reformatted (D:11:26 as D11:26): ${repairs.reformatted}; ` +
+      `ids naming no turn dropped: ${repairs.dropped}; questions left without evidence, skipped: ${repairs.questionsSkipped}; adversarial questions (category 5), skipped: ${repairs.adversarialSkipped}.`,
     'Recall@k: per question, the share of its evidence turns in the top k; averaged over questions.',
     '',
     '## Overall',
