@@ -134,7 +134,7 @@ function markdown(r: { machine: ReturnType<typeof machine>; observations: number
     row('chat overhead without the LLM (write + read + assemble)', r.chatOverheadMs),
     row('chat request (client-side, local responder)', r.chatClientMs),
     '',
-    'Reproduce: `npm run build && node dist/scripts/bench-pipeline.js --n 100000`.',
+    `Reproduce: \`npm run build && node dist/scripts/bench-pipeline.js --n ${r.observations} --modes ${Object.keys(r.searchEndpointMs).join(',')}\`.`,
   ].join('\n');
 }
 
