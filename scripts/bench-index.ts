@@ -101,7 +101,7 @@ function main(): void {
   const t = performance.now();
   const vectors: StoredVector[] = Array.from({ length: n }, (_, i) => ({
     key: `bench:t:s${i % sessions}:turn:${i}`, tenant: 't', session: `s${i % sessions}`, role: i % 2 ? 'assistant' : 'user',
-    timestamp: i, embedding: sample(),
+    timestamp: i, embedding: sample(), content: '',
   }));
   const queryVectors = Array.from({ length: Number(o.queries) }, sample);
   log(`generated data in ${((performance.now() - t) / 1000).toFixed(1)} s`);

@@ -7,6 +7,7 @@ import { percentiles } from '@app/memory/metrics/quantiles';
 import { syntheticTexts } from '../apps/cli/src/bench/synthetic-corpus';
 import { ApiClient } from '../apps/cli/src/http/api-client';
 import { promSample } from '../apps/cli/src/stress/prom-text';
+import type { SearchMode } from '@app/memory/vector/fusion';
 import { writeBenchmarkDocs } from '../apps/cli/src/report/benchmark-docs';
 import { describeMachine, machine } from '../apps/cli/src/report/machine';
 import { textTable } from '../apps/cli/src/report/text-table';
@@ -22,11 +23,13 @@ const program = new Command('bench-pipeline')
   .option('--sessions <s>', 'sessions they are spread over', '1000')
   .option('--queries <q>', 'search requests to time', '2000')
   .option('--chats <c>', 'chat cycles to time', '500')
+  .option('--modes <list>', 'search modes to time, each on the same preload (hybrid, vector, text)', 'hybrid')
   .option('--json <file>', 'write the figures as JSON')
   .option('--write-docs', 'write docs/benchmarks/pipeline.{json,md} (the committed figures)')
   .parse();
 
-const opts = program.opts<{ n: string; sessions: string; queries: string; chats: string; json?: string; writeDocs?: boolean }>();
+const opts = program.opts<{ n: string; sessions: string; queries: string; modes: string; chats: string; json?: string; writeDocs?: boolean }>();
+const modes = opts.modes.split(',') as SearchMode[];
 const n = Number(opts.n);
 const sessions = Number(opts.sessions);
 const round = (x: number) => Math.round(x * 100) / 100;
@@ -76,12 +79,15 @@ async function main(): Promise<void> {
     const indexedS = (performance.now() - t0) / 1000;
     process.stderr.write(`preloaded ${n} observations: accepted in ${acceptedS.toFixed(1)} s, stored in ${storedS.toFixed(1)} s, indexed in ${indexedS.toFixed(1)} s\n`);
 
-    const search: number[] = [];
+    // The modes take turns query by query (in alternating order), so that none is timed on a busier machine.
+    const search = new Map<SearchMode, number[]>(modes.map((m) => [m, []]));
     for (let i = 0; i < Number(opts.queries); i++) {
       const words = texts[(i * 7919) % n].split(' ').slice(0, 6).join(' ');
-      const t = performance.now();
-      await api.memories(session((i * 7919) % n), words, 10);
-      search.push(performance.now() - t);
+      for (const mode of i % 2 ? [...modes].reverse() : modes) {
+        const t = performance.now();
+        await api.memories(session((i * 7919) % n), words, 10, { mode });
+        search.get(mode)!.push(performance.now() - t);
+      }
     }
     const overhead: number[] = [];
     const chatClient: number[] = [];
@@ -96,7 +102,7 @@ async function main(): Promise<void> {
       observations: n,
       sessions,
       preload: { acceptedPerSecond: Math.round(n / acceptedS), storedPerSecond: Math.round(n / storedS), searchablePerSecond: Math.round(n / indexedS) },
-      searchEndpointMs: summary(search),
+      searchEndpointMs: Object.fromEntries([...search].map(([mode, ms]) => [mode, summary(ms)])),
       chatOverheadMs: summary(overhead),
       chatClientMs: summary(chatClient),
     };
@@ -113,20 +119,19 @@ async function main(): Promise<void> {
 }
 
 type Stats = ReturnType<typeof summary>;
-type Result = { machine: ReturnType<typeof machine>; observations: number; sessions: number; preload: Record<string, number>; searchEndpointMs: Stats; chatOverheadMs: Stats; chatClientMs: Stats };
+type Result = { machine: ReturnType<typeof machine>; observations: number; sessions: number; preload: Record<string, number>; searchEndpointMs: Record<string, Stats>; chatOverheadMs: Stats; chatClientMs: Stats };
 
-const ROWS = [
-  ['search endpoint (client-side)', 'searchEndpointMs'],
-  ['chat overhead without the LLM (write + read + assemble)', 'chatOverheadMs'],
-  ['chat request (client-side, local responder)', 'chatClientMs'],
-] as const;
 const cells = (s: Stats) => [s.p50, s.p95, s.p99, s.p999, s.count].map(String);
+const rows = (r: Result): [string, Stats][] => [
+  ...Object.entries(r.searchEndpointMs).map(([mode, stats]): [string, Stats] => [`search endpoint, ${mode} (client-side)`, stats]),
+  ['chat overhead without the LLM (write + read + assemble)', r.chatOverheadMs],
+  ['chat request (client-side, local responder)', r.chatClientMs],
+];
 
 function summaryTable(r: Result): string {
-  const rows = ROWS.map(([name, key]) => [name, ...cells(r[key])]);
   return [
     `Pipeline latency (ms) with ${r.observations.toLocaleString('en-US')} stored observations over ${r.sessions.toLocaleString('en-US')} sessions`,
-    textTable(['ms', 'P50', 'P95', 'P99', 'P99.9', 'n'], rows, ['left', 'right', 'right', 'right', 'right', 'right']),
+    textTable(['ms', 'P50', 'P95', 'P99', 'P99.9', 'n'], rows(r).map(([name, s]) => [name, ...cells(s)]), ['left', 'right', 'right', 'right', 'right', 'right']),
     `Preload: ${r.preload.acceptedPerSecond.toLocaleString('en-US')} turns/s accepted, ${r.preload.storedPerSecond.toLocaleString('en-US')} stored, ${r.preload.searchablePerSecond.toLocaleString('en-US')} searchable`,
     `Machine: ${describeMachine(r.machine)}`,
   ].join('\n');
@@ -142,9 +147,9 @@ function markdown(r: Result): string {
     '',
     '| ms | P50 | P95 | P99 | P99.9 | n |',
     '|---|---|---|---|---|---|',
-    ...ROWS.map(([name, key]) => row(name, r[key])),
+    ...rows(r).map(([name, s]) => row(name, s)),
     '',
-    'Reproduce: `npm run bench:pipeline -- --n 100000 --write-docs`.',
+    `Reproduce: \`npm run bench:pipeline -- --n ${r.observations} --modes ${Object.keys(r.searchEndpointMs).join(',')} --write-docs\`.`,
   ].join('\n');
 }
 

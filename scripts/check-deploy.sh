@@ -5,6 +5,12 @@ cd "$(dirname "$0")/.."
 
 # Debian 12's docker-compose 1.29 validates the file; `docker compose` v2 accepts the same file.
 docker-compose -f docker-compose.yml config -q
+# The embeddings profile: a TEI server with bge-small-en-v1.5, reached by the openai-compatible provider.
+profile=$(docker-compose -f docker-compose.yml --profile embeddings config)
+grep -q 'text-embeddings-inference' <<<"$profile" && grep -q 'BAAI/bge-small-en-v1.5' <<<"$profile" \
+  || { echo "docker-compose.yml: the embeddings profile lacks the TEI service with bge-small-en-v1.5" >&2; exit 1; }
+grep -q 'OPENAI_BASE_URL=http://embeddings/v1' docs/providers.md \
+  || { echo "docs/providers.md does not document the embeddings profile's variables" >&2; exit 1; }
 promtool check config deploy/prometheus/prometheus.yml
 node -e 'JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"))' grafana/dashboards/agent-memory.json
 

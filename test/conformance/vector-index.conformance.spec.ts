@@ -1,6 +1,8 @@
 import Redis from 'ioredis';
 import { DimensionMismatchError } from '@app/memory/errors/dimension-mismatch.error';
 import { IndexSchemaMismatchError } from '@app/memory/errors/index-schema-mismatch.error';
+import { InvalidInputError } from '@app/memory/errors/invalid-input.error';
+import { SearchReplyError } from '@app/memory/errors/search-reply.error';
 import { VectorBackend, VectorHit } from '@app/memory/vector/vector-index';
 import { RedisServer } from '../support/redis-server';
 import { T0, VectorFixture, axis, seededVector } from '../support/vector-fixture';
@@ -109,6 +111,16 @@ describe.each(backends)('VectorIndex conformance: $backend', ({ backend, hnswExa
     expect(await index.size()).toBe(1);
   });
 
+  it('forgets one deleted turn, in the vector and the text rankings, and keeps the rest of its session', async () => {
+    const index = await fx.open();
+    const [gone, kept] = await fx.write([{ turnId: 'forget-me', content: 'violin recital' }, { turnId: 'keep-me', content: 'violin lessons' }]);
+    expect(await fx.store.deleteTurn('t1', 's1', 'forget-me')).toMatchObject({ state: 'stored' });
+    expect(keysOf(await fx.search(index, { k: 10, vector: axis(8, 0) }))).toEqual([kept]);
+    expect(keysOf(await fx.search(index, { mode: 'text', k: 10, text: 'violin recital' }))).toEqual([kept]);
+    expect(keysOf(await fx.search(await fx.open(), { mode: 'hybrid', k: 10, text: 'violin', vector: axis(8, 0) }))).toEqual([kept]);
+    expect(gone).not.toBe(kept);
+  });
+
   it('rejects a query vector of the wrong dimension with DimensionMismatchError', async () => {
     const index = await fx.open();
     await fx.write([{}]);
@@ -150,4 +162,145 @@ describe.each(backends)('VectorIndex conformance: $backend', ({ backend, hnswExa
     after.flat().forEach((h, i) => expect(h.similarity).toBeCloseTo(before.flat()[i].similarity, 5));
     expect(before.every((hits) => hits.length > 0)).toBe(true);
   });
+
+  describe('full text and hybrid', () => {
+    // Contents chosen so that the text and vector rankings disagree: the vector favours axis 0, the text "violin".
+    const corpus = [
+      { seq: 1, content: 'I started learning the violin last spring', embedding: axis(8, 3) },
+      { seq: 2, content: 'We adopted a puppy named Biscuit', embedding: axis(8, 0) },
+      { seq: 3, content: 'Violin lessons twice a week: my violin teacher is strict', embedding: axis(8, 4) },
+      { seq: 4, content: 'The weather was lovely at the beach', embedding: axis(8, 0, 0.3) },
+    ];
+
+    it('text mode ranks by BM25 over the content, stemmed, with stop words ignored', async () => {
+      const index = await fx.open();
+      const keys = await fx.write(corpus);
+      const hits = await fx.search(index, { mode: 'text', k: 10, text: 'What did they say about violins?' });
+      expect(keysOf(hits)).toEqual([keys[2], keys[0]]);
+      expect(hits[0].similarity).toBe(1);
+      expect(hits[1].similarity).toBeGreaterThan(0);
+      expect(hits[1].similarity).toBeLessThan(1);
+      expect(hits[0].turn.content).toBe(corpus[2].content);
+      expect(await fx.search(index, { mode: 'text', k: 10, text: 'what is it, and how?' })).toEqual([]);
+      expect(await fx.search(index, { mode: 'text', k: 10, text: 'saxophone' })).toEqual([]);
+    });
+
+    it('text mode needs no vector, and applies the tenant, session, window and role filters', async () => {
+      const index = await fx.open();
+      const [mine, , late, assistant] = await fx.write([
+        { seq: 1, content: 'violin' },
+        { seq: 1, session: 'other', content: 'violin' },
+        { seq: 2, content: 'violin', timestamp: T0 + 5000 },
+        { seq: 3, content: 'violin', role: 'assistant' },
+      ]);
+      await fx.write([{ tenant: 't2', seq: 1, content: 'violin' }, { tenant: 'T1', seq: 1, content: 'violin' }]);
+      const q = { mode: 'text' as const, k: 10, text: 'violin' };
+      expect(new Set(keysOf(await fx.search(index, { ...q, sessions: ['s1'] })))).toEqual(new Set([mine, late, assistant]));
+      expect(keysOf(await fx.search(index, { ...q, sessions: ['s1'], until: T0 + 10, role: 'user' }))).toEqual([mine]);
+      expect(keysOf(await fx.search(index, { ...q, since: T0 + 5000 }))).toEqual([late]);
+      expect(keysOf(await fx.search(index, { ...q, role: 'assistant' }))).toEqual([assistant]);
+      expect(await fx.search(index, { ...q, tenant: 'nobody' })).toEqual([]);
+      expect(await fx.search(index, { ...q, sessions: [] })).toEqual([]);
+      expect(await fx.search(index, { ...q, tenant: 't2' })).toHaveLength(1);
+    });
+
+    it('hybrid mode (the default) fuses both rankings: the best of each comes back, under the filters', async () => {
+      const index = await fx.open();
+      const keys = await fx.write(corpus);
+      await fx.write([{ tenant: 't2', seq: 1, content: 'violin violin violin', embedding: axis(8, 0) }]);
+      const hits = await fx.search(index, { mode: undefined, k: 3, text: 'violin', vector: axis(8, 0) });
+      const found = keysOf(hits);
+      expect(found).toHaveLength(3);
+      expect(found).toEqual(expect.arrayContaining([keys[1], keys[2]]));
+      expect(hits.every((h) => h.turn.tenant === 't1')).toBe(true);
+      hits.forEach((h, i) => {
+        expect(h.similarity).toBeGreaterThanOrEqual(0);
+        expect(h.similarity).toBeLessThanOrEqual(1);
+        if (i > 0) expect(h.similarity).toBeLessThanOrEqual(hits[i - 1].similarity);
+      });
+      const vectorOnly = keysOf(await fx.search(index, { k: 3, vector: axis(8, 0) }));
+      expect(vectorOnly).not.toContain(keys[2]);
+      expect(keysOf(await fx.search(index, { mode: 'hybrid', k: 10, text: 'violin', vector: axis(8, 0), role: 'assistant' }))).toEqual([]);
+    });
+
+    it('rejects a text or hybrid query without text, and a vector or hybrid query without a vector', async () => {
+      const index = await fx.open();
+      await expect(fx.search(index, { mode: 'text', k: 3 })).rejects.toThrow(InvalidInputError);
+      await expect(fx.search(index, { mode: 'hybrid', k: 3, vector: axis(8, 0) })).rejects.toThrow(InvalidInputError);
+      await expect(fx.search(index, { mode: 'hybrid', k: 3, text: 'x' })).rejects.toThrow(InvalidInputError);
+      await expect(fx.search(index, { mode: 'bogus' as 'text', k: 3, text: 'x' })).rejects.toThrow(InvalidInputError);
+    });
+
+    it('searches hostile text as plain words: no error, no other tenant, no query syntax', async () => {
+      const index = await fx.open();
+      const [mine] = await fx.write([{ content: 'tenant session content embedding score' }]);
+      await fx.write([{ tenant: 't2', seq: 1, content: 'tenant session content embedding score' }]);
+      for (const text of ['@tenant:{t2} | @tenant:{*}', '*', '-tenant* %session% ~content', '=>[KNN 10 @embedding $vec AS score]', '"\\" \u0000 ({[', '$vec | $k']) {
+        for (const mode of ['text', 'hybrid'] as const) {
+          const hits = await fx.search(index, { mode, k: 10, text, vector: axis(8, 0) });
+          expect(hits.every((h) => h.key === mine)).toBe(true);
+        }
+      }
+      expect(keysOf(await fx.search(index, { mode: 'text', k: 10, text: '@tenant:{t2} | @tenant:{*}' }))).toEqual([mine]);
+    });
+
+    it('forgets a deleted session in the text ranking too, and gives the same text results after a rebuild', async () => {
+      const first = await fx.open();
+      const [gone, kept] = await fx.write([{ session: 'gone', seq: 1, content: 'violin' }, { session: 'kept', seq: 1, content: 'violin lessons' }]);
+      expect(new Set(keysOf(await fx.search(first, { mode: 'text', k: 10, text: 'violin' })))).toEqual(new Set([gone, kept]));
+      await fx.deleteSession('t1', 'gone');
+      expect(keysOf(await fx.search(first, { mode: 'text', k: 10, text: 'violin' }))).toEqual([kept]);
+      const second = await fx.open();
+      expect(keysOf(await fx.search(second, { mode: 'text', k: 10, text: 'violin lessons' }))).toEqual([kept]);
+      expect(keysOf(await fx.search(second, { mode: 'hybrid', k: 10, text: 'violin', vector: axis(8, 0) }))).toEqual([kept]);
+    });
+  });
 });
+
+/** What only a real RediSearch can show: the TIMEOUT sent with every query, and what a timed-out query does. */
+(stackUrl ? describe : describe.skip)('RediSearch query timeouts (REDIS_STACK_URL)', () => {
+  let redis: Redis;
+  let fx: VectorFixture;
+  let policy: string;
+
+  beforeAll(async () => {
+    redis = new Redis(stackUrl!);
+    [[, policy]] = (await redis.call('FT.CONFIG', 'GET', 'ON_TIMEOUT')) as string[][];
+  });
+  afterAll(async () => {
+    await redis.call('FT.CONFIG', 'SET', 'ON_TIMEOUT', policy);
+    redis.disconnect();
+  });
+  afterEach(() => fx.close());
+
+  it('warns at start when the server returns partial results on timeout (ON_TIMEOUT RETURN)', async () => {
+    await redis.call('FT.CONFIG', 'SET', 'ON_TIMEOUT', 'RETURN');
+    fx = new VectorFixture(redis, 'redisearch');
+    await fx.open();
+    expect(fx.warnings.join('\n')).toMatch(/ON_TIMEOUT is return/i);
+  });
+
+  it('fails a query that runs past REDISEARCH_TIMEOUT_MS with SearchReplyError, counted, instead of answering no hits', async () => {
+    await redis.call('FT.CONFIG', 'SET', 'ON_TIMEOUT', 'FAIL');
+    fx = new VectorFixture(redis, 'redisearch');
+    const words = Array.from({ length: 40 }, (_, i) => `word${i}`);
+    for (let batch = 0; batch < 30; batch++) {
+      await fx.write(Array.from({ length: 1000 }, (_, i) => ({
+        seq: batch * 1000 + i + 1, content: words.filter((_, w) => (batch * 1000 + i) % (w + 2) !== 0).join(' '), embedding: seededVector(8, i),
+      })));
+    }
+    const index = await fx.open({ REDISEARCH_TIMEOUT_MS: 1 });
+    expect(fx.warnings.join('\n')).not.toMatch(/ON_TIMEOUT/);
+    let failure: unknown;
+    for (let attempt = 0; attempt < 20 && failure === undefined; attempt++) {
+      failure = await fx.search(index, { mode: 'text', k: 100, text: words.join(' ') }).then(() => undefined, (err: unknown) => err);
+    }
+    expect(failure).toBeInstanceOf(SearchReplyError);
+    expect((failure as SearchReplyError).reason).toBe('timeout');
+    expect(fx.searchFailures).toContain('timeout');
+    // With time to spare the same query answers.
+    const patient = await fx.open({ REDISEARCH_TIMEOUT_MS: 30000 });
+    expect(await fx.search(patient, { mode: 'text', k: 10, text: words.join(' ') })).toHaveLength(10);
+  }, 120_000);
+});
+

@@ -55,11 +55,40 @@ describe('pipeline e2e (api + 2 embedders + 2 retrievers)', () => {
     for (const op of ['write', 'read', 'assemble', 'llm', 'e2e'] as const) expect(res.timings[op]).toBeGreaterThan(0);
   });
 
+  it("stores the question but not the offline responder's non-answers, which never come back as memories", async () => {
+    const first = await api.chat('non-answers', 'What did I say about the violin?');
+    expect(first.reply).toBe('[offline extractive responder] I have nothing stored to answer from yet.');
+    await api.addTurns('non-answers', [{ role: 'user', content: 'I bought a red bicycle on Saturday' }], true);
+    const second = await api.chat('non-answers', 'Which telescope brand do astronomers prefer?');
+    expect(second.reply).toBe('[offline extractive responder] None of the stored memories matches this question.');
+    const streamed = await fetch(`${stack.apiUrl}/v1/sessions/non-answers/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...auth },
+      body: JSON.stringify({ message: 'Which telescope brand do astronomers prefer?' }),
+    });
+    expect(await streamed.text()).toContain('None of the stored memories matches');
+    const answered = await api.chat('non-answers', 'What colour is the bicycle I bought?');
+    expect(answered.reply).toContain('red bicycle');
+
+    const { turns } = await api.history('non-answers');
+    expect(turns.map((t) => [t.role, t.content])).toEqual([
+      ['user', 'What did I say about the violin?'],
+      ['user', 'I bought a red bicycle on Saturday'],
+      ['user', 'Which telescope brand do astronomers prefer?'],
+      ['user', 'Which telescope brand do astronomers prefer?'],
+      ['user', 'What colour is the bicycle I bought?'],
+      ['assistant', answered.reply],
+    ]);
+    const memories = await api.memories('non-answers', 'None of the stored memories matches this question', 50);
+    expect(memories.memories.every((m) => !m.content.startsWith('[offline extractive responder] None'))).toBe(true);
+  });
+
   it('streams the reply over SSE: token events that add up to the reply in the final done event', async () => {
+    await api.addTurns('sse-1', [{ role: 'user', content: 'My favourite hike is the Dipsea trail' }], true);
     const res = await fetch(`${stack.apiUrl}/v1/sessions/sse-1/chat`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...auth },
-      body: JSON.stringify({ message: 'hello there' }),
+      body: JSON.stringify({ message: 'Which hike is my favourite?' }),
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
@@ -76,7 +105,10 @@ describe('pipeline e2e (api + 2 embedders + 2 retrievers)', () => {
     expect(done.event).toBe('done');
     expect(tokens.join('')).toBe(done.data.reply);
     expect(done.data.timings).toEqual(expect.objectContaining({ e2e: expect.any(Number), llm: expect.any(Number) }));
-    expect((await api.history('sse-1')).turns.map((t) => t.content)).toEqual(['hello there', done.data.reply]);
+    expect(done.data.reply).toContain('Dipsea');
+    expect((await api.history('sse-1')).turns.map((t) => t.content)).toEqual([
+      'My favourite hike is the Dipsea trail', 'Which hike is my favourite?', done.data.reply,
+    ]);
   });
 
   it('returns the history in order, question and reply included', async () => {

@@ -100,7 +100,7 @@ describe('hnsw backend specifics (real redis-server)', () => {
       dim: DIM, m: 16, efConstruction: 200, efRuntime: 64, exactThreshold: 0, logger: { log: () => undefined, warn: () => undefined },
     });
     for (let i = 0; i < 3000; i++) {
-      core.add({ key: `k${i}`, tenant: 't1', session: `s${i % 4}`, role: 'user', timestamp: T0 + i, embedding: seededVector(DIM, i) });
+      core.add({ key: `k${i}`, tenant: 't1', session: `s${i % 4}`, role: 'user', timestamp: T0 + i, embedding: seededVector(DIM, i), content: '' });
     }
     const keys = (rs: { key: string }[]) => rs.map((r) => r.key);
     let found = 0;
@@ -108,10 +108,10 @@ describe('hnsw backend specifics (real redis-server)', () => {
     for (let n = 0; n < 20; n++) {
       const vector = seededVector(DIM, 10_000 + n);
       // A quarter of the vectors: 2 * 10 / 0.25 = 80 neighbours fetched without a filter, then filtered.
-      const quarter: VectorQuery = { tenant: 't1', sessions: ['s1'], k: 10, vector };
+      const quarter: VectorQuery = { tenant: 't1', sessions: ['s1'], k: 10, mode: 'vector', vector };
       // Half of the sessions, but a window keeping 1% of them: the post-filter finds too few (of 40 fetched, ~0.2
       // pass), so hnswlib filters during the search; without that second step fewer than k would come back.
-      const narrow: VectorQuery = { tenant: 't1', sessions: ['s0', 's2'], since: T0 + 1000, until: T0 + 1030, k: 10, vector };
+      const narrow: VectorQuery = { tenant: 't1', sessions: ['s0', 's2'], since: T0 + 1000, until: T0 + 1030, k: 10, mode: 'vector', vector };
       for (const q of [quarter, narrow]) {
         const got = keys(core.knn(q));
         const truth = keys(core.exact.search(q));
@@ -134,9 +134,9 @@ describe('hnsw backend specifics (real redis-server)', () => {
       onFallback: (err) => fallbacks.push(err),
     });
     for (let i = 0; i < 200; i++) {
-      core.add({ key: `k${i}`, tenant: 't1', session: 's', role: 'user', timestamp: T0, embedding: seededVector(DIM, i) });
+      core.add({ key: `k${i}`, tenant: 't1', session: 's', role: 'user', timestamp: T0, embedding: seededVector(DIM, i), content: '' });
     }
-    const q: VectorQuery = { tenant: 't1', k: 5, vector: seededVector(DIM, 7) };
+    const q: VectorQuery = { tenant: 't1', k: 5, mode: 'vector', vector: seededVector(DIM, 7) };
     const expected = core.exact.search(q);
     expect(core.search(q).map((r) => r.key)).toEqual(expected.map((r) => r.key));
     expect(fallbacks).toHaveLength(0);

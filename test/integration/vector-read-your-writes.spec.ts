@@ -37,7 +37,7 @@ describe('hnsw backend across processes (real redis-server, child process)', () 
         const session = sessions[i % sessions.length];
         counts.set(session, (counts.get(session) ?? 0) + 1);
         const [key] = await fx.write([{ session, embedding: seededVector(8, i) }]);
-        const query = { tenant: 't1', sessions: [session], k: 100, vector: Array.from(seededVector(8, i)), minLogIds: await fx.store.positions('t1') };
+        const query = { tenant: 't1', sessions: [session], k: 100, mode: 'vector' as const, vector: Array.from(seededVector(8, i)), minLogIds: await fx.store.positions('t1') };
         const remote = await child.request({ op: 'search', query });
         expect(remote.error).toBeUndefined();
         expect(remote.keys).toHaveLength(counts.get(session)!);
@@ -57,7 +57,7 @@ describe('hnsw backend across processes (real redis-server, child process)', () 
     try {
       await fx.write(Array.from({ length: 10 }, (_, i) => ({ session: 'old', embedding: seededVector(8, 1000 + i) })));
       const search = async (session: string, k: number) =>
-        child.request({ op: 'search', query: { tenant: 't1', sessions: [session], k, vector: Array.from(seededVector(8, 1)), minLogIds: await fx.store.positions('t1') } });
+        child.request({ op: 'search', query: { tenant: 't1', sessions: [session], k, mode: 'vector', vector: Array.from(seededVector(8, 1)), minLogIds: await fx.store.positions('t1') } });
       expect((await search('old', 50)).keys).toHaveLength(10);
 
       const stalled = child.request({ op: 'stall', ms: 2500 });

@@ -145,6 +145,9 @@ describe('LLM provider faults', () => {
     expect(body.degraded).toBe(kind);
     expect(body.memories.map((m) => m.content)).toContain('my parking spot is B-17 on level two');
     expect(body.reply).toContain('B-17');
+    // A degraded reply is not an answer: it is never stored as a memory.
+    const history = JSON.parse((await timed(rs, 'GET', '/v1/sessions/llm/turns?limit=500')).text) as { turns: { content: string }[] };
+    expect(history.turns.some((t) => t.content.includes('[LLM unavailable'))).toBe(false);
   });
 
   it('ends a stream that stalls after its first words with an error event, bounded in time', async () => {

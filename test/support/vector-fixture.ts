@@ -44,6 +44,8 @@ export class VectorFixture {
   readonly store: MemoryStore;
   private readonly indexes: VectorIndex[] = [];
   readonly warnings: string[] = [];
+  /** Reasons reported through onSearchFailure (RediSearch timeouts and malformed replies). */
+  readonly searchFailures: string[] = [];
 
   constructor(
     readonly redis: Redis,
@@ -62,6 +64,7 @@ export class VectorFixture {
       redis: this.redis,
       store: this.store,
       logger: { log: () => undefined, warn: (m) => this.warnings.push(m) },
+      onSearchFailure: (reason) => this.searchFailures.push(reason),
     });
     this.indexes.push(index);
     return index;
@@ -80,10 +83,10 @@ export class VectorFixture {
     await this.store.deleteSession(tenant, session);
   }
 
-  /** Searches with read-your-writes on the tenant's writes, as the retriever does. */
+  /** Searches with read-your-writes on the tenant's writes, as the retriever does; in the vector mode unless told. */
   async search(index: VectorIndex, q: Omit<VectorQuery, 'tenant'> & { tenant?: string }) {
     const tenant = q.tenant ?? 't1';
-    return index.search({ tenant, minLogIds: await this.store.positions(tenant), ...q });
+    return index.search({ tenant, minLogIds: await this.store.positions(tenant), mode: 'vector', ...q });
   }
 
   async close(): Promise<void> {

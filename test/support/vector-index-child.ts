@@ -23,10 +23,11 @@ async function main(): Promise<void> {
   const send = (msg: object) => process.stdout.write(`${JSON.stringify(msg)}\n`);
   const lines = createInterface({ input: process.stdin });
   lines.on('line', async (line) => {
-    const msg = JSON.parse(line) as { id: number; op: string; ms?: number; query?: VectorQuery & { vector: number[] } };
+    const msg = JSON.parse(line) as { id: number; op: string; ms?: number; query?: VectorQuery & { vector?: number[] } };
     try {
       if (msg.op === 'search') {
-        const hits = await index.search({ ...msg.query!, vector: Float32Array.from(msg.query!.vector) });
+        const { vector } = msg.query!;
+        const hits = await index.search({ ...msg.query!, vector: vector && Float32Array.from(vector) });
         send({ id: msg.id, keys: hits.map((h) => h.key) });
       } else if (msg.op === 'size') {
         send({ id: msg.id, size: await index.size() });

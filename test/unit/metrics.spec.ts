@@ -36,6 +36,7 @@ describe('Metrics', () => {
       jobs: 'counter',
       hnswFallbacks: 'counter',
       indexRebuilds: 'counter',
+      searchFailures: 'counter',
       providerErrors: 'counter',
       queueJobs: 'gauge',
       indexVectors: 'gauge',

@@ -4,7 +4,11 @@ import Redis from 'ioredis';
 import { KeySchema } from '@app/memory/redis/key-schema';
 import { MemoryStore } from '@app/memory/store/memory-store';
 import { RediSearchIndex, schemaDifferences } from '@app/memory/vector/redisearch-index';
-import { buildFilter, buildSearchArgs, escapeTag, parseSearchReply } from '@app/memory/vector/redisearch-query';
+import { SearchReplyError } from '@app/memory/errors/search-reply.error';
+import {
+  buildFilter, buildKnnArgs, buildTextArgs, escapeTag, parseKnnReply, parseTextReply, textClause,
+} from '@app/memory/vector/redisearch-query';
+import { MAX_QUERY_WORDS } from '@app/memory/vector/text-terms';
 import { compareStreamIds } from '@app/memory/vector/stream-id';
 import { testConfig } from '../support/vector-fixture';
 
@@ -40,23 +44,86 @@ describe('RediSearch query building (no server needed)', () => {
     expect(buildFilter({ tenant: 't', until: 5 })).toBe('(@tenant:{t} @timestamp:[-inf 5])');
   });
 
-  it('builds an FT.SEARCH hybrid KNN query with PARAMS, RETURN, SORTBY, LIMIT and DIALECT 2', () => {
+  it('builds an FT.SEARCH filtered KNN query with PARAMS, RETURN, SORTBY, LIMIT, TIMEOUT and DIALECT 2', () => {
     const vector = new Float32Array([1, 0.5]);
-    const args = buildSearchArgs('mem-idx', { tenant: 't', sessions: ['s'], k: 7, vector }, 128);
+    const args = buildKnnArgs('mem-idx', { tenant: 't', sessions: ['s'], k: 7, vector }, 50, 128, 900);
     expect(args).toEqual([
       'mem-idx', '(@tenant:{t} @session:{s})=>[KNN $k @embedding $vec EF_RUNTIME $ef AS score]',
-      'PARAMS', 6, 'k', 7, 'vec', Buffer.from(vector.buffer), 'ef', 128,
-      'RETURN', 1, 'score', 'SORTBY', 'score', 'ASC', 'LIMIT', 0, 7, 'DIALECT', 2,
+      'PARAMS', 6, 'k', 50, 'vec', Buffer.from(vector.buffer), 'ef', 128,
+      'RETURN', 1, 'score', 'SORTBY', 'score', 'ASC', 'LIMIT', 0, 50, 'TIMEOUT', 900, 'DIALECT', 2,
     ]);
   });
 
-  it('parses a RESP2 reply into keys with similarity = 1 - distance', () => {
-    const reply = [2, 'mem:t:s:turn:2', ['score', '0.25'], 'mem:t:s:turn:1', ['score', '0.5']];
-    expect(parseSearchReply(reply)).toEqual([
+  it('builds a BM25 full-text query under the same filter, any of the words, with TIMEOUT and DIALECT 2', () => {
+    const args = buildTextArgs('mem-idx', { tenant: 't', sessions: ['s'], role: 'user', k: 7, text: 'When did Dana plant the tomatoes?' }, 50, 900);
+    expect(args).toEqual([
+      'mem-idx', '(@tenant:{t} @session:{s} @role:{user}) @content:(dana|plant|tomatoes)',
+      'NOCONTENT', 'WITHSCORES', 'SCORER', 'BM25', 'LIMIT', 0, 50, 'TIMEOUT', 900, 'DIALECT', 2,
+    ]);
+    expect(buildTextArgs('mem-idx', { tenant: 't', k: 7, text: 'what is it? -- | *' }, 50, 900)).toBeUndefined();
+  });
+
+  it('lets no query syntax of the user text through: only letters and digits reach the content clause', () => {
+    const hostile = [
+      '@tenant:{other} | @session:{*}', '-foo* %bar% ~baz "exact phrase"', '=>[KNN 100 @embedding $vec AS score]',
+      '(a) | (b) => { $weight: 5.0; }', 'x\\y \u0000 {}[]<>', '@content:(a|b) -@role:{user}', "it's 2023's best—café naïve 日本語",
+      '$vec $k $ef', 'w:* INKEYS 1 mem:x', ')))((( ]]] }}}',
+    ];
+    for (const text of hostile) {
+      const clause = textClause(text);
+      if (clause === undefined) continue;
+      const inner = /^@content:\((.*)\)$/.exec(clause)![1];
+      for (const term of inner.split('|')) expect(term).toMatch(/^[\p{L}\p{N}]+$/u);
+    }
+    expect(textClause("it's 2023's best—café naïve 日本語")).toBe('@content:(s|2023|best|café|naïve|日本語)');
+    expect(textClause('@tenant:{other} | @session:{*}')).toBe('@content:(tenant|other|session)');
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (text) => {
+        const clause = textClause(text);
+        if (clause !== undefined) expect(clause).toMatch(/^@content:\([\p{L}\p{N}]+(\|[\p{L}\p{N}]+)*\)$/u);
+      }),
+    );
+  });
+
+  it('searches at most MAX_QUERY_WORDS distinct words of a long query', () => {
+    const text = Array.from({ length: 500 }, (_, i) => `word${i} word${i}`).join(' ');
+    expect(textClause(text)!.split('|')).toHaveLength(MAX_QUERY_WORDS);
+  });
+
+  it('parses KNN and full-text replies into keys with similarity = 1 - distance, or the BM25 score', () => {
+    const knn = [2, 'mem:t:s:turn:2', ['score', '0.25'], 'mem:t:s:turn:1', ['score', '0.5']];
+    expect(parseKnnReply(knn)).toEqual([
       { key: 'mem:t:s:turn:2', similarity: 0.75 },
       { key: 'mem:t:s:turn:1', similarity: 0.5 },
     ]);
-    expect(parseSearchReply([0])).toEqual([]);
+    expect(parseKnnReply([0])).toEqual([]);
+    expect(parseTextReply([2, 'mem:t:s:turn:2', '3.5', 'mem:t:s:turn:1', '1.25'])).toEqual([
+      { key: 'mem:t:s:turn:2', similarity: 3.5 },
+      { key: 'mem:t:s:turn:1', similarity: 1.25 },
+    ]);
+    // A key deleted while the query ran comes back as null: left out, not an error.
+    expect(parseTextReply([2, null, null, 'k', '1'])).toEqual([{ key: 'k', similarity: 1 }]);
+  });
+
+  it('treats a reply that is not a count followed by results as an error, never as no hits', () => {
+    const failure = (parse: (r: unknown) => unknown, reply: unknown) => {
+      try {
+        parse(reply);
+      } catch (err) {
+        expect(err).toBeInstanceOf(SearchReplyError);
+        return (err as SearchReplyError).reason;
+      }
+      throw new Error(`parsed ${JSON.stringify(reply)}`);
+    };
+    // ON_TIMEOUT FAIL on RediSearch 2.6: the array holds the message instead of a count.
+    expect(failure(parseKnnReply, ['Timeout limit was reached'])).toBe('timeout');
+    expect(failure(parseTextReply, ['Timeout limit was reached'])).toBe('timeout');
+    for (const reply of [[], 'OK', null, 3, ['3', 'k', ['score', '0.1']], [1, 'k'], [1, 'k', ['other', '1']], [1, 'k', ['score', 'x']], [1, 7, ['score', '0.1']]]) {
+      expect(failure(parseKnnReply, reply)).toBe('malformed');
+    }
+    for (const reply of [[1, 'k'], [1, 'k', 'not a number'], [1, 'k', ['1']], [1, 'k', 1]]) {
+      expect(failure(parseTextReply, reply)).toBe('malformed');
+    }
   });
 
   describe('index schema', () => {

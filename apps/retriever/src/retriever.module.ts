@@ -28,6 +28,7 @@ import { VectorIndexCloser } from './retrieve/vector-index-closer';
           logger: new Logger('VectorIndex'),
           onFallback: () => metrics.countHnswFallback(),
           onRebuild: (reason) => metrics.countIndexRebuild(reason),
+          onSearchFailure: (reason) => metrics.countSearchFailure(reason),
         }),
     },
     { provide: ContextAssembler, useFactory: () => new ContextAssembler() },

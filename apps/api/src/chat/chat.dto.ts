@@ -1,7 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
-import type { RetrievedMemory } from '@app/memory';
-import { ID_PATTERN } from '@app/memory';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { ID_PATTERN, SEARCH_MODES, type RetrievedMemory, type SearchMode } from '@app/memory';
 import { FitsEmbeddingInput } from '../common/fits-embedding-input';
 import { LIMITS } from '../common/limits';
 
@@ -31,6 +30,11 @@ export class ChatDto {
   @IsOptional()
   @Matches(ID_PATTERN, { message: `userId must match ${ID_PATTERN.source}` })
   userId?: string;
+
+  @ApiPropertyOptional({ enum: SEARCH_MODES, description: 'How memories are retrieved (default hybrid)' })
+  @IsOptional()
+  @IsIn(SEARCH_MODES)
+  mode?: SearchMode;
 }
 
 /** Milliseconds per step of the cycle; write and read overlap, so they need not add up to e2e. */

@@ -101,6 +101,7 @@ export class ChatService {
           tenant,
           sessions: [session],
           query: dto.message,
+          mode: dto.mode,
           k: dto.k ?? this.config.TOP_K_MEMORIES,
           since: now - windowMs,
           minLogIds,
@@ -140,9 +141,13 @@ export class ChatService {
     return this.response(reply, 'memories only (LLM unavailable)', p, { ...p.timings, llm, e2e: since(p.started) }, err.kind);
   }
 
+  /** Stores the reply, unless it is a non-answer ("nothing matches"): a non-answer must not become a memory. */
   private async finish(tenant: string, session: string, p: Prepared, reply: string, llm: number): Promise<ChatResponse> {
     const t = performance.now();
-    await (await this.turns.write(tenant, session, [{ role: 'assistant', content: reply, id: p.replyId }], { deadline: p.deadline })).stored;
+    // A non-answer ("nothing matches") is not a memory: it is answered, not stored.
+    if (!this.llm.isNonAnswer?.(reply)) {
+      await (await this.turns.write(tenant, session, [{ role: 'assistant', content: reply, id: p.replyId }], { deadline: p.deadline })).stored;
+    }
     const replyWrite = since(t);
     const timings: ChatTimings = { ...p.timings, write: p.timings.write + replyWrite, llm, e2e: since(p.started) };
     for (const [operation, ms] of Object.entries(timings)) {

@@ -30,6 +30,7 @@ export class SearchMemoriesController {
       tenant,
       sessions: [sessionId],
       query: query.q,
+      mode: query.mode,
       k: query.k ?? this.config.TOP_K_MEMORIES,
       since: Date.now() - windowHours * 3600_000,
       minLogIds: await this.store.positions(tenant, [this.keys.partition(tenant, sessionId)]),

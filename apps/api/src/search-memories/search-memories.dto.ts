@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsNumber, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { SEARCH_MODES, type SearchMode } from '@app/memory';
 import { FitsEmbeddingInput } from '../common/fits-embedding-input';
 import { LIMITS } from '../common/limits';
 
@@ -27,4 +28,9 @@ export class SearchMemoriesQuery {
   @Min(0)
   @Max(LIMITS.windowHours)
   windowHours?: number;
+
+  @ApiPropertyOptional({ enum: SEARCH_MODES, description: 'hybrid (default): full-text and vector rankings fused; vector; text (BM25)' })
+  @IsOptional()
+  @IsIn(SEARCH_MODES)
+  mode?: SearchMode;
 }

@@ -1,6 +1,6 @@
 import { ApiError } from './api-error';
 import { ApiUnreachableError } from './api-unreachable.error';
-import type { AcceptedTurns, ChatResponse, HistoryPage, MemoriesResponse, TurnInput } from './api-types';
+import type { AcceptedTurns, ChatResponse, HistoryPage, MemoriesResponse, SearchMode, TurnInput } from './api-types';
 
 export interface ApiClientOptions {
   url: string;
@@ -21,12 +21,12 @@ export class ApiClient {
     return this.json('POST', `${this.sessionPath(session)}/turns${wait ? '?wait=true' : ''}`, { turns });
   }
 
-  chat(session: string, message: string, options: { k?: number; windowHours?: number } = {}): Promise<ChatResponse> {
+  chat(session: string, message: string, options: { k?: number; windowHours?: number; mode?: SearchMode } = {}): Promise<ChatResponse> {
     return this.json('POST', `${this.sessionPath(session)}/chat`, { message, ...options });
   }
 
-  memories(session: string, q: string, k?: number): Promise<MemoriesResponse> {
-    return this.json('GET', `${this.sessionPath(session)}/memories?${query({ q, k })}`);
+  memories(session: string, q: string, k?: number, options: { windowHours?: number; mode?: SearchMode } = {}): Promise<MemoriesResponse> {
+    return this.json('GET', `${this.sessionPath(session)}/memories?${query({ q, k, ...options })}`);
   }
 
   history(session: string, offset = 0, limit = 100): Promise<HistoryPage> {

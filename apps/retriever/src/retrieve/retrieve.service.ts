@@ -18,7 +18,9 @@ export class RetrieveService {
 
   async retrieve(job: RetrieveJob): Promise<RetrieveResult> {
     const t0 = performance.now();
-    const vector = await this.queries.embed(job.tenant, job.query);
+    const mode = job.mode ?? 'hybrid';
+    // The text mode needs no embedding.
+    const vector = mode === 'text' ? undefined : await this.queries.embed(job.tenant, job.query);
     const t1 = performance.now();
 
     const exclude = new Set(job.exclude ?? []);
@@ -33,7 +35,9 @@ export class RetrieveService {
       role: job.role,
       minLogIds: job.minLogIds,
       k: candidates,
+      mode,
       vector,
+      text: job.query,
     });
     const now = Date.now();
     const memories = rerank(

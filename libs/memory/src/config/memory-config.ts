@@ -52,6 +52,14 @@ export class MemoryConfig {
   @Type(() => Number) @IsInt() @Min(10) @Max(4000)
   HNSW_EF_RUNTIME = 512;
 
+  /** Sent as every RediSearch query's TIMEOUT; a query that runs out fails (counted), it never answers "no hits". */
+  @Type(() => Number) @IsInt() @Min(1) @Max(60000)
+  REDISEARCH_TIMEOUT_MS = 1000;
+
+  /** Hybrid search: the full-text ranking's share of the fused score (the vector ranking gets the rest). */
+  @Type(() => Number) @IsNumber() @Min(0) @Max(1)
+  HYBRID_TEXT_WEIGHT = 0.5;
+
   /** A filtered search whose candidate set is at most this big is answered by an exact scan. */
   @Type(() => Number) @IsInt() @Min(0)
   HNSW_EXACT_THRESHOLD = 4096;
@@ -64,7 +72,7 @@ export class MemoryConfig {
   EMBEDDING_MODEL = 'text-embedding-3-small';
 
   @Type(() => Number) @IsInt() @Min(8) @Max(8192)
-  EMBEDDING_DIM = 384;
+  EMBEDDING_DIM = 1024;
 
   /**
    * The longest text the embedding model takes, in its tokens (text-embedding-3-*: 8191); longer turns, messages and

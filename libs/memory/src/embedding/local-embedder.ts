@@ -1,4 +1,6 @@
+import { STOP_WORDS, stemWord, words } from '../vector/text-terms';
 import type { EmbeddingProvider } from './embedding-provider';
+import type { WordVectors } from './word-vectors';
 
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
@@ -14,6 +16,8 @@ const WORD_WEIGHT = 1;
 const BIGRAM_WEIGHT = 0.8;
 const TRIGRAM_WEIGHT = 0.35;
 const STOP_WEIGHT = 0.15;
+/** The word-vector part's share of the squared norm; 0.35 to 0.65 measured alike on the dev set (docs/retrieval.md). */
+const SEMANTIC_SHARE = 0.5;
 
 /** Final avalanche (murmur3 fmix32): FNV-1a alone leaves the low bits, used for the bucket and sign, poorly mixed. */
 function fmix(h: number): number {
@@ -24,47 +28,38 @@ function fmix(h: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** FNV-1a over a word's code units, then fmix: the same word hash embedOne computes inline. */
-function hashWord(word: string): number {
-  let h = WORD_SEED;
-  for (let i = 0; i < word.length; i++) h = Math.imul(h ^ word.charCodeAt(i), FNV_PRIME);
+/** FNV-1a over a string's code units, then fmix. */
+function hash(text: string, seed: number): number {
+  let h = seed;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), FNV_PRIME);
   return fmix(h);
 }
 
 /**
- * Common English function words, held as hashes so the hot loop needs no substring. At full weight they would make
- * every question match every sentence, so they get a small weight and no trigrams; a bigram with a content word keeps
- * full weight, where they carry meaning ("log in", "my account").
- */
-const STOP_WORDS = new Set(
-  (
-    'a about an and are as at be been but by can could did do does for from had has have he her his how i if in into is it its ' +
-    'me my of on or our she so than that the their them then there these they this to us was we were what when where which who ' +
-    'why will with would you your'
-  )
-    .split(' ')
-    .map(hashWord),
-);
-
-/** ASCII letters and digits, plus every non-ASCII code unit outside the common punctuation and space blocks. */
-function isWordChar(c: number): boolean {
-  if (c < 0x80) return (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
-  return c !== 0xa0 && !(c >= 0x2000 && c <= 0x206f) && !(c >= 0x3000 && c <= 0x303f) && c !== 0xfeff;
-}
-
-/**
- * The offline lexical embedder: deterministic feature hashing of lowercased words, word bigrams and
- * boundary-marked character trigrams (function words only within bigrams) into `dim` signed buckets, with sublinear (log) term weighting and L2 norm.
- * It matches shared words and word pieces, not meaning; it needs no network, keys or model files.
- * The only allocations per text are the lowercased copy and the output vector, so it embeds thousands of texts a second.
+ * The offline embedder: deterministic, no network, keys or model server.
+ * - Lexical part: feature hashing of Porter2-stemmed words, stemmed word bigrams and boundary-marked character
+ *   trigrams of the words (function words at a small weight and without trigrams) into signed buckets, with sublinear
+ *   (log) term weighting. It matches shared words and word pieces.
+ * - Semantic part (when given word vectors, in the last 100 dimensions): the sum of the content words' pretrained
+ *   GloVe vectors, so that "kids" meets "children" and "painting" meets "canvas". It knows words, not sentences.
+ * Each part is normalised, weighted by SEMANTIC_SHARE, and the whole has unit length.
  */
 export class LocalEmbedder implements EmbeddingProvider {
   readonly name = 'local' as const;
   readonly label: string;
+  /** Dimensions of the lexical part (all of them without word vectors). */
+  private readonly lexical: number;
 
-  constructor(readonly dim: number) {
+  constructor(
+    readonly dim: number,
+    private readonly wordVectors?: WordVectors,
+  ) {
     if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`LocalEmbedder dimension must be a positive integer, got ${dim}`);
-    this.label = `offline lexical embedder (feature hashing, ${dim}-d)`;
+    this.lexical = dim - (wordVectors?.dim ?? 0);
+    if (this.lexical < 1) throw new RangeError(`LocalEmbedder dimension ${dim} leaves no room for the lexical part`);
+    this.label = wordVectors
+      ? `offline embedder (stemmed lexical feature hashing ${this.lexical}-d + ${wordVectors.source} word vectors ${wordVectors.dim}-d)`
+      : `offline lexical embedder (stemmed feature hashing, ${dim}-d)`;
   }
 
   async embed(texts: string[]): Promise<Float32Array[]> {
@@ -74,65 +69,63 @@ export class LocalEmbedder implements EmbeddingProvider {
   /** Synchronous form for callers already on a hot path (the extractive responder, benchmarks). */
   embedOne(text: string): Float32Array {
     const out = new Float32Array(this.dim);
-    const s = text.toLowerCase();
-    const n = s.length;
     let prev = 0;
     let prevStop = false;
-    let hasPrev = false;
-    let i = 0;
-    while (i < n) {
-      while (i < n && !isWordChar(s.charCodeAt(i))) i++;
-      if (i === n) break;
-      const start = i;
-      let h = WORD_SEED;
-      for (; i < n; i++) {
-        const c = s.charCodeAt(i);
-        if (!isWordChar(c)) break;
-        h = Math.imul(h ^ c, FNV_PRIME);
-      }
-      const word = fmix(h);
+    let semantic = false;
+    for (const [i, word] of words(text).entries()) {
       const stop = STOP_WORDS.has(word);
-      this.add(out, word, stop ? STOP_WEIGHT : WORD_WEIGHT);
-      if (!stop) this.addTrigrams(out, s, start, i);
-      if (hasPrev) {
-        this.add(out, fmix(Math.imul(Math.imul(BIGRAM_SEED ^ prev, FNV_PRIME) ^ word, FNV_PRIME)), stop && prevStop ? STOP_WEIGHT : BIGRAM_WEIGHT);
+      const stem = hash(stemWord(word), WORD_SEED);
+      this.add(out, stem, stop ? STOP_WEIGHT : WORD_WEIGHT);
+      if (!stop) {
+        this.addTrigrams(out, word);
+        if (this.wordVectors?.addTo(out, this.lexical, word, 1)) semantic = true;
       }
-      prev = word;
+      if (i > 0) this.add(out, fmix(Math.imul(Math.imul(BIGRAM_SEED ^ prev, FNV_PRIME) ^ stem, FNV_PRIME)), stop && prevStop ? STOP_WEIGHT : BIGRAM_WEIGHT);
+      prev = stem;
       prevStop = stop;
-      hasPrev = true;
     }
-    return this.finish(out);
+    return this.finish(out, semantic);
   }
 
   /** Trigrams of "^word$": one per character of the word. */
-  private addTrigrams(out: Float32Array, s: string, start: number, end: number): void {
+  private addTrigrams(out: Float32Array, word: string): void {
     let a = WORD_START;
-    let b = s.charCodeAt(start);
-    for (let p = start + 1; p <= end; p++) {
-      const c = p < end ? s.charCodeAt(p) : WORD_END;
+    let b = word.charCodeAt(0);
+    for (let p = 1; p <= word.length; p++) {
+      const c = p < word.length ? word.charCodeAt(p) : WORD_END;
       this.add(out, fmix(Math.imul(Math.imul(Math.imul(TRIGRAM_SEED ^ a, FNV_PRIME) ^ b, FNV_PRIME) ^ c, FNV_PRIME)), TRIGRAM_WEIGHT);
       a = b;
       b = c;
     }
   }
 
-  /** Signed hashing: the low bit picks the sign so collisions tend to cancel instead of piling up. */
+  /** Signed hashing into the lexical part: the low bit picks the sign so collisions tend to cancel instead of piling up. */
   private add(out: Float32Array, h: number, weight: number): void {
-    out[(h >>> 1) % this.dim] += h & 1 ? -weight : weight;
+    out[(h >>> 1) % this.lexical] += h & 1 ? -weight : weight;
   }
 
-  /** Sublinear weighting (sign(v)·ln(1+|v|)) so a repeated word does not drown the rest, then L2 normalisation. */
-  private finish(out: Float32Array): Float32Array {
-    let sum = 0;
-    for (let j = 0; j < out.length; j++) {
-      const v = out[j];
-      const w = v >= 0 ? Math.log1p(v) : -Math.log1p(-v);
-      out[j] = w;
-      sum += w * w;
-    }
-    if (sum === 0) return out; // no words at all: the zero vector, which every similarity treats as unrelated
-    const inv = 1 / Math.sqrt(sum);
-    for (let j = 0; j < out.length; j++) out[j] *= inv;
+  /**
+   * Sublinear weighting of the lexical part (sign(v)·ln(1+|v|)) so a repeated word does not drown the rest; each part
+   * scaled to its share, then the whole to unit length. No words at all: the zero vector, which every similarity
+   * treats as unrelated.
+   */
+  private finish(out: Float32Array, semantic: boolean): Float32Array {
+    for (let j = 0; j < this.lexical; j++) out[j] = out[j] >= 0 ? Math.log1p(out[j]) : -Math.log1p(-out[j]);
+    const lexicalNorm = norm(out, 0, this.lexical);
+    if (lexicalNorm === 0) return out;
+    const share = semantic ? SEMANTIC_SHARE : 0;
+    scale(out, 0, this.lexical, Math.sqrt(1 - share) / lexicalNorm);
+    if (semantic) scale(out, this.lexical, this.dim, Math.sqrt(share) / norm(out, this.lexical, this.dim));
     return out;
   }
+}
+
+function norm(v: Float32Array, from: number, to: number): number {
+  let sum = 0;
+  for (let j = from; j < to; j++) sum += v[j] * v[j];
+  return Math.sqrt(sum);
+}
+
+function scale(v: Float32Array, from: number, to: number, by: number): void {
+  for (let j = from; j < to; j++) v[j] *= by;
 }

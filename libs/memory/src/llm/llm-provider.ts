@@ -22,4 +22,6 @@ export interface LlmProvider {
   complete(req: LlmRequest): Promise<string>;
   /** The answer as it is produced, in token or segment chunks; joined they make the whole answer. */
   stream(req: LlmRequest): AsyncIterable<string>;
+  /** True for a whole answer that only says there is nothing to answer from: the chat does not store it as a memory. */
+  isNonAnswer?(reply: string): boolean;
 }

@@ -10,6 +10,9 @@ const MIN_SCORE = 0.15;
 /** A stored question rarely answers the current one, so it ranks behind statements with the same overlap. */
 const QUESTION_PENALTY = 0.5;
 
+const NOTHING_STORED = `${PREFIX} I have nothing stored to answer from yet.`;
+const NOTHING_MATCHES = `${PREFIX} None of the stored memories matches this question.`;
+
 /** Sentences, without the bullets and header lines of this responder's own earlier answers (they are stored too). */
 const splitSentences = (text: string): string[] =>
   text
@@ -49,17 +52,22 @@ export class LocalResponder implements LlmProvider {
     yield* this.answer(req);
   }
 
+  /** Its two non-answers: stored, they would fill later chats' memories with themselves. */
+  isNonAnswer(reply: string): boolean {
+    return reply === NOTHING_STORED || reply === NOTHING_MATCHES;
+  }
+
   /** The answer as segments: a header line, then one line per quoted sentence. */
   private answer(req: LlmRequest): string[] {
     const candidates = this.candidates(req);
-    if (candidates.length === 0) return [`${PREFIX} I have nothing stored to answer from yet.`];
+    if (candidates.length === 0) return [NOTHING_STORED];
     const q = this.embedder.embedOne(req.question);
     const best = candidates
       .map((text) => ({ text, score: dot(q, this.embedder.embedOne(text)) * (text.endsWith('?') ? QUESTION_PENALTY : 1) }))
       .filter((c) => c.score >= MIN_SCORE)
       .sort((a, b) => b.score - a.score)
       .slice(0, MAX_SENTENCES);
-    if (best.length === 0) return [`${PREFIX} None of the stored memories matches this question.`];
+    if (best.length === 0) return [NOTHING_MATCHES];
     return [`${PREFIX} From the stored memories:`, ...best.map((c) => `\n- ${c.text}`)];
   }
 

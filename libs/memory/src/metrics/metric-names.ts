@@ -1,5 +1,6 @@
 import type { VectorBackendName } from '../config/memory-config';
 import type { ProviderErrorKind } from '../errors/provider.error';
+import type { SearchFailure } from '../errors/search-reply.error';
 
 /**
  * The metric names, buckets and label values every process exposes. Dashboards, the CLI report and
@@ -15,6 +16,7 @@ export const METRIC_NAMES = {
   jobs: 'agent_memory_jobs_total',
   hnswFallbacks: 'agent_memory_hnsw_fallbacks_total',
   indexRebuilds: 'agent_memory_index_rebuilds_total',
+  searchFailures: 'agent_memory_search_failures_total',
   providerErrors: 'agent_memory_provider_errors_total',
   queueJobs: 'agent_memory_queue_jobs',
   indexVectors: 'agent_memory_index_vectors',
@@ -65,6 +67,9 @@ export const PROVIDER_ERROR_KINDS = [
   'bad_request',
   'connection',
 ] as const satisfies readonly ProviderErrorKind[];
+
+/** The `reason` label of RediSearch query failures. */
+export const SEARCH_FAILURES = ['timeout', 'malformed'] as const satisfies readonly SearchFailure[];
 
 /** The backend actually serving searches ('auto' resolves to one of these at start-up). */
 export type VectorBackendInUse = Exclude<VectorBackendName, 'auto'>;

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ProviderName } from '../config/memory-config';
 import type { ProviderErrorKind } from '../errors/provider.error';
+import type { SearchFailure } from '../errors/search-reply.error';
 import { QUEUES, type QueueName } from '../queues/job-contracts';
 import {
   BATCH_SIZE_BUCKETS,
@@ -12,6 +13,7 @@ import {
   PROVIDER_KINDS,
   REBUILD_REASONS,
   type Endpoint,
+  SEARCH_FAILURES,
   type JobOutcome,
   type Operation,
   type ProviderKind,
@@ -48,6 +50,7 @@ export class Metrics {
   private readonly jobs = new Counter({ name: METRIC_NAMES.jobs, help: 'Jobs by outcome', labelNames: ['queue', 'outcome'], registers: [this.registry] });
   private readonly hnswFallbacks = new Counter({ name: METRIC_NAMES.hnswFallbacks, help: 'Searches answered by the fallback path instead of the HNSW index', registers: [this.registry] });
   private readonly indexRebuilds = new Counter({ name: METRIC_NAMES.indexRebuilds, help: 'In-process index rebuilds after start-up, by reason', labelNames: ['reason'], registers: [this.registry] });
+  private readonly searchFailures = new Counter({ name: METRIC_NAMES.searchFailures, help: 'RediSearch queries that timed out or gave a malformed reply (the search failed)', labelNames: ['reason'], registers: [this.registry] });
   private readonly providerErrors = new Counter({ name: METRIC_NAMES.providerErrors, help: 'Provider call errors by kind', labelNames: ['provider_kind', 'kind'], registers: [this.registry] });
   private readonly queueJobs = new Gauge({ name: METRIC_NAMES.queueJobs, help: 'Jobs in each queue by state', labelNames: ['queue', 'state'], registers: [this.registry] });
   private readonly indexVectors = new Gauge({ name: METRIC_NAMES.indexVectors, help: 'Vectors in the search index', registers: [this.registry] });
@@ -62,6 +65,7 @@ export class Metrics {
     // Counters exist at 0 from the start, so rate() sees their first increment and failure panels are never empty.
     for (const queue of Object.values(QUEUES)) for (const outcome of JOB_OUTCOMES) this.jobs.inc({ queue, outcome }, 0);
     for (const reason of REBUILD_REASONS) this.indexRebuilds.inc({ reason }, 0);
+    for (const reason of SEARCH_FAILURES) this.searchFailures.inc({ reason }, 0);
     for (const providerKind of PROVIDER_KINDS) {
       for (const kind of PROVIDER_ERROR_KINDS) this.providerErrors.inc({ provider_kind: providerKind, kind }, 0);
     }
@@ -104,6 +108,10 @@ export class Metrics {
 
   countIndexRebuild(reason: RebuildReasonLabel): void {
     this.indexRebuilds.inc({ reason });
+  }
+
+  countSearchFailure(reason: SearchFailure): void {
+    this.searchFailures.inc({ reason });
   }
 
   countProviderError(kind: ProviderKind, error: ProviderErrorKind): void {

@@ -1,4 +1,5 @@
 import type { Role } from '../store/turn';
+import type { SearchMode } from '../vector/fusion';
 
 /** Queue names, shared by the API (producer) and the workers (consumers). */
 export const QUEUES = { embed: 'embed', retrieve: 'retrieve' } as const;
@@ -33,6 +34,8 @@ export interface RetrieveJob {
   /** One session, several, or omitted for all of the tenant's. */
   sessions?: string[];
   query: string;
+  /** Default hybrid. */
+  mode?: SearchMode;
   k: number;
   /** Only turns with timestamp >= since (epoch ms). */
   since?: number;
@@ -52,6 +55,7 @@ export interface RetrievedMemory {
   role: Role;
   content: string;
   timestamp: number;
+  /** The relevance the index ranked by (see VectorHit.similarity: cosine, relative BM25 or fused, per mode). */
   similarity: number;
   /** Similarity blended with recency (equal to similarity when RECENCY_WEIGHT is 0). */
   score: number;

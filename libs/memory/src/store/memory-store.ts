@@ -14,6 +14,8 @@ export interface StoredVector {
   timestamp: number;
   tags?: string[];
   embedding: Float32Array;
+  /** For the in-process full-text index. */
+  content: string;
 }
 
 /** How accept() found each turn id: new (numbered now), still queued from an earlier request, or already stored. */
@@ -445,12 +447,14 @@ export class MemoryStore {
     }
   }
 
-  /** Vectors and filter fields of the given keys; keys that are gone are left out. */
+  /** Vectors, contents and filter fields of the given keys; keys that are gone are left out. */
   async loadVectors(keys: string[]): Promise<StoredVector[]> {
-    const replies = await Promise.all(keys.map((key) => this.redis.hmgetBuffer(key, F.tenant, F.session, F.role, F.timestamp, F.embedding, F.user, F.tags)));
+    const replies = await Promise.all(
+      keys.map((key) => this.redis.hmgetBuffer(key, F.tenant, F.session, F.role, F.timestamp, F.embedding, F.content, F.user, F.tags)),
+    );
     return replies.flatMap((values, i) => {
-      const [tenant, session, role, timestamp, embedding, user, tags] = values;
-      if (!tenant || !session || !role || !timestamp || !embedding) return [];
+      const [tenant, session, role, timestamp, embedding, content, user, tags] = values;
+      if (!tenant || !session || !role || !timestamp || !embedding || !content) return [];
       return [{
         key: keys[i],
         tenant: tenant.toString(),
@@ -458,6 +462,7 @@ export class MemoryStore {
         role: role.toString() as Role,
         timestamp: Number(timestamp.toString()),
         embedding: bufferToVector(embedding),
+        content: content.toString(),
         ...(user ? { user: user.toString() } : {}),
         ...(tags ? { tags: tags.toString().split(',') } : {}),
       }];

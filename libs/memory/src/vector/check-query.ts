@@ -2,6 +2,7 @@ import { DimensionMismatchError } from '../errors/dimension-mismatch.error';
 import { InvalidInputError } from '../errors/invalid-input.error';
 import { assertId } from '../redis/key-schema';
 import { ROLES } from '../store/turn';
+import { SEARCH_MODES } from './fusion';
 import { STREAM_ID } from './stream-id';
 import type { VectorQuery } from './vector-index';
 
@@ -23,7 +24,12 @@ export function checkQuery(q: VectorQuery, dim: number): boolean {
   for (const [partition, id] of Object.entries(q.minLogIds ?? {})) {
     if (!/^\d{1,4}$/.test(partition) || !STREAM_ID.test(id)) throw new InvalidInputError('minLogIds must map partition numbers to stream ids like 1700000000000-0');
   }
-  if (!(q.vector instanceof Float32Array)) throw new InvalidInputError('vector must be a Float32Array');
-  if (q.vector.length !== dim) throw new DimensionMismatchError(dim, q.vector.length, 'The search query');
+  const mode = q.mode ?? 'hybrid';
+  if (!SEARCH_MODES.includes(mode)) throw new InvalidInputError(`mode must be one of ${SEARCH_MODES.join(', ')}`);
+  if (mode !== 'vector' && typeof q.text !== 'string') throw new InvalidInputError(`the ${mode} mode needs the query text`);
+  if (mode !== 'text') {
+    if (!(q.vector instanceof Float32Array)) throw new InvalidInputError('vector must be a Float32Array');
+    if (q.vector.length !== dim) throw new DimensionMismatchError(dim, q.vector.length, 'The search query');
+  }
   return q.sessions === undefined || q.sessions.length > 0;
 }

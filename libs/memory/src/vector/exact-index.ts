@@ -1,11 +1,16 @@
 import type { StoredVector } from '../store/memory-store';
+import { rankByMode } from './fusion';
 import type { SearchCore } from './search-core';
 import type { RankedKey, VectorQuery } from './vector-index';
 import { normalise, VectorMirror } from './vector-mirror';
 
 /** Brute-force cosine scan over the mirror: the ground truth for recall and the fallback of the hnsw backend. */
 export class ExactIndex implements SearchCore {
-  constructor(readonly mirror: VectorMirror) {}
+  constructor(
+    readonly mirror: VectorMirror,
+    /** Hybrid mode's share of the full-text ranking (HYBRID_TEXT_WEIGHT). */
+    readonly textWeight = 0.5,
+  ) {}
 
   get size(): number {
     return this.mirror.size;
@@ -24,7 +29,10 @@ export class ExactIndex implements SearchCore {
   }
 
   search(q: VectorQuery): RankedKey[] {
-    return this.rank(this.mirror.candidates(q)!, q.vector, q.k);
+    return rankByMode(q, this.textWeight, {
+      vector: (k) => this.rank(this.mirror.candidates(q)!, q.vector!, k),
+      text: (k) => this.mirror.textRank(q, k),
+    });
   }
 
   /** The k labels most similar to the vector, best first (ties keep scan order). */

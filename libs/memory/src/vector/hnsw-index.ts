@@ -1,6 +1,7 @@
 import { HierarchicalNSW } from 'hnswlib-node';
 import type { StoredVector } from '../store/memory-store';
 import { ExactIndex } from './exact-index';
+import { rankByMode } from './fusion';
 import type { SearchCore } from './search-core';
 import type { IndexLogger, RankedKey, VectorQuery } from './vector-index';
 import { VectorMirror } from './vector-mirror';
@@ -21,6 +22,8 @@ export interface HnswOptions {
   efRuntime: number;
   /** Filtered searches with at most this many candidates are scanned exactly. */
   exactThreshold: number;
+  /** Hybrid mode's share of the full-text ranking (HYBRID_TEXT_WEIGHT); ExactIndex's default when omitted. */
+  textWeight?: number;
   initialCapacity?: number;
   logger: IndexLogger;
   onFallback?: (err: unknown) => void;
@@ -40,7 +43,7 @@ export class HnswIndex implements SearchCore {
     private readonly opts: HnswOptions,
     readonly mirror = new VectorMirror(opts.dim),
   ) {
-    this.exact = new ExactIndex(mirror);
+    this.exact = new ExactIndex(mirror, opts.textWeight);
     this.graph = new HierarchicalNSW('cosine', opts.dim);
     this.graph.initIndex({
       maxElements: opts.initialCapacity ?? 1024,
@@ -85,14 +88,18 @@ export class HnswIndex implements SearchCore {
   }
 
   search(q: VectorQuery): RankedKey[] {
+    return rankByMode(q, this.exact.textWeight, { vector: (k) => this.vectorRank({ ...q, k }), text: (k) => this.mirror.textRank(q, k) });
+  }
+
+  private vectorRank(q: VectorQuery): RankedKey[] {
     const few = this.mirror.candidates(q, this.opts.exactThreshold);
-    if (few) return this.exact.rank(few, q.vector, q.k);
+    if (few) return this.exact.rank(few, q.vector!, q.k);
     try {
       return this.knn(q);
     } catch (err) {
       this.opts.logger.warn(`HNSW search failed, answering with the exact scan: ${(err as Error).message}`);
       this.opts.onFallback?.(err);
-      return this.exact.search(q);
+      return this.exact.search({ ...q, mode: 'vector' });
     }
   }
 
@@ -104,7 +111,7 @@ export class HnswIndex implements SearchCore {
    */
   knn(q: VectorQuery): RankedKey[] {
     const ef = q.efRuntime ?? this.opts.efRuntime;
-    const query = Array.from(q.vector);
+    const query = Array.from(q.vector!);
     return this.graphKnn(q, query, ef).map(({ label, similarity }) => ({ key: this.mirror.key(label), similarity }));
   }
 

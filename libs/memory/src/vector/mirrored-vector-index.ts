@@ -20,13 +20,14 @@ export class MirroredVectorIndex implements VectorIndex {
     const logger = opts.logger ?? console;
     const createCore = (): SearchCore =>
       backend === 'exact'
-        ? new ExactIndex(new VectorMirror(config.EMBEDDING_DIM))
+        ? new ExactIndex(new VectorMirror(config.EMBEDDING_DIM), config.HYBRID_TEXT_WEIGHT)
         : new HnswIndex({
             dim: config.EMBEDDING_DIM,
             m: config.HNSW_M,
             efConstruction: config.HNSW_EF_CONSTRUCTION,
             efRuntime: config.HNSW_EF_RUNTIME,
             exactThreshold: config.HNSW_EXACT_THRESHOLD,
+            textWeight: config.HYBRID_TEXT_WEIGHT,
             logger,
             onFallback: opts.onFallback,
           });

@@ -1,11 +1,13 @@
 import { ConfigError } from '../errors/config.error';
 import { IndexSchemaMismatchError } from '../errors/index-schema-mismatch.error';
+import { SearchReplyError } from '../errors/search-reply.error';
 import { TURN_FIELDS as F } from '../store/turn';
 import { vectorToBuffer } from '../store/vector-bytes';
 import { checkQuery } from './check-query';
+import { FUSION_DEPTH, fuseRankings, relativeScores } from './fusion';
 import { loadHits } from './load-hits';
-import { buildSearchArgs, parseSearchReply } from './redisearch-query';
-import type { IndexLogger, VectorHit, VectorIndex, VectorIndexOptions, VectorQuery } from './vector-index';
+import { buildKnnArgs, buildTextArgs, parseKnnReply, parseTextReply } from './redisearch-query';
+import type { IndexLogger, RankedKey, VectorHit, VectorIndex, VectorIndexOptions, VectorQuery } from './vector-index';
 
 /** The indexed fields: type plus the flags FT.INFO must show. Id and tag TAGs are case-sensitive (ids are). */
 const SCHEMA: { field: string; type: string; flags: string[] }[] = [
@@ -49,12 +51,50 @@ export class RediSearchIndex implements VectorIndex {
     const differences = [...schemaDifferences(info, this.opts.store.keys.turnPrefix), ...(await this.dimensionDifference())];
     if (differences.length > 0) throw new IndexSchemaMismatchError(this.name, differences);
     await this.waitForInitialScan();
+    await this.checkTimeoutPolicy();
   }
 
   async search(q: VectorQuery): Promise<VectorHit[]> {
     if (!checkQuery(q, this.opts.config.EMBEDDING_DIM)) return [];
-    const args = buildSearchArgs(this.name, q, q.efRuntime ?? this.opts.config.HNSW_EF_RUNTIME);
-    return loadHits(this.opts.store, parseSearchReply(await this.opts.redis.call('FT.SEARCH', ...args)));
+    return loadHits(this.opts.store, await this.rank(q));
+  }
+
+  /** The query's mode from one or two FT.SEARCH calls; the two of hybrid go out together (one round trip). */
+  private async rank(q: VectorQuery): Promise<RankedKey[]> {
+    const mode = q.mode ?? 'hybrid';
+    if (mode === 'vector') return this.knn(q, q.k);
+    if (mode === 'text') return relativeScores(await this.text(q, q.k));
+    const depth = Math.max(q.k, FUSION_DEPTH);
+    const [text, vector] = await Promise.all([this.text(q, depth), this.knn(q, depth)]);
+    return fuseRankings(text, vector, this.opts.config.HYBRID_TEXT_WEIGHT, q.k);
+  }
+
+  private knn(q: VectorQuery, k: number): Promise<RankedKey[]> {
+    const { HNSW_EF_RUNTIME, REDISEARCH_TIMEOUT_MS } = this.opts.config;
+    return this.ftSearch(buildKnnArgs(this.name, q, k, q.efRuntime ?? HNSW_EF_RUNTIME, REDISEARCH_TIMEOUT_MS), parseKnnReply);
+  }
+
+  private async text(q: VectorQuery, k: number): Promise<RankedKey[]> {
+    const args = buildTextArgs(this.name, q, k, this.opts.config.REDISEARCH_TIMEOUT_MS);
+    return args ? this.ftSearch(args, parseTextReply) : [];
+  }
+
+  /** FT.SEARCH and its parse; a timeout or a malformed reply is counted (onSearchFailure) and thrown as SearchReplyError. */
+  private async ftSearch(args: (string | number | Buffer)[], parse: (reply: unknown) => RankedKey[]): Promise<RankedKey[]> {
+    try {
+      let reply: unknown;
+      try {
+        reply = await this.opts.redis.call('FT.SEARCH', ...args);
+      } catch (err) {
+        // ON_TIMEOUT FAIL answers with an error on some versions, with ["Timeout limit was reached"] on others.
+        if (/timeout/i.test((err as Error).message)) throw new SearchReplyError('timeout', (err as Error).message);
+        throw err;
+      }
+      return parse(reply);
+    } catch (err) {
+      if (err instanceof SearchReplyError) this.opts.onSearchFailure?.(err.reason);
+      throw err;
+    }
   }
 
   async size(): Promise<number> {
@@ -108,6 +148,22 @@ export class RediSearchIndex implements VectorIndex {
       const expected = /expected size \((\d+)\)/.exec((err as Error).message);
       if (!expected) throw err;
       return [`${F.embedding} has DIM ${Number(expected[1]) / 4}, EMBEDDING_DIM is ${this.opts.config.EMBEDDING_DIM}`];
+    }
+  }
+
+  /**
+   * Under ON_TIMEOUT RETURN (the server's default) a query that runs out answers with what it found so far, and no
+   * RESP2 reply shape tells that apart from a complete answer; under FAIL it is an error, which search() throws.
+   * A server-wide setting, so it is reported, not changed.
+   */
+  private async checkTimeoutPolicy(): Promise<void> {
+    try {
+      const [[, policy] = []] = (await this.opts.redis.call('FT.CONFIG', 'GET', 'ON_TIMEOUT')) as string[][];
+      if (String(policy).toLowerCase() !== 'fail') {
+        this.logger.warn(`redisearch: ON_TIMEOUT is ${policy}: a query past REDISEARCH_TIMEOUT_MS returns partial results unnoticed; FT.CONFIG SET ON_TIMEOUT FAIL makes it an error`);
+      }
+    } catch (err) {
+      this.logger.warn(`redisearch: could not read ON_TIMEOUT (${(err as Error).message})`);
     }
   }
 

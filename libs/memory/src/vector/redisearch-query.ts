@@ -1,19 +1,25 @@
+import { SearchReplyError } from '../errors/search-reply.error';
 import { TURN_FIELDS as F } from '../store/turn';
 import { vectorToBuffer } from '../store/vector-bytes';
+import { queryWords } from './text-terms';
 import type { RankedKey, VectorQuery } from './vector-index';
 
 /** Name the KNN distance is returned under. */
 export const SCORE_FIELD = 'score';
 
 /**
- * Escapes a value for use inside a TAG filter `{...}`: everything except letters, digits and `_` gets a backslash,
- * which covers RediSearch's separators and query syntax (, . < > { } [ ] " ' : ; ! @ # $ % ^ & * ( ) - + = ~ | / \ and space).
+ * Escapes a value for use inside a TAG filter `{...}` or as a text term: everything except letters, digits and `_`
+ * gets a backslash, which covers RediSearch's separators and query syntax
+ * (, . < > { } [ ] " ' : ; ! @ # $ % ^ & * ( ) - + = ~ | / \ and space).
  */
 export function escapeTag(value: string): string {
   return value.replace(/[^\p{L}\p{N}_]/gu, (c) => `\\${c}`);
 }
 
-/** The pre-filter of a hybrid KNN query: tenant always, then sessions, time window and role when given. */
+/**
+ * The filter every query of this service carries: tenant always, then sessions, time window and role when given.
+ * The one place filters are written, for KNN and full-text queries alike.
+ */
 export function buildFilter(q: Pick<VectorQuery, 'tenant' | 'sessions' | 'since' | 'until' | 'role'>): string {
   const parts = [`@${F.tenant}:{${escapeTag(q.tenant)}}`];
   if (q.sessions) parts.push(`@${F.session}:{${q.sessions.map(escapeTag).join('|')}}`);
@@ -24,28 +30,78 @@ export function buildFilter(q: Pick<VectorQuery, 'tenant' | 'sessions' | 'since'
   return `(${parts.join(' ')})`;
 }
 
-/** FT.SEARCH arguments (after the command name) for a filtered KNN query, DIALECT 2. */
-export function buildSearchArgs(index: string, q: VectorQuery, efRuntime: number): (string | number | Buffer)[] {
+/**
+ * The full-text clause: any of the query's words in `content`. The text is cut into runs of letters and digits
+ * (stop words dropped, as in the in-process index), so no operator, quote, prefix, fuzzy or attribute syntax can
+ * reach the query; each word is escaped besides. Undefined when no searchable word is left.
+ */
+export function textClause(text: string): string | undefined {
+  const terms = queryWords(text).map(escapeTag);
+  return terms.length === 0 ? undefined : `@${F.content}:(${terms.join('|')})`;
+}
+
+/** FT.SEARCH arguments (after the command name) for the k nearest vectors that pass the filter, DIALECT 2. */
+export function buildKnnArgs(index: string, q: VectorQuery, k: number, efRuntime: number, timeoutMs: number): (string | number | Buffer)[] {
   const query = `${buildFilter(q)}=>[KNN $k @${F.embedding} $vec EF_RUNTIME $ef AS ${SCORE_FIELD}]`;
   return [
     index, query,
-    'PARAMS', 6, 'k', q.k, 'vec', vectorToBuffer(q.vector), 'ef', efRuntime,
+    'PARAMS', 6, 'k', k, 'vec', vectorToBuffer(q.vector!), 'ef', efRuntime,
     'RETURN', 1, SCORE_FIELD,
     'SORTBY', SCORE_FIELD, 'ASC',
-    'LIMIT', 0, q.k,
+    'LIMIT', 0, k,
+    'TIMEOUT', timeoutMs,
     'DIALECT', 2,
   ];
 }
 
-/** Parses an FT.SEARCH RESP2 reply `[total, key, [field, value, ...], ...]`; similarity = 1 - cosine distance. */
-export function parseSearchReply(reply: unknown): RankedKey[] {
-  const flat = reply as unknown[];
+/** FT.SEARCH arguments for the k best BM25 matches of the query's words that pass the filter; undefined without words. */
+export function buildTextArgs(index: string, q: VectorQuery, k: number, timeoutMs: number): (string | number)[] | undefined {
+  const clause = textClause(q.text ?? '');
+  if (!clause) return undefined;
+  return [index, `${buildFilter(q)} ${clause}`, 'NOCONTENT', 'WITHSCORES', 'SCORER', 'BM25', 'LIMIT', 0, k, 'TIMEOUT', timeoutMs, 'DIALECT', 2];
+}
+
+/**
+ * Checks that a reply is an integer count followed by `width`-element results: anything else (ON_TIMEOUT FAIL's
+ * ["Timeout limit was reached"], an error string, a truncated array) is a SearchReplyError, never "no hits".
+ */
+function results(reply: unknown, width: number): unknown[] {
+  if (!Array.isArray(reply) || typeof reply[0] !== 'number' || (reply.length - 1) % width !== 0) {
+    const text = JSON.stringify(reply)?.slice(0, 200) ?? String(reply);
+    throw new SearchReplyError(/timeout/i.test(text) ? 'timeout' : 'malformed', text);
+  }
+  return reply.slice(1);
+}
+
+function malformed(reply: unknown, what: string): never {
+  throw new SearchReplyError('malformed', `${what} in ${JSON.stringify(reply).slice(0, 200)}`);
+}
+
+/** Parses a KNN reply `[total, key, [score, d], ...]` (RESP2); similarity = 1 - cosine distance. */
+export function parseKnnReply(reply: unknown): RankedKey[] {
+  const rest = results(reply, 2);
   const out: RankedKey[] = [];
-  for (let i = 1; i + 1 < flat.length; i += 2) {
-    const fields = flat[i + 1] as string[];
+  for (let i = 0; i < rest.length; i += 2) {
+    const [key, fields] = [rest[i], rest[i + 1]];
+    if (key === null) continue; // deleted while the query ran
+    if (typeof key !== 'string' || !Array.isArray(fields)) malformed(reply, 'a result that is not a key and its fields');
     const at = fields.indexOf(SCORE_FIELD);
-    if (at < 0 || at % 2 !== 0) continue;
-    out.push({ key: String(flat[i]), similarity: 1 - Number(fields[at + 1]) });
+    const distance = at >= 0 && at % 2 === 0 ? Number(fields[at + 1]) : NaN;
+    if (!Number.isFinite(distance)) malformed(reply, `a result without a numeric ${SCORE_FIELD}`);
+    out.push({ key, similarity: 1 - distance });
+  }
+  return out;
+}
+
+/** Parses a NOCONTENT WITHSCORES reply `[total, key, score, ...]`; similarity = the BM25 score. */
+export function parseTextReply(reply: unknown): RankedKey[] {
+  const rest = results(reply, 2);
+  const out: RankedKey[] = [];
+  for (let i = 0; i < rest.length; i += 2) {
+    const score = Number(rest[i + 1]);
+    if (rest[i] === null) continue; // deleted while the query ran
+    if (typeof rest[i] !== 'string' || typeof rest[i + 1] !== 'string' || !Number.isFinite(score)) malformed(reply, 'a result that is not a key and a score');
+    out.push({ key: rest[i] as string, similarity: score });
   }
   return out;
 }

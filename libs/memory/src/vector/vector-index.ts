@@ -3,6 +3,8 @@ import type { RedisClient } from '../redis/create-redis';
 import type { MemoryStore } from '../store/memory-store';
 import type { Role, StoredTurn } from '../store/turn';
 import type { RebuildReason } from './change-log-follower';
+import type { SearchFailure } from '../errors/search-reply.error';
+import type { SearchMode } from './fusion';
 
 export type VectorBackend = 'redisearch' | 'hnsw' | 'exact';
 
@@ -16,7 +18,12 @@ export interface VectorQuery {
   until?: number;
   role?: Role;
   k: number;
-  vector: Float32Array;
+  /** Default hybrid. */
+  mode?: SearchMode;
+  /** The query's embedding; needed by the vector and hybrid modes. */
+  vector?: Float32Array;
+  /** The query's text, searched by the text and hybrid modes (its words only: no query syntax). */
+  text?: string;
   /** Defaults to HNSW_EF_RUNTIME. */
   efRuntime?: number;
   /** Read-your-writes: the hnsw and exact backends do not answer before they cover these change-log positions (partition -> id). */
@@ -25,7 +32,10 @@ export interface VectorQuery {
 
 export interface VectorHit {
   key: string;
-  /** 1 - cosine distance; hits come best first. */
+  /**
+   * The relevance the hits are ranked by, best first, in [0, 1] for the text and hybrid modes: 1 - cosine distance
+   * (vector), BM25 relative to the best hit (text), the fused score (hybrid, see fuseRankings).
+   */
   similarity: number;
   turn: StoredTurn;
 }
@@ -55,9 +65,11 @@ export interface VectorIndexOptions {
   onFallback?: (err: unknown) => void;
   /** Called when an in-process index rebuilds after start-up (the change log was trimmed past it, or went back in time). */
   onRebuild?: (reason: RebuildReason) => void;
+  /** Called when a RediSearch query timed out or gave a malformed reply (count it in a metric); the search throws. */
+  onSearchFailure?: (reason: SearchFailure) => void;
 }
 
-/** A key and its similarity, before the turn is loaded. */
+/** A key and its score (similarity, BM25 or fused), before the turn is loaded. */
 export interface RankedKey {
   key: string;
   similarity: number;

@@ -1,7 +1,8 @@
 import { DimensionMismatchError } from '../errors/dimension-mismatch.error';
 import type { StoredVector } from '../store/memory-store';
 import type { Role } from '../store/turn';
-import type { VectorQuery } from './vector-index';
+import { TextIndex } from './text-index';
+import type { RankedKey, VectorQuery } from './vector-index';
 
 interface Entry {
   key: string;
@@ -16,10 +17,12 @@ interface Entry {
 }
 
 /**
- * The in-process copy of the stored vectors that the exact and hnsw backends search.
- * Labels are dense integers (hnswlib's ids); per-session label sets keep filtering away from other sessions' vectors.
+ * The in-process copy of the stored vectors, and the full-text index of their contents, that the exact and hnsw
+ * backends search. Labels are dense integers (hnswlib's and MiniSearch's ids); per-session label sets keep filtering
+ * away from other sessions' vectors.
  */
 export class VectorMirror {
+  private readonly text = new TextIndex();
   private readonly entries: (Entry | undefined)[] = [];
   private readonly labelByKey = new Map<string, number>();
   /** tenant -> session -> labels */
@@ -45,6 +48,7 @@ export class VectorMirror {
     if (!labels) bySession.set(v.session, (labels = new Set()));
     labels.add(label);
     this.tenantSizes.set(v.tenant, (this.tenantSizes.get(v.tenant) ?? 0) + 1);
+    this.text.add(label, v.tenant, v.session, v.content);
     return label;
   }
 
@@ -53,6 +57,7 @@ export class VectorMirror {
     const bySession = this.sessions.get(tenant);
     const labels = [...(bySession?.get(session) ?? [])];
     bySession?.delete(session);
+    this.text.removeSession(tenant, session);
     for (const label of labels) {
       this.labelByKey.delete(this.entries[label]!.key);
       this.entries[label] = undefined;
@@ -67,6 +72,7 @@ export class VectorMirror {
     if (label === undefined) return [];
     const { tenant, session } = this.entries[label]!;
     this.sessions.get(tenant)?.get(session)?.delete(label);
+    this.text.remove(label, tenant, session);
     this.labelByKey.delete(key);
     this.entries[label] = undefined;
     this.tenantSizes.set(tenant, (this.tenantSizes.get(tenant) ?? 0) - 1);
@@ -79,6 +85,11 @@ export class VectorMirror {
 
   unit(label: number): Float32Array {
     return this.entries[label]!.unit;
+  }
+
+  /** The best k keys that pass the query's filters by BM25 score of their content against the query's text. */
+  textRank(q: VectorQuery, k: number): RankedKey[] {
+    return this.text.search(q.text ?? '', q, this.predicate(q), k).map(({ label, score }) => ({ key: this.key(label), similarity: score }));
   }
 
   /** True when every mirrored vector passes the query's filters, so a search needs no filter at all. */

@@ -1,0 +1,56 @@
+import MiniSearch from 'minisearch';
+import { indexTerm, queryWords, words } from './text-terms';
+
+/** A label (the mirror's dense id) and its BM25 score. */
+export interface TextMatch {
+  label: number;
+  score: number;
+}
+
+const newSessionIndex = () =>
+  new MiniSearch<{ id: number; content: string }>({ fields: ['content'], idField: 'id', tokenize: words, processTerm: indexTerm });
+
+/**
+ * The in-process full-text index of the hnsw and exact backends: MiniSearch (BM25), one index per session.
+ * Per session because searches are scoped to sessions: a query costs the size of its sessions, not the tenant's,
+ * a session delete drops one index, and term statistics never mix tenants (no cross-tenant side channel).
+ * A query over several sessions merges their BM25 lists by score; each list's IDF is its own session's.
+ */
+export class TextIndex {
+  /** tenant -> session -> index */
+  private readonly sessions = new Map<string, Map<string, MiniSearch<{ id: number; content: string }>>>();
+
+  add(label: number, tenant: string, session: string, content: string): void {
+    let bySession = this.sessions.get(tenant);
+    if (!bySession) this.sessions.set(tenant, (bySession = new Map()));
+    let index = bySession.get(session);
+    if (!index) bySession.set(session, (index = newSessionIndex()));
+    index.add({ id: label, content });
+  }
+
+  /** Drops one document (a forgotten turn). */
+  remove(label: number, tenant: string, session: string): void {
+    const index = this.sessions.get(tenant)?.get(session);
+    if (index?.has(label)) index.discard(label);
+  }
+
+  removeSession(tenant: string, session: string): void {
+    const bySession = this.sessions.get(tenant);
+    bySession?.delete(session);
+    if (bySession?.size === 0) this.sessions.delete(tenant);
+  }
+
+  /** The best `k` labels that pass the filter, by BM25 score; an empty list when the text has no searchable word. */
+  search(text: string, scope: { tenant: string; sessions?: string[] }, passes: (label: number) => boolean, k: number): TextMatch[] {
+    const query = queryWords(text).join(' ');
+    const bySession = this.sessions.get(scope.tenant);
+    if (query === '' || !bySession) return [];
+    const matches: TextMatch[] = [];
+    for (const name of new Set(scope.sessions ?? bySession.keys())) {
+      for (const r of bySession.get(name)?.search(query, { filter: (r) => passes(r.id as number) }) ?? []) {
+        matches.push({ label: r.id as number, score: r.score });
+      }
+    }
+    return matches.sort((a, b) => b.score - a.score).slice(0, k);
+  }
+}

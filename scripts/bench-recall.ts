@@ -1,0 +1,195 @@
+import { Command } from 'commander';
+import MiniSearch from 'minisearch';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { loadConfig } from '@app/memory/config/load-config';
+import { VECTOR_BACKENDS } from '@app/memory/config/memory-config';
+import { createEmbeddingProvider } from '@app/memory/embedding/create-embedding-provider';
+import { METRIC_NAMES } from '@app/memory/metrics/metric-names';
+import { percentiles } from '@app/memory/metrics/quantiles';
+import { SEARCH_MODES, type SearchMode } from '@app/memory/vector/fusion';
+import { type LocomoConversation, readLocomo, toClientId } from '../apps/cli/src/bench/locomo/locomo-data';
+import { RECALL_KS, RecallTable } from '../apps/cli/src/bench/locomo/recall-at-k';
+import { ApiClient } from '../apps/cli/src/http/api-client';
+import { promSample } from '../apps/cli/src/stress/prom-text';
+import { describeMachine, machine } from '../apps/cli/src/report/machine';
+import { freePort } from '../apps/cli/src/stack/free-port';
+import { startStack } from '../apps/cli/src/stack/stack';
+
+/**
+ * Retrieval recall on LoCoMo through the whole service: a private stack (redis-server, API, embedder, retriever from
+ * dist/), one session per conversation, every category 1-4 question asked through the search endpoint in each mode,
+ * next to plain BM25 (MiniSearch defaults, one index per conversation) computed in the same run.
+ */
+const program = new Command('bench-recall')
+  .requiredOption('--data <file>', 'the LoCoMo JSON file (never committed: its licence is non-commercial)')
+  .option('--modes <list>', 'search modes to measure', SEARCH_MODES.join(','))
+  .option('--env <KEY=VALUE...>', 'extra environment for the stack (e.g. VECTOR_BACKEND=exact, EMBEDDING_DIM=1536)', [])
+  .option('--write-docs', 'write docs/benchmarks/recall-locomo-dev.{json,md}')
+  .option('--json <file>', 'also write the figures as JSON here')
+  .parse();
+
+const opts = program.opts<{ data: string; modes: string; env: string[]; writeDocs?: boolean; json?: string }>();
+const K = Math.max(...RECALL_KS);
+const round = (x: number) => Math.round(x * 100) / 100;
+
+/** `KEY=VALUE` pairs as an environment. */
+const envOf = (pairs: string[]): Record<string, string> =>
+  Object.fromEntries(pairs.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
+
+/** Plain BM25 as the baseline: MiniSearch with its defaults, one index per conversation. */
+function bm25Baseline(conversations: LocomoConversation[]): RecallTable {
+  const table = new RecallTable();
+  for (const c of conversations) {
+    const index = new MiniSearch<{ id: string; content: string }>({ fields: ['content'] });
+    index.addAll(c.turns.map((t) => ({ id: t.diaId, content: t.content })));
+    for (const q of c.questions) table.add(['all', `category ${q.category}`], index.search(q.question).map((r) => String(r.id)), q.evidence);
+  }
+  return table;
+}
+
+async function main(): Promise<void> {
+  const { conversations, repairs } = readLocomo(JSON.parse(readFileSync(opts.data, 'utf8')));
+  const modes = opts.modes.split(',') as SearchMode[];
+  for (const m of modes) if (!SEARCH_MODES.includes(m)) throw new Error(`unknown mode ${m}`);
+  const questions = conversations.reduce((n, c) => n + c.questions.length, 0);
+  process.stderr.write(
+    `${conversations.length} conversations, ${conversations.reduce((n, c) => n + c.turns.length, 0)} turns, ${questions} questions; evidence: ` +
+      `${repairs.split} split, ${repairs.reformatted} reformatted, ${repairs.dropped} unknown ids dropped, ` +
+      `${repairs.questionsSkipped} questions without evidence skipped (and ${repairs.adversarialSkipped} adversarial)\n`,
+  );
+
+  const config = loadConfig({ AUTH_MODE: 'none', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '100000000', ...envOf(opts.env) });
+  const dataDir = mkdtempSync(join(tmpdir(), 'agent-memory-recall-'));
+  const stack = await startStack({
+    config,
+    redisUrl: `redis://127.0.0.1:${await freePort()}`,
+    dataDir,
+    log: (name, line) => name === 'redis' || process.stderr.write(`[${name}] ${line}\n`),
+  });
+  const api = new ApiClient({ url: stack.apiUrl });
+  try {
+    // Ingest: one session per conversation; the acknowledgement's seqs map the search results back to dia_ids.
+    const diaIdBySeq = new Map<string, Map<number, string>>();
+    let earliest = Infinity;
+    const t0 = performance.now();
+    for (const c of conversations) {
+      const bySeq = new Map<number, string>();
+      for (let i = 0; i < c.turns.length; i += 500) {
+        const batch = c.turns.slice(i, i + 500);
+        const ack = await api.addTurns(c.id, batch.map((t) => ({ role: 'user' as const, content: t.content, timestamp: t.timestamp, id: toClientId(t.diaId) })), true);
+        ack.turns.forEach((t, j) => bySeq.set(t.seq, batch[j].diaId));
+      }
+      diaIdBySeq.set(c.id, bySeq);
+      earliest = Math.min(earliest, ...c.turns.map((t) => t.timestamp));
+    }
+    process.stderr.write(`ingested in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    // The endpoint looks back windowHours from now: cover the oldest session, with a day to spare.
+    const windowHours = Math.ceil((Date.now() - earliest) / 3600_000) + 24;
+
+    // The modes take turns question by question (in alternating order), so that none is timed on a busier machine.
+    const tables = new Map(modes.map((m) => [m, new RecallTable()]));
+    const latency = new Map<SearchMode, number[]>(modes.map((m) => [m, []]));
+    let asked = 0;
+    for (const c of conversations) {
+      for (const q of c.questions) {
+        for (const mode of asked++ % 2 ? [...modes].reverse() : modes) {
+          const t = performance.now();
+          const res = await api.memories(c.id, q.question, K, { mode, windowHours });
+          latency.get(mode)!.push(performance.now() - t);
+          tables.get(mode)!.add(['all', `category ${q.category}`], res.memories.map((m) => diaIdBySeq.get(c.id)!.get(m.seq) ?? ''), q.evidence);
+        }
+      }
+    }
+    const service: Record<string, { recall: ReturnType<RecallTable['result']>; latencyMs: { p50: number; p99: number; mean: number } }> = {};
+    for (const mode of modes) {
+      const p = percentiles(latency.get(mode)!);
+      service[mode] = { recall: tables.get(mode)!.result(), latencyMs: { p50: round(p.p50), p99: round(p.p99), mean: round(p.mean) } };
+      process.stderr.write(`${mode}: recall@10 ${service[mode].recall.all['@10']}, P50 ${round(p.p50)} ms, P99 ${round(p.p99)} ms\n`);
+    }
+
+    // The backend the retriever chose (VECTOR_BACKEND=auto resolves at its start).
+    const retrieverMetrics = await (await fetch(stack.workerMetrics['retriever-1'])).text();
+    const backend = VECTOR_BACKENDS.find((b) => promSample(retrieverMetrics, METRIC_NAMES.vectorBackendInfo, { backend: b }) === 1) ?? config.VECTOR_BACKEND;
+    const result = {
+      machine: machine(),
+      data: { conversations: conversations.length, turns: conversations.reduce((n, c) => n + c.turns.length, 0), questions, repairs },
+      service: {
+        backend,
+        embedder: createEmbeddingProvider(config).label,
+        embeddingDim: config.EMBEDDING_DIM,
+        hybridTextWeight: config.HYBRID_TEXT_WEIGHT,
+        modes: service,
+      },
+      bm25Baseline: bm25Baseline(conversations).result(),
+    };
+    console.log(JSON.stringify(result, null, 2));
+    const outputs: [string, string][] = [];
+    if (opts.json) outputs.push([opts.json, JSON.stringify(result, null, 2)]);
+    if (opts.writeDocs) {
+      outputs.push(['docs/benchmarks/recall-locomo-dev.json', JSON.stringify(result, null, 2)], ['docs/benchmarks/recall-locomo-dev.md', markdown(result)]);
+    }
+    for (const [file, text] of outputs) {
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, `${text}\n`);
+    }
+  } finally {
+    await stack.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+type Result = {
+  machine: ReturnType<typeof machine>;
+  data: { conversations: number; turns: number; questions: number; repairs: ReturnType<typeof readLocomo>['repairs'] };
+  service: { backend: string; embedder: string; embeddingDim: number; hybridTextWeight: number; modes: Record<string, { recall: ReturnType<RecallTable['result']>; latencyMs: Record<string, number> }> };
+  bm25Baseline: ReturnType<RecallTable['result']>;
+};
+
+function markdown(r: Result): string {
+  const header = `| | ${RECALL_KS.map((k) => `recall@${k}`).join(' | ')} | questions |\n|---|${RECALL_KS.map(() => '---|').join('')}---|`;
+  const row = (name: string, x: Record<string, number>) => `| ${name} | ${RECALL_KS.map((k) => x[`@${k}`].toFixed(3)).join(' | ')} | ${x.questions} |`;
+  const groups = Object.keys(r.bm25Baseline);
+  const { repairs } = r.data;
+  return [
+    '# Retrieval recall on LoCoMo (dev half)',
+    '',
+    `Machine: ${describeMachine(r.machine)}.`,
+    `Service: ${r.service.backend} backend, ${r.service.embedder}, EMBEDDING_DIM ${r.service.embeddingDim}, HYBRID_TEXT_WEIGHT ${r.service.hybridTextWeight}; ` +
+      'every question through `GET /v1/sessions/:id/memories` over loopback HTTP (one API, one embedder, one retriever).',
+    `Data: ${r.data.conversations} conversations, ${r.data.turns} turns, ${r.data.questions} questions of categories 1-4 (1 multi-hop, 2 temporal, 3 open-domain, 4 single-hop). ` +
+      `Evidence repaired: strings holding several ids split: ${repairs.split}; ids reformatted (D:11:26 as D11:26): ${repairs.reformatted}; ` +
+      `ids naming no turn dropped: ${repairs.dropped}; questions left without evidence, skipped: ${repairs.questionsSkipped}; adversarial questions (category 5), skipped: ${repairs.adversarialSkipped}.`,
+    'Recall@k: per question, the share of its evidence turns in the top k; averaged over questions.',
+    '',
+    '## Overall',
+    '',
+    header,
+    ...Object.entries(r.service.modes).map(([mode, m]) => row(`service, ${mode}`, m.recall.all)),
+    row('BM25 baseline (MiniSearch defaults, per conversation)', r.bm25Baseline.all),
+    '',
+    '## Per category',
+    '',
+    ...groups.filter((g) => g !== 'all').flatMap((g) => [
+      `### ${g}`,
+      '',
+      header,
+      ...Object.entries(r.service.modes).map(([mode, m]) => row(`service, ${mode}`, m.recall[g])),
+      row('BM25 baseline', r.bm25Baseline[g]),
+      '',
+    ]),
+    '## Search latency (client-side, k = 50)',
+    '',
+    '| mode | P50 ms | P99 ms | mean ms |',
+    '|---|---|---|---|',
+    ...Object.entries(r.service.modes).map(([mode, m]) => `| ${mode} | ${m.latencyMs.p50} | ${m.latencyMs.p99} | ${m.latencyMs.mean} |`),
+    '',
+    'Reproduce: `npm run bench:recall -- --data ../shared/data/locomo-dev.json` (add `--write-docs` to rewrite this file).',
+  ].join('\n');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
