@@ -162,7 +162,10 @@ async function waitReady(api: ApiClient, workerMetrics: string[], processes: Man
   while (Date.now() < deadline) {
     signal?.throwIfAborted();
     const dead = processes.find((p) => !p.running);
-    if (dead) throw new StackError(`${dead.name} exited with ${await dead.exited} before the stack was ready`);
+    if (dead) {
+      const said = dead.lastLines().map((l) => `  ${l}`).join('\n');
+      throw new StackError(`${dead.name} exited with ${await dead.exited} before the stack was ready${said ? `; its last lines:\n${said}` : ''}`);
+    }
     const workers = await Promise.all(workerMetrics.map((url) => answers(url.replace(/\/metrics$/, '/healthz'))));
     if (workers.every(Boolean) && (await api.ready())) return;
     await new Promise((r) => setTimeout(r, 200));
