@@ -36,8 +36,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class TurnFlood {
   readonly result: FloodResult = { acknowledged: new Map(), outcomes: new Map(), slowestMs: 0, retryReasons: new Set() };
   private acked = 0;
+  private aborted = false;
 
   constructor(private readonly options: FloodOptions) {}
+
+  /** Stops the flood at its next request (run() then rejects), e.g. when a test gave up waiting for it. */
+  abort(): void {
+    this.aborted = true;
+  }
 
   /** Turns acknowledged so far. */
   get acknowledgedCount(): number {
@@ -69,6 +75,7 @@ export class TurnFlood {
   private async sendUntilAcknowledged(session: string, turns: { id: string }[], deadline: number): Promise<void> {
     const body = JSON.stringify({ turns });
     for (;;) {
+      if (this.aborted) throw new Error('flood: aborted');
       if (Date.now() > deadline) throw new Error(`flood: a batch of ${session} was still not acknowledged at the deadline`);
       const started = Date.now();
       let outcome: Outcome = 'network';
