@@ -79,14 +79,15 @@ for _ in $(seq 50); do [ -S "$work/podman.sock" ] && break; sleep 0.1; done
 base=localhost/agent-memory-stand-in/bookworm-minbase:latest
 node_image=$(sed -n 's/^ARG NODE_IMAGE=//p' Dockerfile)
 
-# service, image and whether compose builds it, from the resolved compose file
+# service, image and whether compose builds it (or starts it only in a profile), from the resolved compose file
 images=$(docker-compose --env-file "$no_env" config | awk '
   /^services:/ { in_services = 1; next }
   in_services && /^[a-z]/ { in_services = 0 }
   in_services && /^  [a-z0-9_.-]+:$/ { service = substr($1, 1, length($1) - 1) }
   in_services && $1 == "image:" { image[service] = $2 }
   in_services && $1 == "build:" { built[service] = 1 }
-  END { for (s in image) print s, image[s], (s in built) ? "build" : "pull" }' | sort)
+  in_services && $1 == "profiles:" { profiled[service] = 1 }
+  END { for (s in image) print s, image[s], (s in profiled) ? "profile" : (s in built) ? "build" : "pull" }' | sort)
 
 # The name podman stores an image under: node:20 is docker.io/library/node:20.
 qualified() {
@@ -110,7 +111,9 @@ stand_in_for "$node_image"
 run_services=()
 declare -A build_service # one service per image compose builds (api, embedder and retriever share one)
 while read -r service image how; do
-  if [ "$how" = build ]; then
+  if [ "$how" = profile ]; then
+    log "$service ($image) is not run: it starts only with its compose profile"
+  elif [ "$how" = build ]; then
     run_services+=("$service")
     build_service[$image]=${build_service[$image]:-$service}
   elif [[ $image == grafana/grafana:* ]]; then
