@@ -30,7 +30,7 @@ export class RetrieveService {
       sessions: job.sessions,
       since: job.since,
       until: job.until,
-      role: job.role,
+      roles: job.role && [job.role],
       minLogIds: job.minLogIds,
       k: candidates,
       vector,
