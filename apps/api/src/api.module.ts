@@ -7,6 +7,8 @@ import { APP_GUARD } from '@nestjs/core';
 import { ApiKeyStore, createLlmProvider, KeySchema, MemoryConfig, QUEUES } from '@app/memory';
 import { MemoryCoreModule } from '@app/memory/nest/memory-core.module';
 import { LLM_PROVIDER, REDIS } from '@app/memory/nest/tokens';
+import { ContextController } from './build-context/context.controller';
+import { ContextService } from './build-context/context.service';
 import { ChatController } from './chat/chat.controller';
 import { ChatService } from './chat/chat.service';
 import { JobGateway } from './common/job-gateway';
@@ -16,7 +18,14 @@ import { LoadSheddingGuard } from './common/load-shedding.guard';
 import { AuthGuard } from './auth/auth.guard';
 import { ForgetSessionController } from './forget-session/forget-session.controller';
 import { ForgetSessionService } from './forget-session/forget-session.service';
+import { ForgetTurnController } from './forget-turn/forget-turn.controller';
+import { ForgetTurnService } from './forget-turn/forget-turn.service';
+import { ForgetUserController } from './forget-user/forget-user.controller';
+import { ForgetUserService } from './forget-user/forget-user.service';
 import { HealthController } from './health/health.controller';
+import { ListSessionsController } from './list-sessions/list-sessions.controller';
+import { ListSessionsService } from './list-sessions/list-sessions.service';
+import { MemorySearchService } from './search-memories/memory-search.service';
 import { SearchMemoriesController } from './search-memories/search-memories.controller';
 import { SessionHistoryController } from './session-history/session-history.controller';
 import { WriteTurnsController } from './write-turns/write-turns.controller';
@@ -44,7 +53,11 @@ import { TenantQueueBound } from './write-turns/tenant-queue-bound';
     SessionHistoryController,
     ChatController,
     SearchMemoriesController,
+    ContextController,
+    ListSessionsController,
+    ForgetTurnController,
     ForgetSessionController,
+    ForgetUserController,
   ],
   providers: [
     // Order matters: shed load first, then authenticate, then rate-limit per tenant.
@@ -62,7 +75,12 @@ import { TenantQueueBound } from './write-turns/tenant-queue-bound';
     WriteTurnsService,
     TenantQueueBound,
     ChatService,
+    MemorySearchService,
+    ContextService,
+    ListSessionsService,
+    ForgetTurnService,
     ForgetSessionService,
+    ForgetUserService,
   ],
 })
 export class ApiModule {}

@@ -30,9 +30,16 @@ async function bootstrap(): Promise<void> {
 
   const openApi = new DocumentBuilder()
     .setTitle('agent-memory')
-    .setDescription('Memory for AI agents: store turns, retrieve relevant memories, chat with context.')
+    .setDescription(
+      'Memory for AI agents: store turns, search memories across sessions and users, build a context for your own LLM, ' +
+        'chat with context, forget sessions, turns and users. Every /v1 route wants `Authorization: Bearer <API key>`. ' +
+        'Also served, and not described here: `GET /metrics` (Prometheus text format, public) and `/mcp` ' +
+        '(the Model Context Protocol over Streamable HTTP, same API keys; see docs/mcp.md).',
+    )
     .setVersion('0.1.0')
-    .addBearerAuth()
+    // API keys are opaque strings, not JWTs: no bearerFormat.
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key (API_KEYS, or issued with `cli keys issue`)' }, 'apiKey')
+    .addSecurityRequirements('apiKey')
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApi));
 

@@ -10,6 +10,11 @@ export const LIMITS = {
   maxTimestamp: 8.64e15,
   k: 100,
   windowHours: 24 * 365 * 10,
+  /** Sessions named in one search. */
+  sessionIds: 100,
+  /** A context's token budget. */
+  maxTokens: 128_000,
+  recentTurns: 50,
   pageSize: 500,
   /** Far past any real session, and small enough for Redis's integer ranges. */
   maxOffset: 1_000_000_000,

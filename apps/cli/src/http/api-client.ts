@@ -1,5 +1,5 @@
 import { ApiError } from './api-error';
-import type { AcceptedTurns, ChatResponse, HistoryPage, MemoriesResponse, TurnInput } from './api-types';
+import type { AcceptedTurns, ChatResponse, HistoryPage, MemoriesResponse, MemorySearch, TurnInput } from './api-types';
 
 export interface ApiClientOptions {
   url: string;
@@ -16,8 +16,8 @@ export class ApiClient {
     this.headers = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
   }
 
-  addTurns(session: string, turns: TurnInput[], wait = false): Promise<AcceptedTurns> {
-    return this.json('POST', `${this.sessionPath(session)}/turns${wait ? '?wait=true' : ''}`, { turns });
+  addTurns(session: string, turns: TurnInput[], wait = false, userId?: string): Promise<AcceptedTurns> {
+    return this.json('POST', `${this.sessionPath(session)}/turns${wait ? '?wait=true' : ''}`, { turns, userId });
   }
 
   chat(session: string, message: string, options: { k?: number; windowHours?: number } = {}): Promise<ChatResponse> {
@@ -26,6 +26,11 @@ export class ApiClient {
 
   memories(session: string, q: string, k?: number): Promise<MemoriesResponse> {
     return this.json('GET', `${this.sessionPath(session)}/memories?${query({ q, k })}`);
+  }
+
+  /** Memories across the tenant's sessions, filtered (by user, sessions, time, roles, tags). */
+  searchMemories(search: MemorySearch): Promise<MemoriesResponse> {
+    return this.json('POST', '/v1/memories/search', search);
   }
 
   history(session: string, offset = 0, limit = 100): Promise<HistoryPage> {

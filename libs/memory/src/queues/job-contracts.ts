@@ -1,3 +1,4 @@
+import type { MemoryContext } from '../context/context-messages';
 import type { Role } from '../store/turn';
 
 /** Queue names, shared by the API (producer) and the workers (consumers). */
@@ -28,16 +29,30 @@ export interface EmbedTurnResult {
   outcome: 'stored' | 'existing' | 'dropped';
 }
 
+/**
+ * How a retrieval ranks. Only 'vector' so far: the retrieval-quality work adds 'hybrid' and 'text', and every endpoint
+ * that takes `mode` validates against this list.
+ */
+export const SEARCH_MODES = ['vector'] as const;
+export type SearchMode = (typeof SEARCH_MODES)[number];
+
 export interface RetrieveJob {
   tenant: string;
   /** One session, several, or omitted for all of the tenant's. */
   sessions?: string[];
+  /** Only turns of these users (filtered inside the index). */
+  users?: string[];
   query: string;
   k: number;
-  /** Only turns with timestamp >= since (epoch ms). */
+  /** Only turns with since <= timestamp <= until (epoch ms). */
   since?: number;
   until?: number;
-  role?: Role;
+  roles?: Role[];
+  /** Only turns carrying any of these tags. */
+  tags?: string[];
+  /** Leaves out memories whose score is below this. */
+  minScore?: number;
+  mode?: SearchMode;
   /** Read-your-writes: do not answer before the index has applied these change-log positions (partition -> id). */
   minLogIds?: Record<number, string>;
   /** Turn keys to leave out, e.g. the message being answered, which is written while retrieval runs. */
@@ -48,10 +63,15 @@ export interface RetrieveJob {
 
 export interface RetrievedMemory {
   key: string;
+  session: string;
   seq: number;
+  turnId: string;
+  user?: string;
   role: Role;
   content: string;
   timestamp: number;
+  tags?: string[];
+  metadata?: Record<string, unknown>;
   similarity: number;
   /** Similarity blended with recency (equal to similarity when RECENCY_WEIGHT is 0). */
   score: number;
@@ -59,7 +79,7 @@ export interface RetrievedMemory {
 
 export interface RetrieveResult {
   memories: RetrievedMemory[];
-  context?: { text: string; tokens: number; dropped: number };
+  context?: MemoryContext;
   timings: { embedMs: number; searchMs: number; assembleMs: number };
 }
 
