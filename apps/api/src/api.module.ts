@@ -25,6 +25,8 @@ import { ForgetUserService } from './forget-user/forget-user.service';
 import { HealthController } from './health/health.controller';
 import { ListSessionsController } from './list-sessions/list-sessions.controller';
 import { ListSessionsService } from './list-sessions/list-sessions.service';
+import { McpController } from './mcp/mcp.controller';
+import { MemoryTools } from './mcp/memory-tools';
 import { MemorySearchService } from './search-memories/memory-search.service';
 import { SearchMemoriesController } from './search-memories/search-memories.controller';
 import { SessionHistoryController } from './session-history/session-history.controller';
@@ -58,6 +60,7 @@ import { TenantQueueBound } from './write-turns/tenant-queue-bound';
     ForgetTurnController,
     ForgetSessionController,
     ForgetUserController,
+    McpController,
   ],
   providers: [
     // Order matters: shed load first, then authenticate, then rate-limit per tenant.
@@ -81,6 +84,7 @@ import { TenantQueueBound } from './write-turns/tenant-queue-bound';
     ForgetTurnService,
     ForgetSessionService,
     ForgetUserService,
+    MemoryTools,
   ],
 })
 export class ApiModule {}

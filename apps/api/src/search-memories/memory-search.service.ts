@@ -3,7 +3,7 @@ import { InvalidInputError, KeySchema, MemoryConfig, MemoryStore, type RetrieveJ
 import { JobGateway } from '../common/job-gateway';
 import { toIso } from '../common/timestamp';
 import { toMemoryHit } from './memory-view';
-import type { AppliedWindow, SearchMemoriesResponse } from './search-memories.dto';
+import type { AppliedWindow, SearchAllMemoriesBody, SearchMemoriesResponse } from './search-memories.dto';
 
 /** What to search for, and where: every search, context and chat of the API is one of these. */
 export type MemoryRequest = Pick<RetrieveJob, 'query' | 'sessions' | 'users' | 'since' | 'until' | 'roles' | 'tags' | 'minScore' | 'mode'> & {
@@ -36,6 +36,11 @@ export class MemorySearchService {
       window,
       timings: { embed: result.timings.embedMs, search: result.timings.searchMs, total: performance.now() - started },
     };
+  }
+
+  /** POST /v1/memories/search (and the MCP search tool): one user and several sessions, as a request names them. */
+  searchAll(tenant: string, { userId, sessionIds, ...rest }: SearchAllMemoriesBody): Promise<SearchMemoriesResponse> {
+    return this.search(tenant, { ...rest, sessions: sessionIds, users: userId === undefined ? undefined : [userId] });
   }
 
   async retrieve(tenant: string, req: MemoryRequest, extras: RetrieveExtras = {}): Promise<{ result: RetrieveResult; window: AppliedWindow }> {

@@ -24,7 +24,7 @@ export class SearchMemoriesController {
   @ApiOperation({ summary: "Memories across the tenant's sessions, filtered by user, sessions, time, roles and tags" })
   @ApiOkResponse({ type: SearchMemoriesResponse })
   @ApiErrors(502, 504)
-  tenant(@Tenant() tenant: string, @Body() { userId, sessionIds, ...rest }: SearchAllMemoriesBody): Promise<SearchMemoriesResponse> {
-    return this.memories.search(tenant, { ...rest, sessions: sessionIds, users: userId === undefined ? undefined : [userId] });
+  tenant(@Tenant() tenant: string, @Body() body: SearchAllMemoriesBody): Promise<SearchMemoriesResponse> {
+    return this.memories.searchAll(tenant, body);
   }
 }
