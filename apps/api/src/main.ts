@@ -38,7 +38,7 @@ async function bootstrap(): Promise<void> {
     )
     .setVersion('0.1.0')
     // API keys are opaque strings, not JWTs: no bearerFormat.
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key (API_KEYS, or issued with `cli keys issue`)' }, 'apiKey')
+    .addSecurity('apiKey', { type: 'http', scheme: 'bearer', description: 'An API key (API_KEYS, or issued with `cli keys issue`)' })
     .addSecurityRequirements('apiKey')
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApi));

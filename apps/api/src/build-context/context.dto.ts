@@ -24,7 +24,7 @@ export class ContextBody extends RankOptions {
   @Max(LIMITS.maxTokens)
   maxTokens?: number;
 
-  @ApiPropertyOptional({ description: "The session's latest turns to include (default RECENT_TURNS)", minimum: 0, maximum: LIMITS.recentTurns })
+  @ApiPropertyOptional({ description: "The session's latest turns to include (default RECENT_TURNS)", minimum: 0, maximum: LIMITS.recentTurns, example: 4 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

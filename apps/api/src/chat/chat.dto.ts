@@ -11,21 +11,21 @@ export class ChatDto {
   @MaxLength(LIMITS.contentChars)
   message: string;
 
-  @ApiPropertyOptional({ description: 'Memories to retrieve (default TOP_K_MEMORIES)', maximum: LIMITS.k })
+  @ApiPropertyOptional({ description: 'Memories to retrieve (default TOP_K_MEMORIES)', minimum: 1, maximum: LIMITS.k, example: 5 })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(LIMITS.k)
   k?: number;
 
-  @ApiPropertyOptional({ description: 'Only memories of the last N hours; 0 is all time (default MEMORY_WINDOW_HOURS, 0)', maximum: LIMITS.windowHours })
+  @ApiPropertyOptional({ description: 'Only memories of the last N hours; 0 is all time (default MEMORY_WINDOW_HOURS, 0)', maximum: LIMITS.windowHours, example: 0 })
   @IsOptional()
   @IsNumber()
   @Min(0)
   @Max(LIMITS.windowHours)
   windowHours?: number;
 
-  @ApiPropertyOptional({ description: 'The user the session belongs to (as on turn writes)', pattern: ID_PATTERN.source })
+  @ApiPropertyOptional({ description: 'The user the session belongs to (as on turn writes)', pattern: ID_PATTERN.source, example: 'alice' })
   @IsOptional()
   @Matches(ID_PATTERN, { message: `userId must match ${ID_PATTERN.source}` })
   userId?: string;

@@ -23,11 +23,14 @@ export const toIso = (ms: number | undefined): string | null => (ms === undefine
  * An optional point in time, given as ISO 8601 (UTC unless it carries an offset) or as epoch milliseconds, and
  * handed on as epoch milliseconds.
  */
-export const IsTimestamp = (description: string, example: string) =>
+export const IsTimestamp = (description: string, example: string, where: 'body' | 'query' = 'body') =>
   applyDecorators(
     ApiPropertyOptional({
       description: `${description}: ISO 8601 (UTC unless it has an offset) or epoch milliseconds`,
-      oneOf: [{ type: 'string', format: 'date-time' }, { type: 'integer', minimum: 0, maximum: LIMITS.maxTimestamp }],
+      // A query parameter is a string either way; a JSON body may hold a string or a number.
+      ...(where === 'query'
+        ? { type: String }
+        : { oneOf: [{ type: 'string', format: 'date-time' }, { type: 'integer', minimum: 0, maximum: LIMITS.maxTimestamp }] }),
       example,
     }),
     Transform(({ value }) => (value === undefined ? value : toEpochMs(value))),

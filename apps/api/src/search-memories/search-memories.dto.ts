@@ -30,7 +30,7 @@ export class RankOptions {
   @Max(LIMITS.k)
   k?: number;
 
-  @ApiPropertyOptional({ description: 'Leave out memories scoring below this', minimum: -1, maximum: 1 })
+  @ApiPropertyOptional({ description: 'Leave out memories scoring below this', minimum: -1, maximum: 1, example: 0 })
   @IsOptional()
   @Type(() => Number)
   @IsNumber()
@@ -44,18 +44,18 @@ export class RankOptions {
   mode?: SearchMode;
 }
 
-/** The time bounds of a search, both inclusive; none means all time. */
-export class TimeBounds extends RankOptions {
+const SINCE = ['Only turns at or after this time', '2024-05-01T00:00:00Z'] as const;
+const UNTIL = ['Only turns at or before this time', '2030-01-01T00:00:00Z'] as const;
+
+export class SearchMemoriesQuery extends RankOptions {
   @IsOptional()
-  @IsTimestamp('Only turns at or after this time', '2024-05-01T00:00:00Z')
+  @IsTimestamp(...SINCE, 'query')
   since?: number;
 
   @IsOptional()
-  @IsTimestamp('Only turns at or before this time', '2030-01-01T00:00:00Z')
+  @IsTimestamp(...UNTIL, 'query')
   until?: number;
-}
 
-export class SearchMemoriesQuery extends TimeBounds {
   @ApiProperty({ description: 'The text to find related memories for', example: 'When does my flight leave?' })
   @IsString()
   @MinLength(1)
@@ -70,44 +70,53 @@ export class SearchMemoriesQuery extends TimeBounds {
   @Max(LIMITS.windowHours)
   windowHours?: number;
 
-  @ApiPropertyOptional({ enum: ROLES, description: 'Only turns of this role' })
+  @ApiPropertyOptional({ enum: ROLES, description: 'Only turns of this role', example: 'user' })
   @IsOptional()
   @IsIn(ROLES)
   role?: Role;
 
-  @ApiPropertyOptional({ description: 'Only turns carrying this tag', pattern: TAG_PATTERN.source })
+  @ApiPropertyOptional({ description: 'Only turns carrying this tag', pattern: TAG_PATTERN.source, example: 'travel' })
   @IsOptional()
   @Matches(TAG_PATTERN, { message: `tag must match ${TAG_PATTERN.source}` })
   tag?: string;
 }
 
-export class SearchAllMemoriesBody extends TimeBounds {
+export class SearchAllMemoriesBody extends RankOptions {
+  /** Both bounds are inclusive; none means all time. */
+  @IsOptional()
+  @IsTimestamp(...SINCE)
+  since?: number;
+
+  @IsOptional()
+  @IsTimestamp(...UNTIL)
+  until?: number;
+
   @ApiProperty({ description: 'The text to find related memories for', example: 'When does my flight leave?' })
   @IsString()
   @MinLength(1)
   @MaxLength(LIMITS.contentChars)
   query: string;
 
-  @ApiPropertyOptional({ description: "Only this user's turns, across all of the user's sessions", pattern: ID_PATTERN.source })
+  @ApiPropertyOptional({ description: "Only this user's turns, across all of the user's sessions", pattern: ID_PATTERN.source, example: 'alice' })
   @IsOptional()
   @Matches(ID_PATTERN, { message: `userId must match ${ID_PATTERN.source}` })
   userId?: string;
 
-  @ApiPropertyOptional({ type: [String], maxItems: LIMITS.sessionIds, description: 'Only these sessions (default: all of the tenant\'s)' })
+  @ApiPropertyOptional({ type: [String], maxItems: LIMITS.sessionIds, description: 'Only these sessions (default: all of the tenant\'s)', example: ['support-42'] })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(LIMITS.sessionIds)
   @Matches(ID_PATTERN, { each: true, message: `each session id must match ${ID_PATTERN.source}` })
   sessionIds?: string[];
 
-  @ApiPropertyOptional({ enum: ROLES, isArray: true, description: 'Only turns of these roles' })
+  @ApiPropertyOptional({ enum: ROLES, isArray: true, description: 'Only turns of these roles', example: ['user'] })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(ROLES.length)
   @IsIn(ROLES, { each: true })
   roles?: Role[];
 
-  @ApiPropertyOptional({ type: [String], maxItems: LIMITS.tags, description: 'Only turns carrying any of these tags' })
+  @ApiPropertyOptional({ type: [String], maxItems: LIMITS.tags, description: 'Only turns carrying any of these tags', example: ['travel'] })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(LIMITS.tags)

@@ -34,7 +34,7 @@ export class TurnDto {
   @IsTimestamp('When the turn was said (default: when the API accepted it)', '2024-05-01T09:30:00Z')
   timestamp?: number;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: `At most ${LIMITS.metadataKeys} keys and ${LIMITS.metadataBytes} bytes of JSON` })
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: `At most ${LIMITS.metadataKeys} keys and ${LIMITS.metadataBytes} bytes of JSON`, example: { source: 'docs' } })
   @IsOptional()
   @IsObject()
   @IsSmallJsonObject()
@@ -67,7 +67,7 @@ export class TurnBatchDto {
   @ArrayMaxSize(LIMITS.batchTurns)
   turns: TurnDto[];
 
-  @ApiPropertyOptional({ description: 'The user the session belongs to (for every turn of the batch)', pattern: ID_PATTERN.source })
+  @ApiPropertyOptional({ description: 'The user the session belongs to (for every turn of the batch)', pattern: ID_PATTERN.source, example: 'alice' })
   @IsOptional()
   @Matches(ID_PATTERN, { message: `userId must match ${ID_PATTERN.source}` })
   userId?: string;
