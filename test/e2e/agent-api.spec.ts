@@ -1,23 +1,11 @@
 import { loadConfig } from '@app/memory/config/load-config';
 import { countTokens } from '@app/memory/context/tokenizer';
+import type { Memory as Hit } from '../../apps/cli/src/http/api-types';
 import { promSample } from '../../apps/cli/src/stress/prom-text';
 import { type StackHandle, startStack } from '../../apps/cli/src/stack/stack';
 import { OpenAiWireServer } from '../support/openai-wire-server';
 import { RedisServer } from '../support/redis-server';
 
-interface Hit {
-  turnId: string;
-  sessionId: string;
-  userId: string | null;
-  seq: number;
-  role: string;
-  content: string;
-  timestamp: string;
-  metadata: Record<string, unknown>;
-  tags: string[];
-  similarity: number;
-  score: number;
-}
 type Body = Record<string, unknown> & { memories?: Hit[]; message?: string | string[] };
 
 const DAY = 86_400_000;
@@ -231,7 +219,7 @@ describe('agent API e2e: users, filtered search, context, management', () => {
   });
 
   it('forgets one turn by its client id, in the store and in the index; an unknown id is a 404', async () => {
-    const ids = ['x/y?z#1', 'msg:9', 'with space & ümlaut %41'];
+    const ids = ['x/y?z#1', 'msg:9', 'with space & ümlaut %41', `${'😀'.repeat(64)}${'ü'.repeat(64)}`];
     await write('ids', { turns: ids.map((id, i) => ({ id, role: 'user', content: `the locker code is ${4410 + i}` })) });
     for (const id of ids) {
       const res = await call('DELETE', `/v1/sessions/ids/turns/${encodeURIComponent(id)}`);

@@ -42,7 +42,7 @@ describe('OpenAPI document and its examples', () => {
     const op = doc.paths[path][method];
     const url = path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(String(op.parameters!.find((p) => p.name === name)!.schema!.example)));
     const params = new URLSearchParams(
-      (op.parameters ?? []).flatMap((p) => (p.in === 'query' && p.schema?.example !== undefined ? [[p.name, String(p.schema.example)]] : [])),
+      (op.parameters ?? []).flatMap((p): [string, string][] => (p.in === 'query' && p.schema?.example !== undefined ? [[p.name, String(p.schema.example)]] : [])),
     ).toString();
     const sent = body ?? (op.requestBody ? exampleOf(op.requestBody.content['application/json'].schema) : undefined);
     const res = await fetch(`${stack.apiUrl}${url}?${[params, query].filter(Boolean).join('&')}`, {

@@ -11,7 +11,7 @@ import { LIMITS } from './common/limits';
 import { VALIDATION } from './common/validation';
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create<NestFastifyApplication>(ApiModule, new FastifyAdapter({ bodyLimit: LIMITS.bodyBytes }));
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule, new FastifyAdapter({ bodyLimit: LIMITS.bodyBytes, maxParamLength: LIMITS.paramChars }));
   const config = app.get(MemoryConfig);
   const metrics = app.get(Metrics);
   app.useLogger(logLevels(config.LOG_LEVEL));

@@ -1,6 +1,8 @@
 /** Input limits of the HTTP API; breaking one is a 400 (or 413 for the body size). */
 export const LIMITS = {
   bodyBytes: 4 * 1024 * 1024,
+  /** A path parameter, URL-encoded: a 128-character turn id of 4-byte characters is 128 * 4 * 3 ("%XX") long. */
+  paramChars: 128 * 4 * 3,
   contentChars: 32_000,
   batchTurns: 1000,
   metadataKeys: 32,

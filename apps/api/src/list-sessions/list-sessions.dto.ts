@@ -1,10 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsOptional, Matches } from 'class-validator';
 import { ID_PATTERN } from '@app/memory';
-import { LIMITS } from '../common/limits';
+import { PageLimit } from '../common/page-limit.dto';
 
-export class ListSessionsQuery {
+export class ListSessionsQuery extends PageLimit {
   @ApiPropertyOptional({ description: "Only this user's sessions", pattern: ID_PATTERN.source })
   @IsOptional()
   @Matches(ID_PATTERN, { message: `userId must match ${ID_PATTERN.source}` })
@@ -14,14 +13,6 @@ export class ListSessionsQuery {
   @IsOptional()
   @Matches(ID_PATTERN, { message: `cursor must match ${ID_PATTERN.source}` })
   cursor?: string;
-
-  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: LIMITS.pageSize })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(LIMITS.pageSize)
-  limit = 50;
 }
 
 export class SessionView {

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Logger, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -13,6 +13,8 @@ import { MemoryTools } from './memory-tools';
 @ApiExcludeController()
 @Controller('mcp')
 export class McpController {
+  private readonly logger = new Logger('MCP');
+
   constructor(private readonly tools: MemoryTools) {}
 
   @Post()
@@ -25,7 +27,14 @@ export class McpController {
     });
     await server.connect(transport);
     reply.hijack();
-    await transport.handleRequest(request.raw, reply.raw, body);
+    try {
+      await transport.handleRequest(request.raw, reply.raw, body);
+    } catch (err) {
+      // Past hijack() the exception filter cannot answer: do it here, in JSON-RPC's shape.
+      this.logger.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+      if (!reply.raw.headersSent) reply.raw.writeHead(500, { 'content-type': 'application/json' });
+      reply.raw.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32603, message: 'internal error' }, id: null }));
+    }
   }
 
   /** A stateless server has no stream to open. */

@@ -5,10 +5,11 @@ import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { MemoryStore, type Role, ROLES } from '@app/memory';
 import { ApiErrors } from '../common/api-errors';
 import { LIMITS } from '../common/limits';
+import { PageLimit } from '../common/page-limit.dto';
 import { SessionParams } from '../common/session-params.dto';
 import { Tenant } from '../common/tenant.decorator';
 
-export class HistoryQuery {
+export class HistoryQuery extends PageLimit {
   @ApiPropertyOptional({ default: 0, maximum: LIMITS.maxOffset })
   @IsOptional()
   @Type(() => Number)
@@ -16,14 +17,6 @@ export class HistoryQuery {
   @Min(0)
   @Max(LIMITS.maxOffset)
   offset = 0;
-
-  @ApiPropertyOptional({ default: 50, maximum: LIMITS.pageSize })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(LIMITS.pageSize)
-  limit = 50;
 }
 
 export class HistoryTurn {
