@@ -257,3 +257,38 @@ describe('agent API e2e: users, filtered search, context, management', () => {
     expect((await search({ query: 'seats', userId: 'alice' })).length).toBeGreaterThan(0);
   });
 });
+
+describe('agent API e2e: recency (RECENCY_WEIGHT 0.5)', () => {
+  const redis = new RedisServer();
+  let stack: StackHandle;
+  const post = async (path: string, body: unknown) =>
+    (await fetch(`${stack.apiUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json() as Promise<Body>;
+
+  beforeAll(async () => {
+    await redis.start();
+    stack = await startStack({ config: loadConfig({ LOG_LEVEL: 'warn', AUTH_MODE: 'none', RECENCY_WEIGHT: '0.5' }), redisUrl: redis.url, log: () => undefined });
+  }, 90_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    await redis.stop();
+  });
+
+  it("measures recency from the scope's first turn to its newest, not to the server's clock, for an old conversation", async () => {
+    // The same words three times, days apart, years ago: only recency tells them apart.
+    const turns = [0, 5, 10].map((day) => ({ id: `day-${day}`, role: 'user', content: 'the gate code is 4410', timestamp: OLD + day * DAY }));
+    await post('/v1/sessions/old-talk/turns?wait=true', { userId: 'olga', turns });
+    for (const search of [
+      () => post('/v1/memories/search', { query: 'gate code', userId: 'olga' }),
+      () => fetch(`${stack.apiUrl}/v1/sessions/old-talk/memories?q=gate%20code`).then((r) => r.json() as Promise<Body>),
+    ]) {
+      const hits = (await search()).memories!;
+      expect(hits.map((h) => h.turnId)).toEqual(['day-10', 'day-5', 'day-0']);
+      const similarity = hits[0].similarity;
+      expect(hits.map((h) => h.score - 0.5 * similarity)).toEqual([expect.closeTo(0.5, 6), expect.closeTo(0.25, 6), expect.closeTo(0, 6)]);
+    }
+    // A window narrows the span: since day 5, the day-5 turn is its start.
+    const windowed = (await post('/v1/memories/search', { query: 'gate code', since: OLD + 5 * DAY })).memories!;
+    expect(windowed.map((h) => [h.turnId, h.score - 0.5 * h.similarity])).toEqual([['day-10', expect.closeTo(0.5, 6)], ['day-5', expect.closeTo(0, 6)]]);
+  });
+});
