@@ -88,6 +88,8 @@ describe('OpenAPI document and its examples', () => {
         expect([id, status, op.responses[status]?.content?.['application/json']?.schema]).toEqual([id, status, { $ref: '#/components/schemas/ErrorBody' }]);
       }
     }
+    // A property typed by its initializer alone used to come out as a reference to an empty "Object" schema.
+    expect(Object.keys(doc.components.schemas)).not.toContain('Object');
     const hit = doc.components.schemas.MemoryHit.properties!;
     expect(Object.keys(hit).sort()).toEqual(['content', 'metadata', 'role', 'score', 'seq', 'sessionId', 'similarity', 'tags', 'timestamp', 'turnId', 'userId']);
   });

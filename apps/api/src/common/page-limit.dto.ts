@@ -5,7 +5,7 @@ import { LIMITS } from './limits';
 
 /** The page size of every listing. */
 export class PageLimit {
-  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: LIMITS.pageSize })
+  @ApiPropertyOptional({ type: 'integer', default: 50, minimum: 1, maximum: LIMITS.pageSize })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

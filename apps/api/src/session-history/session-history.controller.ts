@@ -10,7 +10,7 @@ import { SessionParams } from '../common/session-params.dto';
 import { Tenant } from '../common/tenant.decorator';
 
 export class HistoryQuery extends PageLimit {
-  @ApiPropertyOptional({ default: 0, maximum: LIMITS.maxOffset })
+  @ApiPropertyOptional({ type: 'integer', default: 0, minimum: 0, maximum: LIMITS.maxOffset })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
