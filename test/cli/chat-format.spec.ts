@@ -27,7 +27,7 @@ describe('the chat REPL output', () => {
   });
 
   it('indents every line of a multi-line memory under its first', () => {
-    const memory = { seq: 3, role: 'user' as const, content: 'line one\nline two', similarity: 1.0000000429, score: 1, timestamp: 0 };
+    const memory = { turnId: 't3', sessionId: 's', userId: null, metadata: {}, tags: [], seq: 3, role: 'user' as const, content: 'line one\nline two', similarity: 1.0000000429, score: 1, timestamp: '1970-01-01T00:00:00.000Z' };
     const lines = formatAnswer(response({ memories: [memory] }), true).split('\n');
     expect(lines[1]).toBe('    sim 1.000  #3 user: line one');
     expect(lines[2]).toBe(`${' '.repeat('    sim 1.000  #3 user: '.length)}line two`);

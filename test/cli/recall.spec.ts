@@ -1,7 +1,9 @@
 import type { Memory } from '../../apps/cli/src/http/api-types';
 import { evidenceRank, recallOf } from '../../apps/cli/src/scenarios/recall';
 
-const memory = (role: Memory['role'], content: string): Memory => ({ seq: 1, role, content, similarity: 0.5, score: 0.5, timestamp: 0 });
+const memory = (role: Memory['role'], content: string): Memory => ({
+  turnId: 't1', sessionId: 's', userId: null, seq: 1, role, content, timestamp: '2026-01-01T00:00:00.000Z', metadata: {}, tags: [], similarity: 0.5, score: 0.5,
+});
 
 describe('recall', () => {
   it('ranks the evidence by its exact user turn, not by an assistant reply quoting it', () => {

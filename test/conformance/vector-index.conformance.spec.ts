@@ -88,11 +88,60 @@ describe.each(backends)('VectorIndex conformance: $backend', ({ backend, hnswExa
     expect(keysOf(await fx.search(index, { ...q, until: T0 }))).toEqual(keys.slice(0, 1));
   });
 
-  it('filters by role', async () => {
+  it('filters by role, one or several', async () => {
     const index = await fx.open();
-    const [u, a] = await fx.write([{ seq: 1, role: 'user' }, { seq: 2, role: 'assistant' }, { seq: 3, role: 'system' }]);
-    expect(keysOf(await fx.search(index, { k: 10, vector: axis(8, 0), role: 'assistant' }))).toEqual([a]);
-    expect(keysOf(await fx.search(index, { k: 10, vector: axis(8, 0), role: 'user' }))).toEqual([u]);
+    const [u, a, s] = await fx.write([0, 1, 2].map((i) => ({ seq: i + 1, role: (['user', 'assistant', 'system'] as const)[i], embedding: axis(8, 0, i * 0.1) })));
+    const q = { k: 10, vector: axis(8, 0) };
+    expect(keysOf(await fx.search(index, { ...q, roles: ['assistant'] }))).toEqual([a]);
+    expect(keysOf(await fx.search(index, { ...q, roles: ['user'] }))).toEqual([u]);
+    expect(keysOf(await fx.search(index, { ...q, roles: ['system', 'user'] }))).toEqual([u, s]);
+    expect(await fx.search(index, { ...q, roles: [] })).toEqual([]);
+  });
+
+  it('filters by user across the user\'s sessions, and never returns another user\'s or an unowned turn', async () => {
+    const index = await fx.open();
+    const [a1, a2, b1] = await fx.write([
+      { session: 'a-1', user: 'alice', embedding: axis(8, 0, 0.3) },
+      { session: 'a-2', user: 'alice', embedding: axis(8, 0, 0.1) },
+      { session: 'b-1', user: 'bob', embedding: axis(8, 0) },
+      { session: 'none', embedding: axis(8, 0) },
+      { tenant: 't2', session: 'a-1', user: 'alice', embedding: axis(8, 0) },
+    ]);
+    const q = { k: 10, vector: axis(8, 0) };
+    expect(keysOf(await fx.search(index, { ...q, users: ['alice'] }))).toEqual([a2, a1]);
+    expect(keysOf(await fx.search(index, { ...q, users: ['bob', 'alice'] }))).toEqual([b1, a2, a1]);
+    expect(keysOf(await fx.search(index, { ...q, users: ['alice'], sessions: ['a-1', 'b-1'] }))).toEqual([a1]);
+    expect(await fx.search(index, { ...q, users: ['Alice'] })).toEqual([]);
+    expect(await fx.search(index, { ...q, users: [] })).toEqual([]);
+    await fx.deleteSession('t1', 'a-2');
+    expect(keysOf(await fx.search(index, { ...q, users: ['alice'] }))).toEqual([a1]);
+  });
+
+  it('filters by tags: a turn passes with any of the tags, values with separators and query syntax included', async () => {
+    const index = await fx.open();
+    const [pref, both, url] = await fx.write([
+      { seq: 1, tags: ['preference'], embedding: axis(8, 0, 0.3) },
+      { seq: 2, tags: ['travel', 'preference'], embedding: axis(8, 0, 0.1) },
+      { seq: 3, tags: ['src:web/form-1.v2'], embedding: axis(8, 0, 0.2) },
+      { seq: 4, embedding: axis(8, 0) },
+    ]);
+    const q = { k: 10, vector: axis(8, 0) };
+    expect(keysOf(await fx.search(index, { ...q, tags: ['preference'] }))).toEqual([both, pref]);
+    expect(keysOf(await fx.search(index, { ...q, tags: ['travel'] }))).toEqual([both]);
+    expect(keysOf(await fx.search(index, { ...q, tags: ['src:web/form-1.v2', 'travel'] }))).toEqual([both, url]);
+    expect(await fx.search(index, { ...q, tags: ['src:web/form-1'] })).toEqual([]);
+    expect(await fx.search(index, { ...q, tags: ['Preference'] })).toEqual([]);
+    expect(await fx.search(index, { ...q, tags: [] })).toEqual([]);
+  });
+
+  it('combines user, role, tag and time filters', async () => {
+    const index = await fx.open();
+    const keys = await fx.write(Array.from({ length: 24 }, (_, i) => ({
+      session: `s${i % 3}`, user: i % 3 === 2 ? 'bob' : 'alice', role: i % 2 === 0 ? ('user' as const) : ('assistant' as const),
+      tags: i % 4 === 0 ? ['pinned'] : undefined, timestamp: T0 + i * 1000, embedding: axis(8, 0, i * 0.02),
+    })));
+    const hits = await fx.search(index, { k: 10, vector: axis(8, 0), users: ['alice'], roles: ['user'], tags: ['pinned'], since: T0 + 1000 });
+    expect(keysOf(hits)).toEqual([keys[4], keys[12], keys[16]]);
   });
 
   it('returns every match when k exceeds them, and only k otherwise', async () => {
@@ -146,13 +195,14 @@ describe.each(backends)('VectorIndex conformance: $backend', ({ backend, hnswExa
     const first = await fx.open();
     await fx.write(Array.from({ length: 60 }, (_, i) => ({
       session: `s${i % 4}`, seq: i + 1, timestamp: T0 + i, role: i % 3 === 0 ? 'assistant' : 'user',
-      embedding: seededVector(8, i),
+      user: `u${i % 2}`, tags: i % 4 === 0 ? ['even'] : ['odd'], embedding: seededVector(8, i),
     })));
     await fx.deleteSession('t1', 's3');
     const queries = [
       { k: 5, vector: seededVector(8, 100) },
       { k: 10, vector: seededVector(8, 101), sessions: ['s0', 's2'] },
-      { k: 7, vector: seededVector(8, 102), since: T0 + 10, until: T0 + 40, role: 'user' as const },
+      { k: 7, vector: seededVector(8, 102), since: T0 + 10, until: T0 + 40, roles: ['user' as const] },
+      { k: 6, vector: seededVector(8, 103), users: ['u1'], tags: ['odd'] },
     ];
     const before = await Promise.all(queries.map((q) => fx.search(first, q)));
     const second = await fx.open();
@@ -196,9 +246,9 @@ describe.each(backends)('VectorIndex conformance: $backend', ({ backend, hnswExa
       await fx.write([{ tenant: 't2', seq: 1, content: 'violin' }, { tenant: 'T1', seq: 1, content: 'violin' }]);
       const q = { mode: 'text' as const, k: 10, text: 'violin' };
       expect(new Set(keysOf(await fx.search(index, { ...q, sessions: ['s1'] })))).toEqual(new Set([mine, late, assistant]));
-      expect(keysOf(await fx.search(index, { ...q, sessions: ['s1'], until: T0 + 10, role: 'user' }))).toEqual([mine]);
+      expect(keysOf(await fx.search(index, { ...q, sessions: ['s1'], until: T0 + 10, roles: ['user'] }))).toEqual([mine]);
       expect(keysOf(await fx.search(index, { ...q, since: T0 + 5000 }))).toEqual([late]);
-      expect(keysOf(await fx.search(index, { ...q, role: 'assistant' }))).toEqual([assistant]);
+      expect(keysOf(await fx.search(index, { ...q, roles: ['assistant'] }))).toEqual([assistant]);
       expect(await fx.search(index, { ...q, tenant: 'nobody' })).toEqual([]);
       expect(await fx.search(index, { ...q, sessions: [] })).toEqual([]);
       expect(await fx.search(index, { ...q, tenant: 't2' })).toHaveLength(1);
@@ -220,7 +270,7 @@ describe.each(backends)('VectorIndex conformance: $backend', ({ backend, hnswExa
       });
       const vectorOnly = keysOf(await fx.search(index, { k: 3, vector: axis(8, 0) }));
       expect(vectorOnly).not.toContain(keys[2]);
-      expect(keysOf(await fx.search(index, { mode: 'hybrid', k: 10, text: 'violin', vector: axis(8, 0), role: 'assistant' }))).toEqual([]);
+      expect(keysOf(await fx.search(index, { mode: 'hybrid', k: 10, text: 'violin', vector: axis(8, 0), roles: ['assistant'] }))).toEqual([]);
     });
 
     it('rejects a text or hybrid query without text, and a vector or hybrid query without a vector', async () => {

@@ -1,3 +1,5 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import Redis from 'ioredis';
@@ -6,7 +8,7 @@ import { loadConfig } from '@app/memory/config/load-config';
 import { repoRoot, type StackHandle, startStack } from '../../apps/cli/src/stack/stack';
 import { RedisServer } from '../support/redis-server';
 
-/** API keys map to tenants; no tenant can see, search or delete another's sessions, on any endpoint. */
+/** API keys map to tenants; no tenant can see, search or delete another's sessions, on any endpoint or MCP tool. */
 describe('tenants and API keys', () => {
   const redis = new RedisServer();
   const keyA = 'sk-tenant-a-0123456789abcdef';
@@ -27,7 +29,22 @@ describe('tenants and API keys', () => {
     ['GET', '/v1/sessions/shared/memories?q=secret'],
     ['GET', '/v1/sessions/shared/turns'],
     ['DELETE', '/v1/sessions/shared'],
+    ['POST', '/v1/memories/search', { query: 'secret' }],
+    ['POST', '/v1/sessions/shared/context', { query: 'secret' }],
+    ['GET', '/v1/sessions'],
+    ['DELETE', '/v1/sessions/shared/turns/a-secret'],
+    ['DELETE', '/v1/users/u-a'],
+    ['POST', '/mcp', { jsonrpc: '2.0', id: 1, method: 'tools/list' }],
   ];
+  const mcp = async (key: string) => {
+    const client = new Client({ name: 'tenancy-test', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${stack.apiUrl}/mcp`), { requestInit: { headers: { authorization: `Bearer ${key}` } } }));
+    const tool = async (name: string, args: Record<string, unknown>) => {
+      const result = (await client.callTool({ name, arguments: args })) as { isError?: boolean; content: { text: string }[] };
+      return { isError: result.isError ?? false, text: result.content[0].text };
+    };
+    return { tool, close: () => client.close() };
+  };
 
   beforeAll(async () => {
     await redis.start();
@@ -82,6 +99,69 @@ describe('tenants and API keys', () => {
     expect(historyA.body.total).toBe(1);
     const searchA = await json(await call('GET', '/v1/sessions/shared/memories?q=launch%20code%20secret', keyA));
     expect(JSON.stringify(searchA.body.memories)).toContain('ZEBRA-7781');
+  });
+
+  it("keeps every new endpoint and MCP tool inside the tenant: B never sees, lists or deletes A's user, sessions or turns", async () => {
+    const secret = { userId: 'u-a', turns: [{ id: 'a-secret', role: 'user', content: 'tenant A user secret: the vault code is OKAPI-5521' }] };
+    expect((await call('POST', '/v1/sessions/a-only/turns?wait=true', keyA, secret)).status).toBe(200);
+    const q = 'what is the vault code secret';
+
+    const searchB = await json(await call('POST', '/v1/memories/search', keyB, { query: q, k: 100 }));
+    expect([searchB.status, searchB.body.memories]).toEqual([200, []]);
+    expect((await json(await call('POST', '/v1/memories/search', keyB, { query: q, userId: 'u-a', sessionIds: ['a-only'] }))).body.memories).toEqual([]);
+    const contextB = await json(await call('POST', '/v1/sessions/a-only/context', keyB, { query: q }));
+    expect(contextB.status).toBe(200);
+    expect(JSON.stringify(contextB.body)).not.toContain('OKAPI-5521');
+    expect((await call('POST', '/v1/sessions/a-only/context', keyB, { query: q, scope: 'user' })).status).toBe(400); // no such session for B
+    expect(JSON.stringify((await json(await call('GET', '/v1/sessions?limit=500', keyB))).body)).not.toContain('a-only');
+    expect((await json(await call('GET', '/v1/sessions?userId=u-a', keyB))).body).toEqual({ sessions: [], nextCursor: null });
+    expect((await call('DELETE', '/v1/sessions/a-only/turns/a-secret', keyB)).status).toBe(404);
+    expect((await call('DELETE', '/v1/users/u-a', keyB)).status).toBe(404);
+
+    const b = await mcp(keyB);
+    try {
+      for (const [name, args] of [
+        ['search_memory', { query: q, k: 100 }],
+        ['search_memory', { query: q, userId: 'u-a' }],
+        ['get_context', { sessionId: 'a-only', query: q }],
+        ['list_sessions', { userId: 'u-a' }],
+        ['list_sessions', { limit: 500 }],
+      ] as const) {
+        const result = await b.tool(name, args);
+        expect([name, result.isError]).toEqual([name, false]);
+        expect(result.text).not.toContain('OKAPI-5521');
+        expect(result.text).not.toContain('a-only');
+      }
+      expect(await b.tool('forget_session', { sessionId: 'a-only' })).toEqual({ isError: true, text: 'session a-only does not exist' });
+      // B's own session of the same name, for a user of the same name, is B's: A's stays A's.
+      expect((await b.tool('store_turns', { sessionId: 'a-only', userId: 'u-a', turns: [{ role: 'user', content: 'tenant B note' }] })).isError).toBe(false);
+    } finally {
+      await b.close();
+    }
+
+    const a = await mcp(keyA);
+    try {
+      expect((await a.tool('search_memory', { query: q, userId: 'u-a' })).text).toContain('OKAPI-5521');
+      expect((await a.tool('search_memory', { query: q, userId: 'u-a' })).text).not.toContain('tenant B note');
+    } finally {
+      await a.close();
+    }
+    expect((await json(await call('GET', '/v1/sessions/a-only/turns', keyA))).body.total).toBe(1);
+  });
+
+  it("keeps users apart inside a tenant: another user's search, context, write and delete never reach a user's turns", async () => {
+    await call('POST', '/v1/sessions/u1-s/turns?wait=true', keyA, { userId: 'u1', role: 'user', content: 'u1 private: my locker is number 4410' });
+    await call('POST', '/v1/sessions/u2-s/turns?wait=true', keyA, { userId: 'u2', role: 'user', content: 'u2 wonders about lockers' });
+    const q = 'which locker number';
+    const u2 = (await json(await call('POST', '/v1/memories/search', keyA, { query: q, userId: 'u2', k: 100 }))).body.memories as { userId: string }[];
+    expect(u2.length).toBeGreaterThan(0);
+    expect(u2.every((m) => m.userId === 'u2')).toBe(true);
+    expect((await json(await call('POST', '/v1/memories/search', keyA, { query: q, userId: 'u2', sessionIds: ['u1-s'] }))).body.memories).toEqual([]);
+    const context = await json(await call('POST', '/v1/sessions/u2-s/context', keyA, { query: q, scope: 'user' }));
+    expect(JSON.stringify(context.body)).not.toContain('4410');
+    expect((await call('POST', '/v1/sessions/u1-s/turns', keyA, { userId: 'u2', role: 'user', content: 'taking over' })).status).toBe(409);
+    expect((await call('DELETE', '/v1/users/u2', keyA)).status).toBe(200);
+    expect(JSON.stringify((await json(await call('POST', '/v1/memories/search', keyA, { query: q, userId: 'u1' }))).body)).toContain('4410');
   });
 
   it('accepts keys issued into Redis by the CLI, for their own tenant only, until they are revoked', async () => {

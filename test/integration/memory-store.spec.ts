@@ -95,6 +95,18 @@ describe('MemoryStore (real redis-server)', () => {
     expect(s2).toMatchObject({ sessionId: 's2', turns: 1, firstActivity: 5, lastActivity: 5 });
   });
 
+  it("spans a scope's activity: earliest and latest stored turn over its sessions, of the named users only", async () => {
+    await ingest([turn('a1', 1, 'x', { user: 'ada', timestamp: 100 }), turn('a1', 2, 'y', { user: 'ada', timestamp: 900 })]);
+    await ingest([turn('a2', 1, 'x', { user: 'ada', timestamp: 50 })]);
+    await ingest([turn('b1', 1, 'x', { user: 'bob', timestamp: 5000 })]);
+    await ingest([turn('n1', 1, 'x', { timestamp: 10 })]);
+    expect(await store.activity('t1', ['a1'])).toEqual({ first: 100, last: 900 });
+    expect(await store.activity('t1', ['a1', 'a2', 'b1', 'n1'])).toEqual({ first: 10, last: 5000 });
+    expect(await store.activity('t1', ['a1', 'a2', 'b1', 'n1'], ['ada'])).toEqual({ first: 50, last: 900 });
+    expect(await store.activity('t1', ['missing'])).toEqual({ first: undefined, last: undefined });
+    expect(await store.activity('t2', ['a1'])).toEqual({ first: undefined, last: undefined });
+  });
+
   it('deletes a session with all of its keys but a counter that expires, and logs the delete', async () => {
     await ingest([turn('s1', 1, 'a'), turn('s1', 2, 'b'), turn('s2', 1, 'other')]);
     await store.accept('t1', 's1', ['queued-1', 'queued-2']);

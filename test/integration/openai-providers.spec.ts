@@ -5,6 +5,8 @@ import { DimensionMismatchError } from '@app/memory/errors/dimension-mismatch.er
 import { ProviderError } from '@app/memory/errors/provider.error';
 import { createLlmProvider } from '@app/memory/llm/create-llm-provider';
 import type { LlmRequest } from '@app/memory/llm/llm-provider';
+import { ContextAssembler } from '@app/memory/context/context-assembler';
+import { buildMemoryContext } from '@app/memory/context/context-messages';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { OpenAiWireServer } from '../support/openai-wire-server';
@@ -80,10 +82,17 @@ describe('openai SDK providers against a local OpenAI wire-format server', () =>
       EMBEDDING_DIM: String(DIM),
       PROVIDER_MAX_RETRIES: '1',
     });
+  const fact = 'Training GPT-3 emitted an estimated 552 tCO2e.';
+  const memoryContext = buildMemoryContext(new ContextAssembler(), {
+    memories: [{ key: 'k1', session: 's', seq: 1, turnId: 'a', role: 'assistant', content: fact, timestamp: 1_700_000_000_000, similarity: 0.8, score: 0.8 }],
+    recent: [{ key: 'k2', tenant: 't', session: 's', seq: 2, turnId: 'b', role: 'user', content: 'Thanks, noted.', timestamp: 1_700_000_001_000, tokenCount: 3 }],
+    maxTokens: 1000,
+  });
   const chatRequest: LlmRequest = {
     question: 'How much CO2 did training GPT-3 emit?',
-    context: '[assistant] Training GPT-3 emitted an estimated 552 tCO2e.',
-    memories: [{ role: 'assistant', content: 'Training GPT-3 emitted an estimated 552 tCO2e.', similarity: 0.8 }],
+    messages: memoryContext.messages,
+    context: memoryContext.text,
+    memories: [{ role: 'assistant', content: fact, similarity: 0.8 }],
   };
 
   beforeAll(() => server.start());
@@ -221,9 +230,10 @@ describe('openai SDK providers against a local OpenAI wire-format server', () =>
       const body = req.body as { model: string; stream?: boolean; messages: { role: string; content: string }[] };
       expect(body.model).toBe('gpt-4o-mini');
       expect(body.stream).toBeUndefined();
-      expect(body.messages.map((m) => m.role)).toEqual(['system', 'user']);
-      expect(body.messages[0].content).toContain(chatRequest.context);
-      expect(body.messages[1].content).toBe(chatRequest.question);
+      // The context endpoint's messages, as they are, then the question.
+      expect(body.messages).toEqual([...memoryContext.messages, { role: 'user', content: chatRequest.question }]);
+      expect(body.messages.map((m) => m.role)).toEqual(['system', 'user', 'user']);
+      expect(body.messages[0].content).toContain(fact);
     });
 
     it('openai: streams the reply in several chunks', async () => {

@@ -13,7 +13,7 @@ function turn(seq: number, content: string, role: Role = seq % 2 ? 'user' : 'ass
 }
 
 function memory(seq: number, score: number, content: string, session = 's0'): RetrievedMemory {
-  return { key: key(seq, session), seq, role: 'user', content, timestamp: T0 + seq * 60_000, similarity: score, score };
+  return { key: key(seq, session), session, seq, turnId: `m-${seq}`, role: 'user', content, timestamp: T0 + seq * 60_000, similarity: score, score };
 }
 
 const assembler = new ContextAssembler();
@@ -116,7 +116,7 @@ describe('ContextAssembler', () => {
 
   it('returns an empty context for a zero budget and rejects a bad one', () => {
     const out = assembler.assemble({ memories: [memory(1, 0.5, 'a')], recent: [turn(2, 'b')], maxTokens: 0 });
-    expect(out).toEqual({ text: '', tokens: 0, included: [], dropped: [{ key: key(1, 's0'), reason: 'budget' }, { key: key(2), reason: 'budget' }] });
+    expect(out).toEqual({ text: '', sections: { memories: '', recent: '' }, tokens: 0, included: [], dropped: [{ key: key(1, 's0'), reason: 'budget' }, { key: key(2), reason: 'budget' }] });
     expect(() => assembler.assemble({ memories: [], recent: [], maxTokens: -1 })).toThrow(InvalidInputError);
     expect(() => assembler.assemble({ memories: [], recent: [], maxTokens: 10.5 })).toThrow(/maxTokens/);
   });

@@ -5,7 +5,7 @@ describe('loadConfig', () => {
   it('runs offline with no variables at all', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({ EMBEDDING_PROVIDER: 'local', LLM_PROVIDER: 'local', VECTOR_BACKEND: 'auto' });
-    expect(c).toMatchObject({ MEMORY_WINDOW_HOURS: 24, TOP_K_MEMORIES: 10, MAX_CONTEXT_TOKENS: 4000, EMBEDDING_DIM: 1024 });
+    expect(c).toMatchObject({ MEMORY_WINDOW_HOURS: 0, TOP_K_MEMORIES: 10, MAX_CONTEXT_TOKENS: 4000, EMBEDDING_DIM: 1024 });
   });
 
   it('converts numbers and ignores unrelated variables', () => {

@@ -15,6 +15,7 @@ describe('LocalResponder (offline extractive responder)', () => {
   const responder = new LocalResponder();
   const co2: LlmRequest = {
     question: 'How much CO2 did training GPT-3 emit?',
+    messages: [],
     context: '',
     memories: [
       memory('Training GPT-3 emitted an estimated 552 tCO2e. That is roughly what 120 cars emit in a year.', 0.6),
@@ -38,21 +39,22 @@ describe('LocalResponder (offline extractive responder)', () => {
   });
 
   it('says it has nothing stored when there are no memories and no context', async () => {
-    const answer = await responder.complete({ question: 'What is my name?', context: '', memories: [] });
+    const answer = await responder.complete({ question: 'What is my name?', messages: [], context: '', memories: [] });
     expect(answer).toBe('[offline extractive responder] I have nothing stored to answer from yet.');
   });
 
   it('says so when nothing stored matches the question', async () => {
-    const answer = await responder.complete({ question: 'Which database do we use?', context: '', memories: [memory('Lunch was pizza.')] });
+    const answer = await responder.complete({ question: 'Which database do we use?', messages: [], context: '', memories: [memory('Lunch was pizza.')] });
     expect(answer).toMatch(/^\[offline extractive responder\] None of the stored memories matches/);
     expect(responder.isNonAnswer(answer)).toBe(true);
-    expect(responder.isNonAnswer(await responder.complete({ question: 'q', context: '', memories: [] }))).toBe(true);
-    expect(responder.isNonAnswer(await responder.complete({ question: 'What was lunch?', context: '', memories: [memory('Lunch was pizza.')] }))).toBe(false);
+    expect(responder.isNonAnswer(await responder.complete({ question: 'q', messages: [], context: '', memories: [] }))).toBe(true);
+    expect(responder.isNonAnswer(await responder.complete({ question: 'What was lunch?', messages: [], context: '', memories: [memory('Lunch was pizza.')] }))).toBe(false);
   });
 
   it('answers from the context too, without repeating what the memories already hold', async () => {
     const answer = await responder.complete({
       question: 'When was my order shipped, and what is the refund ticket number?',
+      messages: [],
       context:
         '## Relevant memories\n- [2026-11-25T09:00:00.000Z] assistant (similarity 0.410): Your order shipped on Monday.\n' +
         '## Recent conversation\n- [2026-11-25T10:00:00.000Z] user: The refund ticket number is RF-2291.\n',
@@ -64,7 +66,7 @@ describe('LocalResponder (offline extractive responder)', () => {
   });
 
   it('does not answer with the question itself when it is already stored', async () => {
-    const answer = await responder.complete({ ...co2, context: `[user] ${co2.question}`, memories: [memory(co2.question, 0.99, 'user'), ...co2.memories] });
+    const answer = await responder.complete({ ...co2, messages: [], context: `[user] ${co2.question}`, memories: [memory(co2.question, 0.99, 'user'), ...co2.memories] });
     expect(answer).not.toContain(co2.question);
     expect(answer).toContain('552 tCO2e');
   });
@@ -77,7 +79,7 @@ describe('LocalResponder (offline extractive responder)', () => {
 
   it('quotes the facts inside its own earlier answers, not their header or bullets', async () => {
     const earlier = await responder.complete(co2);
-    const reply = await responder.complete({ question: 'How much CO2 did training GPT-3 emit?', context: '', memories: [memory(earlier, 0.7)] });
+    const reply = await responder.complete({ question: 'How much CO2 did training GPT-3 emit?', messages: [], context: '', memories: [memory(earlier, 0.7)] });
     expect(reply).toContain('\n- Training GPT-3 emitted an estimated 552 tCO2e.');
     expect(reply).not.toContain('- -');
     expect(reply.match(/offline extractive responder/g)).toHaveLength(1);

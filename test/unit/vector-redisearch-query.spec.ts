@@ -35,10 +35,13 @@ describe('RediSearch query building (no server needed)', () => {
     );
   });
 
-  it('builds the pre-filter from tenant, sessions, window and role', () => {
+  it('builds the pre-filter from tenant, sessions, users, window, roles and tags, every TAG value escaped', () => {
     expect(buildFilter({ tenant: 't-1' })).toBe('(@tenant:{t\\-1})');
-    expect(buildFilter({ tenant: 't', sessions: ['a', 'b-2'], since: 10, until: 20, role: 'user' })).toBe(
+    expect(buildFilter({ tenant: 't', sessions: ['a', 'b-2'], since: 10, until: 20, roles: ['user'] })).toBe(
       '(@tenant:{t} @session:{a|b\\-2} @timestamp:[10 20] @role:{user})',
+    );
+    expect(buildFilter({ tenant: 't', users: ['u-1', 'u_2'], roles: ['user', 'assistant'], tags: ['a.b', 'src:web/x'] })).toBe(
+      '(@tenant:{t} @user:{u\\-1|u_2} @role:{user|assistant} @tags:{a\\.b|src\\:web\\/x})',
     );
     expect(buildFilter({ tenant: 't', since: 5 })).toBe('(@tenant:{t} @timestamp:[5 +inf])');
     expect(buildFilter({ tenant: 't', until: 5 })).toBe('(@tenant:{t} @timestamp:[-inf 5])');
@@ -55,7 +58,7 @@ describe('RediSearch query building (no server needed)', () => {
   });
 
   it('builds a BM25 full-text query under the same filter, any of the words, with TIMEOUT and DIALECT 2', () => {
-    const args = buildTextArgs('mem-idx', { tenant: 't', sessions: ['s'], role: 'user', k: 7, text: 'When did Dana plant the tomatoes?' }, 50, 900);
+    const args = buildTextArgs('mem-idx', { tenant: 't', sessions: ['s'], roles: ['user'], k: 7, text: 'When did Dana plant the tomatoes?' }, 50, 900);
     expect(args).toEqual([
       'mem-idx', '(@tenant:{t} @session:{s} @role:{user}) @content:(dana|plant|tomatoes)',
       'NOCONTENT', 'WITHSCORES', 'SCORER', 'BM25', 'LIMIT', 0, 50, 'TIMEOUT', 900, 'DIALECT', 2,

@@ -7,6 +7,8 @@ import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { ApiKeyStore, createLlmProvider, KeySchema, MemoryConfig, QUEUES } from '@app/memory';
 import { MemoryCoreModule } from '@app/memory/nest/memory-core.module';
 import { LLM_PROVIDER, REDIS } from '@app/memory/nest/tokens';
+import { ContextController } from './build-context/context.controller';
+import { ContextService } from './build-context/context.service';
 import { ChatController } from './chat/chat.controller';
 import { ChatService } from './chat/chat.service';
 import { JobGateway } from './common/job-gateway';
@@ -17,7 +19,16 @@ import { Authenticator } from './auth/authenticator';
 import { TimedOperationInterceptor } from './common/timed-operation';
 import { ForgetSessionController } from './forget-session/forget-session.controller';
 import { ForgetSessionService } from './forget-session/forget-session.service';
+import { ForgetTurnController } from './forget-turn/forget-turn.controller';
+import { ForgetTurnService } from './forget-turn/forget-turn.service';
+import { ForgetUserController } from './forget-user/forget-user.controller';
+import { ForgetUserService } from './forget-user/forget-user.service';
 import { HealthController } from './health/health.controller';
+import { ListSessionsController } from './list-sessions/list-sessions.controller';
+import { ListSessionsService } from './list-sessions/list-sessions.service';
+import { McpController } from './mcp/mcp.controller';
+import { MemoryTools } from './mcp/memory-tools';
+import { MemorySearchService } from './search-memories/memory-search.service';
 import { SearchMemoriesController } from './search-memories/search-memories.controller';
 import { SessionHistoryController } from './session-history/session-history.controller';
 import { WriteTurnsController } from './write-turns/write-turns.controller';
@@ -47,7 +58,12 @@ import { TenantQueueBound } from './write-turns/tenant-queue-bound';
     SessionHistoryController,
     ChatController,
     SearchMemoriesController,
+    ContextController,
+    ListSessionsController,
+    ForgetTurnController,
     ForgetSessionController,
+    ForgetUserController,
+    McpController,
   ],
   providers: [
     // Authentication runs before these, in an onRequest hook (main.ts). Then: shed load, then rate-limit per tenant.
@@ -66,7 +82,13 @@ import { TenantQueueBound } from './write-turns/tenant-queue-bound';
     WriteTurnsService,
     TenantQueueBound,
     ChatService,
+    MemorySearchService,
+    ContextService,
+    ListSessionsService,
+    ForgetTurnService,
     ForgetSessionService,
+    ForgetUserService,
+    MemoryTools,
   ],
 })
 export class ApiModule {}

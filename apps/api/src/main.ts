@@ -17,6 +17,8 @@ async function bootstrap(): Promise<void> {
   const config = processConfig();
   const adapter = new FastifyAdapter({
     bodyLimit: LIMITS.bodyBytes,
+    // A 128-character turn id in a path, URL-encoded, is far longer than Fastify's default 100 (a 414 otherwise).
+    maxParamLength: LIMITS.paramChars,
     // Headers and body must arrive within this (Node answers 408 and closes), checked every second instead of every
     // 30 s. Node swaps the two timeouts when headersTimeout (60 s by default) is the larger: it must not be.
     requestTimeout: config.HTTP_BODY_TIMEOUT_MS,
@@ -43,9 +45,16 @@ async function bootstrap(): Promise<void> {
 
   const openApi = new DocumentBuilder()
     .setTitle('agent-memory')
-    .setDescription('Memory for AI agents: store turns, retrieve relevant memories, chat with context.')
+    .setDescription(
+      'Memory for AI agents: store turns, search memories across sessions and users, build a context for your own LLM, ' +
+        'chat with context, forget sessions, turns and users. Every /v1 route wants `Authorization: Bearer <API key>`. ' +
+        'Also served, and not described here: `GET /metrics` (Prometheus text format, public) and `/mcp` ' +
+        '(the Model Context Protocol over Streamable HTTP, same API keys; see docs/mcp.md).',
+    )
     .setVersion('0.1.0')
-    .addBearerAuth()
+    // API keys are opaque strings, not JWTs: no bearerFormat.
+    .addSecurity('apiKey', { type: 'http', scheme: 'bearer', description: 'An API key (API_KEYS, or issued with `cli keys issue`)' })
+    .addSecurityRequirements('apiKey')
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApi));
 

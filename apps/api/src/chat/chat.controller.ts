@@ -1,5 +1,6 @@
 import { BadRequestException, Body, Controller, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
-import { ApiHeader, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors';
 import { QUEUES, TURN_ID_PATTERN } from '@app/memory';
 import type { FastifyReply } from 'fastify';
 import { SessionParams } from '../common/session-params.dto';
@@ -23,6 +24,11 @@ export class ChatController {
   @HttpCode(200)
   @ApiOperation({ summary: 'One agent cycle: store, retrieve, assemble, call the LLM, store the reply' })
   @ApiProduces('application/json', 'text/event-stream')
+  @ApiOkResponse({
+    type: ChatResponse,
+    description: 'JSON; or, with Accept: text/event-stream, `token` events ({text}) then a `done` event carrying this body (an `error` event if the LLM fails midway)',
+  })
+  @ApiErrors(409, 502, 504)
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'A chat retried with the same key stores its message and reply once' })
   async send(
     @Tenant() tenant: string,

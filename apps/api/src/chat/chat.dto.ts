@@ -1,32 +1,33 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { ID_PATTERN, SEARCH_MODES, type RetrievedMemory, type SearchMode } from '@app/memory';
+import { ID_PATTERN, SEARCH_MODES, type SearchMode } from '@app/memory';
 import { FitsEmbeddingInput } from '../common/fits-embedding-input';
 import { LIMITS } from '../common/limits';
+import { MemoryHit } from '../search-memories/memory-view';
 
 export class ChatDto {
-  @ApiProperty({ maxLength: LIMITS.contentChars })
+  @ApiProperty({ maxLength: LIMITS.contentChars, example: 'When does my flight leave?' })
   @IsString()
   @MinLength(1)
   @MaxLength(LIMITS.contentChars)
   @FitsEmbeddingInput()
   message: string;
 
-  @ApiPropertyOptional({ description: 'Memories to retrieve (default TOP_K_MEMORIES)', maximum: LIMITS.k })
+  @ApiPropertyOptional({ description: 'Memories to retrieve (default TOP_K_MEMORIES)', minimum: 1, maximum: LIMITS.k, example: 5 })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(LIMITS.k)
   k?: number;
 
-  @ApiPropertyOptional({ description: 'Recency window in hours (default MEMORY_WINDOW_HOURS)' })
+  @ApiPropertyOptional({ description: 'Only memories of the last N hours; 0 is all time (default MEMORY_WINDOW_HOURS, 0)', maximum: LIMITS.windowHours, example: 0 })
   @IsOptional()
   @IsNumber()
   @Min(0)
   @Max(LIMITS.windowHours)
   windowHours?: number;
 
-  @ApiPropertyOptional({ description: 'The user the session belongs to (as on turn writes)', pattern: ID_PATTERN.source })
+  @ApiPropertyOptional({ description: 'The user the session belongs to (as on turn writes)', pattern: ID_PATTERN.source, example: 'alice' })
   @IsOptional()
   @Matches(ID_PATTERN, { message: `userId must match ${ID_PATTERN.source}` })
   userId?: string;
@@ -38,23 +39,42 @@ export class ChatDto {
 }
 
 /** Milliseconds per step of the cycle; write and read overlap, so they need not add up to e2e. */
-export interface ChatTimings {
+export class ChatTimings {
+  @ApiProperty()
   write: number;
+
+  @ApiProperty()
   read: number;
+
+  @ApiProperty()
   assemble: number;
+
+  @ApiProperty()
   llm: number;
+
+  @ApiProperty()
   e2e: number;
 }
 
-export type MemoryView = Omit<RetrievedMemory, 'key'>;
-
-export interface ChatResponse {
+export class ChatResponse {
+  @ApiProperty()
   reply: string;
+
+  @ApiProperty({ description: 'Which LLM answered', example: 'offline extractive responder' })
   responder: string;
-  memories: MemoryView[];
+
+  @ApiProperty({ type: [MemoryHit], description: 'The memories retrieved for the message, best first' })
+  memories: MemoryHit[];
+
+  @ApiProperty({ description: 'o200k tokens of the memory context sent to the LLM' })
   contextTokens: number;
+
+  @ApiProperty({ description: 'Memories and recent turns left out of the context because they did not fit' })
   dropped: number;
+
+  @ApiProperty({ type: ChatTimings, description: 'ms per step' })
   timings: ChatTimings;
-  /** Set when the LLM failed and the reply lists the memories instead: the provider error's kind. */
+
+  @ApiPropertyOptional({ description: "Set when the LLM failed and the reply lists the memories instead: the provider error's kind" })
   degraded?: string;
 }

@@ -6,7 +6,8 @@ import { LLM_PROVIDER } from '@app/memory/nest/tokens';
 import { observeProvider } from '@app/memory/metrics/observe-provider';
 import { JobGateway } from '../common/job-gateway';
 import { WriteTurnsService } from '../write-turns/write-turns.service';
-import { toMemoryView } from '../search-memories/memory-view';
+import { MemorySearchService } from '../search-memories/memory-search.service';
+import { toMemoryHit } from '../search-memories/memory-view';
 import { ChatDto, ChatResponse, ChatTimings } from './chat.dto';
 
 interface Prepared {
@@ -37,6 +38,7 @@ const since = (t: number) => performance.now() - t;
 export class ChatService {
   constructor(
     private readonly jobs: JobGateway,
+    private readonly memories: MemorySearchService,
     private readonly turns: WriteTurnsService,
     private readonly store: MemoryStore,
     private readonly keys: KeySchema,
@@ -83,44 +85,42 @@ export class ChatService {
     const started = performance.now();
     const deadline = this.jobs.deadline();
     const turnId = opts.idempotencyKey ?? randomUUID();
-    const windowMs = (dto.windowHours ?? this.config.MEMORY_WINDOW_HOURS) * 3600_000;
-    const now = Date.now();
     // Read-your-writes covers what the tenant wrote before this request; the new turn is written alongside.
     const [minLogIds, written] = await Promise.all([
       this.store.positions(tenant, [this.keys.partition(tenant, session)]),
-      this.turns.write(tenant, session, [{ role: 'user', content: dto.message, id: turnId, timestamp: now }], { user: dto.userId, deadline }),
+      this.turns.write(tenant, session, [{ role: 'user', content: dto.message, id: turnId, timestamp: Date.now() }], { user: dto.userId, deadline }),
     ]);
     const [userTurn] = written.turns;
     const t = performance.now();
     let writeMs = 0;
     let retrieveMs = 0;
-    const [, retrieved] = await Promise.all([
+    // The prompt is the context endpoint's, for the same session (the new turn left out), with the message appended.
+    const [, { result: retrieved }] = await Promise.all([
       written.stored?.then(() => (writeMs = since(started))),
-      this.jobs.retrieve(
-        {
+      this.memories
+        .retrieve(
           tenant,
-          sessions: [session],
-          query: dto.message,
-          mode: dto.mode,
-          k: dto.k ?? this.config.TOP_K_MEMORIES,
-          since: now - windowMs,
-          minLogIds,
-          exclude: [this.keys.turn(tenant, session, userTurn.seq)],
-          assemble: { session, recentTurns: this.config.RECENT_TURNS, maxTokens: this.config.MAX_CONTEXT_TOKENS },
-        },
-        deadline,
-      ).then((r) => ((retrieveMs = since(t)), r)),
+          { query: dto.message, sessions: [session], k: dto.k, windowHours: dto.windowHours, mode: dto.mode },
+          {
+            minLogIds,
+            deadline,
+            exclude: [this.keys.turn(tenant, session, userTurn.seq)],
+            assemble: { session, recentTurns: this.config.RECENT_TURNS, maxTokens: this.config.MAX_CONTEXT_TOKENS },
+          },
+        )
+        .then((r) => ((retrieveMs = since(t)), r)),
     ]);
     const replyId = `${userTurn.turnId}:reply`;
     const storedReply = userTurn.state === 'new' ? undefined : await this.storedTurn(tenant, session, replyId);
     const assemble = retrieved.timings.assembleMs;
+    const context = retrieved.context!;
     return {
       started,
       deadline,
       replyId,
       storedReply,
       retrieved,
-      request: { question: dto.message, context: retrieved.context?.text ?? '', memories: retrieved.memories },
+      request: { question: dto.message, messages: context.messages, context: context.text, memories: retrieved.memories },
       timings: { write: writeMs, read: retrieveMs - assemble, assemble },
     };
   }
@@ -160,9 +160,9 @@ export class ChatService {
     return {
       reply,
       responder,
-      memories: p.retrieved.memories.map(toMemoryView),
-      contextTokens: p.retrieved.context?.tokens ?? 0,
-      dropped: p.retrieved.context?.dropped ?? 0,
+      memories: p.retrieved.memories.map(toMemoryHit),
+      contextTokens: p.retrieved.context!.tokens,
+      dropped: p.retrieved.context!.dropped,
       timings,
       ...(degraded ? { degraded } : {}),
     };

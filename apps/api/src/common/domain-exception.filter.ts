@@ -15,6 +15,11 @@ const STATUS: [new (...args: never[]) => Error, number][] = [
   [JobFailedError, HttpStatus.BAD_GATEWAY],
 ];
 
+/** The HTTP status of a domain error, or undefined for an unexpected one (a 500, logged). */
+export function domainStatus(err: unknown): number | undefined {
+  return STATUS.find(([type]) => err instanceof type)?.[1];
+}
+
 /** The one place where errors become HTTP answers: {statusCode, error, message}. */
 @Catch()
 export class DomainExceptionFilter implements ExceptionFilter {
@@ -32,7 +37,7 @@ export class DomainExceptionFilter implements ExceptionFilter {
       reply.send({ statusCode: HttpStatus.SERVICE_UNAVAILABLE, error: 'Service Unavailable', message: 'Redis is unavailable; retry after 5 s' });
       return;
     }
-    const status = STATUS.find(([type]) => err instanceof type)?.[1];
+    const status = domainStatus(err);
     if (status === undefined) {
       this.logger.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
     }

@@ -1,10 +1,16 @@
 import { Controller, Delete, Param } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors';
 import { NotFoundError } from '@app/memory';
 import { SessionParams } from '../common/session-params.dto';
 import { Tenant } from '../common/tenant.decorator';
 import { ForgetSessionService } from './forget-session.service';
 import { TimedOperation } from '../common/timed-operation';
+
+export class ForgottenSession {
+  @ApiProperty({ description: 'Stored turns deleted' })
+  deleted: number;
+}
 
 @ApiTags('sessions')
 @Controller('v1/sessions/:sessionId')
@@ -14,7 +20,9 @@ export class ForgetSessionController {
   @Delete()
   @TimedOperation('write', 'forget')
   @ApiOperation({ summary: 'Forget a session: its turns, its history, its vectors, and the turns still queued for it' })
-  async forget(@Tenant() tenant: string, @Param() { sessionId }: SessionParams) {
+  @ApiOkResponse({ type: ForgottenSession })
+  @ApiErrors(404)
+  async forget(@Tenant() tenant: string, @Param() { sessionId }: SessionParams): Promise<ForgottenSession> {
     const result = await this.sessions.forget(tenant, sessionId);
     if (!result) throw new NotFoundError(`session ${sessionId} does not exist`);
     return result;

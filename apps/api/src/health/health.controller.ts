@@ -1,9 +1,22 @@
 import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type Redis from 'ioredis';
 import { QUEUES } from '@app/memory';
 import { REDIS } from '@app/memory/nest/tokens';
 import { JobGateway } from '../common/job-gateway';
+
+export class Liveness {
+  @ApiProperty({ example: 'ok' })
+  status: string;
+}
+
+export class Readiness {
+  @ApiProperty({ example: 'ready' })
+  status: string;
+
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { redis: 'ok', embedWorkers: 'ok (2)', retrieveWorkers: 'ok (1)' } })
+  checks: Record<string, string>;
+}
 
 /** Public, as every route outside /v1/ is: probes carry no key. */
 @ApiTags('health')
@@ -15,14 +28,17 @@ export class HealthController {
   ) {}
 
   @Get('healthz')
-  @ApiOperation({ summary: 'Liveness: the process answers' })
-  health() {
+  @ApiOperation({ summary: 'Liveness: the process answers', security: [] })
+  @ApiOkResponse({ type: Liveness })
+  health(): Liveness {
     return { status: 'ok' };
   }
 
   @Get('readyz')
-  @ApiOperation({ summary: 'Readiness: Redis answers, both queues are ready and each has a worker' })
-  async ready() {
+  @ApiOperation({ summary: 'Readiness: Redis answers, both queues are ready and each has a worker', security: [] })
+  @ApiOkResponse({ type: Readiness })
+  @ApiServiceUnavailableResponse({ description: 'Not ready: {statusCode, message, checks} says which check failed' })
+  async ready(): Promise<Readiness> {
     const checks: Record<string, string> = {};
     try {
       // Each command is bounded by REDIS_COMMAND_TIMEOUT_MS: a hung Redis makes this a 503, not a hang.

@@ -1,5 +1,54 @@
-import type { RetrievedMemory } from '@app/memory';
-import type { MemoryView } from '../chat/chat.dto';
+import { ApiProperty } from '@nestjs/swagger';
+import { type RetrievedMemory, type Role, ROLES } from '@app/memory';
+import { toIso } from '../common/timestamp';
 
-/** What clients see of a memory: storage keys stay internal. */
-export const toMemoryView = ({ key: _key, ...view }: RetrievedMemory): MemoryView => view;
+/** A memory as clients see it: which turn it is, what it says, and how well it matched. */
+export class MemoryHit {
+  @ApiProperty({ description: "The turn's id: the client's own, or the one the API generated", example: 'msg:1' })
+  turnId: string;
+
+  @ApiProperty({ example: 'support-42' })
+  sessionId: string;
+
+  @ApiProperty({ type: String, nullable: true, description: 'The user the turn was stored for', example: 'alice' })
+  userId: string | null;
+
+  @ApiProperty({ description: 'Position in the session, from 1', example: 1 })
+  seq: number;
+
+  @ApiProperty({ enum: ROLES })
+  role: Role;
+
+  @ApiProperty({ example: 'My flight to Lisbon leaves on 12 May at 09:40.' })
+  content: string;
+
+  @ApiProperty({ format: 'date-time' })
+  timestamp: string;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, description: "The turn's metadata ({} when none)" })
+  metadata: Record<string, unknown>;
+
+  @ApiProperty({ type: [String] })
+  tags: string[];
+
+  @ApiProperty({ description: '1 - cosine distance to the query' })
+  similarity: number;
+
+  @ApiProperty({ description: 'The ranking score: similarity, blended with recency when RECENCY_WEIGHT > 0' })
+  score: number;
+}
+
+/** Storage keys stay internal; times are ISO 8601. */
+export const toMemoryHit = (m: RetrievedMemory): MemoryHit => ({
+  turnId: m.turnId,
+  sessionId: m.session,
+  userId: m.user ?? null,
+  seq: m.seq,
+  role: m.role,
+  content: m.content,
+  timestamp: toIso(m.timestamp)!,
+  metadata: m.metadata ?? {},
+  tags: m.tags ?? [],
+  similarity: m.similarity,
+  score: m.score,
+});

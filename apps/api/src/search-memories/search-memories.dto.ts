@@ -1,19 +1,29 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsNumber, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { SEARCH_MODES, type SearchMode } from '@app/memory';
-import { FitsEmbeddingInput } from '../common/fits-embedding-input';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
+import type { Role, SearchMode } from '@app/memory';
+import { ID_PATTERN, ROLES, SEARCH_MODES, TAG_PATTERN } from '@app/memory';
 import { LIMITS } from '../common/limits';
+import { FitsEmbeddingInput } from '../common/fits-embedding-input';
+import { IsTimestamp } from '../common/timestamp';
+import { MemoryHit } from './memory-view';
 
-export class SearchMemoriesQuery {
-  @ApiProperty({ description: 'The text to find related memories for' })
-  @IsString()
-  @MinLength(1)
-  @MaxLength(LIMITS.contentChars)
-  @FitsEmbeddingInput()
-  q: string;
-
-  @ApiPropertyOptional({ maximum: LIMITS.k })
+/** How many memories, above which score, ranked how: the same on every search. */
+export class RankOptions {
+  @ApiPropertyOptional({ description: 'Memories to return (default TOP_K_MEMORIES)', minimum: 1, maximum: LIMITS.k, example: 5 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -21,7 +31,40 @@ export class SearchMemoriesQuery {
   @Max(LIMITS.k)
   k?: number;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ description: 'Leave out memories scoring below this', minimum: -1, maximum: 1, example: 0 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber()
+  @Min(-1)
+  @Max(1)
+  minScore?: number;
+
+  @ApiPropertyOptional({ enum: SEARCH_MODES, default: 'hybrid', description: 'hybrid: the full-text (BM25) and vector rankings fused; vector; text' })
+  @IsOptional()
+  @IsIn(SEARCH_MODES)
+  mode?: SearchMode;
+}
+
+const SINCE = ['Only turns at or after this time', '2024-05-01T00:00:00Z'] as const;
+const UNTIL = ['Only turns at or before this time', '2030-01-01T00:00:00Z'] as const;
+
+export class SearchMemoriesQuery extends RankOptions {
+  @IsOptional()
+  @IsTimestamp(...SINCE, 'query')
+  since?: number;
+
+  @IsOptional()
+  @IsTimestamp(...UNTIL, 'query')
+  until?: number;
+
+  @ApiProperty({ description: 'The text to find related memories for', example: 'When does my flight leave?' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(LIMITS.contentChars)
+  @FitsEmbeddingInput()
+  q: string;
+
+  @ApiPropertyOptional({ description: 'Only turns of the last N hours (instead of since); 0 is all time; absent, with no since or until, MEMORY_WINDOW_HOURS (default 0)', maximum: LIMITS.windowHours })
   @IsOptional()
   @Type(() => Number)
   @IsNumber()
@@ -29,8 +72,88 @@ export class SearchMemoriesQuery {
   @Max(LIMITS.windowHours)
   windowHours?: number;
 
-  @ApiPropertyOptional({ enum: SEARCH_MODES, description: 'hybrid (default): full-text and vector rankings fused; vector; text (BM25)' })
+  @ApiPropertyOptional({ enum: ROLES, description: 'Only turns of this role', example: 'user' })
   @IsOptional()
-  @IsIn(SEARCH_MODES)
-  mode?: SearchMode;
+  @IsIn(ROLES)
+  role?: Role;
+
+  @ApiPropertyOptional({ description: 'Only turns carrying this tag', pattern: TAG_PATTERN.source, example: 'travel' })
+  @IsOptional()
+  @Matches(TAG_PATTERN, { message: `tag must match ${TAG_PATTERN.source}` })
+  tag?: string;
+}
+
+export class SearchAllMemoriesBody extends RankOptions {
+  /** Both bounds are inclusive; none means all time. */
+  @IsOptional()
+  @IsTimestamp(...SINCE)
+  since?: number;
+
+  @IsOptional()
+  @IsTimestamp(...UNTIL)
+  until?: number;
+
+  @ApiProperty({ description: 'The text to find related memories for', example: 'When does my flight leave?' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(LIMITS.contentChars)
+  @FitsEmbeddingInput()
+  query: string;
+
+  @ApiPropertyOptional({ description: "Only this user's turns, across all of the user's sessions", pattern: ID_PATTERN.source, example: 'alice' })
+  @IsOptional()
+  @Matches(ID_PATTERN, { message: `userId must match ${ID_PATTERN.source}` })
+  userId?: string;
+
+  @ApiPropertyOptional({ type: [String], maxItems: LIMITS.sessionIds, description: 'Only these sessions (default: all of the tenant\'s)', example: ['support-42'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(LIMITS.sessionIds)
+  @Matches(ID_PATTERN, { each: true, message: `each session id must match ${ID_PATTERN.source}` })
+  sessionIds?: string[];
+
+  @ApiPropertyOptional({ enum: ROLES, isArray: true, description: 'Only turns of these roles', example: ['user'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(ROLES.length)
+  @IsIn(ROLES, { each: true })
+  roles?: Role[];
+
+  @ApiPropertyOptional({ type: [String], maxItems: LIMITS.tags, description: 'Only turns carrying any of these tags', example: ['travel'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(LIMITS.tags)
+  @Matches(TAG_PATTERN, { each: true, message: `each tag must match ${TAG_PATTERN.source}` })
+  tags?: string[];
+}
+
+/** The time bounds a search applied: null is unbounded. */
+export class AppliedWindow {
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  since: string | null;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  until: string | null;
+}
+
+export class SearchTimings {
+  @ApiProperty({ description: 'ms embedding the query' })
+  embed: number;
+
+  @ApiProperty({ description: 'ms searching and ranking' })
+  search: number;
+
+  @ApiProperty({ description: 'ms in the API, end to end' })
+  total: number;
+}
+
+export class SearchMemoriesResponse {
+  @ApiProperty({ type: [MemoryHit], description: 'Best first' })
+  memories: MemoryHit[];
+
+  @ApiProperty({ type: AppliedWindow })
+  window: AppliedWindow;
+
+  @ApiProperty({ type: SearchTimings })
+  timings: SearchTimings;
 }

@@ -1,29 +1,63 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
-import { MemoryStore } from '@app/memory';
+import { MemoryStore, type Role, ROLES } from '@app/memory';
+import { ApiErrors } from '../common/api-errors';
 import { LIMITS } from '../common/limits';
+import { PageLimit } from '../common/page-limit.dto';
 import { SessionParams } from '../common/session-params.dto';
 import { Tenant } from '../common/tenant.decorator';
 import { TimedOperation } from '../common/timed-operation';
 
-export class HistoryQuery {
-  @ApiPropertyOptional({ default: 0, maximum: LIMITS.maxOffset })
+export class HistoryQuery extends PageLimit {
+  @ApiPropertyOptional({ type: 'integer', default: 0, minimum: 0, maximum: LIMITS.maxOffset })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(0)
   @Max(LIMITS.maxOffset)
   offset = 0;
+}
 
-  @ApiPropertyOptional({ default: 50, maximum: LIMITS.pageSize })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(LIMITS.pageSize)
-  limit = 50;
+export class HistoryTurn {
+  @ApiProperty()
+  seq: number;
+
+  @ApiProperty()
+  turnId: string;
+
+  @ApiProperty({ enum: ROLES })
+  role: Role;
+
+  @ApiProperty()
+  content: string;
+
+  @ApiProperty({ description: 'Epoch milliseconds' })
+  timestamp: number;
+
+  @ApiProperty({ description: 'o200k tokens of content' })
+  tokenCount: number;
+
+  @ApiPropertyOptional()
+  user?: string;
+
+  @ApiPropertyOptional({ type: [String] })
+  tags?: string[];
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
+  metadata?: Record<string, unknown>;
+}
+
+export class HistoryPage {
+  @ApiProperty({ description: 'Stored turns in the session' })
+  total: number;
+
+  @ApiProperty()
+  offset: number;
+
+  @ApiProperty({ type: [HistoryTurn], description: 'Oldest first' })
+  turns: HistoryTurn[];
 }
 
 @ApiTags('turns')
@@ -34,7 +68,9 @@ export class SessionHistoryController {
   @Get()
   @TimedOperation('read', 'history')
   @ApiOperation({ summary: "A page of the session's stored turns, oldest first" })
-  async history(@Tenant() tenant: string, @Param() { sessionId }: SessionParams, @Query() { offset, limit }: HistoryQuery) {
+  @ApiOkResponse({ type: HistoryPage })
+  @ApiErrors()
+  async history(@Tenant() tenant: string, @Param() { sessionId }: SessionParams, @Query() { offset, limit }: HistoryQuery): Promise<HistoryPage> {
     const { total, turns } = await this.store.history(tenant, sessionId, offset, limit);
     return { total, offset, turns: turns.map(({ key: _key, tenant: _t, session: _s, ...turn }) => turn) };
   }

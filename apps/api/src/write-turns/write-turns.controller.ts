@@ -1,12 +1,13 @@
 import { Body, Controller, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiTags, getSchemaPath, ApiExtraModels } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBody, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors';
 import type { FastifyReply } from 'fastify';
 import { SessionParams } from '../common/session-params.dto';
 import { UsesQueues } from '../common/uses-queues.decorator';
 import { QUEUES } from '@app/memory';
 import { Tenant } from '../common/tenant.decorator';
 import { JobGateway } from '../common/job-gateway';
-import { AcceptedTurn, TurnBatchDto, TurnDto, WriteTurnsQuery } from './turn.dto';
+import { AcceptedTurns, TurnBatchDto, TurnDto, WriteTurnsQuery } from './turn.dto';
 import { type TurnsBody, TurnsBodyPipe } from './turns-body.pipe';
 import { TimedOperation } from '../common/timed-operation';
 import { WriteTurnsService } from './write-turns.service';
@@ -25,14 +26,32 @@ export class WriteTurnsController {
   @HttpCode(202)
   @TimedOperation('write', (req) => ((req.query as WriteTurnsQuery).wait === 'true' ? 'turns_wait' : 'turns'))
   @ApiOperation({ summary: 'Store turns: 202 once queued, or 200 once searchable with ?wait=true; a resent id keeps its seq' })
-  @ApiBody({ schema: { oneOf: [{ $ref: getSchemaPath(TurnDto) }, { $ref: getSchemaPath(TurnBatchDto) }] } })
+  @ApiBody({
+    schema: { oneOf: [{ $ref: getSchemaPath(TurnDto) }, { $ref: getSchemaPath(TurnBatchDto) }] },
+    examples: {
+      one: { summary: 'One turn', value: { role: 'user', content: 'My flight to Lisbon leaves on 12 May at 09:40.', userId: 'alice', tags: ['travel'] } },
+      batch: {
+        summary: 'A batch, with client ids and ISO timestamps',
+        value: {
+          userId: 'alice',
+          turns: [
+            { id: 'msg:1', role: 'user', content: 'I prefer aisle seats.', timestamp: '2024-05-01T09:30:00Z' },
+            { id: 'msg:2', role: 'assistant', content: 'Noted: aisle seats from now on.', timestamp: '2024-05-01T09:30:05Z' },
+          ],
+        },
+      },
+    },
+  })
+  @ApiAcceptedResponse({ type: AcceptedTurns, description: 'Queued: durable, searchable shortly' })
+  @ApiOkResponse({ type: AcceptedTurns, description: 'With ?wait=true: stored and searchable' })
+  @ApiErrors(409, 413, 502, 504)
   async write(
     @Tenant() tenant: string,
     @Param() { sessionId }: SessionParams,
     @Query() { wait }: WriteTurnsQuery,
     @Body(TurnsBodyPipe) { turns, userId }: TurnsBody,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<{ turns: AcceptedTurn[] }> {
+  ): Promise<AcceptedTurns> {
     const deadline = wait === 'true' ? this.jobs.deadline() : undefined;
     if (deadline !== undefined) reply.status(200);
     const written = await this.turns.write(tenant, sessionId, turns, { user: userId, deadline });

@@ -1,6 +1,6 @@
 import { ApiError } from './api-error';
 import { ApiUnreachableError } from './api-unreachable.error';
-import type { AcceptedTurns, ChatResponse, HistoryPage, MemoriesResponse, SearchMode, TurnInput } from './api-types';
+import type { AcceptedTurns, ChatResponse, HistoryPage, MemoriesResponse, MemorySearch, SearchMode, TurnInput } from './api-types';
 
 export interface ApiClientOptions {
   url: string;
@@ -17,8 +17,8 @@ export class ApiClient {
     this.headers = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
   }
 
-  addTurns(session: string, turns: TurnInput[], wait = false): Promise<AcceptedTurns> {
-    return this.json('POST', `${this.sessionPath(session)}/turns${wait ? '?wait=true' : ''}`, { turns });
+  addTurns(session: string, turns: TurnInput[], wait = false, userId?: string): Promise<AcceptedTurns> {
+    return this.json('POST', `${this.sessionPath(session)}/turns${wait ? '?wait=true' : ''}`, { turns, userId });
   }
 
   chat(session: string, message: string, options: { k?: number; windowHours?: number; mode?: SearchMode } = {}): Promise<ChatResponse> {
@@ -27,6 +27,11 @@ export class ApiClient {
 
   memories(session: string, q: string, k?: number, options: { windowHours?: number; mode?: SearchMode } = {}): Promise<MemoriesResponse> {
     return this.json('GET', `${this.sessionPath(session)}/memories?${query({ q, k, ...options })}`);
+  }
+
+  /** Memories across the tenant's sessions, filtered (by user, sessions, time, roles, tags). */
+  searchMemories(search: MemorySearch): Promise<MemoriesResponse> {
+    return this.json('POST', '/v1/memories/search', search);
   }
 
   history(session: string, offset = 0, limit = 100): Promise<HistoryPage> {

@@ -8,7 +8,8 @@ export type { SearchMode } from '@app/memory/vector/fusion';
 export interface TurnInput {
   role: Role;
   content: string;
-  timestamp?: number;
+  /** Epoch ms or ISO 8601. */
+  timestamp?: number | string;
   metadata?: Record<string, unknown>;
   /** Client idempotency key: the same id sent twice is stored once. */
   id?: string;
@@ -20,12 +21,18 @@ export interface AcceptedTurns {
 }
 
 export interface Memory {
+  turnId: string;
+  sessionId: string;
+  userId: string | null;
   seq: number;
   role: Role;
   content: string;
+  /** ISO 8601. */
+  timestamp: string;
+  metadata: Record<string, unknown>;
+  tags: string[];
   similarity: number;
   score: number;
-  timestamp: number;
 }
 
 /** ms per operation of one chat cycle. */
@@ -42,7 +49,22 @@ export interface ChatResponse {
 
 export interface MemoriesResponse {
   memories: Memory[];
+  /** The time bounds applied (ISO 8601); null is unbounded. */
+  window: { since: string | null; until: string | null };
   timings: { embed: number; search: number; total: number };
+}
+
+/** POST /v1/memories/search. */
+export interface MemorySearch {
+  query: string;
+  userId?: string;
+  sessionIds?: string[];
+  since?: number | string;
+  until?: number | string;
+  roles?: Role[];
+  tags?: string[];
+  k?: number;
+  minScore?: number;
 }
 
 /** A stored turn as the history endpoint shows it: without its key, tenant and session. */

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { VectorIndex } from '@app/memory';
-import { ContextAssembler, MemoryConfig, MemoryStore, RetrieveJob, RetrieveResult } from '@app/memory';
+import { buildMemoryContext, ContextAssembler, MemoryConfig, MemoryStore, RetrieveJob, RetrieveResult } from '@app/memory';
 import { VECTOR_INDEX } from '@app/memory/nest/tokens';
 import { QueryEmbedder } from './query-embedder';
-import { rerank } from './rerank';
+import { rerank, type RerankOptions } from './rerank';
 
 /** Embed the query, search with the filters, re-rank, and optionally assemble the LLM context. */
 @Injectable()
@@ -27,34 +27,44 @@ export class RetrieveService {
     const weight = this.config.RECENCY_WEIGHT;
     // Recency can lift a hit from below the top k, so re-ranking looks at a wider set.
     const candidates = (weight > 0 ? job.k * 3 : job.k) + exclude.size;
-    const hits = await this.index.search({
-      tenant: job.tenant,
-      sessions: job.sessions,
-      since: job.since,
-      until: job.until,
-      role: job.role,
-      minLogIds: job.minLogIds,
-      k: candidates,
-      mode,
-      vector,
-      text: job.query,
-    });
-    const now = Date.now();
-    const memories = rerank(
-      hits.filter((h) => !exclude.has(h.key)),
-      { now, windowMs: job.since === undefined ? 0 : now - job.since, weight, k: job.k },
-    );
+    const [hits, span] = await Promise.all([
+      this.index.search({
+        tenant: job.tenant,
+        sessions: job.sessions,
+        users: job.users,
+        since: job.since,
+        until: job.until,
+        roles: job.roles,
+        tags: job.tags,
+        minLogIds: job.minLogIds,
+        k: candidates,
+        mode,
+        vector,
+        text: job.query,
+      }),
+      weight > 0 ? this.recencySpan(job) : undefined,
+    ]);
+    const memories = rerank(hits.filter((h) => !exclude.has(h.key)), { weight, k: job.k, minScore: job.minScore, span });
     const t2 = performance.now();
 
     let context: RetrieveResult['context'];
     if (job.assemble) {
       const { session, recentTurns, maxTokens } = job.assemble;
       const recent = (await this.store.recent(job.tenant, session, recentTurns + exclude.size)).filter((t) => !exclude.has(t.key));
-      const assembled = this.assembler.assemble({ memories, recent: recent.slice(-recentTurns), maxTokens });
-      const dropped = assembled.dropped.filter((d) => d.reason === 'budget').length;
-      context = { text: assembled.text, tokens: assembled.tokens, dropped };
+      context = buildMemoryContext(this.assembler, { memories, recent: recent.slice(-recentTurns), maxTokens });
     }
     const t3 = performance.now();
     return { memories, context, timings: { embedMs: t1 - t0, searchMs: t2 - t1, assembleMs: t3 - t2 } };
+  }
+
+  /**
+   * Recency runs from the window's start (or the scope's first turn) to the scope's newest turn (or the window's end,
+   * if earlier). The scope is the job's sessions, else its users' sessions, else the tenant's.
+   */
+  private async recencySpan(job: RetrieveJob): Promise<RerankOptions['span']> {
+    const scopes = job.sessions ? [job.sessions] : await Promise.all((job.users ?? [undefined]).map((user) => this.store.sessionNames(job.tenant, { user })));
+    const { first, last } = await this.store.activity(job.tenant, [...new Set(scopes.flat())], job.users);
+    if (first === undefined || last === undefined) return undefined;
+    return { start: job.since ?? first, end: Math.min(job.until ?? Infinity, last) };
   }
 }

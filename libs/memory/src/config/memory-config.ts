@@ -119,8 +119,9 @@ export class MemoryConfig {
   PROVIDER_MAX_RETRIES = 3;
 
   // Retrieval and context assembly
+  /** The window of a search that names no time bound, in hours back from now; 0 searches all time. */
   @Type(() => Number) @IsNumber() @Min(0)
-  MEMORY_WINDOW_HOURS = 24;
+  MEMORY_WINDOW_HOURS = 0;
 
   @Type(() => Number) @IsInt() @Min(1) @Max(100)
   TOP_K_MEMORIES = 10;
@@ -132,7 +133,7 @@ export class MemoryConfig {
   @Type(() => Number) @IsInt() @Min(0) @Max(50)
   RECENT_TURNS = 4;
 
-  /** 0 ranks by similarity alone; up to 1 blends in recency over the window. */
+  /** 0 ranks by similarity alone; up to 1 blends in recency, from the scope's first turn (or since) to its newest. */
   @Type(() => Number) @IsNumber() @Min(0) @Max(1)
   RECENCY_WEIGHT = 0;
 

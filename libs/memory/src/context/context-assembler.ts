@@ -13,7 +13,9 @@ export interface AssembleInput {
 }
 
 export interface AssembledContext {
+  /** The memories section, then the recent section. */
   text: string;
+  sections: { memories: string; recent: string };
   /** The exact token count of `text`. */
   tokens: number;
   /** What is in the text, in text order; each key once. */
@@ -89,6 +91,7 @@ export class ContextAssembler {
     const rec = section('recent', RECENT_HEADER);
     return {
       text: mem.text + rec.text,
+      sections: { memories: mem.text, recent: rec.text },
       tokens: used,
       included: [...mem.items, ...rec.items].map(({ key, source }) => ({ key, source })),
       dropped: droppedKeys([...memories, ...recent].map((x) => x.key), chosen),

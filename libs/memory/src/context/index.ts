@@ -1,2 +1,3 @@
 export * from './context-assembler';
 export * from './tokenizer';
+export * from './context-messages';

@@ -8,7 +8,9 @@ export interface ChatTurn {
 export interface LlmRequest {
   /** The user's current message. */
   question: string;
-  /** The assembled memory context: plain text, already within MAX_CONTEXT_TOKENS. */
+  /** The memory context as the context endpoint gives it: a system message with the memories, then the recent turns. */
+  messages: ChatTurn[];
+  /** The same context as markdown text (the extractive responder reads it). */
   context: string;
   /** The retrieved memories, best first (the extractive responder quotes from them). */
   memories: { role: string; content: string; similarity: number }[];

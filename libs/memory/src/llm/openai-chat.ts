@@ -3,21 +3,8 @@ import { RemoteProviderName, toProviderError } from '../embedding/openai-client'
 import { ProviderError } from '../errors/provider.error';
 import type { ChatTurn, LlmProvider, LlmRequest } from './llm-provider';
 
-const SYSTEM_PROMPT = [
-  'You are an assistant with long-term memory of this conversation.',
-  'The memory context below holds earlier turns retrieved for the current message.',
-  'Use it when it is relevant, quote names and figures exactly as they appear there,',
-  'and say so when it does not contain what the user asks about. Never invent memories.',
-].join(' ');
-
-/** The system prompt with the memory context, then the user's message. */
-function chatMessages(req: LlmRequest): ChatTurn[] {
-  const context = req.context.trim() || '(no stored memories)';
-  return [
-    { role: 'system', content: `${SYSTEM_PROMPT}\n\nMemory context:\n${context}` },
-    { role: 'user', content: req.question },
-  ];
-}
+/** The memory context's messages (system prompt with memories, recent turns), then the user's message. */
+const chatMessages = (req: LlmRequest): ChatTurn[] => [...req.messages, { role: 'user', content: req.question }];
 
 /** Chat completions through the openai SDK (OpenAI, Azure OpenAI or any server speaking its wire format). */
 export class OpenAiChat implements LlmProvider {

@@ -1,3 +1,4 @@
+import type { MemoryContext } from '../context/context-messages';
 import type { Role } from '../store/turn';
 import type { SearchMode } from '../vector/fusion';
 
@@ -33,14 +34,20 @@ export interface RetrieveJob {
   tenant: string;
   /** One session, several, or omitted for all of the tenant's. */
   sessions?: string[];
+  /** Only turns of these users (filtered inside the index). */
+  users?: string[];
   query: string;
   /** Default hybrid. */
   mode?: SearchMode;
   k: number;
-  /** Only turns with timestamp >= since (epoch ms). */
+  /** Only turns with since <= timestamp <= until (epoch ms). */
   since?: number;
   until?: number;
-  role?: Role;
+  roles?: Role[];
+  /** Only turns carrying any of these tags. */
+  tags?: string[];
+  /** Leaves out memories whose score is below this. */
+  minScore?: number;
   /** Read-your-writes: do not answer before the index has applied these change-log positions (partition -> id). */
   minLogIds?: Record<number, string>;
   /** Turn keys to leave out, e.g. the message being answered, which is written while retrieval runs. */
@@ -51,10 +58,15 @@ export interface RetrieveJob {
 
 export interface RetrievedMemory {
   key: string;
+  session: string;
   seq: number;
+  turnId: string;
+  user?: string;
   role: Role;
   content: string;
   timestamp: number;
+  tags?: string[];
+  metadata?: Record<string, unknown>;
   /** The relevance the index ranked by (see VectorHit.similarity: cosine, relative BM25 or fused, per mode). */
   similarity: number;
   /** Similarity blended with recency (equal to similarity when RECENCY_WEIGHT is 0). */
@@ -63,7 +75,7 @@ export interface RetrievedMemory {
 
 export interface RetrieveResult {
   memories: RetrievedMemory[];
-  context?: { text: string; tokens: number; dropped: number };
+  context?: MemoryContext;
   timings: { embedMs: number; searchMs: number; assembleMs: number };
 }
 

@@ -387,6 +387,23 @@ export class MemoryStore {
   }
 
   /**
+   * The earliest and latest turn timestamps over the given sessions, counting only sessions of `users` when given
+   * (both undefined when none has a stored turn).
+   */
+  async activity(tenant: string, sessions: string[], users?: string[]): Promise<{ first?: number; last?: number }> {
+    const rows = await Promise.all(sessions.map((s) => this.redis.hmget(this.keys.meta(tenant, s), 'user', 'first', 'last')));
+    const owned = users && new Set(users);
+    let first: number | undefined;
+    let last: number | undefined;
+    for (const [user, from, to] of rows) {
+      if (from === null || to === null || (owned && (user === null || !owned.has(user)))) continue;
+      first = Math.min(first ?? Infinity, Number(from));
+      last = Math.max(last ?? -Infinity, Number(to));
+    }
+    return { first, last };
+  }
+
+  /**
    * Forgets a session: its turns, its bookkeeping, (through the change log) its vectors, and the turns accepted for
    * it that are still queued (their jobs find no pending entry and are dropped). Null when the session never
    * accepted a turn.

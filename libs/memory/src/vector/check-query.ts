@@ -1,14 +1,14 @@
 import { DimensionMismatchError } from '../errors/dimension-mismatch.error';
 import { InvalidInputError } from '../errors/invalid-input.error';
 import { assertId } from '../redis/key-schema';
-import { ROLES } from '../store/turn';
+import { ROLES, TAG_PATTERN } from '../store/turn';
 import { SEARCH_MODES } from './fusion';
 import { STREAM_ID } from './stream-id';
 import type { VectorQuery } from './vector-index';
 
 /**
  * Validates a query the same way for every backend; throws a typed error on bad input.
- * Returns false when the query can match nothing (an empty session list), so callers skip the search.
+ * Returns false when the query can match nothing (an empty filter list), so callers skip the search.
  */
 export function checkQuery(q: VectorQuery, dim: number): boolean {
   assertId('tenant', q.tenant);
@@ -17,7 +17,9 @@ export function checkQuery(q: VectorQuery, dim: number): boolean {
   for (const [name, value] of [['since', q.since], ['until', q.until]] as const) {
     if (value !== undefined && !Number.isFinite(value)) throw new InvalidInputError(`${name} must be a finite epoch-ms number`);
   }
-  if (q.role !== undefined && !ROLES.includes(q.role)) throw new InvalidInputError(`role must be one of ${ROLES.join(', ')}`);
+  q.users?.forEach((u) => assertId('user', u));
+  if (q.roles?.some((r) => !ROLES.includes(r))) throw new InvalidInputError(`roles must be among ${ROLES.join(', ')}`);
+  if (q.tags?.some((t) => !TAG_PATTERN.test(t))) throw new InvalidInputError(`tags must match ${TAG_PATTERN.source}`);
   if (q.efRuntime !== undefined && (!Number.isInteger(q.efRuntime) || q.efRuntime < 1)) {
     throw new InvalidInputError('efRuntime must be a positive integer');
   }
@@ -31,5 +33,5 @@ export function checkQuery(q: VectorQuery, dim: number): boolean {
     if (!(q.vector instanceof Float32Array)) throw new InvalidInputError('vector must be a Float32Array');
     if (q.vector.length !== dim) throw new DimensionMismatchError(dim, q.vector.length, 'The search query');
   }
-  return q.sessions === undefined || q.sessions.length > 0;
+  return [q.sessions, q.users, q.roles, q.tags].every((list) => list === undefined || list.length > 0);
 }

@@ -17,16 +17,19 @@ export function escapeTag(value: string): string {
 }
 
 /**
- * The filter every query of this service carries: tenant always, then sessions, time window and role when given.
- * The one place filters are written, for KNN and full-text queries alike.
+ * The filter every query of this service carries: tenant always, then sessions, users, time window, roles and tags
+ * when given. The one place filters are written, for KNN and full-text queries alike.
  */
-export function buildFilter(q: Pick<VectorQuery, 'tenant' | 'sessions' | 'since' | 'until' | 'role'>): string {
-  const parts = [`@${F.tenant}:{${escapeTag(q.tenant)}}`];
-  if (q.sessions) parts.push(`@${F.session}:{${q.sessions.map(escapeTag).join('|')}}`);
+export function buildFilter(q: Pick<VectorQuery, 'tenant' | 'sessions' | 'users' | 'since' | 'until' | 'roles' | 'tags'>): string {
+  const anyOf = (field: string, values: string[]) => `@${field}:{${values.map(escapeTag).join('|')}}`;
+  const parts = [anyOf(F.tenant, [q.tenant])];
+  if (q.sessions) parts.push(anyOf(F.session, q.sessions));
+  if (q.users) parts.push(anyOf(F.user, q.users));
   if (q.since !== undefined || q.until !== undefined) {
     parts.push(`@${F.timestamp}:[${q.since ?? '-inf'} ${q.until ?? '+inf'}]`);
   }
-  if (q.role) parts.push(`@${F.role}:{${escapeTag(q.role)}}`);
+  if (q.roles) parts.push(anyOf(F.role, q.roles));
+  if (q.tags) parts.push(anyOf(F.tags, q.tags));
   return `(${parts.join(' ')})`;
 }
 

@@ -16,7 +16,11 @@ export interface VectorQuery {
   /** Epoch ms, inclusive bounds on the turn's timestamp. */
   since?: number;
   until?: number;
-  role?: Role;
+  /** Filters on the turn's stored fields; each matches any of its values, and an empty list matches nothing. */
+  users?: string[];
+  roles?: Role[];
+  /** A turn passes when it carries any of these tags. */
+  tags?: string[];
   k: number;
   /** Default hybrid. */
   mode?: SearchMode;

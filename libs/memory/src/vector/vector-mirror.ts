@@ -18,8 +18,8 @@ interface Entry {
 
 /**
  * The in-process copy of the stored vectors, and the full-text index of their contents, that the exact and hnsw
- * backends search. Labels are dense integers (hnswlib's and MiniSearch's ids); per-session label sets keep filtering
- * away from other sessions' vectors.
+ * backends search. Labels are dense integers (hnswlib's and MiniSearch's ids); per-session and per-user label sets
+ * keep filtering away from other sessions' and users' vectors.
  */
 export class VectorMirror {
   private readonly text = new TextIndex();
@@ -27,6 +27,8 @@ export class VectorMirror {
   private readonly labelByKey = new Map<string, number>();
   /** tenant -> session -> labels */
   private readonly sessions = new Map<string, Map<string, Set<number>>>();
+  /** tenant -> user -> labels */
+  private readonly users = new Map<string, Map<string, Set<number>>>();
   private readonly tenantSizes = new Map<string, number>();
 
   constructor(readonly dim: number) {}
@@ -42,11 +44,8 @@ export class VectorMirror {
     const label = this.entries.length;
     this.entries.push({ key: v.key, tenant: v.tenant, session: v.session, user: v.user, tags: v.tags, role: v.role, timestamp: v.timestamp, unit: normalise(v.embedding) });
     this.labelByKey.set(v.key, label);
-    let bySession = this.sessions.get(v.tenant);
-    if (!bySession) this.sessions.set(v.tenant, (bySession = new Map()));
-    let labels = bySession.get(v.session);
-    if (!labels) bySession.set(v.session, (labels = new Set()));
-    labels.add(label);
+    labelsOf(this.sessions, v.tenant, v.session).add(label);
+    if (v.user !== undefined) labelsOf(this.users, v.tenant, v.user).add(label);
     this.tenantSizes.set(v.tenant, (this.tenantSizes.get(v.tenant) ?? 0) + 1);
     this.text.add(label, v.tenant, v.session, v.content);
     return label;
@@ -58,10 +57,7 @@ export class VectorMirror {
     const labels = [...(bySession?.get(session) ?? [])];
     bySession?.delete(session);
     this.text.removeSession(tenant, session);
-    for (const label of labels) {
-      this.labelByKey.delete(this.entries[label]!.key);
-      this.entries[label] = undefined;
-    }
+    for (const label of labels) this.forget(label);
     this.tenantSizes.set(tenant, (this.tenantSizes.get(tenant) ?? 0) - labels.length);
     return labels;
   }
@@ -73,10 +69,22 @@ export class VectorMirror {
     const { tenant, session } = this.entries[label]!;
     this.sessions.get(tenant)?.get(session)?.delete(label);
     this.text.remove(label, tenant, session);
-    this.labelByKey.delete(key);
-    this.entries[label] = undefined;
+    this.forget(label);
     this.tenantSizes.set(tenant, (this.tenantSizes.get(tenant) ?? 0) - 1);
     return [label];
+  }
+
+  /** Drops a label from the key map, its user's set and the entries (the caller handles its session's set). */
+  private forget(label: number): void {
+    const { key, tenant, user } = this.entries[label]!;
+    this.labelByKey.delete(key);
+    if (user !== undefined) {
+      const byUser = this.users.get(tenant);
+      const labels = byUser?.get(user);
+      labels?.delete(label);
+      if (labels?.size === 0) byUser!.delete(user);
+    }
+    this.entries[label] = undefined;
   }
 
   key(label: number): string {
@@ -94,44 +102,44 @@ export class VectorMirror {
 
   /** True when every mirrored vector passes the query's filters, so a search needs no filter at all. */
   coversAll(q: VectorQuery): boolean {
-    return q.sessions === undefined && q.since === undefined && q.until === undefined && q.role === undefined &&
-      this.tenantSizes.get(q.tenant) === this.size;
+    return q.sessions === undefined && q.users === undefined && q.since === undefined && q.until === undefined &&
+      q.roles === undefined && q.tags === undefined && this.tenantSizes.get(q.tenant) === this.size;
   }
 
-  /** The share of all mirrored vectors in the query's sessions (or its tenant): an upper bound of its selectivity. */
+  /** The share of all mirrored vectors in the query's label sets (or its tenant): an upper bound of its selectivity. */
   share(q: VectorQuery): number {
-    const bySession = this.sessions.get(q.tenant);
-    if (!bySession || this.size === 0) return 0;
-    const inScope = q.sessions
-      ? [...new Set(q.sessions)].reduce((sum, s) => sum + (bySession.get(s)?.size ?? 0), 0)
-      : (this.tenantSizes.get(q.tenant) ?? 0);
+    if (this.size === 0) return 0;
+    const sets = this.labelSets(q);
+    const inScope = sets ? sets.reduce((sum, labels) => sum + labels.size, 0) : (this.tenantSizes.get(q.tenant) ?? 0);
     return inScope / this.size;
   }
 
   /** The query's filters as a predicate over labels (for hnswlib's filter callback). */
   predicate(q: VectorQuery): (label: number) => boolean {
     const sessions = q.sessions && new Set(q.sessions);
+    const users = q.users && new Set(q.users);
+    const roles = q.roles && new Set(q.roles);
+    const tags = q.tags && new Set(q.tags);
     const since = q.since ?? -Infinity;
     const until = q.until ?? Infinity;
     return (label) => {
       const e = this.entries[label];
       return e !== undefined && e.tenant === q.tenant && (!sessions || sessions.has(e.session)) &&
-        e.timestamp >= since && e.timestamp <= until && (q.role === undefined || e.role === q.role);
+        (!users || (e.user !== undefined && users.has(e.user))) && e.timestamp >= since && e.timestamp <= until &&
+        (!roles || roles.has(e.role)) && (!tags || (e.tags ?? []).some((t) => tags.has(t)));
     };
   }
 
   /**
-   * The labels that pass the query's filters, visiting only the tenant's (or the named sessions') label sets.
+   * The labels that pass the query's filters, visiting only the named sessions' (or users', or the tenant's) label sets.
    * Returns undefined as soon as more than `limit` pass, so a large candidate set costs at most `limit` matches.
    */
   candidates(q: VectorQuery, limit = Infinity): number[] | undefined {
-    const bySession = this.sessions.get(q.tenant);
-    if (!bySession) return [];
     if (this.size > limit && this.coversAll(q)) return undefined;
     const matches = this.predicate(q);
     const out: number[] = [];
-    for (const name of new Set(q.sessions ?? bySession.keys())) {
-      for (const label of bySession.get(name) ?? []) {
+    for (const labels of this.labelSets(q) ?? this.sessions.get(q.tenant)?.values() ?? []) {
+      for (const label of labels) {
         if (!matches(label)) continue;
         if (out.length === limit) return undefined;
         out.push(label);
@@ -139,6 +147,23 @@ export class VectorMirror {
     }
     return out;
   }
+
+  /** The label sets of the query's sessions, else of its users; undefined when it names neither (the whole tenant). */
+  private labelSets(q: VectorQuery): Set<number>[] | undefined {
+    const [index, names] = q.sessions ? [this.sessions, q.sessions] : q.users ? [this.users, q.users] : [];
+    if (!index || !names) return undefined;
+    const byName = index.get(q.tenant);
+    return [...new Set(names)].flatMap((name) => byName?.get(name) ?? []);
+  }
+}
+
+/** The label set of `name` under `tenant`, created when missing. */
+function labelsOf(index: Map<string, Map<string, Set<number>>>, tenant: string, name: string): Set<number> {
+  let byName = index.get(tenant);
+  if (!byName) index.set(tenant, (byName = new Map()));
+  let labels = byName.get(name);
+  if (!labels) byName.set(name, (labels = new Set()));
+  return labels;
 }
 
 export function normalise(v: Float32Array): Float32Array {

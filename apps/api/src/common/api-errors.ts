@@ -1,0 +1,35 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiResponse } from '@nestjs/swagger';
+
+/** Every error answer: {statusCode, error, message} (see DomainExceptionFilter). */
+export class ErrorBody {
+  @ApiProperty({ example: 400 })
+  statusCode: number;
+
+  @ApiProperty({ example: 'Bad Request' })
+  error: string;
+
+  @ApiProperty({ oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], example: ['k must not be greater than 100'] })
+  message: string | string[];
+}
+
+const MEANING: Record<number, string> = {
+  400: 'Invalid input (unknown fields included); the message says which',
+  401: 'Missing or unknown API key',
+  403: 'The key belongs to another tenant than the one named in X-Tenant-Id',
+  404: 'Not found',
+  409: 'The session belongs to another user',
+  413: 'Body over 4 MiB',
+  429: 'Rate limit, or too many of the tenant\'s turns queued; see Retry-After',
+  502: 'A worker gave up on the job; the message has its reason',
+  503: 'Redis is down or the queues are full; see Retry-After',
+  504: 'No worker finished within JOB_TIMEOUT_MS',
+};
+
+/** Documents the errors an authenticated /v1 operation can answer, besides the ones every such operation can. */
+export const ApiErrors = (...specific: number[]) =>
+  applyDecorators(
+    ...[...new Set([400, 401, 403, 429, 503, ...specific])]
+      .sort()
+      .map((status) => ApiResponse({ status, description: MEANING[status], type: ErrorBody })),
+  );

@@ -1,0 +1,39 @@
+import { Controller, Delete, Param } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { Matches } from 'class-validator';
+import { ID_PATTERN, NotFoundError } from '@app/memory';
+import { ApiErrors } from '../common/api-errors';
+import { Tenant } from '../common/tenant.decorator';
+import { ForgetUserService } from './forget-user.service';
+import { TimedOperation } from '../common/timed-operation';
+
+export class UserParams {
+  @ApiProperty({ pattern: ID_PATTERN.source, example: 'alice' })
+  @Matches(ID_PATTERN, { message: `userId must match ${ID_PATTERN.source}` })
+  userId: string;
+}
+
+export class ForgottenUser {
+  @ApiProperty({ description: 'Sessions forgotten' })
+  sessions: number;
+
+  @ApiProperty({ description: 'Stored turns deleted' })
+  deleted: number;
+}
+
+@ApiTags('users')
+@Controller('v1/users/:userId')
+export class ForgetUserController {
+  constructor(private readonly users: ForgetUserService) {}
+
+  @Delete()
+  @TimedOperation('write', 'forget_user')
+  @ApiOperation({ summary: "Forget a user (right to be forgotten): every one of the user's sessions, as DELETE /v1/sessions/:sessionId does, turns still queued included" })
+  @ApiOkResponse({ type: ForgottenUser })
+  @ApiErrors(404)
+  async forget(@Tenant() tenant: string, @Param() { userId }: UserParams): Promise<ForgottenUser> {
+    const result = await this.users.forget(tenant, userId);
+    if (!result) throw new NotFoundError(`user ${userId} has no session`);
+    return result;
+  }
+}

@@ -1,0 +1,181 @@
+import { HttpException, Injectable, Logger, type Type, ValidationPipe } from '@nestjs/common';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { NotFoundError, ROLES, SEARCH_MODES } from '@app/memory';
+import { ContextBody } from '../build-context/context.dto';
+import { ContextService } from '../build-context/context.service';
+import { domainStatus } from '../common/domain-exception.filter';
+import { JobGateway } from '../common/job-gateway';
+import { isRedisUnavailable } from '../common/redis-unavailable';
+import { SessionParams } from '../common/session-params.dto';
+import { VALIDATION } from '../common/validation';
+import { ForgetSessionService } from '../forget-session/forget-session.service';
+import { ListSessionsQuery } from '../list-sessions/list-sessions.dto';
+import { ListSessionsService } from '../list-sessions/list-sessions.service';
+import { MemorySearchService } from '../search-memories/memory-search.service';
+import { SearchAllMemoriesBody } from '../search-memories/search-memories.dto';
+import { TurnsBodyPipe } from '../write-turns/turns-body.pipe';
+import { WriteTurnsService } from '../write-turns/write-turns.service';
+
+/** A point in time, as on the REST API. */
+const time = (what: string) => z.union([z.string(), z.number()]).optional().describe(`${what}: ISO 8601 (UTC unless it has an offset) or epoch ms`);
+const ranking = {
+  k: z.number().int().optional().describe('How many memories (default 10, at most 100)'),
+  minScore: z.number().optional().describe('Leave out memories scoring below this (-1 to 1)'),
+  mode: z.enum(SEARCH_MODES).optional().describe('How memories are ranked'),
+};
+const sessionId = z.string().describe('The session (conversation) id: letters, digits, _ and -, up to 64');
+
+/**
+ * The MCP tools: the REST API's use cases for one tenant, with the same validation (the REST DTOs check every
+ * argument, so limits live in one place) and the same services. The zod shapes only describe the arguments to clients.
+ */
+@Injectable()
+export class MemoryTools {
+  private readonly logger = new Logger('MCP');
+  private readonly validation = new ValidationPipe(VALIDATION);
+  private readonly turnsBody = new TurnsBodyPipe();
+
+  constructor(
+    private readonly turns: WriteTurnsService,
+    private readonly jobs: JobGateway,
+    private readonly memories: MemorySearchService,
+    private readonly contexts: ContextService,
+    private readonly sessions: ListSessionsService,
+    private readonly forgetting: ForgetSessionService,
+  ) {}
+
+  /** A server whose tools act for `tenant` only (one per request: the transport is stateless). */
+  serverFor(tenant: string): McpServer {
+    const server = new McpServer({ name: 'agent-memory', version: '0.1.0' });
+
+    server.registerTool(
+      'store_turns',
+      {
+        title: 'Store conversation turns',
+        description: 'Stores turns of a session (conversation) so they can be searched later. A turn id sent twice is stored once.',
+        inputSchema: {
+          sessionId,
+          turns: z
+            .array(
+              z.object({
+                role: z.enum(ROLES),
+                content: z.string(),
+                id: z.string().optional().describe('Your id for the turn (any printable text up to 128 characters)'),
+                timestamp: time('When it was said (default: now)'),
+                tags: z.array(z.string()).optional(),
+                metadata: z.record(z.string(), z.unknown()).optional(),
+              }),
+            )
+            .describe('Up to 1000 turns, in order'),
+          userId: z.string().optional().describe('The user the session belongs to (a session belongs to one user)'),
+          wait: z.boolean().optional().describe('Answer once the turns are searchable (default true)'),
+        },
+      },
+      ({ sessionId: session, turns, userId, wait }) =>
+        this.run(async () => {
+          const { sessionId: checked } = await this.check(SessionParams, { sessionId: session });
+          const body = await this.turnsBody.transform({ turns, ...(userId === undefined ? {} : { userId }) });
+          const written = await this.turns.write(tenant, checked, body.turns, { user: body.userId, deadline: wait === false ? undefined : this.jobs.deadline() });
+          await written.stored;
+          return { turns: written.turns.map(({ turnId, seq }) => ({ turnId, seq })) };
+        }),
+    );
+
+    server.registerTool(
+      'search_memory',
+      {
+        title: 'Search memory',
+        description: "Finds the stored turns most related to a query, across the tenant's sessions, or one user's, or some sessions; all time unless since/until are given.",
+        inputSchema: {
+          query: z.string(),
+          userId: z.string().optional().describe("Only this user's turns, across the user's sessions"),
+          sessionIds: z.array(z.string()).optional().describe('Only these sessions'),
+          since: time('Only turns at or after this time'),
+          until: time('Only turns at or before this time'),
+          roles: z.array(z.enum(ROLES)).optional(),
+          tags: z.array(z.string()).optional().describe('Only turns carrying any of these tags'),
+          ...ranking,
+        },
+      },
+      (args) => this.run(async () => this.memories.searchAll(tenant, await this.check(SearchAllMemoriesBody, args))),
+    );
+
+    server.registerTool(
+      'get_context',
+      {
+        title: 'Get memory context',
+        description:
+          'The memory context for your next LLM call in a session: a system message with the relevant memories, then the recent turns, within maxTokens; append your new user message and send.',
+        inputSchema: {
+          sessionId,
+          query: z.string().describe('The message about to be answered'),
+          maxTokens: z.number().int().optional().describe('Token budget (o200k; default 4000)'),
+          recentTurns: z.number().int().optional().describe("The session's latest turns to include (default 4)"),
+          scope: z.enum(['session', 'user']).optional().describe("Memories from this session (default) or from all of its user's sessions"),
+          ...ranking,
+        },
+      },
+      ({ sessionId: session, ...body }) =>
+        this.run(async () => {
+          const { sessionId: checked } = await this.check(SessionParams, { sessionId: session });
+          return this.contexts.build(tenant, checked, await this.check(ContextBody, body));
+        }),
+    );
+
+    server.registerTool(
+      'list_sessions',
+      {
+        title: 'List sessions',
+        description: "Lists the tenant's sessions (or one user's), in id order, with turn counts and first and last activity; pass nextCursor as cursor for the next page.",
+        inputSchema: { userId: z.string().optional(), cursor: z.string().optional(), limit: z.number().int().optional().describe('1 to 500 (default 50)') },
+      },
+      (args) => this.run(async () => this.sessions.list(tenant, await this.check(ListSessionsQuery, args))),
+    );
+
+    server.registerTool(
+      'forget_session',
+      {
+        title: 'Forget a session',
+        description: 'Deletes a session for good: its turns, its history, its vectors, and the turns still queued for it.',
+        inputSchema: { sessionId },
+        annotations: { destructiveHint: true, idempotentHint: true },
+      },
+      (args) =>
+        this.run(async () => {
+          const { sessionId: checked } = await this.check(SessionParams, args);
+          const result = await this.forgetting.forget(tenant, checked);
+          if (!result) throw new NotFoundError(`session ${checked} does not exist`);
+          return result;
+        }),
+    );
+    return server;
+  }
+
+  /** The REST DTO's validation: unknown fields refused, values converted as on the REST API. */
+  private async check<T>(metatype: Type<T>, value: unknown): Promise<T> {
+    return (await this.validation.transform(value, { type: 'body', metatype })) as T;
+  }
+
+  /** A tool's answer as JSON text; a failure as a tool error with the message the REST API would give. */
+  private async run(fn: () => Promise<unknown>): Promise<CallToolResult> {
+    try {
+      return { content: [{ type: 'text', text: JSON.stringify(await fn(), null, 2) }] };
+    } catch (err) {
+      return { isError: true, content: [{ type: 'text', text: this.describe(err) }] };
+    }
+  }
+
+  private describe(err: unknown): string {
+    if (err instanceof HttpException) {
+      const body = err.getResponse();
+      const message = typeof body === 'string' ? body : (body as { message?: string | string[] }).message;
+      return Array.isArray(message) ? message.join('; ') : String(message ?? err.message);
+    }
+    if (isRedisUnavailable(err)) return 'Redis is unavailable; retry after 5 s';
+    if (domainStatus(err) !== undefined) return (err as Error).message;
+    this.logger.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    return 'internal error';
+  }
+}
