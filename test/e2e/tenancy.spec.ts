@@ -49,7 +49,8 @@ describe('tenants and API keys', () => {
   beforeAll(async () => {
     await redis.start();
     stack = await startStack({
-      config: loadConfig({ LOG_LEVEL: 'warn', API_KEYS: `tenant-a:${keyA},tenant-b:${keyB}` }),
+      // Many wrong keys from one address on purpose: the failed-login throttle would answer 429 before the 401s it checks.
+      config: loadConfig({ LOG_LEVEL: 'warn', API_KEYS: `tenant-a:${keyA},tenant-b:${keyB}`, AUTH_FAILURES_PER_MINUTE: '100000' }),
       redisUrl: redis.url,
       log: () => undefined,
     });

@@ -18,7 +18,7 @@ async function bootstrap(): Promise<void> {
   const adapter = new FastifyAdapter({
     bodyLimit: LIMITS.bodyBytes,
     // A 128-character turn id in a path, URL-encoded, is far longer than Fastify's default 100 (a 414 otherwise).
-    maxParamLength: LIMITS.paramChars,
+    routerOptions: { maxParamLength: LIMITS.paramChars },
     // Headers and body must arrive within this (Node answers 408 and closes), checked every second instead of every
     // 30 s. Node swaps the two timeouts when headersTimeout (60 s by default) is the larger: it must not be.
     requestTimeout: config.HTTP_BODY_TIMEOUT_MS,

@@ -4,8 +4,8 @@ import { LRUCache } from 'lru-cache';
 import { ApiKeyStore, MemoryConfig } from '@app/memory';
 import type { TenantRequest } from '../common/tenant.decorator';
 
-/** The routes that act for a tenant and need a key; the others (health, readiness, metrics, docs) are public. */
-export const TENANT_ROUTES = '/v1/';
+/** The routes that act for a tenant and need a key (the REST API and the MCP server); the others (health, readiness, metrics, docs) are public. */
+export const isTenantRoute = (url: string | undefined): boolean => url !== undefined && (url.startsWith('/v1/') || url === '/mcp');
 /** RFC 7235: the scheme is case-insensitive. */
 const BEARER = /^bearer +(\S+) *$/i;
 const FAILURE_WINDOW_MS = 60_000;
@@ -38,7 +38,7 @@ export class Authenticator implements OnModuleInit {
 
   /** The onRequest hook; a refusal closes the connection instead of reading the rest of the request. */
   async onRequest(request: TenantRequest, reply: FastifyReply): Promise<void> {
-    if (!request.routeOptions.url?.startsWith(TENANT_ROUTES)) return;
+    if (!isTenantRoute(request.routeOptions.url)) return;
     try {
       const tenant = this.config.AUTH_MODE === 'none' ? this.config.DEFAULT_TENANT : await this.authenticate(request, reply);
       const named = request.headers['x-tenant-id'];

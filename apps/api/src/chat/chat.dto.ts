@@ -32,7 +32,7 @@ export class ChatDto {
   @Matches(ID_PATTERN, { message: `userId must match ${ID_PATTERN.source}` })
   userId?: string;
 
-  @ApiPropertyOptional({ enum: SEARCH_MODES, description: 'How memories are retrieved (default hybrid)' })
+  @ApiPropertyOptional({ enum: SEARCH_MODES, default: 'hybrid', description: 'How memories are retrieved: hybrid (full text and vectors fused), vector or text' })
   @IsOptional()
   @IsIn(SEARCH_MODES)
   mode?: SearchMode;
