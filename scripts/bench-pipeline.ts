@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadConfig } from '@app/memory/config/load-config';
 import { percentiles } from '@app/memory/metrics/quantiles';
+import { benchSession, preloadThroughApi, timeSearches } from '../apps/cli/src/bench/pipeline-load';
 import { syntheticTexts } from '../apps/cli/src/bench/synthetic-corpus';
 import { ApiClient } from '../apps/cli/src/http/api-client';
-import { promSample } from '../apps/cli/src/stress/prom-text';
 import type { SearchMode } from '@app/memory/vector/fusion';
 import { writeBenchmarkDocs } from '../apps/cli/src/report/benchmark-docs';
 import { describeMachine, machine } from '../apps/cli/src/report/machine';
@@ -49,46 +49,11 @@ async function main(): Promise<void> {
   const api = new ApiClient({ url: stack.apiUrl });
   try {
     const texts = syntheticTexts(n, 7);
-    const session = (i: number) => `bench-${i % sessions}`;
-    const t0 = performance.now();
-    const batches: [string, string[]][] = [];
-    for (let s = 0; s < sessions; s++) batches.push([session(s), texts.filter((_, i) => i % sessions === s)]);
-    for (let i = 0; i < batches.length; i += 8) {
-      await Promise.all(batches.slice(i, i + 8).map(([id, ts]) => api.addTurns(id, ts.map((content) => ({ role: 'user' as const, content })))));
-    }
-    const acceptedS = (performance.now() - t0) / 1000;
-    // Let the embedders work through the backlog, then write one last turn per session with wait=true:
-    // once all of those answer, everything accepted before them is stored too.
-    const pending = async () => {
-      const text = await api.metricsText();
-      return ['waiting', 'active'].reduce((n, state) => n + (promSample(text, 'agent_memory_queue_jobs', { queue: 'embed', state }) ?? 0), 0);
-    };
-    while ((await pending()) > 0) await new Promise((r) => setTimeout(r, 500));
-    await Promise.all(batches.map(([id]) => api.addTurns(id, [{ role: 'assistant', content: 'preload complete' }], true)));
-    const storedS = (performance.now() - t0) / 1000;
-    // The in-process index follows the change log: a search answers once the index has caught up with every
-    // write before it, and gives up (504) after JOB_TIMEOUT_MS, so ask again until the preload is indexed.
-    for (const deadline = Date.now() + 20 * 60_000; ; ) {
-      try {
-        await api.memories(session(0), 'warm up', 10);
-        break;
-      } catch (err) {
-        if (Date.now() > deadline) throw err;
-      }
-    }
-    const indexedS = (performance.now() - t0) / 1000;
+    const session = (i: number) => benchSession(i, sessions);
+    const { acceptedS, storedS, indexedS } = await preloadThroughApi(api, texts, sessions);
     process.stderr.write(`preloaded ${n} observations: accepted in ${acceptedS.toFixed(1)} s, stored in ${storedS.toFixed(1)} s, indexed in ${indexedS.toFixed(1)} s\n`);
 
-    // The modes take turns query by query (in alternating order), so that none is timed on a busier machine.
-    const search = new Map<SearchMode, number[]>(modes.map((m) => [m, []]));
-    for (let i = 0; i < Number(opts.queries); i++) {
-      const words = texts[(i * 7919) % n].split(' ').slice(0, 6).join(' ');
-      for (const mode of i % 2 ? [...modes].reverse() : modes) {
-        const t = performance.now();
-        await api.memories(session((i * 7919) % n), words, 10, { mode });
-        search.get(mode)!.push(performance.now() - t);
-      }
-    }
+    const search = await timeSearches(api, texts, sessions, Number(opts.queries), modes);
     const overhead: number[] = [];
     const chatClient: number[] = [];
     for (let i = 0; i < Number(opts.chats); i++) {

@@ -34,7 +34,7 @@ if (!stackUrl) {
       const calls = async (command: string) => Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`, 'i').exec(await redis.info('commandstats'))?.[1] ?? 0);
       try {
         await redis.config('RESETSTAT');
-        const sizes = await runBench({ config, sizes: [500, 1500], redisUrl: local.url, redisStackUrl: stackUrl, k: 5 });
+        const sizes = await runBench({ config, sizes: [500, 1500], redis: { cluster: false, url: local.url }, redisStack: { cluster: false, url: stackUrl! }, k: 5 });
         expect(await calls('ft\\.create')).toBe(2); // one build per size
         for (const size of sizes) {
           const redisearch = size.backends.find((b) => b.backend === 'redisearch')!;

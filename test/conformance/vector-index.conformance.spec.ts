@@ -3,41 +3,66 @@ import { DimensionMismatchError } from '@app/memory/errors/dimension-mismatch.er
 import { IndexSchemaMismatchError } from '@app/memory/errors/index-schema-mismatch.error';
 import { InvalidInputError } from '@app/memory/errors/invalid-input.error';
 import { SearchReplyError } from '@app/memory/errors/search-reply.error';
+import { connectRedis, type RedisClient, redisEndpoint } from '@app/memory/redis/redis-endpoint';
 import { VectorBackend, VectorHit } from '@app/memory/vector/vector-index';
+import { RedisCluster } from '../support/redis-cluster';
 import { RedisServer } from '../support/redis-server';
 import { T0, VectorFixture, axis, seededVector } from '../support/vector-fixture';
 
 /**
- * One suite for every backend. exact and hnsw run on a private redis-server (hnsw with HNSW_EXACT_THRESHOLD=0,
- * so every search goes through the filtered graph); redisearch runs only against REDIS_STACK_URL.
+ * One suite for every backend, on a single Redis and on a cluster. exact and hnsw run on a private redis-server and
+ * on a private 3-master cluster (hnsw with HNSW_EXACT_THRESHOLD=0, so every search goes through the filtered graph);
+ * redisearch runs only against REDIS_STACK_URL (Redis Stack / Redis 8) and REDIS_STACK_CLUSTER_NODES (a Redis 8
+ * cluster, where every FT command goes through the search coordinator): both are disposable and run outside CI.
  */
 const stackUrl = process.env.REDIS_STACK_URL;
-const backends: { backend: VectorBackend; hnswExactThreshold?: number }[] = [
-  { backend: 'exact' },
-  { backend: 'hnsw', hnswExactThreshold: 0 },
-  ...(stackUrl ? [{ backend: 'redisearch' as const }] : []),
-];
-if (!stackUrl) {
-  console.warn('vector-index conformance: REDIS_STACK_URL is not set, so the redisearch backend was NOT tested (skipped, not passed).');
-  describe('VectorIndex conformance: redisearch', () => {
-    it.skip('SKIPPED: set REDIS_STACK_URL to a Redis Stack / Redis 8 server to run this suite against RediSearch', () => undefined);
+const stackCluster = process.env.REDIS_STACK_CLUSTER_NODES;
+
+type Opened = { redis: RedisClient; close: () => Promise<void> };
+const connected = (redis: RedisClient, after: () => Promise<void> = async () => undefined): Opened => ({ redis, close: async () => (redis.disconnect(), after()) });
+/** The private cluster is shared by the suites that run on it: started by the first, stopped after the last. */
+const cluster = new RedisCluster({ replicas: 0 });
+let clusterStarted: Promise<unknown> | undefined;
+afterAll(async () => {
+  if (clusterStarted) await cluster.stop();
+});
+
+const runs: { backend: VectorBackend; on: string; open: () => Promise<Opened>; hnswExactThreshold?: number }[] = [];
+for (const backend of ['exact', 'hnsw'] as const) {
+  const hnswExactThreshold = backend === 'hnsw' ? 0 : undefined;
+  runs.push({ backend, on: 'a single Redis', hnswExactThreshold, open: async () => {
+    const server = await new RedisServer().start();
+    return connected(server.client(), () => server.stop());
+  } });
+  runs.push({ backend, on: 'a cluster', hnswExactThreshold, open: async () => {
+    await (clusterStarted ??= cluster.start());
+    return connected(cluster.client());
+  } });
+}
+if (stackUrl) runs.push({ backend: 'redisearch', on: 'REDIS_STACK_URL', open: async () => connected(connectRedis(redisEndpoint({ REDIS_URL: stackUrl }))) });
+if (stackCluster) {
+  runs.push({ backend: 'redisearch', on: 'REDIS_STACK_CLUSTER_NODES', open: async () => connected(connectRedis(redisEndpoint({ REDIS_URL: '', REDIS_CLUSTER_NODES: stackCluster }))) });
+}
+for (const [name, value, what] of [['REDIS_STACK_URL', stackUrl, 'a Redis Stack / Redis 8 server'], ['REDIS_STACK_CLUSTER_NODES', stackCluster, 'a Redis 8 cluster (host:port,...)']]) {
+  if (value) continue;
+  console.warn(`vector-index conformance: ${name} is not set, so the redisearch backend was NOT tested there (skipped, not passed).`);
+  describe(`VectorIndex conformance: redisearch on ${name}`, () => {
+    it.skip(`SKIPPED: set ${name} to ${what} to run this suite against RediSearch`, () => undefined);
   });
 }
 
 const keysOf = (hits: VectorHit[]) => hits.map((h) => h.key);
 
-describe.each(backends)('VectorIndex conformance: $backend', ({ backend, hnswExactThreshold }) => {
-  const server = new RedisServer();
-  let redis: Redis;
+describe.each(runs)('VectorIndex conformance: $backend on $on', ({ backend, open, hnswExactThreshold }) => {
+  let opened: Opened;
+  let redis: RedisClient;
   let fx: VectorFixture;
 
   beforeAll(async () => {
-    redis = new Redis(backend === 'redisearch' ? stackUrl! : (await server.start()).url);
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await server.stop();
-  });
+    opened = await open();
+    redis = opened.redis;
+  }, 60_000);
+  afterAll(() => opened?.close());
   beforeEach(() => {
     fx = new VectorFixture(redis, backend, hnswExactThreshold === undefined ? {} : { HNSW_EXACT_THRESHOLD: hnswExactThreshold });
   });

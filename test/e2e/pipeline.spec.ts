@@ -1,11 +1,11 @@
 import { loadConfig } from '@app/memory/config/load-config';
 import { ApiClient } from '../../apps/cli/src/http/api-client';
 import { type StackHandle, startStack } from '../../apps/cli/src/stack/stack';
-import { RedisServer } from '../support/redis-server';
+import { REDIS_TARGETS } from '../support/redis-targets';
 
-/** The whole pipeline over real HTTP: the API plus two embedder and two retriever processes on a private Redis. */
-describe('pipeline e2e (api + 2 embedders + 2 retrievers)', () => {
-  const redis = new RedisServer();
+/** The whole pipeline over real HTTP: the API plus two embedder and two retriever processes on a private Redis or cluster. */
+describe.each(REDIS_TARGETS)('pipeline e2e (api + 2 embedders + 2 retrievers) on $name', ({ make }) => {
+  const redis = make();
   const logs: string[] = [];
   let stack: StackHandle;
   let api: ApiClient;
@@ -23,8 +23,7 @@ describe('pipeline e2e (api + 2 embedders + 2 retrievers)', () => {
   beforeAll(async () => {
     await redis.start();
     stack = await startStack({
-      config: loadConfig({ LOG_LEVEL: 'warn', API_KEYS: `e2e:${apiKey}` }),
-      redisUrl: redis.url,
+      config: loadConfig({ LOG_LEVEL: 'warn', API_KEYS: `e2e:${apiKey}`, ...redis.env }),
       embedders: 2,
       retrievers: 2,
       log: (name, line) => logs.push(`[${name}] ${line}`),

@@ -2,15 +2,14 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import Redis from 'ioredis';
 import { join } from 'node:path';
 import { loadConfig } from '@app/memory/config/load-config';
 import { repoRoot, type StackHandle, startStack } from '../../apps/cli/src/stack/stack';
-import { RedisServer } from '../support/redis-server';
+import { REDIS_TARGETS } from '../support/redis-targets';
 
 /** API keys map to tenants; no tenant can see, search or delete another's sessions, on any endpoint or MCP tool. */
-describe('tenants and API keys', () => {
-  const redis = new RedisServer();
+describe.each(REDIS_TARGETS)('tenants and API keys on $name', ({ make }) => {
+  const redis = make();
   const keyA = 'sk-tenant-a-0123456789abcdef';
   const keyB = 'sk-tenant-b-0123456789abcdef';
   let stack: StackHandle;
@@ -50,8 +49,7 @@ describe('tenants and API keys', () => {
     await redis.start();
     stack = await startStack({
       // Many wrong keys from one address on purpose: the failed-login throttle would answer 429 before the 401s it checks.
-      config: loadConfig({ LOG_LEVEL: 'warn', API_KEYS: `tenant-a:${keyA},tenant-b:${keyB}`, AUTH_FAILURES_PER_MINUTE: '100000' }),
-      redisUrl: redis.url,
+      config: loadConfig({ LOG_LEVEL: 'warn', API_KEYS: `tenant-a:${keyA},tenant-b:${keyB}`, AUTH_FAILURES_PER_MINUTE: '100000', ...redis.env }),
       log: () => undefined,
     });
   }, 60_000);
@@ -167,9 +165,9 @@ describe('tenants and API keys', () => {
 
   it('accepts keys issued into Redis by the CLI, for their own tenant only, until they are revoked', async () => {
     const cli = (...args: string[]) =>
-      execFileSync(process.execPath, [join(repoRoot(), 'dist/apps/cli/src/main.js'), 'keys', ...args, '--redis-url', redis.url], {
+      execFileSync(process.execPath, [join(repoRoot(), 'dist/apps/cli/src/main.js'), 'keys', ...args], {
         encoding: 'utf8',
-        env: { PATH: process.env.PATH ?? '' },
+        env: { PATH: process.env.PATH ?? '', ...redis.env },
       }).trim();
     const keyC = cli('issue', '--tenant', 'tenant-c');
     expect(keyC).toMatch(/^am_[A-Za-z0-9_-]{32}$/);
@@ -178,7 +176,7 @@ describe('tenants and API keys', () => {
     expect((historyC.body.turns as { content: string }[]).map((t) => t.content)).toEqual(['tenant C note']);
     expect((await call('GET', '/v1/sessions/shared/turns', keyC, undefined, { 'x-tenant-id': 'tenant-a' })).status).toBe(403);
 
-    const client = new Redis(redis.url);
+    const client = redis.client();
     const stored = await client.hgetall('mem-sys:apikeys');
     client.disconnect();
     expect(stored).toEqual({ [createHash('sha256').update(keyC).digest('hex')]: 'tenant-c' });

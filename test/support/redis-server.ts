@@ -4,11 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { freePort } from '../../apps/cli/src/stack/free-port';
+import type { TestRedis } from './test-redis';
 
 export { freePort };
 
 /** A private redis-server on a free port with its own temporary directory. */
-export class RedisServer {
+export class RedisServer implements TestRedis {
+  readonly kind = 'single';
   private proc?: ChildProcess;
   readonly dir = mkdtempSync(join(tmpdir(), 'agent-memory-redis-'));
   port = 0;
@@ -17,6 +19,14 @@ export class RedisServer {
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
+  }
+
+  get env(): Record<string, string> {
+    return { REDIS_URL: this.url };
+  }
+
+  client(): Redis {
+    return new Redis(this.url, { maxRetriesPerRequest: 1 });
   }
 
   async start(): Promise<this> {

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
-import Redis from 'ioredis';
 import { MemoryConfig } from '@app/memory/config/memory-config';
 import { KeySchema } from '@app/memory/redis/key-schema';
+import type { RedisClient } from '@app/memory/redis/redis-endpoint';
+import { scanKeys } from '@app/memory/redis/scan-keys';
 import { MemoryStore } from '@app/memory/store/memory-store';
 import { TurnWrite } from '@app/memory/store/turn';
 import { createVectorIndex } from '@app/memory/vector/create-vector-index';
@@ -48,7 +49,7 @@ export class VectorFixture {
   readonly searchFailures: string[] = [];
 
   constructor(
-    readonly redis: Redis,
+    readonly redis: RedisClient,
     readonly backend: VectorBackend,
     readonly config: Partial<MemoryConfig> & { changelogMaxLen?: number } = {},
   ) {
@@ -91,10 +92,10 @@ export class VectorFixture {
 
   async close(): Promise<void> {
     await Promise.all(this.indexes.map((i) => i.close()));
-    // Private servers are thrown away; a shared Redis Stack (REDIS_STACK_URL) gets this prefix's keys removed.
+    // Private servers are thrown away; a shared Redis Stack or cluster gets this prefix's keys removed (one at a
+    // time: on a cluster they live in many slots).
     if (this.backend === 'redisearch') {
-      const keys = await this.redis.keys(`${this.keys.prefix}*`);
-      if (keys.length > 0) await this.redis.del(...keys);
+      for await (const keys of scanKeys(this.redis, `${this.keys.prefix}*`)) await Promise.all(keys.map((k) => this.redis.unlink(k)));
       if ((await this.redis.call('FT._LIST') as string[]).includes(this.keys.searchIndex)) {
         await this.redis.call('FT.DROPINDEX', this.keys.searchIndex);
       }

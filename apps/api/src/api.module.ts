@@ -1,11 +1,12 @@
-import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type Redis from 'ioredis';
+import type { RedisClient } from '@app/memory/redis/create-redis';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { ApiKeyStore, createLlmProvider, KeySchema, MemoryConfig, QUEUES } from '@app/memory';
 import { MemoryCoreModule } from '@app/memory/nest/memory-core.module';
+import { registerQueues } from '@app/memory/nest/register-queues';
 import { LLM_PROVIDER, REDIS } from '@app/memory/nest/tokens';
 import { ContextController } from './build-context/context.controller';
 import { ContextService } from './build-context/context.service';
@@ -38,12 +39,13 @@ import { TenantQueueBound } from './write-turns/tenant-queue-bound';
 @Module({
   imports: [
     MemoryCoreModule.forRoot('api'),
-    BullModule.registerQueue({ name: QUEUES.embed }, { name: QUEUES.retrieve }),
+    registerQueues(QUEUES.embed, QUEUES.retrieve),
     ThrottlerModule.forRootAsync({
       inject: [MemoryConfig, REDIS],
-      useFactory: (config: MemoryConfig, redis: Redis) => ({
+      useFactory: (config: MemoryConfig, redis: RedisClient) => ({
         throttlers: [{ name: 'default', ttl: 60_000, limit: config.RATE_LIMIT_PER_MINUTE }],
-        storage: new ThrottlerStorageRedisService(redis),
+        // It takes a Redis or a Cluster (an overload each): its script's two keys share a hash tag.
+        storage: new ThrottlerStorageRedisService(redis as Redis),
         // Per tenant over all its routes (the default key also names the handler: a limit per route); public
         // routes (no tenant) are not limited.
         getTracker: (req: Record<string, unknown>) => String(req.tenant),
@@ -74,7 +76,7 @@ import { TenantQueueBound } from './write-turns/tenant-queue-bound';
     {
       provide: ApiKeyStore,
       inject: [MemoryConfig, REDIS, KeySchema],
-      useFactory: (c: MemoryConfig, r: Redis, k: KeySchema) => new ApiKeyStore(c, r, k),
+      useFactory: (c: MemoryConfig, r: RedisClient, k: KeySchema) => new ApiKeyStore(c, r, k),
     },
     { provide: LLM_PROVIDER, inject: [MemoryConfig], useFactory: (c: MemoryConfig) => createLlmProvider(c) },
     JobGateway,

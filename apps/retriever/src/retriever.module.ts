@@ -1,10 +1,10 @@
-import { BullModule } from '@nestjs/bullmq';
 import { Logger, Module } from '@nestjs/common';
-import type Redis from 'ioredis';
+import type { RedisClient } from '@app/memory/redis/create-redis';
 import { ContextAssembler, createVectorIndex, KeySchema, MemoryConfig, MemoryStore, Metrics, QUEUES } from '@app/memory';
 import { ReplyChannel } from '@app/memory/queues/reply-channel';
 import { embeddingProvider } from '@app/memory/nest/embedding-provider';
 import { MemoryCoreModule } from '@app/memory/nest/memory-core.module';
+import { registerQueues } from '@app/memory/nest/register-queues';
 import { REDIS, VECTOR_INDEX } from '@app/memory/nest/tokens';
 import { WorkerHealthController } from '@app/memory/nest/worker-health.controller';
 import { QueryEmbedder } from './retrieve/query-embedder';
@@ -13,14 +13,14 @@ import { RetrieveService } from './retrieve/retrieve.service';
 import { VectorIndexCloser } from './retrieve/vector-index-closer';
 
 @Module({
-  imports: [MemoryCoreModule.forRoot('retriever'), BullModule.registerQueue({ name: QUEUES.retrieve })],
+  imports: [MemoryCoreModule.forRoot('retriever'), registerQueues(QUEUES.retrieve)],
   controllers: [WorkerHealthController],
   providers: [
     embeddingProvider,
     {
       provide: VECTOR_INDEX,
       inject: [MemoryConfig, REDIS, MemoryStore, Metrics],
-      useFactory: (config: MemoryConfig, redis: Redis, store: MemoryStore, metrics: Metrics) =>
+      useFactory: (config: MemoryConfig, redis: RedisClient, store: MemoryStore, metrics: Metrics) =>
         createVectorIndex({
           config,
           redis,
@@ -32,7 +32,7 @@ import { VectorIndexCloser } from './retrieve/vector-index-closer';
         }),
     },
     { provide: ContextAssembler, useFactory: () => new ContextAssembler() },
-    { provide: ReplyChannel, inject: [REDIS, KeySchema], useFactory: (redis: Redis, keys: KeySchema) => new ReplyChannel(redis, keys) },
+    { provide: ReplyChannel, inject: [REDIS, KeySchema], useFactory: (redis: RedisClient, keys: KeySchema) => new ReplyChannel(redis, keys) },
     QueryEmbedder,
     RetrieveService,
     RetrieveProcessor,

@@ -1,14 +1,22 @@
 import { Queue } from 'bullmq';
+import { loadConfig } from '@app/memory/config/load-config';
 import { QUEUES, type QueueName } from '@app/memory/queues/job-contracts';
+import { queuePrefix } from '@app/memory/queues/queue-prefix';
+import { createQueueConnection, type RedisClient } from '@app/memory/redis/create-redis';
+import { redisEndpoint } from '@app/memory/redis/redis-endpoint';
+import { type RedisTarget, targetEnv } from '../../support/test-redis';
 import { waitUntil } from './wait-until';
 
-/** The stack's BullMQ queues, seen from the test (same prefix as the apps: `${KEY_PREFIX}-bull`). */
+/** The stack's BullMQ queues, seen from the test (same connection kind and prefixes as the apps). */
 export class QueueProbe {
   readonly queues: Record<QueueName, Queue>;
+  private readonly connection: RedisClient;
 
-  constructor(redisUrl: string, keyPrefix = 'mem') {
-    const opts = { connection: { url: redisUrl, maxRetriesPerRequest: null }, prefix: `${keyPrefix}-bull` };
-    this.queues = { embed: new Queue(QUEUES.embed, opts), retrieve: new Queue(QUEUES.retrieve, opts) };
+  constructor(redis: RedisTarget, keyPrefix = 'mem') {
+    const config = loadConfig({ ...targetEnv(redis), KEY_PREFIX: keyPrefix });
+    this.connection = createQueueConnection(redisEndpoint(config), false);
+    const queue = (name: QueueName) => new Queue(name, { connection: this.connection, prefix: queuePrefix(config, name) });
+    this.queues = { embed: queue(QUEUES.embed), retrieve: queue(QUEUES.retrieve) };
   }
 
   /** Jobs not finished yet: waiting, active, delayed (backing off) or prioritized. */
@@ -32,5 +40,6 @@ export class QueueProbe {
 
   async close(): Promise<void> {
     await Promise.all(Object.values(this.queues).map((q) => q.close()));
+    this.connection.disconnect();
   }
 }

@@ -1,6 +1,6 @@
 import { loadConfig } from '@app/memory/config/load-config';
 import { type StackHandle, startStack } from '../../../apps/cli/src/stack/stack';
-import type { RedisServer } from '../../support/redis-server';
+import { type RedisTarget, type TestRedis, targetEnv } from '../../support/test-redis';
 import { QueueProbe } from './queue-probe';
 import { StackLogs } from './stack-logs';
 
@@ -18,15 +18,15 @@ export interface ReliabilityStack {
   call(method: string, path: string, body?: unknown, key?: string): Promise<Response>;
 }
 
-/** startStack on a private Redis with the reliability defaults, overridden by `env`. */
+/** startStack on a private Redis (or cluster) with the reliability defaults, overridden by `env`. */
 export async function startReliabilityStack(
-  redisUrl: string,
+  redis: RedisTarget,
   env: Record<string, string> = {},
   replicas: { embedders?: number; retrievers?: number } = {},
 ): Promise<ReliabilityStack> {
   const logs = new StackLogs();
-  const config = loadConfig({ LOG_LEVEL: 'warn', API_KEYS: `${TENANT}:${API_KEY},other:${OTHER_KEY}`, EMBEDDING_DIM: String(DIM), ...env });
-  const stack = await startStack({ config, redisUrl, log: logs.sink, ...replicas });
+  const config = loadConfig({ LOG_LEVEL: 'warn', API_KEYS: `${TENANT}:${API_KEY},other:${OTHER_KEY}`, EMBEDDING_DIM: String(DIM), ...targetEnv(redis), ...env });
+  const stack = await startStack({ config, log: logs.sink, ...replicas });
   const call = (method: string, path: string, body?: unknown, key = API_KEY) =>
     fetch(`${stack.apiUrl}${path}`, {
       method,
@@ -41,13 +41,13 @@ export async function startReliabilityStack(
  * The usual suite set-up: start `redis`, a reliability stack on it (with `env`) and a queue probe before the
  * suite, hand them to `ready`, and stop them all after it.
  */
-export function useReliabilityStack(redis: RedisServer, env: Record<string, string>, ready: (rs: ReliabilityStack, probe: QueueProbe) => void): void {
+export function useReliabilityStack(redis: TestRedis, env: Record<string, string>, ready: (rs: ReliabilityStack, probe: QueueProbe) => void): void {
   let rs: ReliabilityStack | undefined;
   let probe: QueueProbe | undefined;
   beforeAll(async () => {
     await redis.start();
-    rs = await startReliabilityStack(redis.url, env);
-    probe = new QueueProbe(redis.url);
+    rs = await startReliabilityStack(redis, env);
+    probe = new QueueProbe(redis);
     ready(rs, probe);
   }, 60_000);
   afterAll(async () => {

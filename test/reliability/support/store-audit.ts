@@ -1,7 +1,9 @@
-import Redis from 'ioredis';
 import { KeySchema } from '@app/memory/redis/key-schema';
+import { connectRedis, type RedisClient, redisEndpoint } from '@app/memory/redis/redis-endpoint';
+import { scanKeys } from '@app/memory/redis/scan-keys';
 import { TURN_FIELDS } from '@app/memory/store/turn';
 import { bufferToVector } from '@app/memory/store/vector-bytes';
+import { type RedisTarget, targetEnv } from '../../support/test-redis';
 
 export interface SessionAudit {
   tenant: string;
@@ -10,6 +12,8 @@ export interface SessionAudit {
   total: number;
   /** The turn ids stored in the session's turn hashes. */
   turnIds: string[];
+  /** Turn ids accepted and not stored: once the queue is drained, turns whose job was lost (a failover). */
+  pending: string[];
 }
 
 export interface StoreAudit {
@@ -22,24 +26,19 @@ export interface StoreAudit {
 
 const REQUIRED = [TURN_FIELDS.tenant, TURN_FIELDS.session, TURN_FIELDS.seq, TURN_FIELDS.turnId, TURN_FIELDS.role, TURN_FIELDS.content, TURN_FIELDS.timestamp, TURN_FIELDS.tokenCount, TURN_FIELDS.embedding];
 
-async function scanAll(redis: Redis, match: string): Promise<string[]> {
+async function scanAll(redis: RedisClient, match: string): Promise<string[]> {
   const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000);
-    cursor = next;
-    keys.push(...batch);
-  } while (cursor !== '0');
+  for await (const batch of scanKeys(redis, match, 1000)) keys.push(...batch);
   return keys;
 }
 
 /**
- * Reads the whole store of a private Redis and checks its invariants: for every session, history ZCARD ==
- * turn id map size == number of turn hashes; each turn id maps to its own seq; every turn hash has every
- * field and a vector of `dim` finite floats; no turn hash lies outside a known session.
+ * Reads the whole store of a private Redis (every master of a cluster) and checks its invariants: for every
+ * session, history ZCARD == turn id map size == number of turn hashes; each turn id maps to its own seq; every turn
+ * hash has every field and a vector of `dim` finite floats; no turn hash lies outside a known session.
  */
-export async function auditStore(redisUrl: string, dim: number, prefix = 'mem'): Promise<StoreAudit> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+export async function auditStore(target: RedisTarget, dim: number, prefix = 'mem'): Promise<StoreAudit> {
+  const redis = connectRedis(redisEndpoint({ REDIS_URL: '', ...targetEnv(target) }), { maxRetriesPerRequest: 1 });
   const keys = new KeySchema(prefix);
   const problems: string[] = [];
   const sessions = new Map<string, SessionAudit>();
@@ -71,7 +70,7 @@ export async function auditStore(redisUrl: string, dim: number, prefix = 'mem'):
   }
 }
 
-async function auditSession(redis: Redis, keys: KeySchema, tenant: string, session: string, hashes: string[], dim: number, problems: string[]): Promise<SessionAudit> {
+async function auditSession(redis: RedisClient, keys: KeySchema, tenant: string, session: string, hashes: string[], dim: number, problems: string[]): Promise<SessionAudit> {
   const name = `${tenant}/${session}`;
   const [history, ids, pending] = await Promise.all([
     redis.zrange(keys.history(tenant, session), 0, -1),
@@ -104,5 +103,5 @@ async function auditSession(redis: Redis, keys: KeySchema, tenant: string, sessi
     turnIds.push(turnId.toString());
   }
   if (new Set(turnIds).size !== turnIds.length) problems.push(`${name}: a turn id is stored more than once`);
-  return { tenant, session, total: history.length, turnIds };
+  return { tenant, session, total: history.length, turnIds, pending: Object.keys(pending) };
 }

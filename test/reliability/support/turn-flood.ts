@@ -18,6 +18,8 @@ export interface FloodOptions {
 export interface FloodResult {
   /** Session -> client turn ids acknowledged with 202. */
   acknowledged: Map<string, Set<string>>;
+  /** Client turn id -> when (epoch ms) its 202 arrived. */
+  acknowledgedAt: Map<string, number>;
   /** How many answers of each kind the flood saw, retries included. */
   outcomes: Map<Outcome, number>;
   /** The slowest answer of any kind, in ms. */
@@ -34,7 +36,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * (the idempotency contract). Every batch is eventually acknowledged, or the flood rejects at the deadline.
  */
 export class TurnFlood {
-  readonly result: FloodResult = { acknowledged: new Map(), outcomes: new Map(), slowestMs: 0, retryReasons: new Set() };
+  readonly result: FloodResult = { acknowledged: new Map(), acknowledgedAt: new Map(), outcomes: new Map(), slowestMs: 0, retryReasons: new Set() };
   private acked = 0;
   private aborted = false;
 
@@ -67,7 +69,11 @@ export class TurnFlood {
         id: `l${loop}-b${b}-t${i}`,
       }));
       await this.sendUntilAcknowledged(session, turns, deadline);
-      for (const t of turns) this.result.acknowledged.get(session)!.add(t.id);
+      const at = Date.now();
+      for (const t of turns) {
+        this.result.acknowledged.get(session)!.add(t.id);
+        this.result.acknowledgedAt.set(t.id, at);
+      }
       this.acked += turns.length;
     }
   }

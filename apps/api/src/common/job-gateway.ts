@@ -2,7 +2,8 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Job, Queue, QueueEvents } from 'bullmq';
-import type Redis from 'ioredis';
+import { createQueueConnection, type RedisClient } from '@app/memory/redis/create-redis';
+import { redisEndpoint } from '@app/memory/redis/redis-endpoint';
 import {
   EmbedTurnJob,
   EmbedTurnResult,
@@ -29,6 +30,8 @@ export interface TurnJob {
 @Injectable()
 export class JobGateway implements OnModuleInit, OnApplicationShutdown {
   private readonly replies: ReplyChannel;
+  /** QueueEvents block (XREAD), so they need a connection that waits through reconnects; BullMQ duplicates it for each. */
+  private readonly eventsConnection: RedisClient;
   private events!: Record<QueueName, QueueEvents>;
   private waiters!: Record<QueueName, JobWaiter>;
 
@@ -37,16 +40,17 @@ export class JobGateway implements OnModuleInit, OnApplicationShutdown {
     @InjectQueue(QUEUES.retrieve) private readonly retrieveQueue: Queue<RetrieveJob, void>,
     private readonly config: MemoryConfig,
     keys: KeySchema,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
   ) {
     this.replies = new ReplyChannel(redis, keys);
+    this.eventsConnection = createQueueConnection(redisEndpoint(config), false);
   }
 
   /** QueueEvents start reading from the streams' current ends (not from the first read's), so no event after start-up is missed. */
   async onModuleInit(): Promise<void> {
     const listen = async (name: QueueName) => {
       const [last] = await this.redis.xrevrange(this.queue(name).keys.events, '+', '-', 'COUNT', 1);
-      const opts = { connection: { url: this.config.REDIS_URL }, prefix: this.embedQueue.opts.prefix, lastEventId: last?.[0] ?? '0-0' };
+      const opts = { connection: this.eventsConnection, prefix: this.queue(name).opts.prefix, lastEventId: last?.[0] ?? '0-0' };
       return new QueueEvents(name, opts);
     };
     const [embed, retrieve] = await Promise.all([listen(QUEUES.embed), listen(QUEUES.retrieve)]);
@@ -70,7 +74,7 @@ export class JobGateway implements OnModuleInit, OnApplicationShutdown {
    * jobs, so a fresh job that fails at once can never be mistaken for an old one.
    */
   async enqueueTurns(turns: TurnJob[], deadline?: number): Promise<{ stored?: Promise<EmbedTurnResult[]> }> {
-    const ids = turns.map((t) => embedJobId(t.data.tenant, t.data.session, t.data.seq));
+    const ids = turns.map((t) => embedJobId(t.data.tenant, t.data.session, t.data.seq, t.data.turnId));
     const pending = deadline === undefined ? [] : ids.map((id) => this.waiters.embed.expect<EmbedTurnResult>(id, deadline, this.config.JOB_TIMEOUT_MS));
     try {
       await this.embedQueue.addBulk(turns.map((t, i) => ({ name: JOBS.embedTurn, data: t.data, opts: { jobId: ids[i] } })));
@@ -99,8 +103,8 @@ export class JobGateway implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Removes queued or failed embed jobs of forgotten turns; returns how many were removed (an active one stays and is dropped when it runs). */
-  async removeTurnJobs(tenant: string, session: string, seqs: number[]): Promise<number> {
-    const removed = await Promise.all(seqs.map((seq) => this.embedQueue.remove(embedJobId(tenant, session, seq))));
+  async removeTurnJobs(tenant: string, session: string, turns: { turnId: string; seq: number }[]): Promise<number> {
+    const removed = await Promise.all(turns.map((t) => this.embedQueue.remove(embedJobId(tenant, session, t.seq, t.turnId))));
     return removed.filter((n) => n === 1).length;
   }
 
@@ -122,5 +126,6 @@ export class JobGateway implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await Promise.all(Object.values(this.events ?? {}).map((e) => e.close()));
+    this.eventsConnection.disconnect();
   }
 }

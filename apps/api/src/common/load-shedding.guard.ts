@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import type Redis from 'ioredis';
+import type { RedisClient } from '@app/memory/redis/create-redis';
 import { Reflector } from '@nestjs/core';
 import { MemoryConfig, type QueueName, QUEUES } from '@app/memory';
 import { REDIS } from '@app/memory/nest/tokens';
@@ -27,7 +27,7 @@ export class LoadSheddingGuard implements CanActivate {
   private sampling?: Promise<void>;
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly jobs: JobGateway,
     private readonly config: MemoryConfig,
     private readonly reflector: Reflector,

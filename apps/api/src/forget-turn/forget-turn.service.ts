@@ -22,7 +22,7 @@ export class ForgetTurnService {
     const result = await this.store.deleteTurn(tenant, session, turnId);
     if (result.state === 'unknown') return null;
     // A queued turn's job goes too (an active one finds no pending entry and is dropped when it writes).
-    if (result.state === 'pending') await this.store.release(tenant, await this.jobs.removeTurnJobs(tenant, session, [result.seq]));
+    if (result.state === 'pending') await this.store.release(tenant, await this.jobs.removeTurnJobs(tenant, session, [{ turnId, seq: result.seq }]));
     return { turnId, seq: result.seq, state: result.state === 'stored' ? 'stored' : 'queued' };
   }
 }

@@ -1,7 +1,8 @@
 import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import type Redis from 'ioredis';
+import type { RedisClient } from '@app/memory/redis/create-redis';
 import { QUEUES } from '@app/memory';
+import { checkRedis } from '@app/memory/redis/check-redis';
 import { REDIS } from '@app/memory/nest/tokens';
 import { JobGateway } from '../common/job-gateway';
 
@@ -23,7 +24,7 @@ export class Readiness {
 @Controller()
 export class HealthController {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly jobs: JobGateway,
   ) {}
 
@@ -35,14 +36,14 @@ export class HealthController {
   }
 
   @Get('readyz')
-  @ApiOperation({ summary: 'Readiness: Redis answers, both queues are ready and each has a worker', security: [] })
+  @ApiOperation({ summary: 'Readiness: Redis answers (a cluster: every slot is served), both queues are ready and each has a worker', security: [] })
   @ApiOkResponse({ type: Readiness })
   @ApiServiceUnavailableResponse({ description: 'Not ready: {statusCode, message, checks} says which check failed' })
   async ready(): Promise<Readiness> {
     const checks: Record<string, string> = {};
     try {
       // Each command is bounded by REDIS_COMMAND_TIMEOUT_MS: a hung Redis makes this a 503, not a hang.
-      await this.redis.ping();
+      await checkRedis(this.redis);
       checks.redis = 'ok';
       const queues = Object.values(QUEUES);
       const workers = await Promise.all(queues.map((name) => this.jobs.queue(name).getWorkersCount()));

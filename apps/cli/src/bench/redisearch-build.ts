@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from '@app/memory/redis/create-redis';
 import { toMap } from '@app/memory/vector/redisearch-index';
 
 const NO_INDEX = /unknown index name|no such index/i;
@@ -12,7 +12,7 @@ export function scanComplete(info: Record<string, unknown>): boolean {
 }
 
 /** FT.DROPINDEX without DD: the index goes, the hashes stay; nothing to do when there is no index. */
-export async function dropIndexKeepingHashes(redis: Redis, name: string): Promise<void> {
+export async function dropIndexKeepingHashes(redis: RedisClient, name: string): Promise<void> {
   try {
     await redis.call('FT.DROPINDEX', name);
   } catch (err) {
@@ -21,7 +21,7 @@ export async function dropIndexKeepingHashes(redis: Redis, name: string): Promis
 }
 
 /** Polls FT.INFO until the index's background scan is complete; its num_docs then. */
-export async function untilScanned(redis: Redis, name: string, timeoutMs = 300_000): Promise<number> {
+export async function untilScanned(redis: RedisClient, name: string, timeoutMs = 300_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const info = toMap((await redis.call('FT.INFO', name)) as unknown[]);

@@ -1,7 +1,8 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from '@app/memory/redis/create-redis';
 import type { MemoryConfig } from '@app/memory/config/memory-config';
 import { LocalEmbedder } from '@app/memory/embedding/local-embedder';
 import { createRedis } from '@app/memory/redis/create-redis';
+import { masters, type RedisEndpoint } from '@app/memory/redis/redis-endpoint';
 import { KeySchema } from '@app/memory/redis/key-schema';
 import { MemoryStore } from '@app/memory/store/memory-store';
 import type { TurnWrite } from '@app/memory/store/turn';
@@ -43,9 +44,9 @@ export interface BenchOptions {
   config: MemoryConfig;
   sizes: number[];
   /** A private, disposable Redis (it is flushed). */
-  redisUrl: string;
+  redis: RedisEndpoint;
   /** A Redis Stack for the redisearch backend (disposable too); skipped when absent. */
-  redisStackUrl?: string;
+  redisStack?: RedisEndpoint;
   k: number;
   onProgress?: (message: string) => void;
 }
@@ -60,12 +61,12 @@ const quiet: IndexLogger = { log: () => undefined, warn: () => undefined };
 const queriesFor = (backend: BenchBackend, n: number) => (backend === 'linear' ? Math.max(5, Math.min(100, Math.floor(200_000 / n))) : QUERY_TEXTS);
 
 class Target {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly store: MemoryStore;
   stored = 0;
 
-  constructor(url: string, config: MemoryConfig) {
-    this.redis = createRedis(url);
+  constructor(endpoint: RedisEndpoint, config: MemoryConfig) {
+    this.redis = createRedis(endpoint);
     this.store = new MemoryStore(this.redis, new KeySchema(config.KEY_PREFIX, config.CHANGELOG_PARTITIONS));
   }
 
@@ -133,11 +134,11 @@ export function recallAtK(found: readonly string[][], exact: readonly string[][]
 export async function runBench(o: BenchOptions): Promise<SizeFigures[]> {
   const embedder = new LocalEmbedder(o.config.EMBEDDING_DIM);
   const queries = syntheticTexts(QUERY_TEXTS, 0x5eed, (i) => i * 7919).map((t) => embedder.embedOne(t));
-  const local = new Target(o.redisUrl, o.config);
-  const stack = o.redisStackUrl ? new Target(o.redisStackUrl, o.config) : undefined;
+  const local = new Target(o.redis, o.config);
+  const stack = o.redisStack ? new Target(o.redisStack, o.config) : undefined;
   const targets = stack ? [local, stack] : [local];
   try {
-    for (const t of targets) await t.redis.flushdb();
+    for (const t of targets) await Promise.all((await masters(t.redis)).map((node) => node.flushdb()));
     const out: SizeFigures[] = [];
     for (const n of [...o.sizes].sort((a, b) => a - b)) {
       o.onProgress?.(`storing ${n.toLocaleString('en-US')} observations`);

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processConfig } from '@app/memory/config/load-config';
+import { redisEndpoint } from '@app/memory/redis/redis-endpoint';
 import { type Command, Option } from 'commander';
 import { runBench } from '../bench/run-bench';
 import { writeBenchmarkDocs } from '../report/benchmark-docs';
@@ -16,6 +17,7 @@ interface BenchFlags {
   sizes: number[];
   k: number;
   redisStackUrl?: string;
+  redisStackCluster?: string;
   json?: string;
   writeDocs?: boolean;
 }
@@ -38,6 +40,7 @@ export function registerBench(program: Command): void {
     .option('--sizes <list>', 'comma-separated observation counts', sizeList, [200, 1000, 10_000, 100_000])
     .option('--k <n>', 'hits per search', positiveInt, 10)
     .addOption(new Option('--redis-stack-url <url>', 'a disposable Redis Stack (it is flushed) for the redisearch backend').env('REDIS_STACK_URL'))
+    .addOption(new Option('--redis-stack-cluster <nodes>', 'or a disposable Redis 8 cluster (host:port,...; every master is flushed)').env('REDIS_STACK_CLUSTER_NODES'))
     .option('--json <file>', 'write the figures as JSON')
     .option('--write-docs', 'write docs/benchmarks/bench-search.json and .md')
     .action(async (f: BenchFlags) => {
@@ -49,8 +52,10 @@ export function registerBench(program: Command): void {
         const sizes = await runBench({
           config,
           sizes: f.sizes,
-          redisUrl,
-          redisStackUrl: f.redisStackUrl,
+          redis: redisEndpoint(config, redisUrl),
+          redisStack: f.redisStackCluster
+            ? redisEndpoint({ ...config, REDIS_CLUSTER_NODES: f.redisStackCluster })
+            : f.redisStackUrl === undefined ? undefined : redisEndpoint(config, f.redisStackUrl),
           k: f.k,
           onProgress: (m) => process.stderr.write(`bench: ${m}\n`),
         });

@@ -1,17 +1,20 @@
 import { ApiKeyStore, createRedis, KeySchema } from '@app/memory';
 import { processConfig } from '@app/memory/config/load-config';
+import { describeEndpoint, redisEndpoint } from '@app/memory/redis/redis-endpoint';
 import type { Command } from 'commander';
 import { resolveRedisUrl } from '../config/cli-config';
 
 /**
- * Runs one action against the ApiKeyStore of an explicitly chosen Redis (never whatever answers on 6379),
- * says on stderr which one it was, then closes the connection.
+ * Runs one action against the ApiKeyStore of an explicitly chosen Redis (never whatever answers on 6379): the cluster
+ * of REDIS_CLUSTER_NODES, or a single Redis (--redis-url, REDIS_URL, the running stack's); says on stderr which one
+ * it was, then closes the connection.
  */
 async function withStore<T>(redisUrl: string | undefined, run: (store: ApiKeyStore) => Promise<T>): Promise<T> {
   const config = processConfig();
-  const target = resolveRedisUrl(redisUrl);
-  console.error(`Redis ${target.url} (from ${target.source})`);
-  const redis = createRedis(target.url);
+  const target = !redisUrl && config.REDIS_CLUSTER_NODES ? { url: undefined, source: 'REDIS_CLUSTER_NODES' } : resolveRedisUrl(redisUrl);
+  const endpoint = redisEndpoint(config, target.url);
+  console.error(`Redis ${describeEndpoint(endpoint)} (from ${target.source})`);
+  const redis = createRedis(endpoint);
   try {
     return await run(new ApiKeyStore(config, redis, new KeySchema(config.KEY_PREFIX)));
   } finally {
@@ -19,7 +22,7 @@ async function withStore<T>(redisUrl: string | undefined, run: (store: ApiKeySto
   }
 }
 
-const REDIS_URL_HELP = 'the Redis of the API (default: REDIS_URL if set, else the running `npm run stack`\'s; otherwise it is required)';
+const REDIS_URL_HELP = 'the Redis of the API (default: the cluster of REDIS_CLUSTER_NODES, or REDIS_URL if set, else the running `npm run stack`\'s; otherwise it is required)';
 
 export function registerKeys(program: Command): void {
   const keys = program.command('keys').description('issue and revoke API keys stored (as SHA-256 digests) in Redis');

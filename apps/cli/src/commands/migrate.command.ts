@@ -1,6 +1,9 @@
 import { Queue } from 'bullmq';
+import type Redis from 'ioredis';
 import { createRedis, KeySchema, QUEUES, STORE_LAYOUT } from '@app/memory';
 import { processConfig } from '@app/memory/config/load-config';
+import { queuePrefix } from '@app/memory/queues/queue-prefix';
+import { describeEndpoint, redisEndpoint } from '@app/memory/redis/redis-endpoint';
 import { migrateStore } from '@app/memory/store/migrate-store';
 import type { Command } from 'commander';
 
@@ -11,9 +14,14 @@ export function registerMigrate(program: Command): void {
     .option('--redis-url <url>', 'the Redis to migrate (default: REDIS_URL)')
     .action(async (f: { redisUrl?: string }) => {
       const config = processConfig();
-      const url = f.redisUrl ?? config.REDIS_URL;
-      const redis = createRedis(url);
-      const embed = new Queue(QUEUES.embed, { connection: redis, prefix: `${config.KEY_PREFIX}-bull` });
+      const endpoint = redisEndpoint(config, f.redisUrl);
+      // Layout 1 could not run on a cluster (its scripts spanned slots), so there is nothing to migrate on one.
+      if (endpoint.cluster) {
+        throw new Error('migrate moves a single Redis (--redis-url): migrate it there, then copy it into the cluster (docs/cluster.md)');
+      }
+      const url = describeEndpoint(endpoint);
+      const redis = createRedis(endpoint) as Redis;
+      const embed = new Queue(QUEUES.embed, { connection: redis, prefix: queuePrefix({ ...config, REDIS_CLUSTER_NODES: undefined }, QUEUES.embed) });
       try {
         const counts = await embed.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
         const queued = Object.values(counts).reduce((a, b) => a + b, 0);

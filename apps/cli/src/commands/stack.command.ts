@@ -11,6 +11,7 @@ export interface StackFlags {
   redisUrl?: string;
   embedderMetricsPort?: number;
   retrieverMetricsPort?: number;
+  cluster?: number;
 }
 
 export const stackOptions = (flags: StackFlags, signal: AbortSignal, extra: Partial<StackOptions> = {}): StackOptions => ({
@@ -20,6 +21,7 @@ export const stackOptions = (flags: StackFlags, signal: AbortSignal, extra: Part
   port: flags.port,
   redisUrl: flags.redisUrl,
   metricsPorts: { embedder: flags.embedderMetricsPort, retriever: flags.retrieverMetricsPort },
+  clusterMasters: flags.cluster,
   signal,
   ...extra,
 });
@@ -31,7 +33,8 @@ export const withStackOptions = (cmd: Command, defaultPort = 3000): Command => {
   cmd
     .option('--embedders <n>', 'embedder processes', positiveInt, 1)
     .option('--retrievers <n>', 'retriever processes', positiveInt, 1)
-    .option('--port <port>', 'API port (0 = a free port)', intAtLeast(0), defaultPort);
+    .option('--port <port>', 'API port (0 = a free port)', intAtLeast(0), defaultPort)
+    .option('--cluster <masters>', 'start a throwaway local Redis Cluster of this many masters instead (no persistence)', positiveInt);
   for (const app of WORKER_APPS) cmd.option(`--${app}-metrics-port <port>`, `/metrics port of ${app}-1; ${app}-N gets port + N - 1 (default: free ports)`, port);
   return cmd;
 };
@@ -79,7 +82,7 @@ export function stopOnSignal(exitCode = 0): StopSignal {
 export function registerStack(program: Command): void {
   withStackOptions(program.command('stack'))
     .description('run redis (if none answers), the API and the workers locally until Ctrl-C')
-    .option('--redis-url <url>', 'Redis to use (default: REDIS_URL); a redis-server is started here on its port when none answers')
+    .option('--redis-url <url>', 'Redis to use (default: REDIS_URL, or the cluster of REDIS_CLUSTER_NODES); a redis-server is started here on its port when none answers')
     .option('--fresh', "start the stack's own redis-server with an empty data directory (its earlier data is deleted)")
     .action(async (flags: StackFlags & { fresh?: boolean }) => {
       const stop = stopOnSignal();

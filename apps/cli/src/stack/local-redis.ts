@@ -26,7 +26,7 @@ export async function startLocalRedis({ url, dir, persist, log }: LocalRedisOpti
     throw new StackError(`no Redis answers at ${url} and redis-server could not be started (${err.message})`);
   });
   for (let i = 0; i < 100 && redis.running; i++) {
-    if (await redisReachable(url)) return redis;
+    if (await redisReachable({ cluster: false, url })) return redis;
     await new Promise((r) => setTimeout(r, 100));
   }
   await redis.stop();

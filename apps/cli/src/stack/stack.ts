@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { MemoryConfig } from '@app/memory/config/memory-config';
+import { describeEndpoint, redisEndpoint } from '@app/memory/redis/redis-endpoint';
 import { parseApiKeys } from '@app/memory/store/api-key-store';
 import { ApiClient } from '../http/api-client';
 import { freePort } from './free-port';
+import { type LocalCluster, startLocalCluster } from './local-cluster';
 import { startLocalRedis } from './local-redis';
 import { type LogSink, ManagedProcess } from './managed-process';
 import { redisReachable } from './redis-reachable';
@@ -18,8 +21,10 @@ export interface StackOptions {
   /** API port; 0 picks a free one. */
   port?: number;
   host?: string;
-  /** Overrides config.REDIS_URL. */
+  /** Overrides config.REDIS_URL, and names one server even when REDIS_CLUSTER_NODES is set. */
   redisUrl?: string;
+  /** Starts a throwaway Redis Cluster of this many masters (no replicas, no persistence) for the run instead. */
+  clusterMasters?: number;
   /** Where a redis-server started by the stack keeps its data (default ./.data). */
   dataDir?: string;
   /** AOF on for a redis-server started here (default), or no persistence at all. */
@@ -41,8 +46,9 @@ export interface StackHandle {
   apiUrl: string;
   /** A key the API accepts: the first of API_KEYS, or one made up for this run; undefined when AUTH_MODE=none. */
   apiKey?: string;
+  /** The Redis URL, or `cluster` and the seed nodes. */
   redisUrl: string;
-  /** Where the redis-server started by the stack keeps its data; undefined when it found a Redis running. */
+  /** Where the redis-server (or cluster) started by the stack keeps its data; undefined when it found a Redis running. */
   dataDir?: string;
   /** Whether that redis-server persists (AOF). */
   persist: boolean;
@@ -93,32 +99,44 @@ export function prefixedLog(stream: NodeJS.WriteStream = process.stdout): LogSin
 }
 
 /**
- * Starts the local stack: redis-server when none answers at the URL (and the binary exists), the API,
- * and N embedder and N retriever processes from dist/. Resolves once /readyz answers 200.
+ * Starts the local stack: redis-server when none answers at the URL (and the binary exists) or a local cluster
+ * when asked, the API, and N embedder and N retriever processes from dist/. With REDIS_CLUSTER_NODES every
+ * process uses that cluster, which must answer. Resolves once /readyz answers 200.
  */
 export async function startStack(options: StackOptions): Promise<StackHandle> {
   const { config, embedders = 1, retrievers = 1, host = '127.0.0.1', log = prefixedLog(), readyTimeoutMs = 180_000, signal, persist = true } = options;
   const root = repoRoot();
   const dataDir = options.dataDir ?? join(root, '.data');
-  const redisUrl = options.redisUrl ?? config.REDIS_URL;
+  let endpoint = redisEndpoint(config, options.redisUrl);
+  let clusterNodes = endpoint.cluster ? config.REDIS_CLUSTER_NODES : '';
   const processes: ManagedProcess[] = [];
-  const killAll = () => processes.forEach((p) => p.kill());
+  let cluster: { nodes: LocalCluster; dir: string } | undefined;
+  const killAll = () => [...processes, ...(cluster?.nodes.nodes.map((n) => n.process) ?? [])].forEach((p) => p.kill());
   process.once('exit', killAll); // never leave children behind, even on a crash
 
   let redis: ManagedProcess | undefined;
   const stop = async () => {
     process.removeListener('exit', killAll);
     for (const p of processes.filter((p) => p !== redis)) await p.stop();
-    await redis?.stop(); // last: the workers may still be acknowledging jobs
+    // Last: the workers may still be acknowledging jobs.
+    await redis?.stop();
+    await cluster?.nodes.stop();
+    if (cluster) rmSync(cluster.dir, { recursive: true, force: true });
   };
 
   try {
-    if (!(await redisReachable(redisUrl))) {
+    if (options.clusterMasters) {
+      const dir = mkdtempSync(join(tmpdir(), 'agent-memory-cluster-'));
+      cluster = { dir, nodes: await startLocalCluster({ masters: options.clusterMasters, replicas: 0, dir, log }) };
+      clusterNodes = cluster.nodes.seedNodes;
+      endpoint = redisEndpoint({ ...config, REDIS_CLUSTER_NODES: clusterNodes });
+    } else if (!(await redisReachable(endpoint))) {
+      if (endpoint.cluster) throw new StackError(`no healthy Redis Cluster answers at ${describeEndpoint(endpoint)}`);
       if (options.fresh) rmSync(dataDir, { recursive: true, force: true });
-      redis = await startLocalRedis({ url: redisUrl, dir: dataDir, persist, log });
+      redis = await startLocalRedis({ url: endpoint.url, dir: dataDir, persist, log });
       processes.push(redis);
     } else if (options.fresh) {
-      throw new StackError(`a Redis already answers at ${redisUrl} and was not started here: --fresh empties only the stack's own (stop that Redis, or choose another --redis-url)`);
+      throw new StackError(`a Redis already answers at ${describeEndpoint(endpoint)} and was not started here: --fresh empties only the stack's own (stop that Redis, or choose another --redis-url)`);
     }
     const port = options.port || (await freePort());
     const node = (app: string) => join(root, 'dist', 'apps', app, 'src', 'main.js');
@@ -126,7 +144,8 @@ export async function startStack(options: StackOptions): Promise<StackHandle> {
       if (!existsSync(node(app))) throw new StackError(`${node(app)} is missing: run \`npm run build\` first`);
     }
     const auth = apiKeys(config);
-    const env = (extra: Record<string, string | number>) => toEnv(config, { REDIS_URL: redisUrl, ...auth.env, ...extra });
+    const redisEnv: Record<string, string> = endpoint.cluster ? { REDIS_CLUSTER_NODES: clusterNodes ?? '' } : { REDIS_URL: endpoint.url, REDIS_CLUSTER_NODES: '' };
+    const env = (extra: Record<string, string | number>) => toEnv(config, { ...redisEnv, ...auth.env, ...extra });
     const workerMetrics: Record<string, string> = {};
     const specs: [string, string, Record<string, string | number>][] = [['api', 'api', { API_PORT: port, API_HOST: host }]];
     for (const [app, n] of [['embedder', embedders], ['retriever', retrievers]] as const) {
@@ -145,7 +164,7 @@ export async function startStack(options: StackOptions): Promise<StackHandle> {
     }
     const apiUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
     await waitReady(new ApiClient({ url: apiUrl, apiKey: auth.key }), Object.values(workerMetrics), processes, readyTimeoutMs, signal);
-    return { apiUrl, apiKey: auth.key, redisUrl, dataDir: redis && dataDir, persist, workerMetrics, stop };
+    return { apiUrl, apiKey: auth.key, redisUrl: describeEndpoint(endpoint), dataDir: redis ? dataDir : cluster?.dir, persist: redis !== undefined && persist, workerMetrics, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -14,6 +14,7 @@ const WITHOUT_DEFAULT = [
   'AZURE_OPENAI_CHAT_DEPLOYMENT',
   'AZURE_OPENAI_EMBEDDING_DEPLOYMENT',
   'API_KEYS',
+  'REDIS_CLUSTER_NODES',
 ];
 const KNOWN = new Set([...Object.keys(new MemoryConfig()), ...WITHOUT_DEFAULT]);
 

@@ -6,6 +6,9 @@ export const PROVIDERS = ['local', 'openai', 'azure', 'openai-compatible'] as co
 export type VectorBackendName = (typeof VECTOR_BACKENDS)[number];
 export type ProviderName = (typeof PROVIDERS)[number];
 
+const CLUSTER_NODE = String.raw`(rediss?://([^\s,@/]+@)?)?([A-Za-z0-9._-]+|\[[0-9A-Fa-f:]+\]):\d{1,5}`;
+const CLUSTER_NODES = new RegExp(`^${CLUSTER_NODE}(,${CLUSTER_NODE})*$`);
+
 const needsAzure = (c: MemoryConfig) => c.EMBEDDING_PROVIDER === 'azure' || c.LLM_PROVIDER === 'azure';
 const needsOpenAiKey = (c: MemoryConfig) => c.EMBEDDING_PROVIDER === 'openai' || c.LLM_PROVIDER === 'openai';
 const needsBaseUrl = (c: MemoryConfig) =>
@@ -20,6 +23,14 @@ export class MemoryConfig {
   // Redis
   @IsUrl({ protocols: ['redis', 'rediss'], require_tld: false, require_protocol: true })
   REDIS_URL = 'redis://127.0.0.1:6379';
+
+  /**
+   * Cluster mode: seed nodes `host:port,host:port,...` of a Redis Cluster (REDIS_URL is then unused). A node may be
+   * written as a URL, `redis[s]://[user:password@]host:port`; the first node's credentials and TLS apply to all.
+   */
+  @IsOptional()
+  @Matches(CLUSTER_NODES, { message: 'REDIS_CLUSTER_NODES must be comma-separated host:port (or redis[s]://[user:password@]host:port) seed nodes' })
+  REDIS_CLUSTER_NODES?: string;
 
   @Matches(/^[a-z][a-z0-9_-]{0,31}$/)
   KEY_PREFIX = 'mem';

@@ -1,12 +1,12 @@
 import { BullModule } from '@nestjs/bullmq';
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
-import type Redis from 'ioredis';
 import { processConfig } from '../config/load-config';
 import { MemoryConfig } from '../config/memory-config';
 import { Metrics, ServiceName } from '../metrics';
 import { defaultJobOptions, EVENTS_MAX_LEN } from '../queues/job-options';
-import { createRedis } from '../redis/create-redis';
+import { createQueueConnection, createRedis, type RedisClient } from '../redis/create-redis';
+import { redisEndpoint } from '../redis/redis-endpoint';
 import { KeySchema } from '../redis/key-schema';
 import { MemoryStore } from '../store/memory-store';
 import { assertLayout } from '../store/store-layout';
@@ -16,7 +16,8 @@ import { REDIS } from './tokens';
 
 /**
  * What every app shares: the validated config (through ConfigService), one Redis client, the key schema,
- * the store, the process's metrics, /metrics, and BullMQ's root connection.
+ * the store, the process's metrics, /metrics, and BullMQ's root connection (queues get their prefixes from
+ * registerQueues). Every client is built by the factories in ../redis, for a single Redis or a cluster alike.
  */
 @Global()
 @Module({})
@@ -31,13 +32,8 @@ export class MemoryCoreModule {
           useFactory: (cs: ConfigService) => {
             const config = cs.getOrThrow<MemoryConfig>('memory');
             return {
-              // Workers block on Redis and must wait through reconnects and stalls; the API's queues (which never
-              // block: QueueEvents has its own connection) fail fast and answer 503 instead.
-              connection:
-                service === 'api'
-                  ? { url: config.REDIS_URL, maxRetriesPerRequest: 2, commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS }
-                  : { url: config.REDIS_URL, maxRetriesPerRequest: null },
-              prefix: `${config.KEY_PREFIX}-bull`,
+              // Workers block on Redis and must wait through reconnects and stalls; the API's queues fail fast and answer 503.
+              connection: createQueueConnection(redisEndpoint(config), service === 'api', config.REDIS_COMMAND_TIMEOUT_MS),
               defaultJobOptions: defaultJobOptions(config.JOB_ATTEMPTS),
               streams: { events: { maxLen: EVENTS_MAX_LEN } },
             };
@@ -47,12 +43,12 @@ export class MemoryCoreModule {
       controllers: [MetricsController],
       providers: [
         { provide: MemoryConfig, inject: [ConfigService], useFactory: (cs: ConfigService) => cs.getOrThrow<MemoryConfig>('memory') },
-        { provide: REDIS, inject: [MemoryConfig], useFactory: (c: MemoryConfig) => createRedis(c.REDIS_URL, c.REDIS_COMMAND_TIMEOUT_MS) },
+        { provide: REDIS, inject: [MemoryConfig], useFactory: (c: MemoryConfig) => createRedis(redisEndpoint(c), c.REDIS_COMMAND_TIMEOUT_MS) },
         { provide: KeySchema, inject: [MemoryConfig], useFactory: (c: MemoryConfig) => new KeySchema(c.KEY_PREFIX, c.CHANGELOG_PARTITIONS) },
         {
           provide: MemoryStore,
           inject: [REDIS, KeySchema, MemoryConfig],
-          useFactory: async (r: Redis, k: KeySchema, c: MemoryConfig) => {
+          useFactory: async (r: RedisClient, k: KeySchema, c: MemoryConfig) => {
             await assertLayout(r, k);
             return new MemoryStore(r, k, { forgetTtlSeconds: c.FORGET_TTL_SECONDS });
           },

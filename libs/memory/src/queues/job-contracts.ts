@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { MemoryContext } from '../context/context-messages';
 import type { Role } from '../store/turn';
 import type { SearchMode } from '../vector/fusion';
@@ -86,7 +87,11 @@ export interface JobMap {
 }
 
 /**
- * One job per accepted turn: a seq is given to one turn id only, and never reused while the session's jobs may run
- * (see KeySchema.seq). BullMQ custom ids may not contain ':'; tenant and session ids cannot contain '.'.
+ * One job per accepted turn: its seq and a digest of its id. A seq is given to one turn id only and not reused while
+ * the session's jobs may run (see KeySchema.seq), except after Redis lost acknowledged writes (a failover to a
+ * lagging replica): the session's counter then goes back and numbers another turn with a seq whose old job is still
+ * queued. The digest keeps the two jobs apart, so the old one is dropped and the new turn is stored. BullMQ custom
+ * ids may not contain ':', hence a digest of the turn id (any text); tenant and session ids cannot contain '.'.
  */
-export const embedJobId = (tenant: string, session: string, seq: number): string => `${tenant}.${session}.${seq}`;
+export const embedJobId = (tenant: string, session: string, seq: number, turnId: string): string =>
+  `${tenant}.${session}.${seq}.${createHash('sha256').update(turnId).digest('base64url').slice(0, 12)}`;

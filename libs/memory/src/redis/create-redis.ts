@@ -1,17 +1,27 @@
-import Redis, { type Cluster } from 'ioredis';
+import { connectRedis, isCluster, type RedisClient, type RedisEndpoint } from './redis-endpoint';
 
-/** A single Redis or a Redis Cluster: the store and the indexes are written for both. */
-export type RedisClient = Redis | Cluster;
+export type { RedisClient } from './redis-endpoint';
 
 /**
  * The process's request-path client: it gives up after two retries so callers fail fast when Redis is down; and,
  * given a `commandTimeout`, it fails a command that gets no reply in time (a hung Redis keeps its connection open,
  * so only a deadline notices it). Commands issued together (hits across sessions) are all on the wire before the
  * first reply, so they cost one round trip; auto-pipelining is off because its batches wait for each other, which
- * doubles the wait on a hung Redis.
+ * doubles the wait on a hung Redis (and on a cluster it fails whole batches while a slot moves: see connectRedis).
  */
-export function createRedis(url: string, commandTimeout?: number): Redis {
-  return new Redis(url, { maxRetriesPerRequest: 2, commandTimeout, connectionName: 'agent-memory' });
+export function createRedis(endpoint: RedisEndpoint, commandTimeout?: number): RedisClient {
+  return connectRedis(endpoint, { maxRetriesPerRequest: 2, commandTimeout, connectionName: 'agent-memory' });
+}
+
+/**
+ * BullMQ's shared connection (queues, workers; BullMQ duplicates it for its blocking reads). Workers must wait
+ * through reconnects and stalls (BullMQ requires maxRetriesPerRequest null of them); the API's queues (which never
+ * block: QueueEvents has its own connection) fail fast, within `commandTimeout`, and the API answers 503.
+ */
+export function createQueueConnection(endpoint: RedisEndpoint, failFast: boolean, commandTimeout?: number): RedisClient {
+  return connectRedis(endpoint, failFast
+    ? { maxRetriesPerRequest: 2, commandTimeout, connectionName: 'agent-memory:queues' }
+    : { maxRetriesPerRequest: null, connectionName: 'agent-memory:queues' });
 }
 
 /**
@@ -20,5 +30,7 @@ export function createRedis(url: string, commandTimeout?: number): Redis {
  */
 export function duplicateForBlocking(redis: RedisClient, connectionName: string): RedisClient {
   const options = { maxRetriesPerRequest: null, commandTimeout: undefined, connectionName };
-  return 'nodes' in redis ? redis.duplicate(undefined, { redisOptions: options }) : redis.duplicate(options);
+  return isCluster(redis)
+    ? redis.duplicate(undefined, { redisOptions: { ...redis.options.redisOptions, ...options } })
+    : redis.duplicate(options);
 }

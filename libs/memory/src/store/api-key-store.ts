@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type Redis from 'ioredis';
+import type { RedisClient } from '../redis/create-redis';
 import type { MemoryConfig } from '../config/memory-config';
 import { assertId, KeySchema } from '../redis/key-schema';
 
@@ -25,7 +25,7 @@ export class ApiKeyStore {
 
   constructor(
     config: MemoryConfig,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: KeySchema,
   ) {
     this.configured = parseApiKeys(config.API_KEYS).map(({ tenant, key }) => ({ tenant, digest: digest(key) }));

@@ -38,8 +38,8 @@ export interface SessionSummary {
 
 export interface DeletedSession {
   deleted: number;
-  /** Seqs of turns accepted but not stored: their jobs should be removed. */
-  pending: number[];
+  /** Turns accepted but not stored: their jobs should be removed. */
+  pending: { turnId: string; seq: number }[];
 }
 
 /** A change-log entry: an added turn, a removed turn, or a forgotten session. */
@@ -128,7 +128,8 @@ if redis.call('DECRBY', KEYS[1], ARGV[1]) < 0 then redis.call('SET', KEYS[1], 0,
 
 // Deletes every turn hash of a session and its bookkeeping. The seq counter stays for ARGV[2] seconds (raised past
 // every stored seq) so numbers, and the job ids made from them, are not reused while the session's jobs may still
-// run. Returns {-1} for a session that has neither a counter nor a stored turn, else {deleted, mark, user, pending...}.
+// run. Returns {-1} for a session that has neither a counter nor a stored turn, else {deleted, mark, user, id, seq, ...}
+// for the turns still pending.
 const DELETE_SESSION = `
 local seqs = redis.call('ZRANGE', KEYS[2], 0, -1)
 local accepted = redis.call('GET', KEYS[1])
@@ -138,7 +139,7 @@ for _, s in ipairs(seqs) do
   redis.call('DEL', ARGV[1] .. s)
   if tonumber(s) > mark then mark = tonumber(s) end
 end
-local pending = redis.call('HVALS', KEYS[4])
+local pending = redis.call('HGETALL', KEYS[4])
 local user = redis.call('HGET', KEYS[5], 'user') or ''
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
 redis.call('SET', KEYS[1], mark, 'EX', ARGV[2])
@@ -169,8 +170,10 @@ const READ_FIELDS = [F.tenant, F.session, F.seq, F.turnId, F.role, F.content, F.
 type Args = (string | number | Buffer)[];
 type ScriptedRedis = RedisClient & {
   memAccept(...args: Args): Promise<(number | string)[]>;
-  memRegister(numKeys: number, ...args: Args): Promise<null>;
-  memUnregister(numKeys: number, ...args: Args): Promise<null>;
+  memRegister(...args: Args): Promise<null>;
+  memRegisterUser(...args: Args): Promise<null>;
+  memUnregister(...args: Args): Promise<null>;
+  memUnregisterUser(...args: Args): Promise<null>;
   memWriteTurn(...args: Args): Promise<[number, string]>;
   memAppendLog(...args: Args): Promise<string>;
   memRelease(...args: Args): Promise<null>;
@@ -207,8 +210,12 @@ export class MemoryStore {
     this.forgetTtl = options.forgetTtlSeconds ?? 24 * 3600;
     this.queuedTtl = options.queuedTtlSeconds ?? 3600;
     redis.defineCommand('memAccept', { numberOfKeys: 4, lua: ACCEPT });
-    redis.defineCommand('memRegister', { lua: REGISTER });
-    redis.defineCommand('memUnregister', { lua: UNREGISTER });
+    // Fixed key counts (the optional user index has a variant): auto-pipelining groups a script by its first
+    // argument, and a leading key count once sent cluster scripts to the wrong node.
+    redis.defineCommand('memRegister', { numberOfKeys: 3, lua: REGISTER });
+    redis.defineCommand('memRegisterUser', { numberOfKeys: 4, lua: REGISTER });
+    redis.defineCommand('memUnregister', { numberOfKeys: 2, lua: UNREGISTER });
+    redis.defineCommand('memUnregisterUser', { numberOfKeys: 3, lua: UNREGISTER });
     redis.defineCommand('memWriteTurn', { numberOfKeys: 5, lua: WRITE_TURN });
     redis.defineCommand('memAppendLog', { numberOfKeys: 2, lua: APPEND_LOG });
     redis.defineCommand('memRelease', { numberOfKeys: 1, lua: RELEASE });
@@ -237,8 +244,10 @@ export class MemoryStore {
     for (let i = 3; i < reply.length; i += 2) turns.push({ seq: Number(reply[i]), state: (['new', 'pending', 'stored'] as const)[Number(reply[i + 1])] });
     const fresh = turns.filter((t) => t.state === 'new').length;
     const tenantKeys = [this.keys.sessions(tenant), this.keys.gens(tenant), this.keys.queued(tenant)];
-    if (owner) tenantKeys.push(this.keys.userSessions(tenant, owner));
-    await this.redis.memRegister(tenantKeys.length, ...tenantKeys, session, Number(reply[2]), fresh, this.queuedTtl);
+    const args = [session, Number(reply[2]), fresh, this.queuedTtl];
+    await (owner
+      ? this.redis.memRegisterUser(...tenantKeys, this.keys.userSessions(tenant, owner), ...args)
+      : this.redis.memRegister(...tenantKeys, ...args));
     return { conflict: false, user: owner, turns };
   }
 
@@ -419,14 +428,17 @@ export class MemoryStore {
       this.forgetTtl,
     );
     if (reply[0] === -1) return null;
-    const [deleted, mark, user, ...pending] = reply;
+    const [deleted, mark, user, ...pendingPairs] = reply;
     const tenantKeys = [this.keys.sessions(tenant), this.keys.gens(tenant)];
-    if (user) tenantKeys.push(this.keys.userSessions(tenant, String(user)));
     await Promise.all([
       this.appendLog(tenant, this.keys.partition(tenant, session), { op: 'del', session }),
-      this.redis.memUnregister(tenantKeys.length, ...tenantKeys, session, Number(mark)),
+      user
+        ? this.redis.memUnregisterUser(...tenantKeys, this.keys.userSessions(tenant, String(user)), session, Number(mark))
+        : this.redis.memUnregister(...tenantKeys, session, Number(mark)),
     ]);
-    return { deleted: Number(deleted), pending: pending.map(Number) };
+    const pending: DeletedSession['pending'] = [];
+    for (let i = 0; i + 1 < pendingPairs.length; i += 2) pending.push({ turnId: String(pendingPairs[i]), seq: Number(pendingPairs[i + 1]) });
+    return { deleted: Number(deleted), pending };
   }
 
   /** Forgets one turn by its id: 'stored' (deleted, and dropped from the index), 'pending' (its job will be dropped) or 'unknown'. */

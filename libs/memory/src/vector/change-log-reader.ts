@@ -44,16 +44,19 @@ export class ChangeLogReader {
 
   /** The newest position (START for no stream): a rebuild records it before scanning. */
   async position(): Promise<LogPosition> {
-    try {
-      const info = parseInfo(await this.redis.xinfo('STREAM', this.key));
-      return { id: info['last-generated-id'], added: Number(info['entries-added']) };
-    } catch (err) {
+    // ioredis does not see XINFO's key, so on a cluster it would go to any node: the EXISTS beside it routes both.
+    const replies = await this.redis.multi().exists(this.key).xinfo('STREAM', this.key).exec();
+    if (!replies) throw new Error('change-log position read was aborted');
+    const [, [err, info]] = replies;
+    if (err) {
       if (isNoSuchKey(err)) return START;
       throw err;
     }
+    const fields = parseInfo(info);
+    return { id: fields['last-generated-id'], added: Number(fields['entries-added']) };
   }
 
-  /** Up to `count` entries after `after`, read atomically with the stream's trim state. */
+  /** Up to `count` entries after `after`, read atomically with the stream's trim state (XRANGE routes XINFO on a cluster). */
   async readAfter(after: LogPosition, count: number): Promise<ChangeLogRead> {
     const replies = await this.redis.multi().xrange(this.key, `(${after.id}`, '+', 'COUNT', count).xinfo('STREAM', this.key).exec();
     if (!replies) throw new Error('change-log read was aborted');

@@ -1,0 +1,193 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import calculateSlot from 'cluster-key-slot';
+import { connectRedis, type RedisClient, redisEndpoint } from '@app/memory/redis/redis-endpoint';
+import { type LocalCluster, startLocalCluster, until } from '../../apps/cli/src/stack/local-cluster';
+import type { TestRedis } from './test-redis';
+
+const run = promisify(execFile);
+
+export interface ClusterNodeInfo {
+  id: string;
+  port: number;
+  role: 'master' | 'replica';
+  /** A replica's master. */
+  masterId?: string;
+  /** Slot ranges served (masters). */
+  slots: [number, number][];
+  failed: boolean;
+}
+
+/** CLUSTER NODES, parsed. */
+function parseNodes(text: string): ClusterNodeInfo[] {
+  return text.trim().split('\n').map((line) => {
+    const [id, address, flags, master, , , , , ...slots] = line.split(' ');
+    return {
+      id,
+      port: Number(address.split('@')[0].split(':').at(-1)),
+      role: flags.includes('master') ? 'master' : 'replica',
+      masterId: master === '-' ? undefined : master,
+      slots: slots.filter((s) => !s.startsWith('[')).map((s) => s.split('-').map(Number)).map(([a, b]) => [a, b ?? a]),
+      failed: flags.split(',').some((f) => f === 'fail' || f === 'fail?'),
+    };
+  });
+}
+
+/**
+ * A private Redis Cluster for one suite: 3 masters and 3 replicas of Debian's redis-server on free ports (made with
+ * `redis-cli --cluster create --cluster-replicas 1`), no persistence, and a 1 s node timeout so that a killed
+ * master's replica takes over within a few seconds. Faults for the reliability suites: kill a master, reshard.
+ */
+export class RedisCluster implements TestRedis {
+  readonly kind = 'cluster';
+  readonly dir = mkdtempSync(join(tmpdir(), 'agent-memory-cluster-'));
+  private cluster?: LocalCluster;
+  private readonly lines: string[] = [];
+
+  constructor(private readonly options: { masters?: number; replicas?: number; nodeTimeoutMs?: number } = {}) {}
+
+  async start(): Promise<this> {
+    this.cluster = await startLocalCluster({
+      masters: this.options.masters ?? 3,
+      replicas: this.options.replicas ?? 1,
+      nodeTimeoutMs: this.options.nodeTimeoutMs ?? 1000,
+      dir: this.dir,
+      log: (name, line) => {
+        this.lines.push(`[${name}] ${line}`);
+        if (this.lines.length > 200) this.lines.shift();
+      },
+    });
+    await until('every replica is in sync with its master', () => this.replicasInSync(), 30_000);
+    return this;
+  }
+
+  get seedNodes(): string {
+    return this.cluster!.seedNodes;
+  }
+
+  get env(): Record<string, string> {
+    return { REDIS_CLUSTER_NODES: this.seedNodes };
+  }
+
+  client(): RedisClient {
+    return connectRedis(redisEndpoint({ REDIS_URL: '', REDIS_CLUSTER_NODES: this.seedNodes }), { maxRetriesPerRequest: 1 });
+  }
+
+  /** The last lines the nodes logged (failover and migration messages), for failing tests. */
+  tail(n = 40): string {
+    return this.lines.slice(-n).join('\n');
+  }
+
+  /** The cluster as a live node sees it. */
+  async topology(): Promise<ClusterNodeInfo[]> {
+    for (const { port, process } of this.cluster!.nodes) {
+      if (!process.running) continue;
+      const client = this.cluster!.node(port);
+      try {
+        return parseNodes(String(await client.cluster('NODES')));
+      } catch {
+        // ask the next one
+      } finally {
+        client.disconnect();
+      }
+    }
+    throw new Error('no cluster node answers');
+  }
+
+  /** The master serving the slot of `key` (a hash tag such as `{rel:s1}` is enough), in `topology` or now. */
+  async masterOf(key: string, topology?: ClusterNodeInfo[]): Promise<ClusterNodeInfo> {
+    const slot = calculateSlot(key);
+    const master = (topology ?? (await this.topology())).find((n) => n.role === 'master' && !n.failed && n.slots.some(([a, b]) => slot >= a && slot <= b));
+    if (!master) throw new Error(`no master serves slot ${slot}`);
+    return master;
+  }
+
+  /** Session ids `${stem}-N`, one served by each master of `masters`, in that order. */
+  async sessionsOn(tenant: string, stem: string, masters: ClusterNodeInfo[]): Promise<string[]> {
+    const topology = await this.topology();
+    const sessions: string[] = [];
+    for (const master of masters) {
+      let i = 0;
+      while ((await this.masterOf(`{${tenant}:${stem}-${i}}`, topology)).id !== master.id) i++;
+      sessions.push(`${stem}-${i}`);
+    }
+    return sessions;
+  }
+
+  /**
+   * SIGKILLs a master (no shutdown, no last replication), then waits until its replica serves its slots and every
+   * live node reports cluster_state:ok. Resolves with the promoted replica and how long the promotion took.
+   */
+  async killMaster(port: number): Promise<{ promoted: ClusterNodeInfo; ms: number }> {
+    const before = await this.topology();
+    const victim = before.find((n) => n.port === port && n.role === 'master')!;
+    const replica = before.find((n) => n.masterId === victim.id)!;
+    const killedAt = Date.now();
+    this.cluster!.nodes.find((n) => n.port === port)!.process.kill();
+    let promoted: ClusterNodeInfo | undefined;
+    await until(`replica ${replica.port} takes over from ${port}`, async () => {
+      promoted = (await this.topology()).find((n) => n.id === replica.id && n.role === 'master' && n.slots.length > 0);
+      return promoted !== undefined && (await this.allOk());
+    }, 30_000).catch((err: Error) => {
+      throw new Error(`${err.message}\n${this.tail()}`);
+    });
+    return { promoted: promoted!, ms: Date.now() - killedAt };
+  }
+
+  /**
+   * `redis-cli --cluster reshard`: moves `slots` slots from one master to another, the lowest of the source's first
+   * (MIGRATE in batches of `pipeline` keys: clients meanwhile meet ASK, TRYAGAIN and, once a slot has moved, MOVED).
+   */
+  async reshard(fromId: string, toId: string, slots: number, pipeline = 10): Promise<void> {
+    const [{ port }] = this.cluster!.nodes;
+    await run('redis-cli', [
+      '--cluster', 'reshard', `127.0.0.1:${port}`, '--cluster-from', fromId, '--cluster-to', toId,
+      '--cluster-slots', String(slots), '--cluster-pipeline', String(pipeline), '--cluster-yes',
+    ], { maxBuffer: 64 * 1024 * 1024 });
+  }
+
+  /** INFO errorstats of a node: how many of each error it answered (MOVED, ASK, TRYAGAIN, ...). */
+  async errorStats(port: number): Promise<Record<string, number>> {
+    const client = this.cluster!.node(port);
+    try {
+      const text = await client.info('errorstats');
+      return Object.fromEntries([...text.matchAll(/^errorstat_(\w+):count=(\d+)/gm)].map(([, name, n]) => [name, Number(n)]));
+    } finally {
+      client.disconnect();
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.cluster?.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private async allOk(): Promise<boolean> {
+    const live = this.cluster!.nodes.filter((n) => n.process.running);
+    const states = await Promise.all(live.map(async ({ port }) => {
+      const client = this.cluster!.node(port);
+      try {
+        return /cluster_state:ok/.test(String(await client.cluster('INFO')));
+      } finally {
+        client.disconnect();
+      }
+    }));
+    return states.every(Boolean);
+  }
+
+  private async replicasInSync(): Promise<boolean> {
+    const replicas = (await this.topology()).filter((n) => n.role === 'replica');
+    const links = await Promise.all(replicas.map(async ({ port }) => {
+      const client = this.cluster!.node(port);
+      try {
+        return /master_link_status:up/.test(await client.info('replication'));
+      } finally {
+        client.disconnect();
+      }
+    }));
+    return links.length === (this.options.masters ?? 3) * (this.options.replicas ?? 1) && links.every(Boolean);
+  }
+}
