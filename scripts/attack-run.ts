@@ -393,7 +393,10 @@ async function neighbourFlood(t: Target): Promise<void> {
     void ping.ping().then(() => pings.push(performance.now() - sent));
     void fetch(`${t.api}/metrics`).then(async (r) => lags.push((promSample(await r.text(), 'nodejs_eventloop_lag_max_seconds') ?? 0) * 1000)).catch(() => undefined);
   }, 500);
+  const connections = async () => Number(/total_connections_received:(\d+)/.exec(await ping.info('stats'))?.[1]);
+  const connectionsBefore = await connections();
   const f = await flood(floodOf(t, KEY_B, sessions, 16, 100_000, 500), FLOOD_MS);
+  const newConnections = (await connections()) - connectionsBefore;
   stopped = true;
   clearInterval(sampling);
   ping.disconnect();
@@ -409,7 +412,7 @@ async function neighbourFlood(t: Target): Promise<void> {
     item: '10.4',
     title: `tenant B floods batches of 500 at concurrency 16 for ${FLOOD_MS / 1000} s while tenant A searches a 2-turn session`,
     held: a5xx === 0 && (search.p99 ?? Infinity) < 50 && lost === 0,
-    figures: { tenantA5xx: a5xx, tenantAStatuses: tally(statuses), tenantAReasons: [...reasons].slice(0, 4), searchMs: search, tenantBAcknowledgedTurns: f.acknowledgedCount, tenantBOutcomes: outcomes(f), tenantBLost: lost, drainAfterFloodS: round((performance.now() - drainStarted) / 1000), redisPingMs: pct(pings), apiEventLoopLagMaxMs: pct(lags), loadDuringFlood: loads, problems },
+    figures: { tenantA5xx: a5xx, tenantAStatuses: tally(statuses), tenantAReasons: [...reasons].slice(0, 4), searchMs: search, tenantBAcknowledgedTurns: f.acknowledgedCount, tenantBOutcomes: outcomes(f), tenantBLost: lost, drainAfterFloodS: round((performance.now() - drainStarted) / 1000), redisPingMs: pct(pings), newRedisConnections: newConnections, apiEventLoopLagMaxMs: pct(lags), loadDuringFlood: loads, problems },
   });
 }
 
