@@ -228,6 +228,14 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promis
   return -1;
 }
 
+/** Seconds until a new write of tenant A is searchable: the index has caught up with what was written before it. */
+async function indexCaughtUp(t: Target): Promise<number> {
+  const started = performance.now();
+  await call(t.api, 'POST', '/v1/sessions/catch-up/turns?wait=true', { key: KEY_A, body: { role: 'user', content: 'caught up' } });
+  await waitFor(async () => (await call(t.api, 'GET', '/v1/sessions/catch-up/memories?q=caught', { key: KEY_A })).status === 200, 600_000);
+  return round((performance.now() - started) / 1000);
+}
+
 // ---------------------------------------------------------------- the main stack: local embedder, defaults
 
 async function isolation(t: Target): Promise<void> {
@@ -244,7 +252,7 @@ async function isolation(t: Target): Promise<void> {
   for (const id of ids) for (const v of variants) answers.push(await v(id));
   answers.push(await call(t.api, 'POST', '/v1/memories/search', { key: KEY_B, body: { query: 'alpha secret mandolin' } }));
   const leaks = answers.filter((a) => a.text.includes('mandolin-')).length;
-  record({ id: 'isolation', item: 'held', title: 'tenant isolation across session-id and header variants', held: leaks === 0 && !answers.some((a) => is5xx(a.status)), figures: { requests: answers.length, leaks, statuses: tally(answers.map((a) => a.status)) } });
+  record({ id: 'isolation', item: 'held before', title: 'tenant isolation across session-id and header variants', held: leaks === 0 && !answers.some((a) => is5xx(a.status)), figures: { requests: answers.length, leaks, statuses: tally(answers.map((a) => a.status)) } });
 }
 
 async function resendAfterDelete(t: Target): Promise<void> {
@@ -372,6 +380,7 @@ async function neighbourFlood(t: Target): Promise<void> {
   const latencies: number[] = [];
   const statuses: (number | 'network')[] = [];
   const reasons = new Set<string>();
+  const serverMs: number[] = [];
   let writes = 0;
   let stopped = false;
   const searching = (async () => {
@@ -379,8 +388,13 @@ async function neighbourFlood(t: Target): Promise<void> {
       const a = await call(t.api, 'GET', '/v1/sessions/quiet/memories?q=which%20tea%20do%20I%20like', { key: KEY_A });
       latencies.push(a.ms);
       statuses.push(a.status);
+      if (a.status === 200) serverMs.push((JSON.parse(a.text) as { timings: { total: number } }).timings.total);
       if (a.status !== 200) reasons.add(`${a.status} ${a.text.slice(0, 160)}`);
-      if (latencies.length % 20 === 0) statuses.push((await call(t.api, 'POST', '/v1/sessions/quiet-writes/turns', { key: KEY_A, body: { role: 'user', content: `a note during the flood ${writes++}` } })).status);
+      if (latencies.length % 20 === 0) {
+        const w = await call(t.api, 'POST', '/v1/sessions/quiet-writes/turns', { key: KEY_A, body: { role: 'user', content: `a note during the flood ${writes++}` } });
+        statuses.push(w.status);
+        if (w.status !== 202) reasons.add(`write ${w.status} ${w.text.slice(0, 160)}`);
+      }
       if (latencies.length % 200 === 0) loads.push(load());
     }
   })();
@@ -405,6 +419,7 @@ async function neighbourFlood(t: Target): Promise<void> {
   await t.drained(600_000);
   const { lost, problems } = await t.lost(TENANT_B, f.result.acknowledged);
   done.acknowledgedLost += lost;
+  const searchableAfterS = await indexCaughtUp(t);
   const search = pct(latencies);
   const a5xx = statuses.filter(is5xx).length;
   record({
@@ -412,7 +427,7 @@ async function neighbourFlood(t: Target): Promise<void> {
     item: '10.4',
     title: `tenant B floods batches of 500 at concurrency 16 for ${FLOOD_MS / 1000} s while tenant A searches a 2-turn session`,
     held: a5xx === 0 && (search.p99 ?? Infinity) < 50 && lost === 0,
-    figures: { tenantA5xx: a5xx, tenantAStatuses: tally(statuses), tenantAReasons: [...reasons].slice(0, 4), searchMs: search, tenantBAcknowledgedTurns: f.acknowledgedCount, tenantBOutcomes: outcomes(f), tenantBLost: lost, drainAfterFloodS: round((performance.now() - drainStarted) / 1000), redisPingMs: pct(pings), newRedisConnections: newConnections, apiEventLoopLagMaxMs: pct(lags), loadDuringFlood: loads, problems },
+    figures: { tenantA5xx: a5xx, tenantAStatuses: tally(statuses), tenantAReasons: [...reasons].slice(0, 4), searchMs: search, searchServerTimingsTotalMs: pct(serverMs), tenantBAcknowledgedTurns: f.acknowledgedCount, tenantBOutcomes: outcomes(f), tenantBLost: lost, drainAfterFloodS: round((performance.now() - drainStarted) / 1000), aNewWriteSearchableAfterDrainS: searchableAfterS, redisPingMs: pct(pings), newRedisConnections: newConnections, apiEventLoopLagMaxMs: pct(lags), loadDuringFlood: loads, problems },
   });
 }
 
@@ -431,30 +446,44 @@ async function deleteDuringFlood(t: Target): Promise<void> {
   const lost = at.filter(([id, when]) => when > answeredAt && !stored.has(id)).length;
   const resurrected = at.filter(([id, when]) => when < sentAt && stored.has(id)).length;
   done.acknowledgedLost += lost;
-  record({ id: 'delete-during-flood', item: 'held', title: 'DELETE of a session in the middle of its flood', held: lost === 0 && resurrected === 0 && audit.problems.length === 0, figures: { deleteStatus: del.status, acknowledged: f.acknowledgedCount, ackedAfterDeleteLost: lost, ackedBeforeDeleteComeBack: resurrected, storedAfter: stored.size } });
+  record({ id: 'delete-during-flood', item: 'held before', title: 'DELETE of a session in the middle of its flood', held: lost === 0 && resurrected === 0 && audit.problems.length === 0, figures: { deleteStatus: del.status, acknowledged: f.acknowledgedCount, ackedAfterDeleteLost: lost, ackedBeforeDeleteComeBack: resurrected, storedAfter: stored.size } });
 }
 
 async function killRetriever(t: Target): Promise<void> {
   await call(t.api, 'POST', '/v1/sessions/kr-read/turns?wait=true', { key: KEY_A, body: { turns: Array.from({ length: 20 }, (_, i) => ({ role: 'user', content: `retriever note ${i} about lighthouses` })) } });
-  const searches: Answer[] = [];
+  await indexCaughtUp(t);
+  const searches: (Answer & { afterKill: boolean })[] = [];
+  let killed = false;
   let stop = false;
   const searching = Promise.all(Array.from({ length: 4 }, async () => {
-    while (!stop) searches.push(await call(t.api, 'GET', '/v1/sessions/kr-read/memories?q=lighthouses', { key: KEY_A }));
+    while (!stop) {
+      const afterKill = killed;
+      searches.push({ ...(await call(t.api, 'GET', '/v1/sessions/kr-read/memories?q=lighthouses', { key: KEY_A })), afterKill });
+    }
   }));
   const f = new TurnFlood(floodOf(t, KEY_B, ['kr-1', 'kr-2'], 4, 15, 100));
   const running = f.run();
   await sleep(2_000);
   const port = Number(new URL(t.stack.workerMetrics['retriever-1']).port);
   process.kill(await t.workerPid('retriever-1'), 'SIGKILL');
+  killed = true;
   await running;
-  await sleep(3_000);
+  await sleep(20_000);
   stop = true;
   await searching;
   await t.restart('retriever', { METRICS_PORT: port, METRICS_HOST: '127.0.0.1' });
   await t.drained();
   const { lost, problems } = await t.lost(TENANT_B, f.result.acknowledged);
   done.acknowledgedLost += lost;
-  record({ id: 'kill-retriever', item: 'held', title: 'SIGKILL of a retriever while tenant B floods writes and tenant A searches (4 clients)', held: lost === 0 && problems.length === 0, figures: { acknowledged: f.acknowledgedCount, lost, searchStatuses: tally(searches.map((s) => s.status)), searchMs: pct(searches.map((s) => s.ms)), floodOutcomes: outcomes(f), problems } });
+  const before = searches.filter((x) => !x.afterKill);
+  const after = searches.filter((x) => x.afterKill);
+  record({
+    id: 'kill-retriever',
+    item: 'held before',
+    title: 'SIGKILL of a retriever while tenant B floods writes and tenant A searches (4 clients, on for 20 s after the kill)',
+    held: lost === 0 && problems.length === 0 && searches.every((x) => x.status === 200 || x.status === 504),
+    figures: { acknowledged: f.acknowledgedCount, lost, searchesBeforeKill: tally(before.map((x) => x.status)), searchesAfterKill: tally(after.map((x) => x.status)), searchMsAfterKill: pct(after.map((x) => x.ms)), floodOutcomes: outcomes(f), problems },
+  });
 }
 
 async function killApi(t: Target): Promise<void> {
@@ -471,7 +500,7 @@ async function killApi(t: Target): Promise<void> {
   await t.drained();
   const { lost, problems } = await t.lost(TENANT_A, f.result.acknowledged);
   done.acknowledgedLost += lost;
-  record({ id: 'kill-api', item: 'held', title: 'SIGKILL of the API mid-flood, a new API started on its port', held: lost === 0 && problems.length === 0, figures: { acknowledged: f.acknowledgedCount, lost, apiReadyAfterKillMs: round(readyAt - killedAt), floodOutcomes: outcomes(f), slowestAnswerMs: f.result.slowestMs, problems } });
+  record({ id: 'kill-api', item: 'held before', title: 'SIGKILL of the API mid-flood, a new API started on its port', held: lost === 0 && problems.length === 0, figures: { acknowledged: f.acknowledgedCount, lost, apiReadyAfterKillMs: round(readyAt - killedAt), floodOutcomes: outcomes(f), slowestAnswerMs: f.result.slowestMs, problems } });
 }
 
 async function redisTermAndKill(t: Target): Promise<void> {
@@ -491,7 +520,7 @@ async function redisTermAndKill(t: Target): Promise<void> {
   await t.drained();
   const { lost, problems } = await t.lost(TENANT_A, f.result.acknowledged);
   done.acknowledgedLost += lost;
-  record({ id: 'redis-term-kill', item: 'held', title: 'Redis SIGTERM, then SIGKILL, mid-flood (appendonly yes, appendfsync everysec)', held: lost === 0 && problems.length === 0, figures: { acknowledged: f.acknowledgedCount, sigtermAfter: termAt, sigkillAfter: killAt, lost, floodOutcomes: outcomes(f), slowestAnswerMs: f.result.slowestMs, problems } });
+  record({ id: 'redis-term-kill', item: 'held before', title: 'Redis SIGTERM, then SIGKILL, mid-flood (appendonly yes, appendfsync everysec)', held: lost === 0 && problems.length === 0, figures: { acknowledged: f.acknowledgedCount, sigtermAfter: termAt, sigkillAfter: killAt, lost, floodOutcomes: outcomes(f), slowestAnswerMs: f.result.slowestMs, problems } });
 }
 const existsPid = (pid: number) => {
   try {
@@ -527,7 +556,10 @@ async function redisStall(t: Target): Promise<void> {
     await sleep(500);
   }
   t.redis.resume();
-  const recoveredMs = await waitFor(async () => (await call(t.api, 'POST', '/v1/sessions/stall/turns?wait=true', { key: KEY_A, body: { role: 'user', content: 'after' } })).status === 200 && (await call(t.api, 'GET', '/v1/sessions/stall/memories?q=after', { key: KEY_A })).status === 200, 30_000);
+  const [writeBackMs, searchBackMs] = await Promise.all([
+    waitFor(async () => (await call(t.api, 'POST', '/v1/sessions/stall/turns', { key: KEY_A, body: { role: 'user', content: 'after' } })).status === 202, 30_000),
+    waitFor(async () => (await call(t.api, 'GET', '/v1/sessions/stall/memories?q=after', { key: KEY_A })).status === 200, 30_000),
+  ]);
   await sleep(2_000);
   f.abort();
   await running;
@@ -536,7 +568,7 @@ async function redisStall(t: Target): Promise<void> {
   done.acknowledgedLost += lost;
   const byProbe = Object.fromEntries(Object.entries(seen).map(([k, as]) => [k, { statuses: tally(as.map((a) => a.status)), maxMs: round(Math.max(...as.map((a) => a.ms))) }]));
   const slowest = Math.max(...Object.values(seen).flat().map((a) => a.ms));
-  record({ id: 'redis-stall', item: '10.3', title: `Redis SIGSTOPped for ${FLOOD_MS / 1000} s under a write flood, every kind of request probed every 0.5 s`, held: lost === 0 && slowest < 2_500, figures: { byProbe, slowestProbeMs: round(slowest), recoveredAfterSigcontMs: recoveredMs, floodAcknowledged: f.acknowledgedCount, floodOutcomes: outcomes(f), floodSlowestMs: f.result.slowestMs, lost, problems } });
+  record({ id: 'redis-stall', item: '10.3', title: `Redis SIGSTOPped for ${FLOOD_MS / 1000} s under a write flood, every kind of request probed every 0.5 s`, held: lost === 0 && slowest < 2_500, figures: { byProbe, slowestProbeMs: round(slowest), afterSigcontMs: { write202: writeBackMs, search200: searchBackMs }, floodAcknowledged: f.acknowledgedCount, floodOutcomes: outcomes(f), floodSlowestMs: f.result.slowestMs, lost, problems } });
 }
 
 async function wireAttacks(t: Target): Promise<void> {
@@ -555,7 +587,7 @@ async function wireAttacks(t: Target): Promise<void> {
   stop = true;
   await polling;
   const closed = loris.filter((l) => l.closedMs !== undefined);
-  record({ id: 'slow-loris', item: 'held', title: '100 sockets sending their headers a byte a second', held: closed.length === 100, figures: { closedByServer: closed.length, closedAfterS: pct(closed.map((l) => (l.closedMs ?? 0) / 1000)), answers: tally(loris.map((l) => statusOf(l.reply))), healthzMaxMs: round(healthMax), tookS: round((performance.now() - lorisStarted) / 1000) } });
+  record({ id: 'slow-loris', item: 'held before', title: '100 sockets sending their headers a byte a second', held: closed.length === 100, figures: { closedByServer: closed.length, closedAfterS: pct(closed.map((l) => (l.closedMs ?? 0) / 1000)), answers: tally(loris.map((l) => statusOf(l.reply))), healthzMaxMs: round(healthMax), tookS: round((performance.now() - lorisStarted) / 1000) } });
 
   // Request smuggling: conflicting framing, each with a second request hidden after the first.
   const turn = '{"role":"user","content":"smuggled"}';
@@ -576,7 +608,7 @@ async function wireAttacks(t: Target): Promise<void> {
   const smuggled = (JSON.parse((await call(t.api, 'GET', '/v1/sessions/smuggled/turns', { key: KEY_A })).text) as { total: number }).total;
   const smuggling5xx = Object.values(smuggling).filter((s) => s.status >= 500).length;
   done.badInput5xx += smuggling5xx;
-  record({ id: 'smuggling', item: 'held', title: 'request smuggling: conflicting Content-Length / Transfer-Encoding, a request hidden behind', held: smuggled === 0 && smuggling5xx === 0 && Object.values(smuggling).every((s) => s.responses <= 1), figures: { ...smuggling, hiddenTurnsStored: smuggled } });
+  record({ id: 'smuggling', item: 'held before', title: 'request smuggling: conflicting Content-Length / Transfer-Encoding, a request hidden behind', held: smuggled === 0 && smuggling5xx === 0 && Object.values(smuggling).every((s) => s.responses <= 1), figures: { ...smuggling, hiddenTurnsStored: smuggled } });
 
   // 100 MB bodies, declared and chunked, with a valid key.
   const pid = pidListening(t.port);
@@ -587,7 +619,7 @@ async function wireAttacks(t: Target): Promise<void> {
   const chunked = await rawExchange(t.port, [`${base}Transfer-Encoding: chunked\r\n\r\n`, ...Array.from({ length: 100 }, () => chunk)], { waitMs: 20_000, paceMs: 5 });
   const big = [statusOf(declared.reply), statusOf(chunked.reply)];
   done.badInput5xx += big.filter((s) => s >= 500).length;
-  record({ id: 'huge-bodies', item: 'held', title: '100 MB bodies, with Content-Length and chunked', held: big.every((s) => s === 413), figures: { declared: big[0], declaredClosedMs: declared.closedMs, chunked: big[1], chunkedClosedMs: chunked.closedMs, apiRssMiB: [rssBefore, rssMiB(pid)] } });
+  record({ id: 'huge-bodies', item: 'held before', title: '100 MB bodies, with Content-Length and chunked', held: big.every((s) => s === 413), figures: { declared: big[0], declaredClosedMs: declared.closedMs, chunked: big[1], chunkedClosedMs: chunked.closedMs, apiRssMiB: [rssBefore, rssMiB(pid)] } });
 
   // 10.5: slow bodies with a bad key.
   const slowHead = `POST /v1/sessions/slow/turns HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk-wrong-key\r\nContent-Type: application/json\r\nContent-Length: ${4 << 20}\r\n\r\n`;
@@ -717,15 +749,18 @@ async function limitsAndRollback(): Promise<void> {
 
 // ---------------------------------------------------------------- the run
 
+/** Figures as compact text for a table cell: JSON without its quotes and outer braces. */
+const cell = (figures: Record<string, unknown>) => JSON.stringify(figures).slice(1, -1).replace(/"/g, '').replace(/,(?=[A-Za-z])/g, ', ').replace(/\|/g, '\\|');
+
 function markdown(report: { date: string; machine: string; loadBefore: string; loadAfter: string; done: typeof done; durationS: number }): string {
-  const rows = attacks.map((a) => `| ${a.item} | ${a.title} | ${a.held ? 'held' : '**failed**'} | \`${JSON.stringify(a.figures).replace(/\|/g, '\\|')}\` |`);
+  const rows = attacks.map((a) => `| ${a.item} | ${a.title} | ${a.held ? 'held' : '**not met**'} | ${cell(a.figures)} |`);
+  const neighbour = attacks.find((a) => a.id === 'neighbour-flood')?.figures as { tenantA5xx: number; searchMs: { p50: number; p99: number } } | undefined;
   return [
-    `<!-- attack-rerun:start (written by \`npm run attack -- --write-docs\`) -->`,
-    `### Figures of the run (${report.date})`,
+    '<!-- attack-rerun:start (written by `npm run attack -- --write-docs`) -->',
+    `Run of ${report.date}, ${report.durationS} s: ${report.machine}; load average ${report.loadBefore} before, ${report.loadAfter} after.`,
     '',
-    `${report.machine}; load average ${report.loadBefore} before, ${report.loadAfter} after; the run took ${report.durationS} s.`,
-    '',
-    `Done-when: **${report.done.acknowledgedLost}** acknowledged turns lost, **${report.done.requestsOverJobTimeout}** requests past JOB_TIMEOUT_MS + 1 s (slowest ${report.done.slowestMs} ms), **${report.done.badInput5xx}** 5xx from bad input.`,
+    `Done-when figures: **${report.done.acknowledgedLost}** acknowledged turns lost; **${report.done.requestsOverJobTimeout}** requests past JOB_TIMEOUT_MS + 1 s (the slowest answer ${report.done.slowestMs} ms); **${report.done.badInput5xx}** 5xx from bad input` +
+      (neighbour ? `; under the neighbour's flood tenant A got **${neighbour.tenantA5xx}** 5xx and searched in P50 **${neighbour.searchMs.p50} ms**, P99 **${neighbour.searchMs.p99} ms** (target < 50 ms).` : '.'),
     '',
     '| Item | Attack | Outcome | Figures |',
     '|---|---|---|---|',
