@@ -225,7 +225,8 @@ async function flood(options: FloodOptions, stopAfterMs?: number): Promise<TurnF
 }
 const floodOf = (t: Target, key: string, sessions: string[], loops: number, batches: number, size: number, extra: Partial<FloodOptions> = {}) =>
   ({ url: t.api, apiKey: key, sessions, loops, batchesPerLoop: batches, batchSize: size, deadlineMs: 180_000, requestTimeoutMs: 20_000, ...extra });
-const outcomes = (f: TurnFlood) => Object.fromEntries(f.result.outcomes);
+/** A flood's answers by status, and its slowest answer, which counts towards the hang figure. */
+const outcomes = (f: TurnFlood) => ({ ...Object.fromEntries(f.result.outcomes), slowestMs: noteTime(f.result.slowestMs) });
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
   const started = performance.now();
@@ -454,7 +455,7 @@ async function deleteDuringFlood(t: Target): Promise<void> {
   const lost = at.filter(([id, when]) => when > answeredAt && !stored.has(id)).length;
   const resurrected = at.filter(([id, when]) => when < sentAt && stored.has(id)).length;
   done.acknowledgedLost += lost;
-  record({ id: 'delete-during-flood', item: 'held before', title: 'DELETE of a session in the middle of its flood', held: lost === 0 && resurrected === 0 && audit.problems.length === 0, figures: { deleteStatus: del.status, acknowledged: f.acknowledgedCount, ackedAfterDeleteLost: lost, ackedBeforeDeleteComeBack: resurrected, storedAfter: stored.size } });
+  record({ id: 'delete-during-flood', item: 'held before', title: 'DELETE of a session in the middle of its flood', held: lost === 0 && resurrected === 0 && audit.problems.length === 0, figures: { deleteStatus: del.status, acknowledged: f.acknowledgedCount, ackedAfterDeleteLost: lost, ackedBeforeDeleteComeBack: resurrected, storedAfter: stored.size, floodOutcomes: outcomes(f) } });
 }
 
 async function killRetriever(t: Target): Promise<void> {
@@ -508,7 +509,7 @@ async function killApi(t: Target): Promise<void> {
   await t.drained();
   const { lost, problems } = await t.lost(TENANT_A, f.result.acknowledged);
   done.acknowledgedLost += lost;
-  record({ id: 'kill-api', item: 'held before', title: 'SIGKILL of the API mid-flood, a new API started on its port', held: lost === 0 && problems.length === 0, figures: { acknowledged: f.acknowledgedCount, lost, apiReadyAfterKillMs: round(readyAt - killedAt), floodOutcomes: outcomes(f), slowestAnswerMs: f.result.slowestMs, problems } });
+  record({ id: 'kill-api', item: 'held before', title: 'SIGKILL of the API mid-flood, a new API started on its port', held: lost === 0 && problems.length === 0, figures: { acknowledged: f.acknowledgedCount, lost, apiReadyAfterKillMs: round(readyAt - killedAt), floodOutcomes: outcomes(f), problems } });
 }
 
 async function redisTermAndKill(t: Target): Promise<void> {
@@ -528,7 +529,7 @@ async function redisTermAndKill(t: Target): Promise<void> {
   await t.drained();
   const { lost, problems } = await t.lost(TENANT_A, f.result.acknowledged);
   done.acknowledgedLost += lost;
-  record({ id: 'redis-term-kill', item: 'held before', title: 'Redis SIGTERM, then SIGKILL, mid-flood (appendonly yes, appendfsync everysec)', held: lost === 0 && problems.length === 0, figures: { acknowledged: f.acknowledgedCount, sigtermAfter: termAt, sigkillAfter: killAt, lost, floodOutcomes: outcomes(f), slowestAnswerMs: f.result.slowestMs, problems } });
+  record({ id: 'redis-term-kill', item: 'held before', title: 'Redis SIGTERM, then SIGKILL, mid-flood (appendonly yes, appendfsync everysec)', held: lost === 0 && problems.length === 0, figures: { acknowledged: f.acknowledgedCount, sigtermAfter: termAt, sigkillAfter: killAt, lost, floodOutcomes: outcomes(f), problems } });
 }
 const existsPid = (pid: number) => {
   try {
@@ -576,7 +577,7 @@ async function redisStall(t: Target): Promise<void> {
   done.acknowledgedLost += lost;
   const byProbe = Object.fromEntries(Object.entries(seen).map(([k, as]) => [k, { statuses: tally(as.map((a) => a.status)), maxMs: round(Math.max(...as.map((a) => a.ms))) }]));
   const slowest = Math.max(...Object.values(seen).flat().map((a) => a.ms));
-  record({ id: 'redis-stall', item: '10.3', title: `Redis SIGSTOPped for ${FLOOD_MS / 1000} s under a write flood, every kind of request probed every 0.5 s`, held: lost === 0 && slowest < 2_500, figures: { byProbe, slowestProbeMs: round(slowest), afterSigcontMs: { write202: writeBackMs, search200: searchBackMs }, floodAcknowledged: f.acknowledgedCount, floodOutcomes: outcomes(f), floodSlowestMs: f.result.slowestMs, lost, problems } });
+  record({ id: 'redis-stall', item: '10.3', title: `Redis SIGSTOPped for ${FLOOD_MS / 1000} s under a write flood, every kind of request probed every 0.5 s`, held: lost === 0 && slowest < 2_500, figures: { byProbe, slowestProbeMs: round(slowest), afterSigcontMs: { write202: writeBackMs, search200: searchBackMs }, floodAcknowledged: f.acknowledgedCount, floodOutcomes: outcomes(f), lost, problems } });
 }
 
 async function wireAttacks(t: Target): Promise<void> {
