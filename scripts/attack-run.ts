@@ -39,6 +39,7 @@ const program = new Command('attack-run')
   .parse();
 const opts = program.opts<{ floodSeconds: string; appendfsync: string; json: string; log: string; only?: string; writeDocs?: boolean }>();
 const only = opts.only?.split(',');
+if (only && opts.writeDocs) program.error('--write-docs records a whole run: not with --only');
 const runs = (group: string) => !only || only.includes(group);
 mkdirSync(dirname(opts.log), { recursive: true });
 const logFile = createWriteStream(opts.log);
