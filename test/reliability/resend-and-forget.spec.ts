@@ -1,38 +1,11 @@
 import Redis from 'ioredis';
 import { KeySchema } from '@app/memory/redis/key-schema';
 import { RedisServer } from '../support/redis-server';
+import { keysHolding } from './support/keys-holding';
 import { QueueProbe } from './support/queue-probe';
 import { API_KEY, type ReliabilityStack, TENANT, useReliabilityStack } from './support/reliability-stack';
 
 const FORGET_TTL_SECONDS = 600;
-
-/** Every key of the private Redis whose value (any type, any field) contains `text`. */
-async function keysHolding(url: string, text: string): Promise<string[]> {
-  const redis = new Redis(url);
-  const found: string[] = [];
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'COUNT', 1000);
-      cursor = next;
-      for (const key of keys) {
-        const type = await redis.type(key);
-        const values: unknown =
-          type === 'string' ? await redis.get(key)
-          : type === 'hash' ? await redis.hgetall(key)
-          : type === 'list' ? await redis.lrange(key, 0, -1)
-          : type === 'set' ? await redis.smembers(key)
-          : type === 'zset' ? await redis.zrange(key, 0, -1)
-          : type === 'stream' ? await redis.xrange(key, '-', '+')
-          : '';
-        if (JSON.stringify(values).includes(text)) found.push(key);
-      }
-    } while (cursor !== '0');
-    return found;
-  } finally {
-    redis.disconnect();
-  }
-}
 
 /**
  * The promise behind every 202: a turn acknowledged is stored (once), whatever came before it (a DELETE, a

@@ -36,10 +36,13 @@ import { WriteTurnsController } from './write-turns/write-turns.controller';
 import { WriteTurnsService } from './write-turns/write-turns.service';
 import { TenantQueueBound } from './write-turns/tenant-queue-bound';
 
+/** The API's queues: searches' jobs on a connection of their own, not behind a tenant's bulk adds of embed jobs. */
+export const API_QUEUES = registerQueues([QUEUES.embed, QUEUES.retrieve], [QUEUES.retrieve]);
+
 @Module({
   imports: [
     MemoryCoreModule.forRoot('api'),
-    registerQueues(QUEUES.embed, QUEUES.retrieve),
+    API_QUEUES,
     ThrottlerModule.forRootAsync({
       inject: [MemoryConfig, REDIS],
       useFactory: (config: MemoryConfig, redis: RedisClient) => ({

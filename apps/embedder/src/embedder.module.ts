@@ -8,7 +8,7 @@ import { EmbedTurnsProcessor } from './embed-turns/embed-turns.processor';
 import { EmbedTurnsService } from './embed-turns/embed-turns.service';
 
 @Module({
-  imports: [MemoryCoreModule.forRoot('embedder'), registerQueues(QUEUES.embed)],
+  imports: [MemoryCoreModule.forRoot('embedder'), registerQueues([QUEUES.embed])],
   controllers: [WorkerHealthController],
   providers: [
     embeddingProvider,

@@ -13,7 +13,7 @@ import { RetrieveService } from './retrieve/retrieve.service';
 import { VectorIndexCloser } from './retrieve/vector-index-closer';
 
 @Module({
-  imports: [MemoryCoreModule.forRoot('retriever'), registerQueues(QUEUES.retrieve)],
+  imports: [MemoryCoreModule.forRoot('retriever'), registerQueues([QUEUES.retrieve])],
   controllers: [WorkerHealthController],
   providers: [
     embeddingProvider,

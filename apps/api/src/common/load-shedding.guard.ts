@@ -1,6 +1,6 @@
-import { CanActivate, ExecutionContext, Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable, Logger, OnApplicationShutdown, ServiceUnavailableException } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import type { RedisClient } from '@app/memory/redis/create-redis';
+import { duplicateForProbe, type RedisClient } from '@app/memory/redis/create-redis';
 import { Reflector } from '@nestjs/core';
 import { MemoryConfig, type QueueName, QUEUES } from '@app/memory';
 import { REDIS } from '@app/memory/nest/tokens';
@@ -16,22 +16,26 @@ const SAMPLE_MS = 250;
  * @UsesQueues) holds more than QUEUE_MAX_WAITING waiting jobs, instead of hanging or letting the queue grow without
  * bound; a backlog of writes does not shed searches. A hung Redis keeps
  * its connections open (status 'ready'), so the depth sample is the probe too: once one got no answer within
- * REDIS_COMMAND_TIMEOUT_MS, requests are shed without waiting until a later sample is answered.
+ * REDIS_COMMAND_TIMEOUT_MS, requests are shed without waiting until a later sample is answered. The sample has a
+ * connection of its own: on the shared ones it waited behind a tenant's bulk writes, and their backlog shed everyone.
  */
 @Injectable()
-export class LoadSheddingGuard implements CanActivate {
+export class LoadSheddingGuard implements CanActivate, OnApplicationShutdown {
   private readonly logger = new Logger('LoadShedding');
   private sampledAt = 0;
   private depths: Partial<Record<QueueName, number>> = {};
   private answering = true;
   private sampling?: Promise<void>;
+  private readonly probe: RedisClient;
 
   constructor(
     @Inject(REDIS) private readonly redis: RedisClient,
     private readonly jobs: JobGateway,
     private readonly config: MemoryConfig,
     private readonly reflector: Reflector,
-  ) {}
+  ) {
+    this.probe = duplicateForProbe(redis, 'agent-memory:load-shedding');
+  }
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     // Health and metrics (the routes without a tenant) must answer during an outage: that is when they matter.
@@ -53,7 +57,7 @@ export class LoadSheddingGuard implements CanActivate {
   private async sample(): Promise<void> {
     try {
       const names = Object.values(QUEUES);
-      const depths = await Promise.all(names.map((q) => this.jobs.queue(q).getWaitingCount()));
+      const depths = await Promise.all(names.map((q) => this.probe.llen(this.jobs.queue(q).keys.wait)));
       this.depths = Object.fromEntries(names.map((q, i) => [q, depths[i]]));
       if (!this.answering) this.logger.log('Redis answers again: no longer shedding');
       this.answering = true;
@@ -66,6 +70,10 @@ export class LoadSheddingGuard implements CanActivate {
       // While Redis does not answer, probe on without waiting for a request: the first one after it is back passes.
       if (!this.answering) setTimeout(() => (this.sampling ??= this.sample()), SAMPLE_MS).unref();
     }
+  }
+
+  onApplicationShutdown(): void {
+    this.probe.disconnect();
   }
 
   private shed(reply: FastifyReply, retryAfterSeconds: number, message: string): never {

@@ -70,7 +70,7 @@ export function repoRoot(from = __dirname): string {
 }
 
 /** The config as the environment of a child: every variable that has a value. */
-const toEnv = (config: MemoryConfig, extra: Record<string, string | number>): Record<string, string> =>
+export const toEnv = (config: MemoryConfig, extra: Record<string, string | number>): Record<string, string> =>
   Object.fromEntries(
     Object.entries({ ...config, ...extra })
       .filter(([, v]) => v !== undefined)

@@ -227,7 +227,8 @@ export class MemoryConfig {
 
   /**
    * Failed authentications per minute per client address; past them the address gets 429 before its key is looked at.
-   * Counted by each API replica. Behind a reverse proxy every client has the proxy's address.
+   * Counted by each API replica; keys still being looked up count until answered. Behind a reverse proxy every client
+   * has the proxy's address.
    */
   @Type(() => Number) @IsInt() @Min(1)
   AUTH_FAILURES_PER_MINUTE = 30;

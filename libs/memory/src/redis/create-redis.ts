@@ -1,3 +1,4 @@
+import type { RedisOptions } from 'ioredis';
 import { connectRedis, isCluster, type RedisClient, type RedisEndpoint } from './redis-endpoint';
 
 export type { RedisClient } from './redis-endpoint';
@@ -29,7 +30,18 @@ export function createQueueConnection(endpoint: RedisEndpoint, failFast: boolean
  * has no command timeout, since a blocking read may wait longer than one.
  */
 export function duplicateForBlocking(redis: RedisClient, connectionName: string): RedisClient {
-  const options = { maxRetriesPerRequest: null, commandTimeout: undefined, connectionName };
+  return duplicate(redis, { maxRetriesPerRequest: null, commandTimeout: undefined, connectionName });
+}
+
+/**
+ * A connection of its own for a probe of Redis (same command timeout as `redis`): its command is not queued behind
+ * the process's other commands on a shared socket, so a backlog there is not taken for a Redis that does not answer.
+ */
+export function duplicateForProbe(redis: RedisClient, connectionName: string): RedisClient {
+  return duplicate(redis, { connectionName });
+}
+
+function duplicate(redis: RedisClient, options: RedisOptions): RedisClient {
   return isCluster(redis)
     ? redis.duplicate(undefined, { redisOptions: { ...redis.options.redisOptions, ...options } })
     : redis.duplicate(options);
