@@ -31,7 +31,7 @@ import { RedisServer } from '../test/support/redis-server';
  */
 const program = new Command('attack-run')
   .option('--flood-seconds <s>', "tenant B's write flood, and the Redis SIGSTOP", '30')
-  .option('--appendfsync <mode>', "the main Redis's appendfsync (compose: everysec)", 'everysec')
+  .option('--appendfsync <mode>', "the main Redis's appendfsync (compose: always)", 'always')
   .option('--json <file>', 'where to write the figures', 'reports/attack-run.json')
   .option('--log <file>', "where the stack's processes log", 'reports/attack-run.log')
   .option('--only <groups>', 'comma-separated groups to run (isolation, resend, small-faults, forget, nested-json, neighbour-flood, delete-during-flood, kill-retriever, kill-api, redis-term-kill, redis-stall, wire, provider, limits)')

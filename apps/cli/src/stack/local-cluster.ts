@@ -6,6 +6,7 @@ import Redis from 'ioredis';
 import { freePort } from './free-port';
 import { type LogSink, ManagedProcess } from './managed-process';
 import { StackError } from './stack-error';
+import { redisPersistenceArgs } from './redis-persistence';
 
 const run = promisify(execFile);
 
@@ -87,11 +88,10 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
       const [port, busPort] = [await freePort(), await freePort()];
       const dir = resolve(join(o.dir, `node-${port}`));
       mkdirSync(dir, { recursive: true });
-      const persistence = o.persist ? ['--appendonly', 'yes'] : ['--appendonly', 'no', '--save', ''];
       const args = [
         '--port', String(port), '--cluster-port', String(busPort), '--bind', HOST, '--dir', dir,
         '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(o.nodeTimeoutMs ?? 5000),
-        ...persistence,
+        ...redisPersistenceArgs(o.persist),
       ];
       const proc = new ManagedProcess(`redis-${port}`, 'redis-server', args, o.log);
       nodes.push({ port, process: proc });

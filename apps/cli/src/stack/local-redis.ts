@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { type LogSink, ManagedProcess } from './managed-process';
 import { redisReachable } from './redis-reachable';
 import { StackError } from './stack-error';
+import { redisPersistenceArgs } from './redis-persistence';
 
 export interface LocalRedisOptions {
   url: string;
@@ -19,8 +20,7 @@ export async function startLocalRedis({ url, dir, persist, log }: LocalRedisOpti
     throw new StackError(`no Redis answers at ${url}, and a redis-server can only be started on this machine`);
   }
   mkdirSync(resolve(dir), { recursive: true });
-  const persistence = persist ? ['--appendonly', 'yes'] : ['--appendonly', 'no', '--save', ''];
-  const args = ['--port', port || '6379', '--bind', '127.0.0.1', '--dir', resolve(dir), ...persistence];
+  const args = ['--port', port || '6379', '--bind', '127.0.0.1', '--dir', resolve(dir), ...redisPersistenceArgs(persist)];
   const redis = new ManagedProcess('redis', 'redis-server', args, log);
   await redis.start().catch((err: Error) => {
     throw new StackError(`no Redis answers at ${url} and redis-server could not be started (${err.message})`);
