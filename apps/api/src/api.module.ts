@@ -39,7 +39,7 @@ import { TenantQueueBound } from './write-turns/tenant-queue-bound';
 @Module({
   imports: [
     MemoryCoreModule.forRoot('api'),
-    registerQueues(QUEUES.embed, QUEUES.retrieve),
+    registerQueues(QUEUES.embed, QUEUES.retrieve, QUEUES.extract),
     ThrottlerModule.forRootAsync({
       inject: [MemoryConfig, REDIS],
       useFactory: (config: MemoryConfig, redis: RedisClient) => ({

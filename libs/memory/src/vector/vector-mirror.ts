@@ -1,11 +1,12 @@
 import { DimensionMismatchError } from '../errors/dimension-mismatch.error';
 import type { StoredVector } from '../store/memory-store';
-import type { Role } from '../store/turn';
+import type { MemoryKind, Role } from '../store/turn';
 import { TextIndex } from './text-index';
 import type { RankedKey, VectorQuery } from './vector-index';
 
 interface Entry {
   key: string;
+  kind: MemoryKind;
   tenant: string;
   session: string;
   user?: string;
@@ -42,7 +43,7 @@ export class VectorMirror {
     if (v.embedding.length !== this.dim) throw new DimensionMismatchError(this.dim, v.embedding.length, `Stored turn ${v.key}`);
     if (this.labelByKey.has(v.key)) return undefined;
     const label = this.entries.length;
-    this.entries.push({ key: v.key, tenant: v.tenant, session: v.session, user: v.user, tags: v.tags, role: v.role, timestamp: v.timestamp, unit: normalise(v.embedding) });
+    this.entries.push({ key: v.key, kind: v.kind ?? 'turn', tenant: v.tenant, session: v.session, user: v.user, tags: v.tags, role: v.role, timestamp: v.timestamp, unit: normalise(v.embedding) });
     this.labelByKey.set(v.key, label);
     labelsOf(this.sessions, v.tenant, v.session).add(label);
     if (v.user !== undefined) labelsOf(this.users, v.tenant, v.user).add(label);
@@ -103,7 +104,7 @@ export class VectorMirror {
   /** True when every mirrored vector passes the query's filters, so a search needs no filter at all. */
   coversAll(q: VectorQuery): boolean {
     return q.sessions === undefined && q.users === undefined && q.since === undefined && q.until === undefined &&
-      q.roles === undefined && q.tags === undefined && this.tenantSizes.get(q.tenant) === this.size;
+      q.roles === undefined && q.tags === undefined && q.kinds === undefined && this.tenantSizes.get(q.tenant) === this.size;
   }
 
   /** The share of all mirrored vectors in the query's label sets (or its tenant): an upper bound of its selectivity. */
@@ -120,13 +121,14 @@ export class VectorMirror {
     const users = q.users && new Set(q.users);
     const roles = q.roles && new Set(q.roles);
     const tags = q.tags && new Set(q.tags);
+    const kinds = q.kinds && new Set(q.kinds);
     const since = q.since ?? -Infinity;
     const until = q.until ?? Infinity;
     return (label) => {
       const e = this.entries[label];
       return e !== undefined && e.tenant === q.tenant && (!sessions || sessions.has(e.session)) &&
         (!users || (e.user !== undefined && users.has(e.user))) && e.timestamp >= since && e.timestamp <= until &&
-        (!roles || roles.has(e.role)) && (!tags || (e.tags ?? []).some((t) => tags.has(t)));
+        (!roles || roles.has(e.role)) && (!tags || (e.tags ?? []).some((t) => tags.has(t))) && (!kinds || kinds.has(e.kind));
     };
   }
 
