@@ -177,3 +177,10 @@ export function normalise(v: Float32Array): Float32Array {
   for (let i = 0; i < v.length; i++) out[i] = v[i] * inv;
   return out;
 }
+
+/** The dot product: the cosine similarity of two unit vectors. */
+export function dot(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i] * b[i];
+  return sum;
+}
