@@ -24,7 +24,11 @@ import { ForgetTurnController } from './forget-turn/forget-turn.controller';
 import { ForgetTurnService } from './forget-turn/forget-turn.service';
 import { ForgetUserController } from './forget-user/forget-user.controller';
 import { ForgetUserService } from './forget-user/forget-user.service';
+import { ForgetMemoryController } from './forget-memory/forget-memory.controller';
 import { HealthController } from './health/health.controller';
+import { ListMemoriesController } from './list-memories/list-memories.controller';
+import { ListMemoriesService } from './list-memories/list-memories.service';
+import { MemoryHistoryController } from './memory-history/memory-history.controller';
 import { ListSessionsController } from './list-sessions/list-sessions.controller';
 import { ListSessionsService } from './list-sessions/list-sessions.service';
 import { McpController } from './mcp/mcp.controller';
@@ -65,6 +69,9 @@ import { TenantQueueBound } from './write-turns/tenant-queue-bound';
     ForgetTurnController,
     ForgetSessionController,
     ForgetUserController,
+    ListMemoriesController,
+    MemoryHistoryController,
+    ForgetMemoryController,
     McpController,
   ],
   providers: [
@@ -90,6 +97,7 @@ import { TenantQueueBound } from './write-turns/tenant-queue-bound';
     ForgetTurnService,
     ForgetSessionService,
     ForgetUserService,
+    ListMemoriesService,
     MemoryTools,
   ],
 })

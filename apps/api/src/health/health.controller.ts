@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { RedisClient } from '@app/memory/redis/create-redis';
-import { QUEUES } from '@app/memory';
+import { extractionEnabled, MemoryConfig, QUEUES } from '@app/memory';
 import { checkRedis } from '@app/memory/redis/check-redis';
 import { REDIS } from '@app/memory/nest/tokens';
 import { JobGateway } from '../common/job-gateway';
@@ -15,7 +15,7 @@ export class Readiness {
   @ApiProperty({ example: 'ready' })
   status: string;
 
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { redis: 'ok', embedWorkers: 'ok (2)', retrieveWorkers: 'ok (1)' } })
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { redis: 'ok', embedWorkers: 'ok (2)', retrieveWorkers: 'ok (1)', extractWorkers: 'ok (1)' } })
   checks: Record<string, string>;
 }
 
@@ -26,6 +26,7 @@ export class HealthController {
   constructor(
     @Inject(REDIS) private readonly redis: RedisClient,
     private readonly jobs: JobGateway,
+    private readonly config: MemoryConfig,
   ) {}
 
   @Get('healthz')
@@ -36,7 +37,10 @@ export class HealthController {
   }
 
   @Get('readyz')
-  @ApiOperation({ summary: 'Readiness: Redis answers (a cluster: every slot is served), both queues are ready and each has a worker', security: [] })
+  @ApiOperation({
+    summary: 'Readiness: Redis answers (a cluster: every slot is served), the queues are ready and each has a worker; with LLM_PROVIDER=local extraction is off, and extractWorkers says so',
+    security: [],
+  })
   @ApiOkResponse({ type: Readiness })
   @ApiServiceUnavailableResponse({ description: 'Not ready: {statusCode, message, checks} says which check failed' })
   async ready(): Promise<Readiness> {
@@ -45,7 +49,9 @@ export class HealthController {
       // Each command is bounded by REDIS_COMMAND_TIMEOUT_MS: a hung Redis makes this a 503, not a hang.
       await checkRedis(this.redis);
       checks.redis = 'ok';
-      const queues = Object.values(QUEUES);
+      // Without a model nothing is extracted: no extractor is needed, and none pretends to work.
+      const queues = Object.values(QUEUES).filter((name) => name !== QUEUES.extract || extractionEnabled(this.config));
+      if (!extractionEnabled(this.config)) checks.extractWorkers = 'ok (extraction off: LLM_PROVIDER=local)';
       const workers = await Promise.all(queues.map((name) => this.jobs.queue(name).getWorkersCount()));
       queues.forEach((name, i) => (checks[`${name}Workers`] = workers[i] > 0 ? `ok (${workers[i]})` : 'none'));
     } catch (err) {

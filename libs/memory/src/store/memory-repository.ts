@@ -2,10 +2,13 @@ import { createHash } from 'node:crypto';
 import { countTokens } from '../context/tokenizer';
 import { InvalidInputError } from '../errors/invalid-input.error';
 import type { RedisClient } from '../redis/create-redis';
-import { ID_PATTERN, type KeySchema, type MemoryScope } from '../redis/key-schema';
+import type { KeySchema, MemoryScope } from '../redis/key-schema';
 import type { MemoryStore } from './memory-store';
 import { type MemorySource, type MemoryType, TURN_FIELDS as F } from './turn';
 import { bufferToVector, vectorToBuffer } from './vector-bytes';
+
+/** u.<user>.<digest> or s.<session>.<digest> (see MemoryRepository.memoryId). */
+export const MEMORY_ID_PATTERN = /^([us])\.([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{16})$/;
 
 /** A long-term memory as the API lists it. */
 export interface StoredMemory {
@@ -180,8 +183,8 @@ export class MemoryRepository {
 
   /** The scope a memory id names, under the caller's tenant; InvalidInputError for anything that is not a memory id. */
   static parseMemoryId(tenant: string, id: string): MemoryScope {
-    const m = /^([us])\.([^.]+)\.([A-Za-z0-9_-]{16})$/.exec(id);
-    if (!m || !ID_PATTERN.test(m[2])) throw new InvalidInputError('not a memory id');
+    const m = MEMORY_ID_PATTERN.exec(id);
+    if (!m) throw new InvalidInputError(`a memory id must match ${MEMORY_ID_PATTERN.source}`);
     return { tenant, kind: m[1] === 'u' ? 'user' : 'session', id: m[2] };
   }
 
@@ -211,12 +214,18 @@ export class MemoryRepository {
     return { applied: true, added, updated, deleted };
   }
 
-  /** A page of a scope's memories, most recently changed first. */
-  async list(scope: MemoryScope, offset: number, limit: number): Promise<{ total: number; memories: StoredMemory[] }> {
+  /**
+   * A page of a scope's memories, most recently changed first; with `fromSession`, only those derived from that
+   * session (a scope is one user's memories: it is read whole).
+   */
+  async list(scope: MemoryScope, offset: number, limit: number, fromSession?: string): Promise<{ total: number; memories: StoredMemory[] }> {
     const index = this.keys.memoryIndex(scope);
-    const [total, ids] = await Promise.all([this.redis.zcard(index), this.redis.zrevrange(index, offset, offset + limit - 1)]);
-    const loaded = await Promise.all(ids.map((id) => this.load(scope, id)));
-    return { total, memories: loaded.flatMap((m) => (m ? [m.memory] : [])) };
+    if (fromSession === undefined) {
+      const [total, ids] = await Promise.all([this.redis.zcard(index), this.redis.zrevrange(index, offset, offset + limit - 1)]);
+      return { total, memories: await this.loadMemories(scope, ids) };
+    }
+    const derived = (await this.loadMemories(scope, await this.redis.zrevrange(index, 0, -1))).filter((m) => m.sources.some((s) => s.session === fromSession));
+    return { total: derived.length, memories: derived.slice(offset, offset + limit) };
   }
 
   /** Every memory of a scope with its vector (the extractor compares candidates with them). */
@@ -258,6 +267,10 @@ export class MemoryRepository {
     );
     await this.log(scope, 'rm', gone);
     return gone.length;
+  }
+
+  private async loadMemories(scope: MemoryScope, ids: string[]): Promise<StoredMemory[]> {
+    return (await Promise.all(ids.map((id) => this.load(scope, id)))).flatMap((m) => (m ? [m.memory] : []));
   }
 
   private async load(scope: MemoryScope, id: string): Promise<MemoryVector | undefined> {
