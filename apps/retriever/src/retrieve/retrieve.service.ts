@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { VectorIndex } from '@app/memory';
-import { buildMemoryContext, ContextAssembler, MemoryConfig, MemoryStore, RetrieveJob, RetrieveResult } from '@app/memory';
+import type { VectorIndex, VectorQuery } from '@app/memory';
+import { buildMemoryContext, ContextAssembler, MEMORY_KINDS, MemoryConfig, MemoryStore, RetrieveJob, RetrieveResult } from '@app/memory';
 import { VECTOR_INDEX } from '@app/memory/nest/tokens';
 import { QueryEmbedder } from './query-embedder';
 import { rerank, type RerankOptions } from './rerank';
@@ -27,23 +27,25 @@ export class RetrieveService {
     const weight = this.config.RECENCY_WEIGHT;
     // Recency can lift a hit from below the top k, so re-ranking looks at a wider set.
     const candidates = (weight > 0 ? job.k * 3 : job.k) + exclude.size;
-    const [hits, span] = await Promise.all([
-      this.index.search({
-        tenant: job.tenant,
-        sessions: job.sessions,
-        users: job.users,
-        since: job.since,
-        until: job.until,
-        roles: job.roles,
-        tags: job.tags,
-        minLogIds: job.minLogIds,
-        k: candidates,
-        mode,
-        vector,
-        text: job.query,
-      }),
+    const query: VectorQuery = {
+      tenant: job.tenant,
+      sessions: job.sessions,
+      users: job.users,
+      since: job.since,
+      until: job.until,
+      roles: job.roles,
+      tags: job.tags,
+      minLogIds: job.minLogIds,
+      k: candidates,
+      mode,
+      vector,
+      text: job.query,
+    };
+    const [searches, span] = await Promise.all([
+      this.searches(job, query).then((qs) => Promise.all(qs.map((q) => this.index.search(q)))),
       weight > 0 ? this.recencySpan(job) : undefined,
     ]);
+    const hits = searches.flat();
     const memories = rerank(hits.filter((h) => !exclude.has(h.key)), { weight, k: job.k, minScore: job.minScore, span });
     const t2 = performance.now();
 
@@ -55,6 +57,25 @@ export class RetrieveService {
     }
     const t3 = performance.now();
     return { memories, context, timings: { embedMs: t1 - t0, searchMs: t2 - t1, assembleMs: t3 - t2 } };
+  }
+
+  /**
+   * The index searches a job needs: its turns, and the extracted memories of its scope, which belong to a user or to
+   * a session without one (not to a session of a user): a job that names sessions searches their users' memories.
+   * Memories carry no role or tag, so a job filtered by either searches turns only. Their hits are ranked together.
+   */
+  private async searches(job: RetrieveJob, query: VectorQuery): Promise<VectorQuery[]> {
+    const kinds = job.kinds ?? MEMORY_KINDS;
+    const out: VectorQuery[] = kinds.includes('turn') ? [{ ...query, kinds: ['turn'] }] : [];
+    if (!kinds.includes('memory') || job.roles || job.tags) return out;
+    const memories: VectorQuery = { ...query, kinds: ['memory'] };
+    if (job.users || !job.sessions) return [...out, { ...memories, sessions: undefined }];
+    const owners = await Promise.all(job.sessions.map((s) => this.store.sessionUser(job.tenant, s)));
+    const users = [...new Set(owners.filter((u): u is string => u !== undefined))];
+    const ownerless = job.sessions.filter((_, i) => owners[i] === undefined);
+    if (users.length > 0) out.push({ ...memories, sessions: undefined, users });
+    if (ownerless.length > 0) out.push({ ...memories, sessions: ownerless });
+    return out;
   }
 
   /**

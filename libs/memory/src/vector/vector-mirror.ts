@@ -31,6 +31,9 @@ export class VectorMirror {
   /** tenant -> user -> labels */
   private readonly users = new Map<string, Map<string, Set<number>>>();
   private readonly tenantSizes = new Map<string, number>();
+  /** tenant -> labels of its extracted memories (few beside its turns: a search of memories visits only these) */
+  private readonly memories = new Map<string, Set<number>>();
+  private memoryCount = 0;
 
   constructor(readonly dim: number) {}
 
@@ -47,6 +50,11 @@ export class VectorMirror {
     this.labelByKey.set(v.key, label);
     labelsOf(this.sessions, v.tenant, v.session).add(label);
     if (v.user !== undefined) labelsOf(this.users, v.tenant, v.user).add(label);
+    if (v.kind === 'memory') {
+      if (!this.memories.has(v.tenant)) this.memories.set(v.tenant, new Set());
+      this.memories.get(v.tenant)!.add(label);
+      this.memoryCount++;
+    }
     this.tenantSizes.set(v.tenant, (this.tenantSizes.get(v.tenant) ?? 0) + 1);
     this.text.add(label, v.tenant, v.session, v.content);
     return label;
@@ -75,10 +83,11 @@ export class VectorMirror {
     return [label];
   }
 
-  /** Drops a label from the key map, its user's set and the entries (the caller handles its session's set). */
+  /** Drops a label from the key map, its user's and kind's sets and the entries (the caller handles its session's set). */
   private forget(label: number): void {
     const { key, tenant, user } = this.entries[label]!;
     this.labelByKey.delete(key);
+    if (this.memories.get(tenant)?.delete(label)) this.memoryCount--;
     if (user !== undefined) {
       const byUser = this.users.get(tenant);
       const labels = byUser?.get(user);
@@ -104,7 +113,13 @@ export class VectorMirror {
   /** True when every mirrored vector passes the query's filters, so a search needs no filter at all. */
   coversAll(q: VectorQuery): boolean {
     return q.sessions === undefined && q.users === undefined && q.since === undefined && q.until === undefined &&
-      q.roles === undefined && q.tags === undefined && q.kinds === undefined && this.tenantSizes.get(q.tenant) === this.size;
+      q.roles === undefined && q.tags === undefined && this.coversKinds(q) && this.tenantSizes.get(q.tenant) === this.size;
+  }
+
+  /** True when every mirrored vector is of the query's kinds (a search of turns where no memory is mirrored yet). */
+  private coversKinds(q: VectorQuery): boolean {
+    if (q.kinds === undefined || (q.kinds.includes('turn') && q.kinds.includes('memory'))) return true;
+    return q.kinds.includes('turn') ? this.memoryCount === 0 : this.memoryCount === this.size;
   }
 
   /** The share of all mirrored vectors in the query's label sets (or its tenant): an upper bound of its selectivity. */
@@ -150,8 +165,12 @@ export class VectorMirror {
     return out;
   }
 
-  /** The label sets of the query's sessions, else of its users; undefined when it names neither (the whole tenant). */
+  /**
+   * The label sets of the query's sessions, else of its users, else (a search of memories alone) of its tenant's
+   * memories; undefined when it names none of them (the whole tenant).
+   */
   private labelSets(q: VectorQuery): Set<number>[] | undefined {
+    if (q.kinds?.length === 1 && q.kinds[0] === 'memory') return [this.memories.get(q.tenant) ?? new Set<number>()];
     const [index, names] = q.sessions ? [this.sessions, q.sessions] : q.users ? [this.users, q.users] : [];
     if (!index || !names) return undefined;
     const byName = index.get(q.tenant);
