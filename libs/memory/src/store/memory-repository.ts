@@ -62,16 +62,16 @@ export interface MemoryVector {
 // Applies one extraction to a scope, if the session's watermark is still the one the extraction read (else {-1}):
 // adds, updates (the old version is pushed onto the memory's history with the time it stopped being true) and
 // deletes (the same, and the id is kept among the retired so forgetting finds its history). KEYS: watermark hash,
-// memories zset, retired set, then a memory key and its history key per op. ARGV: session, expected, next, now,
-// then per op: name, field-count, id, fields...
+// memories zset, retired set. ARGV: session, expected, next, now, the scope's memory-key and history prefixes, then
+// per op: name, field-count, id, fields... Memory keys are built from the prefixes (see FORGET).
 const APPLY = `
 if tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0') ~= tonumber(ARGV[2]) then return {-1} end
 local now = ARGV[4]
 local out = {1, 0, 0, 0}
-local i, k = 5, 4
+local i = 7
 while i <= #ARGV do
   local op, n, id = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
-  local key, history = KEYS[k], KEYS[k + 1]
+  local key, history = ARGV[5] .. id, ARGV[6] .. id .. ':history'
   if op == 'add' then
     redis.call('HSET', key, unpack(ARGV, i + 3, i + 2 + n))
     redis.call('ZADD', KEYS[2], now, id)
@@ -95,7 +95,6 @@ while i <= #ARGV do
     end
   end
   i = i + 3 + n
-  k = k + 2
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 return out
@@ -103,8 +102,9 @@ return out
 
 // Forgets a scope's memories derived from one session (ARGV[5] '1': every memory of the scope), live and retired,
 // with their histories, and sets the session's watermark to ARGV[2] (the session's last seq), so an extraction of
-// the forgotten turns still running finds the watermark moved and writes nothing. Keys are built from the scope's
-// prefixes (ARGV[3], ARGV[4]): they all carry the scope's hash tag, so the script stays in one slot.
+// the forgotten turns still running finds the watermark moved and writes nothing. Memory and history keys are built
+// from the scope's prefixes (ARGV[3], ARGV[4]): they carry the scope's hash tag, so the script stays in its slot, and
+// the declared keys stay a fixed three (ioredis routes an auto-pipelined cluster script by its first argument).
 // Returns the keys of the live memories deleted.
 const FORGET = `
 local needle = '"session":' .. cjson.encode(ARGV[1])
@@ -140,7 +140,7 @@ return live + retired
 
 type Args = (string | number | Buffer)[];
 type ScriptedRedis = RedisClient & {
-  memApplyMemories(numberOfKeys: number, ...args: Args): Promise<number[]>;
+  memApplyMemories(...args: Args): Promise<number[]>;
   memForgetMemories(...args: Args): Promise<string[]>;
   memDeleteMemory(...args: Args): Promise<number>;
 };
@@ -159,8 +159,7 @@ export class MemoryRepository {
     private readonly keys: KeySchema,
     private readonly store: MemoryStore,
   ) {
-    // The op count varies: the key count is passed with each call.
-    redis.defineCommand('memApplyMemories', { lua: APPLY });
+    redis.defineCommand('memApplyMemories', { numberOfKeys: 3, lua: APPLY });
     redis.defineCommand('memForgetMemories', { numberOfKeys: 3, lua: FORGET });
     redis.defineCommand('memDeleteMemory', { numberOfKeys: 4, lua: DELETE });
     this.redis = redis as ScriptedRedis;
@@ -199,14 +198,17 @@ export class MemoryRepository {
    */
   async apply(scope: MemoryScope, session: string, expected: number, next: number, ops: MemoryOp[]): Promise<ApplyResult> {
     const now = Date.now();
-    const keys = [this.keys.extracted(scope), this.keys.memoryIndex(scope), this.keys.retiredMemories(scope)];
-    const args: Args = [session, expected, next, now];
+    const args: Args = [session, expected, next, now, this.keys.scopeMemories(scope), this.keys.memoryHistoryPrefix(scope)];
     for (const op of ops) {
-      keys.push(this.keys.memory(scope, op.id), this.keys.memoryHistory(scope, op.id));
       const fields = op.op === 'delete' ? [] : this.hashFields(scope, op, now);
       args.push(op.op, fields.length, op.id, ...fields);
     }
-    const [code, added = 0, updated = 0, deleted = 0] = await this.redis.memApplyMemories(keys.length, ...keys, ...args);
+    const [code, added = 0, updated = 0, deleted = 0] = await this.redis.memApplyMemories(
+      this.keys.extracted(scope),
+      this.keys.memoryIndex(scope),
+      this.keys.retiredMemories(scope),
+      ...args,
+    );
     if (code === -1) return { applied: false, added: 0, updated: 0, deleted: 0 };
     const key = (op: MemoryOp) => this.keys.memory(scope, op.id);
     await this.log(scope, 'rm', ops.filter((o) => o.op !== 'add').map(key));
