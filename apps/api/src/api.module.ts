@@ -25,10 +25,12 @@ import { ForgetTurnService } from './forget-turn/forget-turn.service';
 import { ForgetUserController } from './forget-user/forget-user.controller';
 import { ForgetUserService } from './forget-user/forget-user.service';
 import { ForgetMemoryController } from './forget-memory/forget-memory.controller';
+import { ForgetMemoryService } from './forget-memory/forget-memory.service';
 import { HealthController } from './health/health.controller';
 import { ListMemoriesController } from './list-memories/list-memories.controller';
 import { ListMemoriesService } from './list-memories/list-memories.service';
 import { MemoryHistoryController } from './memory-history/memory-history.controller';
+import { MemoryHistoryService } from './memory-history/memory-history.service';
 import { ListSessionsController } from './list-sessions/list-sessions.controller';
 import { ListSessionsService } from './list-sessions/list-sessions.service';
 import { McpController } from './mcp/mcp.controller';
@@ -98,6 +100,8 @@ import { TenantQueueBound } from './write-turns/tenant-queue-bound';
     ForgetSessionService,
     ForgetUserService,
     ListMemoriesService,
+    MemoryHistoryService,
+    ForgetMemoryService,
     MemoryTools,
   ],
 })
