@@ -261,3 +261,33 @@ describe('long-term memories extracted from turns', () => {
     expect(await userMemories('erin')).toHaveLength(1);
   }, 60_000);
 });
+
+describe('extraction with the offline responder (LLM_PROVIDER=local)', () => {
+  const redis = new RedisServer();
+  let rs: ReliabilityStack;
+  let probe: QueueProbe;
+
+  beforeAll(async () => {
+    await redis.start();
+    rs = await startReliabilityStack(redis.url);
+    probe = new QueueProbe(redis.url);
+  }, 60_000);
+
+  afterAll(async () => {
+    await probe?.close();
+    await rs?.stack.stop();
+    await redis.stop();
+  });
+
+  it('is off, says so in /readyz and the listings, and queues no extraction', async () => {
+    expect(Object.keys(rs.stack.workerMetrics).some((name) => name.startsWith('extractor'))).toBe(false);
+    const ready = (await (await fetch(`${rs.stack.apiUrl}/readyz`)).json()) as { checks: Record<string, string> };
+    expect(ready.checks.extractWorkers).toBe('ok (extraction off: LLM_PROVIDER=local)');
+    const turns = [{ role: 'user', content: 'I am vegetarian.' }, { role: 'assistant', content: 'Noted.' }, { role: 'user', content: 'I live in Paris.' }];
+    expect((await rs.call('POST', '/v1/sessions/offline/turns?wait=true', { userId: 'alice', turns })).status).toBe(200);
+    const counts = await probe.queues.extract.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
+    expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(0);
+    const listing = (await (await rs.call('GET', '/v1/users/alice/memories')).json()) as Record<string, unknown>;
+    expect(listing).toEqual({ memories: [], total: 0, extraction: false });
+  });
+});
