@@ -99,7 +99,7 @@ describe('OpenAPI document and its examples', () => {
     expect(Object.keys(doc.components.schemas.MemoryView.properties!).sort()).toEqual([
       'content', 'createdAt', 'entities', 'memoryId', 'sessionId', 'sources', 'type', 'userId', 'validFrom',
     ]);
-    expect(doc.components.schemas.MemoryVersionView.required).toEqual(expect.arrayContaining(['validFrom', 'validUntil', 'change']));
+    expect((doc.components.schemas.MemoryVersionView as { required?: string[] }).required).toEqual(expect.arrayContaining(['validFrom', 'validUntil', 'change']));
   });
 
   it('gives every property of every request body an example or a default, so Swagger UI never makes one up', () => {
