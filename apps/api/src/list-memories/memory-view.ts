@@ -51,26 +51,21 @@ export class MemoryVersionView extends MemoryFields {
   change: 'update' | 'delete';
 }
 
-const sourcesView = (sources: MemorySource[]): MemorySourceView[] => sources.map((s) => ({ sessionId: s.session, turnId: s.turnId }));
+/** The fields a memory and its versions share, as clients see them. */
+const fieldsView = (v: Pick<MemoryVersion, 'content' | 'type' | 'entities' | 'sources' | 'validFrom'>): MemoryFields => ({
+  content: v.content,
+  type: v.type,
+  entities: v.entities,
+  sources: v.sources.map((s: MemorySource) => ({ sessionId: s.session, turnId: s.turnId })),
+  validFrom: toIso(v.validFrom)!,
+});
 
 export const toMemoryView = (m: StoredMemory): MemoryView => ({
   memoryId: m.id,
   userId: m.scope.kind === 'user' ? m.scope.id : null,
   sessionId: m.scope.kind === 'session' ? m.scope.id : null,
-  content: m.content,
-  type: m.type,
-  entities: m.entities,
-  sources: sourcesView(m.sources),
-  validFrom: toIso(m.validFrom)!,
+  ...fieldsView(m),
   createdAt: toIso(m.createdAt)!,
 });
 
-export const toVersionView = (v: MemoryVersion): MemoryVersionView => ({
-  content: v.content,
-  type: v.type,
-  entities: v.entities,
-  sources: sourcesView(v.sources),
-  validFrom: toIso(v.validFrom)!,
-  validUntil: toIso(v.validUntil)!,
-  change: v.change,
-});
+export const toVersionView = (v: MemoryVersion): MemoryVersionView => ({ ...fieldsView(v), validUntil: toIso(v.validUntil)!, change: v.change });
