@@ -157,7 +157,7 @@ describe('docker-compose.yml on podman, workers scaled', () => {
       const want = {
         [`${QUEUES.embed}Workers`]: `ok (${SCALE.embedder})`,
         [`${QUEUES.retrieve}Workers`]: `ok (${SCALE.retriever})`,
-        [`${QUEUES.extract}Workers`]: 'ok (extraction off: LLM_PROVIDER=local)',
+        [`${QUEUES.extract}Workers`]: 'off (LLM_PROVIDER=local: no model to extract facts with)',
       };
       const counted = (checks: Record<string, string>) => Object.entries(want).every(([k, v]) => checks[k] === v);
       let last = '';

@@ -8,7 +8,8 @@ import { connectRedis, type RedisClient, redisEndpoint } from '@app/memory/redis
 import { VectorBackend, VectorHit } from '@app/memory/vector/vector-index';
 import { RedisCluster } from '../support/redis-cluster';
 import { RedisServer } from '../support/redis-server';
-import { T0, VectorFixture, axis, seededVector } from '../support/vector-fixture';
+import { RediSearchIndex } from '@app/memory/vector/redisearch-index';
+import { T0, VectorFixture, axis, seededVector, testConfig } from '../support/vector-fixture';
 
 /**
  * One suite for every backend, on a single Redis and on a cluster. exact and hnsw run on a private redis-server and
@@ -418,3 +419,34 @@ describe.each(runs)('VectorIndex conformance: $backend on $on', ({ backend, open
   }, 120_000);
 });
 
+
+/** An index created by a build from before extracted memories: it lacks the kind field, and gets it at start-up. */
+(stackUrl ? describe : describe.skip)('RediSearch index from before the kind field (REDIS_STACK_URL)', () => {
+  let redis: Redis;
+  let fx: VectorFixture;
+
+  beforeAll(() => {
+    redis = new Redis(stackUrl!);
+  });
+  afterAll(() => redis.disconnect());
+  afterEach(() => fx.close());
+
+  it('adds kind with FT.ALTER, keeps the turns indexed before, and tells memories from them', async () => {
+    fx = new VectorFixture(redis, 'redisearch');
+    const [turn] = await fx.write([{ content: 'an old turn', embedding: axis(8, 0, 0.2) }]);
+    const current = new RediSearchIndex({ config: testConfig({ KEY_PREFIX: fx.keys.prefix, EMBEDDING_DIM: 8 }), redis, store: fx.store }).createArgs();
+    expect(current.slice(-2)).toEqual(['kind', 'TAG']);
+    await redis.call('FT.CREATE', ...current.slice(0, -2));
+    const index = await fx.open();
+    const info = (await redis.call('FT.INFO', fx.keys.searchIndex)) as unknown[];
+    expect(JSON.stringify(info)).toContain('"kind"');
+    const scope = MemoryRepository.scopeOf('t1', 's1');
+    const id = MemoryRepository.memoryId(scope, 's1', 1, 0);
+    await new MemoryRepository(redis, fx.keys, fx.store).apply(scope, 's1', 0, 1, [
+      { op: 'add', id, content: 'The user has an old turn.', type: 'fact', entities: [], sources: [{ session: 's1', turnId: 'x' }], embedding: axis(8, 0, 0.1) },
+    ]);
+    const q = { k: 10, vector: axis(8, 0) };
+    expect(keysOf(await fx.search(index, { ...q, kinds: ['turn'] }))).toEqual([turn]);
+    expect(keysOf(await fx.search(index, { ...q, kinds: ['memory'] }))).toEqual([fx.keys.memory(scope, id)]);
+  });
+});

@@ -242,6 +242,14 @@ describe('long-term memories extracted from turns', () => {
     await write('erin-1', 'erin', 'Erin: my passport expires in June.', 'Good to know.');
     await waitUntil('the extractor is asking', async () => factRequestsSeen() > before, 20_000);
     process.kill(pid, 'SIGKILL');
+    // With no extractor left the API stays ready: turns are still stored and searched, extraction waits.
+    const readyz = async () => {
+      const res = await fetch(`${rs.stack.apiUrl}/readyz`);
+      return { status: res.status, checks: ((await res.json()) as { checks: Record<string, string> }).checks };
+    };
+    expect((await readyz()).checks.extractWorkers).toMatch(/^ok \(1\)$|^none$/);
+    await waitUntil('/readyz sees no extractor', async () => (await readyz()).checks.extractWorkers === 'none', 20_000);
+    expect((await readyz()).status).toBe(200);
     const port = await freePort();
     replacement = new ManagedProcess('extractor-2', process.execPath, [join(repoRoot(), 'dist/apps/extractor/src/main.js')], rs.logs.sink, {
       PATH: process.env.PATH ?? '',
@@ -282,7 +290,7 @@ describe('extraction with the offline responder (LLM_PROVIDER=local)', () => {
   it('is off, says so in /readyz and the listings, and queues no extraction', async () => {
     expect(Object.keys(rs.stack.workerMetrics).some((name) => name.startsWith('extractor'))).toBe(false);
     const ready = (await (await fetch(`${rs.stack.apiUrl}/readyz`)).json()) as { checks: Record<string, string> };
-    expect(ready.checks.extractWorkers).toBe('ok (extraction off: LLM_PROVIDER=local)');
+    expect(ready.checks.extractWorkers).toBe('off (LLM_PROVIDER=local: no model to extract facts with)');
     const turns = [{ role: 'user', content: 'I am vegetarian.' }, { role: 'assistant', content: 'Noted.' }, { role: 'user', content: 'I live in Paris.' }];
     expect((await rs.call('POST', '/v1/sessions/offline/turns?wait=true', { userId: 'alice', turns })).status).toBe(200);
     const counts = await probe.queues.extract.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
