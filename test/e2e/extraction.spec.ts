@@ -210,6 +210,12 @@ describe('long-term memories extracted from turns', () => {
     expect(await userMemories('bob')).toEqual([]);
     expect((await rs.call('GET', `/v1/memories/${bob.memoryId}/history`)).status).toBe(404);
     expect((await rs.call('DELETE', `/v1/memories/${bob.memoryId}`)).status).toBe(404);
+
+    // The session written again under its old name: its new turns are extracted, its forgotten ones are not.
+    facts.set('Back again: I am vegan now.', { content: 'The user is vegan.', type: 'preference', entities: ['vegan'] });
+    await write('veg', 'alice', 'Back again: I am vegan now.', 'Noted.');
+    await waitUntil('the new turn is extracted', async () => (await userMemories('alice')).length === 1, 20_000, () => rs.logs.tail());
+    expect(contents(await userMemories('alice'))).toEqual(['The user is vegan.']);
   });
 
   it('fails an extraction whose answer is malformed, with the reason, and leaves the turns stored', async () => {

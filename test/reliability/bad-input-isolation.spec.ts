@@ -66,7 +66,7 @@ describe('bad input isolation', () => {
     expect(audit.problems).toEqual([]);
     expect(new Set(audit.sessions.get(`${TENANT}/neighbour`)?.turnIds)).toEqual(acknowledged);
     const failed = await probe.failedReasons('embed', 50);
-    expect(failed).toEqual([expect.stringMatching(/^other\.long\.1: .*bad_request 400/)]); // job ids are {tenant}.{session}.{seq}
+    expect(failed).toEqual([expect.stringMatching(/^other\.long\.1\.[\w-]+: .*bad_request 400/)]); // job ids are {tenant}.{session}.{seq}.{digest of the turn id}
     const embedCalls = wire.requests.filter((r) => r.path.endsWith('/embeddings')).length;
     const rejected = wire.requests.filter((r) => ((r.body as { input: string[] }).input ?? []).some((t) => t.length === 800)).length;
     console.log(JSON.stringify({ test: 'bad-input-isolation', acknowledgedA: acknowledged.size, storedA: audit.sessions.get(`${TENANT}/neighbour`)?.turnIds.length, failedJobs: failed.length, embedCalls, callsWithTheBadTurn: rejected }));

@@ -126,7 +126,9 @@ export class ExtractMemoriesService {
     const seen = new Set<string>();
     return facts.filter((f) => {
       const key = f.content.toLowerCase().replace(/\s+/g, ' ');
-      return !seen.has(key) && Boolean(seen.add(key));
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
     });
   }
 

@@ -56,8 +56,8 @@ export class MemoryCoreModule {
         },
         {
           provide: MemoryRepository,
-          inject: [REDIS, KeySchema, MemoryStore],
-          useFactory: (r: RedisClient, k: KeySchema, s: MemoryStore) => new MemoryRepository(r, k, s),
+          inject: [REDIS, KeySchema, MemoryStore, MemoryConfig],
+          useFactory: (r: RedisClient, k: KeySchema, s: MemoryStore, c: MemoryConfig) => new MemoryRepository(r, k, s, c.FORGET_TTL_SECONDS),
         },
         { provide: Metrics, useFactory: () => new Metrics(service) },
         RedisCloser,

@@ -50,7 +50,8 @@ export const STORE_LAYOUT = 2;
  *   {prefix}-sys:{scope}:memories  ZSET memory id -> time of its last change, the scope's memories
  *   {prefix}-sys:{scope}:memory:{id}:history  LIST of the memory's earlier versions (JSON), newest first
  *   {prefix}-sys:{scope}:retired   SET of memories the extractor deleted, whose history is still kept
- *   {prefix}-sys:{scope}:extracted HASH session -> the seq up to which its turns were extracted (the watermark)
+ *   {prefix}-sys:{scope}:extracted:{S}  the seq up to which session S's turns were extracted (its watermark); after
+ *                                 S is deleted it lives on for FORGET_TTL_SECONDS, like S's seq counter
  *   {prefix}-sys:{T}:queued       turns accepted and not yet processed (per-tenant load shedding)
  *   {prefix}-sys:changelog:{P}    STREAM partition P of adds and deletes, followed by in-process indexes
  *   {prefix}-sys:changelog:{P}:tenants  HASH tenant -> newest entry of that tenant in P (read-your-writes)
@@ -142,8 +143,8 @@ export class KeySchema {
     return `${this.sys}${scopeTag(scope)}:retired`;
   }
 
-  extracted(scope: MemoryScope): string {
-    return `${this.sys}${scopeTag(scope)}:extracted`;
+  extracted(scope: MemoryScope, session: string): string {
+    return `${this.sys}${scopeTag(scope)}:extracted:${assertId('session', session)}`;
   }
 
   /** The change-log partition of a scope's entries (a session scope's is its session's). */

@@ -61,11 +61,11 @@ export interface MemoryVector {
 
 // Applies one extraction to a scope, if the session's watermark is still the one the extraction read (else {-1}):
 // adds, updates (the old version is pushed onto the memory's history with the time it stopped being true) and
-// deletes (the same, and the id is kept among the retired so forgetting finds its history). KEYS: watermark hash,
-// memories zset, retired set. ARGV: session, expected, next, now, the scope's memory-key and history prefixes, then
-// per op: name, field-count, id, fields... Memory keys are built from the prefixes (see FORGET).
+// deletes (the same, and the id is kept among the retired so forgetting finds its history). KEYS: the session's
+// watermark, memories zset, retired set. ARGV: session, expected, next, now, the scope's memory-key and history
+// prefixes, then per op: name, field-count, id, fields... Memory keys are built from the prefixes (see FORGET).
 const APPLY = `
-if tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0') ~= tonumber(ARGV[2]) then return {-1} end
+if tonumber(redis.call('GET', KEYS[1]) or '0') ~= tonumber(ARGV[2]) then return {-1} end
 local now = ARGV[4]
 local out = {1, 0, 0, 0}
 local i = 7
@@ -96,16 +96,17 @@ while i <= #ARGV do
   end
   i = i + 3 + n
 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('SET', KEYS[1], ARGV[3])
 return out
 `;
 
 // Forgets a scope's memories derived from one session (ARGV[5] '1': every memory of the scope), live and retired,
-// with their histories, and sets the session's watermark to ARGV[2] (the session's last seq), so an extraction of
-// the forgotten turns still running finds the watermark moved and writes nothing. Memory and history keys are built
-// from the scope's prefixes (ARGV[3], ARGV[4]): they carry the scope's hash tag, so the script stays in its slot, and
-// the declared keys stay a fixed three (ioredis routes an auto-pipelined cluster script by its first argument).
-// Returns the keys of the live memories deleted.
+// with their histories, and sets the session's watermark to ARGV[2] (its last seq) for ARGV[6] seconds, as long as
+// its seq counter lives: an extraction of the forgotten turns still running finds the watermark moved and writes
+// nothing, and a session of the same name started after the counter expired starts from 0 again. Memory and history
+// keys are built from the scope's prefixes (ARGV[3], ARGV[4]): they carry the scope's hash tag, so the script stays
+// in its slot, and the declared keys stay a fixed three (ioredis routes an auto-pipelined cluster script by its
+// first argument). Returns the keys of the live memories deleted.
 const FORGET = `
 local needle = '"session":' .. cjson.encode(ARGV[1])
 local gone = {}
@@ -125,8 +126,7 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[3])) do
     redis.call('SREM', KEYS[3], id)
   end
 end
-if ARGV[5] == '1' then redis.call('DEL', KEYS[1]) end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[6])
 return gone
 `;
 
@@ -158,6 +158,8 @@ export class MemoryRepository {
     redis: RedisClient,
     private readonly keys: KeySchema,
     private readonly store: MemoryStore,
+    /** How long a deleted session's watermark is kept: as long as its seq counter (FORGET_TTL_SECONDS). */
+    private readonly forgetTtlSeconds = 24 * 3600,
   ) {
     redis.defineCommand('memApplyMemories', { numberOfKeys: 3, lua: APPLY });
     redis.defineCommand('memForgetMemories', { numberOfKeys: 3, lua: FORGET });
@@ -189,7 +191,7 @@ export class MemoryRepository {
 
   /** The seq up to which the session's turns are extracted (0: none yet). */
   async watermark(scope: MemoryScope, session: string): Promise<number> {
-    return Number((await this.redis.hget(this.keys.extracted(scope), session)) ?? 0);
+    return Number((await this.redis.get(this.keys.extracted(scope, session))) ?? 0);
   }
 
   /**
@@ -204,7 +206,7 @@ export class MemoryRepository {
       args.push(op.op, fields.length, op.id, ...fields);
     }
     const [code, added = 0, updated = 0, deleted = 0] = await this.redis.memApplyMemories(
-      this.keys.extracted(scope),
+      this.keys.extracted(scope, session),
       this.keys.memoryIndex(scope),
       this.keys.retiredMemories(scope),
       ...args,
@@ -253,12 +255,12 @@ export class MemoryRepository {
 
   /**
    * Forgets what was learnt from a deleted session: under a user scope the memories any of its turns went into,
-   * under its own scope all of them. `lastSeq` becomes its watermark (see FORGET).
+   * under its own scope all of them. `lastSeq` becomes its watermark for a while (see FORGET).
    */
   async forgetSession(tenant: string, session: string, user: string | undefined, lastSeq: number): Promise<number> {
     const scope = MemoryRepository.scopeOf(tenant, session, user);
     const gone = await this.redis.memForgetMemories(
-      this.keys.extracted(scope),
+      this.keys.extracted(scope, session),
       this.keys.memoryIndex(scope),
       this.keys.retiredMemories(scope),
       session,
@@ -266,6 +268,7 @@ export class MemoryRepository {
       this.keys.scopeMemories(scope),
       this.keys.memoryHistoryPrefix(scope),
       scope.kind === 'session' ? '1' : '0',
+      this.forgetTtlSeconds,
     );
     await this.log(scope, 'rm', gone);
     return gone.length;
