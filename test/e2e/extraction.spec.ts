@@ -239,6 +239,12 @@ describe('long-term memories extracted from turns', () => {
     expect(contents(await userMemories('dave'))).toEqual(['The user prefers window seats.']);
   });
 
+  it("forgets a user's memories with the user", async () => {
+    expect(await userMemories('dave')).toHaveLength(1);
+    expect((await rs.call('DELETE', '/v1/users/dave')).status).toBe(200);
+    expect(await userMemories('dave')).toEqual([]);
+  });
+
   it('takes over the job of an extractor killed mid-call, and a replayed job extracts nothing again', async () => {
     facts.set('Erin: my passport expires in June.', { content: "The user's passport expires in June.", type: 'fact', entities: ['passport'] });
     const [, metricsUrl] = Object.entries(rs.stack.workerMetrics).find(([name]) => name.startsWith('extractor'))!;
