@@ -3,6 +3,7 @@ import { ManagedProcess } from '../../apps/cli/src/stack/managed-process';
 import { repoRoot } from '../../apps/cli/src/stack/stack';
 import { OpenAiWireServer } from '../support/openai-wire-server';
 import { freePort, RedisServer } from '../support/redis-server';
+import { REDIS_TARGETS } from '../support/redis-targets';
 import { OTHER_KEY, type ReliabilityStack, startReliabilityStack } from '../reliability/support/reliability-stack';
 import { QueueProbe } from '../reliability/support/queue-probe';
 import { waitUntil } from '../reliability/support/wait-until';
@@ -33,8 +34,8 @@ interface MemoryView {
  * the extract queue, and the extractor asks a scripted LLM (strict structured output) for facts and for the mem0
  * decision on each; memories are then listed, searched beside turns, versioned and forgotten.
  */
-describe('long-term memories extracted from turns', () => {
-  const redis = new RedisServer();
+describe.each(REDIS_TARGETS)('long-term memories extracted from turns, on $name', ({ make }) => {
+  const redis = make();
   const facts = new Map<string, ScriptedFact | 'malformed'>();
   const decisions = new Map<string, ScriptedDecision>();
   const wire = new OpenAiWireServer({
@@ -76,8 +77,8 @@ describe('long-term memories extracted from turns', () => {
 
   beforeAll(async () => {
     await Promise.all([redis.start(), wire.start()]);
-    rs = await startReliabilityStack(redis.url, env());
-    probe = new QueueProbe(redis.url);
+    rs = await startReliabilityStack(redis, env());
+    probe = new QueueProbe(redis);
   }, 60_000);
 
   afterAll(async () => {
@@ -265,7 +266,7 @@ describe('long-term memories extracted from turns', () => {
     const port = await freePort();
     replacement = new ManagedProcess('extractor-2', process.execPath, [join(repoRoot(), 'dist/apps/extractor/src/main.js')], rs.logs.sink, {
       PATH: process.env.PATH ?? '',
-      REDIS_URL: redis.url,
+      ...redis.env,
       METRICS_PORT: String(port),
       LOG_LEVEL: 'warn',
       EMBEDDING_DIM: '64',
