@@ -209,6 +209,25 @@ describe.each(runs)('VectorIndex conformance: $backend on $on', ({ backend, open
     expect(await fx.search(index, { ...q, kinds: ['memory'] })).toEqual([]);
   });
 
+  it('logs the changes of an extraction whose change-log append failed after it applied, when the session is next extracted', async () => {
+    const index = await fx.open();
+    const memories = new MemoryRepository(redis, fx.keys, fx.store);
+    const scope = MemoryRepository.scopeOf('t1', 's1', 'ann');
+    const id = MemoryRepository.memoryId(scope, 's1', 1, 0);
+    const log = fx.keys.changelog(fx.keys.scopePartition(scope));
+    // The stream is not a stream for a moment: the script applies, the append after it fails.
+    await redis.set(log, 'not a stream');
+    const add = { op: 'add' as const, id, content: 'The user plays the cello.', type: 'fact' as const, entities: [], sources: [{ session: 's1', turnId: 'x' }], embedding: axis(8, 0) };
+    await expect(memories.apply(scope, 's1', 0, 1, [add])).rejects.toThrow(/WRONGTYPE/);
+    await redis.del(log);
+    expect(await memories.watermark(scope, 's1')).toBe(1);
+    const q = { k: 10, vector: axis(8, 0), kinds: ['memory' as const] };
+    if (backend !== 'redisearch') expect(await fx.search(index, q)).toEqual([]); // RediSearch indexes the hash itself
+    await memories.flushLog(scope, 's1');
+    expect(keysOf(await fx.search(index, q))).toEqual([fx.keys.memory(scope, id)]);
+    expect(await redis.exists(fx.keys.unloggedMemories(scope, 's1'))).toBe(0);
+  });
+
   it('returns every match when k exceeds them, and only k otherwise', async () => {
     const index = await fx.open();
     await fx.write([0, 1, 2].map((i) => ({ seq: i + 1, embedding: axis(8, i % 8, 0.2) })));

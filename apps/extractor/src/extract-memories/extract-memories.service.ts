@@ -54,6 +54,7 @@ export class ExtractMemoriesService {
     for (let races = 0; ; ) {
       const elapsed = startTimer();
       const scope = MemoryRepository.scopeOf(job.tenant, job.session, await this.store.sessionUser(job.tenant, job.session));
+      await this.memories.flushLog(scope, job.session);
       const watermark = await this.memories.watermark(scope, job.session);
       const turns = await this.store.turnsAfter(job.tenant, job.session, watermark, this.config.EXTRACT_MAX_TURNS);
       total.watermark = watermark;

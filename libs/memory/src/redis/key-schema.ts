@@ -50,6 +50,7 @@ export const STORE_LAYOUT = 2;
  *   {prefix}-sys:{scope}:memories  ZSET memory id -> time of its last change, the scope's memories
  *   {prefix}-sys:{scope}:memory:{id}:history  LIST of the memory's earlier versions (JSON), newest first
  *   {prefix}-sys:{scope}:retired   SET of memories the extractor deleted, whose history is still kept
+ *   {prefix}-sys:{scope}:unlogged:{S}  LIST of change-log entries of S's last extraction not appended yet
  *   {prefix}-sys:{scope}:extracted:{S}  the seq up to which session S's turns were extracted (its watermark); after
  *                                 S is deleted it lives on for FORGET_TTL_SECONDS, like S's seq counter
  *   {prefix}-sys:{T}:queued       turns accepted and not yet processed (per-tenant load shedding)
@@ -141,6 +142,10 @@ export class KeySchema {
 
   retiredMemories(scope: MemoryScope): string {
     return `${this.sys}${scopeTag(scope)}:retired`;
+  }
+
+  unloggedMemories(scope: MemoryScope, session: string): string {
+    return `${this.sys}${scopeTag(scope)}:unlogged:${assertId('session', session)}`;
   }
 
   extracted(scope: MemoryScope, session: string): string {

@@ -61,17 +61,22 @@ export interface MemoryVector {
 
 // Applies one extraction to a scope, if the session's watermark is still the one the extraction read (else {-1}):
 // adds, updates (the old version is pushed onto the memory's history with the time it stopped being true) and
-// deletes (the same, and the id is kept among the retired so forgetting finds its history). KEYS: the session's
-// watermark, memories zset, retired set. ARGV: session, expected, next, now, the scope's memory-key and history
-// prefixes, then per op: name, field-count, id, fields... Memory keys are built from the prefixes (see FORGET).
+// deletes (the same, and the id is kept among the retired so forgetting finds its history). The change-log entries the
+// in-process indexes need are queued in the same step (an update is a removal and an add: its vector changed), so a
+// crash before they are appended cannot lose them (see flushLog). KEYS: the session's watermark, memories zset,
+// retired set, unlogged list. ARGV: session, expected, next, now, the scope's memory-key and history prefixes, then
+// per op: name, field-count, id, fields... Memory keys are built from the prefixes (see FORGET).
 const APPLY = `
 if tonumber(redis.call('GET', KEYS[1]) or '0') ~= tonumber(ARGV[2]) then return {-1} end
 local now = ARGV[4]
 local out = {1, 0, 0, 0}
+local removed, added = {}, {}
 local i = 7
 while i <= #ARGV do
   local op, n, id = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
   local key, history = ARGV[5] .. id, ARGV[6] .. id .. ':history'
+  if op ~= 'add' then removed[#removed + 1] = 'rm ' .. key end
+  if op ~= 'delete' then added[#added + 1] = 'add ' .. key end
   if op == 'add' then
     redis.call('HSET', key, unpack(ARGV, i + 3, i + 2 + n))
     redis.call('ZADD', KEYS[2], now, id)
@@ -97,6 +102,8 @@ while i <= #ARGV do
   i = i + 3 + n
 end
 redis.call('SET', KEYS[1], ARGV[3])
+if #removed > 0 then redis.call('RPUSH', KEYS[4], unpack(removed)) end
+if #added > 0 then redis.call('RPUSH', KEYS[4], unpack(added)) end
 return out
 `;
 
@@ -127,6 +134,7 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[3])) do
   end
 end
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[6])
+redis.call('DEL', KEYS[4])
 return gone
 `;
 
@@ -161,8 +169,8 @@ export class MemoryRepository {
     /** How long a deleted session's watermark is kept: as long as its seq counter (FORGET_TTL_SECONDS). */
     private readonly forgetTtlSeconds = 24 * 3600,
   ) {
-    redis.defineCommand('memApplyMemories', { numberOfKeys: 3, lua: APPLY });
-    redis.defineCommand('memForgetMemories', { numberOfKeys: 3, lua: FORGET });
+    redis.defineCommand('memApplyMemories', { numberOfKeys: 4, lua: APPLY });
+    redis.defineCommand('memForgetMemories', { numberOfKeys: 4, lua: FORGET });
     redis.defineCommand('memDeleteMemory', { numberOfKeys: 4, lua: DELETE });
     this.redis = redis as ScriptedRedis;
   }
@@ -196,7 +204,7 @@ export class MemoryRepository {
 
   /**
    * Applies an extraction's ops and moves the session's watermark from `expected` to `next`, atomically and only if
-   * it is still `expected`; then logs the changed keys for the in-process indexes.
+   * it is still `expected`; then logs the changed keys for the in-process indexes (see flushLog).
    */
   async apply(scope: MemoryScope, session: string, expected: number, next: number, ops: MemoryOp[]): Promise<ApplyResult> {
     const now = Date.now();
@@ -209,13 +217,31 @@ export class MemoryRepository {
       this.keys.extracted(scope, session),
       this.keys.memoryIndex(scope),
       this.keys.retiredMemories(scope),
+      this.keys.unloggedMemories(scope, session),
       ...args,
     );
     if (code === -1) return { applied: false, added: 0, updated: 0, deleted: 0 };
-    const key = (op: MemoryOp) => this.keys.memory(scope, op.id);
-    await this.log(scope, 'rm', ops.filter((o) => o.op !== 'add').map(key));
-    await this.log(scope, 'add', ops.filter((o) => o.op !== 'delete').map(key));
+    await this.flushLog(scope, session);
     return { applied: true, added, updated, deleted };
+  }
+
+  /**
+   * Appends the change-log entries queued by the session's last apply, in order, then drops them. An extraction
+   * flushes before it reads (a job that crashed between applying and logging is taken over, finds nothing left to
+   * extract, and logs what it left) and after it applies. Only the session's one extraction job pushes to or drops
+   * from its list; an entry appended twice is harmless (a removal of a missing key, or an add of a key already
+   * indexed, changes nothing; a removal and add replayed reload the current vector).
+   */
+  async flushLog(scope: MemoryScope, session: string): Promise<void> {
+    const list = this.keys.unloggedMemories(scope, session);
+    const entries = await this.redis.lrange(list, 0, -1);
+    for (let i = 0; i < entries.length; ) {
+      const op = entries[i].split(' ')[0] as 'add' | 'rm';
+      const keys: string[] = [];
+      for (; i < entries.length && entries[i].startsWith(`${op} `); i++) keys.push(entries[i].slice(op.length + 1));
+      await this.log(scope, op, keys);
+    }
+    if (entries.length > 0) await this.redis.ltrim(list, entries.length, -1);
   }
 
   /**
@@ -263,6 +289,7 @@ export class MemoryRepository {
       this.keys.extracted(scope, session),
       this.keys.memoryIndex(scope),
       this.keys.retiredMemories(scope),
+      this.keys.unloggedMemories(scope, session),
       session,
       lastSeq,
       this.keys.scopeMemories(scope),
