@@ -4,7 +4,10 @@ import { repoRoot } from '../../apps/cli/src/stack/stack';
 import { OpenAiWireServer } from '../support/openai-wire-server';
 import { freePort, RedisServer } from '../support/redis-server';
 import { REDIS_TARGETS } from '../support/redis-targets';
-import { OTHER_KEY, type ReliabilityStack, startReliabilityStack } from '../reliability/support/reliability-stack';
+import { LocalEmbedder } from '@app/memory/embedding/local-embedder';
+import { KeySchema } from '@app/memory/redis/key-schema';
+import { MemoryStore } from '@app/memory/store/memory-store';
+import { OTHER_KEY, type ReliabilityStack, startReliabilityStack, TENANT } from '../reliability/support/reliability-stack';
 import { QueueProbe } from '../reliability/support/queue-probe';
 import { waitUntil } from '../reliability/support/wait-until';
 
@@ -238,6 +241,32 @@ describe.each(REDIS_TARGETS)('long-term memories extracted from turns, on $name'
     expect(wire.requests.length - before).toBeGreaterThanOrEqual(3);
     await probe.drained('extract', 20_000);
     expect(contents(await userMemories('dave'))).toEqual(['The user prefers window seats.']);
+  });
+
+  it('does not pass a turn still on its way: a later turn stored first waits for it, and both are extracted once', async () => {
+    // The embedder stores a request's turns in micro-batches, so seq 2 can be stored before seq 1: an extraction run
+    // then must not move the watermark past seq 1 (before, it did, and seq 1 was never extracted).
+    facts.set('Gina: I ride a red bike.', { content: 'The user rides a red bike.', type: 'fact', entities: ['bike'] });
+    facts.set('Gina: my locker code is 4412.', { content: "The user's locker code is 4412.", type: 'fact', entities: ['locker'] });
+    const client = redis.client();
+    try {
+      const store = new MemoryStore(client, new KeySchema());
+      const embedder = new LocalEmbedder(64);
+      const accepted = await store.accept(TENANT, 'gap', ['g1', 'g2'], 'gina');
+      expect(accepted).toMatchObject({ turns: [{ seq: 1, state: 'new' }, { seq: 2, state: 'new' }] });
+      const turn = (seq: number, turnId: string, content: string) =>
+        ({ tenant: TENANT, session: 'gap', user: 'gina', seq, turnId, role: 'user' as const, content, timestamp: Date.now(), tokenCount: 8, embedding: embedder.embedOne(content) });
+      await store.write([turn(2, 'g2', 'Gina: my locker code is 4412.')]);
+      await probe.queues.extract.add('extract-memories', { tenant: TENANT, session: 'gap' }, { jobId: 'gap-early' });
+      await probe.drained('extract', 20_000, () => rs.logs.tail());
+      expect(await userMemories('gina')).toEqual([]);
+      await store.write([turn(1, 'g1', 'Gina: I ride a red bike.')]);
+      await probe.queues.extract.add('extract-memories', { tenant: TENANT, session: 'gap' }, { jobId: 'gap-late' });
+      await waitUntil('both turns are extracted', async () => (await userMemories('gina')).length === 2, 20_000, () => rs.logs.tail());
+      expect(contents(await userMemories('gina'))).toEqual(['The user rides a red bike.', "The user's locker code is 4412."]);
+    } finally {
+      client.disconnect();
+    }
   });
 
   it("forgets a user's memories with the user", async () => {

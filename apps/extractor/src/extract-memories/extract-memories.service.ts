@@ -56,7 +56,7 @@ export class ExtractMemoriesService {
       const scope = MemoryRepository.scopeOf(job.tenant, job.session, await this.store.sessionUser(job.tenant, job.session));
       await this.memories.flushLog(scope, job.session);
       const watermark = await this.memories.watermark(scope, job.session);
-      const turns = await this.store.turnsAfter(job.tenant, job.session, watermark, this.config.EXTRACT_MAX_TURNS);
+      const turns = await this.readyTurns(job, watermark);
       total.watermark = watermark;
       if (turns.length === 0) return total;
       const next = turns[turns.length - 1].seq;
@@ -80,6 +80,19 @@ export class ExtractMemoriesService {
         watermark: next,
       });
     }
+  }
+
+  /**
+   * The turns past the watermark that can be extracted now: those before the first turn accepted and not stored yet.
+   * The embedder stores a request's turns in several micro-batches, so a later turn can be stored before an earlier
+   * one, and the watermark must not pass a turn that is still on its way; storing it queues the session's next
+   * extraction. Pending turns are read before the history: a turn missing from both was deleted, not delayed.
+   */
+  private async readyTurns(job: ExtractJob, watermark: number): Promise<StoredTurn[]> {
+    const pending = (await this.store.pendingSeqs(job.tenant, job.session)).filter((seq) => seq > watermark);
+    const turns = await this.store.turnsAfter(job.tenant, job.session, watermark, this.config.EXTRACT_MAX_TURNS);
+    const gap = pending.reduce((first, seq) => Math.min(first, seq), Infinity);
+    return turns.filter((t) => t.seq < gap);
   }
 
   /** The ops for one batch of turns: facts extracted, compared with their neighbours, decided. */

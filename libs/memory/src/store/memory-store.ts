@@ -345,6 +345,11 @@ export class MemoryStore {
     return values.map((v, i) => this.parseTurn(keys[i], v));
   }
 
+  /** The seqs of the session's turns accepted and not stored yet (their embed jobs are queued, running or failed). */
+  async pendingSeqs(tenant: string, session: string): Promise<number[]> {
+    return (await this.redis.hvals(this.keys.pending(tenant, session))).map(Number);
+  }
+
   /** Up to `limit` of a session's stored turns with a seq above `after`, oldest first. */
   async turnsAfter(tenant: string, session: string, after: number, limit: number): Promise<StoredTurn[]> {
     const seqs = await this.redis.zrangebyscore(this.keys.history(tenant, session), `(${after}`, '+inf', 'LIMIT', 0, limit);
