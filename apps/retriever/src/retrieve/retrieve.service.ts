@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { VectorIndex, VectorQuery } from '@app/memory';
+import type { VectorHit, VectorIndex, VectorQuery } from '@app/memory';
 import { buildMemoryContext, ContextAssembler, MEMORY_KINDS, MemoryConfig, MemoryStore, RetrieveJob, RetrieveResult } from '@app/memory';
 import { VECTOR_INDEX } from '@app/memory/nest/tokens';
 import { QueryEmbedder } from './query-embedder';
@@ -41,11 +41,7 @@ export class RetrieveService {
       vector,
       text: job.query,
     };
-    const [searches, span] = await Promise.all([
-      this.searches(job, query).then((qs) => Promise.all(qs.map((q) => this.index.search(q)))),
-      weight > 0 ? this.recencySpan(job) : undefined,
-    ]);
-    const hits = searches.flat();
+    const [hits, span] = await Promise.all([this.search(job, query), weight > 0 ? this.recencySpan(job) : undefined]);
     const memories = rerank(hits.filter((h) => !exclude.has(h.key)), { weight, k: job.k, minScore: job.minScore, span });
     const t2 = performance.now();
 
@@ -60,22 +56,30 @@ export class RetrieveService {
   }
 
   /**
-   * The index searches a job needs: its turns, and the extracted memories of its scope, which belong to a user or to
-   * a session without one (not to a session of a user): a job that names sessions searches their users' memories.
-   * Memories carry no role or tag, so a job filtered by either searches turns only. Their hits are ranked together.
+   * The job's turns, and the extracted memories of its scope, ranked together. Memories belong to a user or to a
+   * session without one (not to a session of a user): a job that names sessions searches their users' memories,
+   * found while the turns are searched, so the turn search starts at once. Memories carry no role or tag, so a job
+   * filtered by either searches turns only.
    */
-  private async searches(job: RetrieveJob, query: VectorQuery): Promise<VectorQuery[]> {
+  private async search(job: RetrieveJob, query: VectorQuery): Promise<VectorHit[]> {
     const kinds = job.kinds ?? MEMORY_KINDS;
-    const out: VectorQuery[] = kinds.includes('turn') ? [{ ...query, kinds: ['turn'] }] : [];
-    if (!kinds.includes('memory') || job.roles || job.tags) return out;
-    const memories: VectorQuery = { ...query, kinds: ['memory'] };
-    if (job.users || !job.sessions) return [...out, { ...memories, sessions: undefined }];
+    const withMemories = kinds.includes('memory') && !job.roles && !job.tags;
+    const [turns, memories] = await Promise.all([
+      kinds.includes('turn') ? this.index.search({ ...query, kinds: ['turn'] }) : [],
+      withMemories ? this.memoryQueries(job, { ...query, kinds: ['memory'] }).then((qs) => Promise.all(qs.map((q) => this.index.search(q)))) : [],
+    ]);
+    return [...turns, ...memories.flat()];
+  }
+
+  private async memoryQueries(job: RetrieveJob, memories: VectorQuery): Promise<VectorQuery[]> {
+    if (job.users || !job.sessions) return [{ ...memories, sessions: undefined }];
     const owners = await Promise.all(job.sessions.map((s) => this.store.sessionUser(job.tenant, s)));
     const users = [...new Set(owners.filter((u): u is string => u !== undefined))];
     const ownerless = job.sessions.filter((_, i) => owners[i] === undefined);
-    if (users.length > 0) out.push({ ...memories, sessions: undefined, users });
-    if (ownerless.length > 0) out.push({ ...memories, sessions: ownerless });
-    return out;
+    return [
+      ...(users.length > 0 ? [{ ...memories, sessions: undefined, users }] : []),
+      ...(ownerless.length > 0 ? [{ ...memories, sessions: ownerless }] : []),
+    ];
   }
 
   /**
