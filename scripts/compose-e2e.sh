@@ -109,7 +109,7 @@ stand_in_for() {
 }
 stand_in_for "$node_image"
 run_services=()
-declare -A build_service # one service per image compose builds (api, embedder and retriever share one)
+declare -A build_service # one service per image compose builds (api, embedder, retriever and extractor share one)
 while read -r service image how; do
   if [ "$how" = profile ]; then
     log "$service ($image) is not run: it starts only with its compose profile"

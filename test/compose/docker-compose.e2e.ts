@@ -24,7 +24,7 @@ const PROJECT = process.env.COMPOSE_E2E_PROJECT;
 const SERVICES = process.env.COMPOSE_E2E_SERVICES?.split(' ').filter(Boolean) ?? [];
 
 const TENANT = 'e2e';
-const SCALE: Record<string, number> = { embedder: 2, retriever: 2 };
+const SCALE: Record<string, number> = { embedder: 2, retriever: 2, extractor: 2 };
 const EMBED_CONCURRENCY = 4;
 /**
  * Passed through docker-compose.yml like a user's `.env`: short job locks, so a killed embedder's jobs are taken
@@ -153,7 +153,12 @@ describe('docker-compose.yml on podman, workers scaled', () => {
     '/readyz counts the worker replicas',
     withLogs(async () => {
       const readyz = async () => (await (await fetch(`${apiUrl}/readyz`)).json()) as { checks: Record<string, string> };
-      const want = { [`${QUEUES.embed}Workers`]: `ok (${SCALE.embedder})`, [`${QUEUES.retrieve}Workers`]: `ok (${SCALE.retriever})` };
+      // The compose default is the offline responder: extraction is off, and /readyz says so rather than counting extractors.
+      const want = {
+        [`${QUEUES.embed}Workers`]: `ok (${SCALE.embedder})`,
+        [`${QUEUES.retrieve}Workers`]: `ok (${SCALE.retriever})`,
+        [`${QUEUES.extract}Workers`]: 'off (LLM_PROVIDER=local: no model to extract facts with)',
+      };
       const counted = (checks: Record<string, string>) => Object.entries(want).every(([k, v]) => checks[k] === v);
       let last = '';
       // Kept for the failure message: the first request through the published port is where a wrong port shows.

@@ -2,12 +2,14 @@ import Redis from 'ioredis';
 import { DimensionMismatchError } from '@app/memory/errors/dimension-mismatch.error';
 import { IndexSchemaMismatchError } from '@app/memory/errors/index-schema-mismatch.error';
 import { InvalidInputError } from '@app/memory/errors/invalid-input.error';
+import { MemoryRepository } from '@app/memory/store/memory-repository';
 import { SearchReplyError } from '@app/memory/errors/search-reply.error';
 import { connectRedis, type RedisClient, redisEndpoint } from '@app/memory/redis/redis-endpoint';
 import { VectorBackend, VectorHit } from '@app/memory/vector/vector-index';
 import { RedisCluster } from '../support/redis-cluster';
 import { RedisServer } from '../support/redis-server';
-import { T0, VectorFixture, axis, seededVector } from '../support/vector-fixture';
+import { RediSearchIndex } from '@app/memory/vector/redisearch-index';
+import { T0, VectorFixture, axis, seededVector, testConfig } from '../support/vector-fixture';
 
 /**
  * One suite for every backend, on a single Redis and on a cluster. exact and hnsw run on a private redis-server and
@@ -167,6 +169,63 @@ describe.each(runs)('VectorIndex conformance: $backend on $on', ({ backend, open
     })));
     const hits = await fx.search(index, { k: 10, vector: axis(8, 0), users: ['alice'], roles: ['user'], tags: ['pinned'], since: T0 + 1000 });
     expect(keysOf(hits)).toEqual([keys[4], keys[12], keys[16]]);
+  });
+
+  it('keeps extracted memories beside the turns, told apart by kind, kept current and forgotten', async () => {
+    const index = await fx.open();
+    const [turn, unowned] = await fx.write([
+      { session: 'a-1', user: 'alice', content: 'I live in Paris', embedding: axis(8, 0, 0.2) },
+      { session: 'none', content: 'my order is 5521', embedding: axis(8, 0, 0.4) },
+    ]);
+    const memories = new MemoryRepository(redis, fx.keys, fx.store);
+    const alice = MemoryRepository.scopeOf('t1', 'a-1', 'alice');
+    const anon = MemoryRepository.scopeOf('t1', 'none');
+    const memory = (id: string, content: string, embedding: Float32Array) =>
+      ({ op: 'add' as const, id, content, type: 'fact' as const, entities: [], sources: [{ session: 'a-1', turnId: 'x' }], embedding });
+    const m1 = MemoryRepository.memoryId(alice, 'a-1', 1, 0);
+    const m2 = MemoryRepository.memoryId(anon, 'none', 1, 0);
+    await memories.apply(alice, 'a-1', 0, 1, [memory(m1, 'The user lives in Paris.', axis(8, 0, 0.1))]);
+    await memories.apply(anon, 'none', 0, 1, [{ ...memory(m2, 'The order number is 5521.', axis(8, 0, 0.3)), sources: [{ session: 'none', turnId: 'y' }] }]);
+    const [k1, k2] = [fx.keys.memory(alice, m1), fx.keys.memory(anon, m2)];
+    const q = { k: 10, vector: axis(8, 0) };
+    expect(keysOf(await fx.search(index, q))).toEqual([k1, turn, k2, unowned]);
+    expect(keysOf(await fx.search(index, { ...q, kinds: ['memory'] }))).toEqual([k1, k2]);
+    expect(keysOf(await fx.search(index, { ...q, kinds: ['turn'] }))).toEqual([turn, unowned]);
+    expect(keysOf(await fx.search(index, { ...q, kinds: ['memory'], users: ['alice'] }))).toEqual([k1]);
+    expect(keysOf(await fx.search(index, { ...q, kinds: ['memory'], sessions: ['none'] }))).toEqual([k2]);
+    expect(keysOf(await fx.search(index, { mode: 'text', k: 10, text: 'Paris', kinds: ['memory'] }))).toEqual([k1]);
+    expect(await fx.search(index, { ...q, kinds: [] })).toEqual([]);
+    const [hit] = await fx.search(index, { ...q, kinds: ['memory'], users: ['alice'] });
+    expect(hit.turn).toMatchObject({ content: 'The user lives in Paris.', user: 'alice', memory: { id: m1, type: 'fact' } });
+
+    // An update moves the memory's vector and text; forgetting removes it from every ranking.
+    await memories.apply(alice, 'a-2', 0, 1, [{ ...memory(m1, 'The user lives in Berlin.', axis(8, 5)), op: 'update' }]);
+    expect(keysOf(await fx.search(index, { k: 1, vector: axis(8, 5), kinds: ['memory'] }))).toEqual([k1]);
+    expect(keysOf(await fx.search(index, { mode: 'text', k: 10, text: 'Paris', kinds: ['memory'] }))).toEqual([]);
+    expect(keysOf(await fx.search(await fx.open(), { ...q, kinds: ['memory'] }))).toEqual([k2, k1]);
+    await memories.forgetSession('t1', 'a-1', 'alice', 1);
+    await memories.delete(anon, m2);
+    expect(keysOf(await fx.search(index, q))).toEqual([turn, unowned]);
+    expect(await fx.search(index, { ...q, kinds: ['memory'] })).toEqual([]);
+  });
+
+  it('logs the changes of an extraction whose change-log append failed after it applied, when the session is next extracted', async () => {
+    const index = await fx.open();
+    const memories = new MemoryRepository(redis, fx.keys, fx.store);
+    const scope = MemoryRepository.scopeOf('t1', 's1', 'ann');
+    const id = MemoryRepository.memoryId(scope, 's1', 1, 0);
+    const log = fx.keys.changelog(fx.keys.scopePartition(scope));
+    // The stream is not a stream for a moment: the script applies, the append after it fails.
+    await redis.set(log, 'not a stream');
+    const add = { op: 'add' as const, id, content: 'The user plays the cello.', type: 'fact' as const, entities: [], sources: [{ session: 's1', turnId: 'x' }], embedding: axis(8, 0) };
+    await expect(memories.apply(scope, 's1', 0, 1, [add])).rejects.toThrow(/WRONGTYPE/);
+    await redis.del(log);
+    expect(await memories.watermark(scope, 's1')).toBe(1);
+    const q = { k: 10, vector: axis(8, 0), kinds: ['memory' as const] };
+    if (backend !== 'redisearch') expect(await fx.search(index, q)).toEqual([]); // RediSearch indexes the hash itself
+    await memories.flushLog(scope, 's1');
+    expect(keysOf(await fx.search(index, q))).toEqual([fx.keys.memory(scope, id)]);
+    expect(await redis.exists(fx.keys.unloggedMemories(scope, 's1'))).toBe(0);
   });
 
   it('returns every match when k exceeds them, and only k otherwise', async () => {
@@ -379,3 +438,34 @@ describe.each(runs)('VectorIndex conformance: $backend on $on', ({ backend, open
   }, 120_000);
 });
 
+
+/** An index created by a build from before extracted memories: it lacks the kind field, and gets it at start-up. */
+(stackUrl ? describe : describe.skip)('RediSearch index from before the kind field (REDIS_STACK_URL)', () => {
+  let redis: Redis;
+  let fx: VectorFixture;
+
+  beforeAll(() => {
+    redis = new Redis(stackUrl!);
+  });
+  afterAll(() => redis.disconnect());
+  afterEach(() => fx.close());
+
+  it('adds kind with FT.ALTER, keeps the turns indexed before, and tells memories from them', async () => {
+    fx = new VectorFixture(redis, 'redisearch');
+    const [turn] = await fx.write([{ content: 'an old turn', embedding: axis(8, 0, 0.2) }]);
+    const current = new RediSearchIndex({ config: testConfig({ KEY_PREFIX: fx.keys.prefix, EMBEDDING_DIM: 8 }), redis, store: fx.store }).createArgs();
+    expect(current.slice(-2)).toEqual(['kind', 'TAG']);
+    await redis.call('FT.CREATE', ...current.slice(0, -2));
+    const index = await fx.open();
+    const info = (await redis.call('FT.INFO', fx.keys.searchIndex)) as unknown[];
+    expect(JSON.stringify(info)).toContain('"kind"');
+    const scope = MemoryRepository.scopeOf('t1', 's1');
+    const id = MemoryRepository.memoryId(scope, 's1', 1, 0);
+    await new MemoryRepository(redis, fx.keys, fx.store).apply(scope, 's1', 0, 1, [
+      { op: 'add', id, content: 'The user has an old turn.', type: 'fact', entities: [], sources: [{ session: 's1', turnId: 'x' }], embedding: axis(8, 0, 0.1) },
+    ]);
+    const q = { k: 10, vector: axis(8, 0) };
+    expect(keysOf(await fx.search(index, { ...q, kinds: ['turn'] }))).toEqual([turn]);
+    expect(keysOf(await fx.search(index, { ...q, kinds: ['memory'] }))).toEqual([fx.keys.memory(scope, id)]);
+  });
+});

@@ -78,6 +78,7 @@ describe('agent API e2e: users, filtered search, context, management', () => {
     expect(new Set(hits.map((h) => h.sessionId))).toEqual(new Set(['alice-1', 'alice-7']));
     expect(hits.every((h) => h.userId === 'alice')).toBe(true);
     expect(hits[0]).toEqual({
+      kind: 'turn',
       turnId: 'D1:3', sessionId: 'alice-1', userId: 'alice', seq: 1, role: 'user', content: 'I always prefer aisle seats on flights.',
       timestamp: '2020-03-01T10:00:00.000Z', metadata: { source: 'onboarding' }, tags: ['preference', 'travel'],
       similarity: expect.any(Number), score: hits[0].similarity,

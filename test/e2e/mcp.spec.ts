@@ -38,11 +38,11 @@ describe('MCP server e2e (official SDK client, Streamable HTTP)', () => {
     await redis.stop();
   });
 
-  it('lists the five memory tools, each with an input schema', async () => {
+  it('lists the memory tools, each with an input schema', async () => {
     const client = await connect(key);
     expect(client.getServerVersion()).toMatchObject({ name: 'agent-memory' });
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['forget_session', 'get_context', 'list_sessions', 'search_memory', 'store_turns']);
+    expect(tools.map((t) => t.name).sort()).toEqual(['forget_memory', 'forget_session', 'get_context', 'list_memories', 'list_sessions', 'memory_history', 'search_memory', 'store_turns']);
     const store = tools.find((t) => t.name === 'store_turns')!;
     expect(store.inputSchema.required).toEqual(expect.arrayContaining(['sessionId', 'turns']));
   });
@@ -89,6 +89,17 @@ describe('MCP server e2e (official SDK client, Streamable HTTP)', () => {
     expect([missing.isError, missing.text]).toEqual([true, 'session never-was does not exist']);
     const noUser = await call(client, 'get_context', { sessionId: 'never-was', query: 'x', scope: 'user' });
     expect([noUser.isError, noUser.text]).toEqual([true, expect.stringMatching(/belongs to no user/)]);
+  });
+
+  it('lists long-term memories (none: the offline responder extracts nothing) and refuses bad memory ids', async () => {
+    const client = await connect(key);
+    expect((await call(client, 'list_memories', { userId: 'alice' })).json()).toEqual({ memories: [], total: 0, extraction: false });
+    const neither = await call(client, 'list_memories', {});
+    expect([neither.isError, neither.text]).toEqual([true, 'give userId or sessionId']);
+    const badId = await call(client, 'memory_history', { memoryId: 'nope' });
+    expect([badId.isError, badId.text]).toEqual([true, expect.stringMatching(/memoryId must match/)]);
+    const unknown = await call(client, 'forget_memory', { memoryId: 'u.alice.AAAAAAAAAAAAAAAA' });
+    expect([unknown.isError, unknown.text]).toEqual([true, 'no memory u.alice.AAAAAAAAAAAAAAAA']);
   });
 
   it('wants the API key, as the REST API does', async () => {

@@ -67,14 +67,18 @@ describe('OpenAPI document and its examples', () => {
   it('describes every operation, old and new, with its response schema and its error schemas', () => {
     const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ id: `${method.toUpperCase()} ${path}`, op })));
     expect(operations.map((o) => o.id).sort()).toEqual([
+      'DELETE /v1/memories/{memoryId}',
       'DELETE /v1/sessions/{sessionId}',
       'DELETE /v1/sessions/{sessionId}/turns/{turnId}',
       'DELETE /v1/users/{userId}',
       'GET /healthz',
       'GET /readyz',
+      'GET /v1/memories/{memoryId}/history',
       'GET /v1/sessions',
+      'GET /v1/sessions/{sessionId}/long-term-memories',
       'GET /v1/sessions/{sessionId}/memories',
       'GET /v1/sessions/{sessionId}/turns',
+      'GET /v1/users/{userId}/memories',
       'POST /v1/memories/search',
       'POST /v1/sessions/{sessionId}/chat',
       'POST /v1/sessions/{sessionId}/context',
@@ -91,7 +95,11 @@ describe('OpenAPI document and its examples', () => {
     // A property typed by its initializer alone used to come out as a reference to an empty "Object" schema.
     expect(Object.keys(doc.components.schemas)).not.toContain('Object');
     const hit = doc.components.schemas.MemoryHit.properties!;
-    expect(Object.keys(hit).sort()).toEqual(['content', 'metadata', 'role', 'score', 'seq', 'sessionId', 'similarity', 'tags', 'timestamp', 'turnId', 'userId']);
+    expect(Object.keys(hit).sort()).toEqual(['content', 'entities', 'kind', 'memoryType', 'metadata', 'role', 'score', 'seq', 'sessionId', 'similarity', 'tags', 'timestamp', 'turnId', 'userId']);
+    expect(Object.keys(doc.components.schemas.MemoryView.properties!).sort()).toEqual([
+      'content', 'createdAt', 'entities', 'memoryId', 'sessionId', 'sources', 'type', 'userId', 'validFrom',
+    ]);
+    expect((doc.components.schemas.MemoryVersionView as { required?: string[] }).required).toEqual(expect.arrayContaining(['validFrom', 'validUntil', 'change']));
   });
 
   it('gives every property of every request body an example or a default, so Swagger UI never makes one up', () => {

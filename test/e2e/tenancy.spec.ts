@@ -33,6 +33,10 @@ describe.each(REDIS_TARGETS)('tenants and API keys on $name', ({ make }) => {
     ['GET', '/v1/sessions'],
     ['DELETE', '/v1/sessions/shared/turns/a-secret'],
     ['DELETE', '/v1/users/u-a'],
+    ['GET', '/v1/users/u-a/memories'],
+    ['GET', '/v1/sessions/shared/long-term-memories'],
+    ['GET', '/v1/memories/u.u-a.AAAAAAAAAAAAAAAA/history'],
+    ['DELETE', '/v1/memories/u.u-a.AAAAAAAAAAAAAAAA'],
     ['POST', '/mcp', { jsonrpc: '2.0', id: 1, method: 'tools/list' }],
   ];
   const mcp = async (key: string) => {

@@ -111,7 +111,7 @@ describe('MemoryStore (real redis-server)', () => {
     await ingest([turn('s1', 1, 'a'), turn('s1', 2, 'b'), turn('s2', 1, 'other')]);
     await store.accept('t1', 's1', ['queued-1', 'queued-2']);
     const res = await store.deleteSession('t1', 's1');
-    expect(res).toEqual({ deleted: 2, pending: [{ turnId: 'queued-1', seq: 3 }, { turnId: 'queued-2', seq: 4 }] });
+    expect(res).toEqual({ deleted: 2, lastSeq: 4, pending: [{ turnId: 'queued-1', seq: 3 }, { turnId: 'queued-2', seq: 4 }] });
     expect(await redis.keys('*{t1:s1}*')).toEqual([keys.seq('t1', 's1')]);
     expect(await redis.ttl(keys.seq('t1', 's1'))).toBeGreaterThan(100);
     expect(await store.sessionNames('t1')).toEqual(['s2']);

@@ -3,7 +3,7 @@ import { createEmbeddingProvider } from '@app/memory/embedding/create-embedding-
 import { LocalEmbedder } from '@app/memory/embedding/local-embedder';
 import { DimensionMismatchError } from '@app/memory/errors/dimension-mismatch.error';
 import { ProviderError } from '@app/memory/errors/provider.error';
-import { createLlmProvider } from '@app/memory/llm/create-llm-provider';
+import { createLlmProvider, createStructuredLlm } from '@app/memory/llm/create-llm-provider';
 import type { LlmRequest } from '@app/memory/llm/llm-provider';
 import { ContextAssembler } from '@app/memory/context/context-assembler';
 import { buildMemoryContext } from '@app/memory/context/context-messages';
@@ -55,7 +55,13 @@ function embedInNode(env: Record<string, string>): Promise<unknown> {
 }
 
 describe('openai SDK providers against a local OpenAI wire-format server', () => {
-  const server = new OpenAiWireServer({ dim: DIM, apiKey: 'sk-test', reply: () => 'Training GPT-3 emitted 552 tCO2e, per your notes.' });
+  // A structured request (response_format) gets the JSON text scripted for it; a chat, the plain reply.
+  let structuredReply = '{"facts": []}';
+  const server = new OpenAiWireServer({
+    dim: DIM,
+    apiKey: 'sk-test',
+    reply: (_messages, request) => (request.response_format ? structuredReply : 'Training GPT-3 emitted 552 tCO2e, per your notes.'),
+  });
   const expected = new LocalEmbedder(DIM);
 
   // Short timeouts and few retries keep the suite to a few seconds; the wire server asks for 10 ms retry-after.
@@ -278,6 +284,50 @@ describe('openai SDK providers against a local OpenAI wire-format server', () =>
       expect(await failure(collect(createLlmProvider(openai()).stream(chatRequest)))).toMatchObject({ kind: 'server', status: 500 });
       server.failNext(1, { kind: 'malformed' });
       expect(await failure(createLlmProvider(openai()).complete(chatRequest))).toMatchObject({ kind: 'bad_response', retryable: false });
+    });
+  });
+
+  describe('structured output (the extractor)', () => {
+    const schema = { type: 'object', properties: { facts: { type: 'array', items: { type: 'string' } } }, required: ['facts'], additionalProperties: false };
+
+    it('openai: asks for a strict JSON schema and answers the parsed JSON with the token usage', async () => {
+      structuredReply = '{"facts": ["The user is vegetarian."]}';
+      const reply = await createStructuredLlm(openai())!.ask('Extract facts.', '{"turns": []}', 'memory_facts', schema);
+      expect(reply.value).toEqual({ facts: ['The user is vegetarian.'] });
+      expect(reply.usage.prompt).toBeGreaterThan(0);
+      expect(reply.usage.completion).toBeGreaterThan(0);
+      const body = server.requests[0].body as Record<string, unknown>;
+      expect(body).toMatchObject({
+        model: 'gpt-4o-mini',
+        temperature: 0,
+        messages: [{ role: 'system', content: 'Extract facts.' }, { role: 'user', content: '{"turns": []}' }],
+        response_format: { type: 'json_schema', json_schema: { name: 'memory_facts', strict: true, schema } },
+      });
+    });
+
+    it('azure and openai-compatible: the chat deployment route, and OPENAI_BASE_URL without a key', async () => {
+      structuredReply = '{"facts": []}';
+      expect((await createStructuredLlm(azure())!.ask('x', 'y', 'memory_facts', schema)).value).toEqual({ facts: [] });
+      const compatible = loadConfig({ LLM_PROVIDER: 'openai-compatible', OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'sk-test' });
+      expect((await createStructuredLlm(compatible)!.ask('x', 'y', 'memory_facts', schema)).value).toEqual({ facts: [] });
+      expect(server.requests.map((r) => r.path)).toEqual(['/openai/deployments/chat-dep/chat/completions', '/v1/chat/completions']);
+    });
+
+    it('is undefined with the offline responder: nothing pretends to extract', () => {
+      expect(createStructuredLlm(loadConfig({}))).toBeUndefined();
+    });
+
+    it('an answer that is not JSON is a permanent bad_response; 429 and 500 stay retryable', async () => {
+      structuredReply = 'Sure! Here are the facts: the user is vegetarian.';
+      const notJson = await failure(createStructuredLlm(openai())!.ask('x', 'y', 'memory_facts', schema));
+      expect(notJson).toMatchObject({ name: 'ProviderError', kind: 'bad_response', retryable: false });
+      expect(notJson.message).toMatch(/malformed answer: not JSON: Sure!/);
+      server.failNext(1, { kind: 'malformed' });
+      expect(await failure(createStructuredLlm(openai())!.ask('x', 'y', 'memory_facts', schema))).toMatchObject({ kind: 'bad_response', retryable: false });
+      server.failNext(3, { kind: 'rate_limit' });
+      expect(await failure(createStructuredLlm(openai())!.ask('x', 'y', 'memory_facts', schema))).toMatchObject({ kind: 'rate_limit', retryable: true });
+      server.failNext(3, { kind: 'server_error' });
+      expect(await failure(createStructuredLlm(openai())!.ask('x', 'y', 'memory_facts', schema))).toMatchObject({ kind: 'server', retryable: true });
     });
   });
 });

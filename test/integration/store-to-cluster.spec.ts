@@ -62,7 +62,7 @@ describe('a single-node store imported into a cluster', () => {
     const index = await createVectorIndex({ config, redis: target, store: after, logger: { log: () => undefined, warn: () => undefined } });
     try {
       expect(await index.size()).toBe(9);
-      const [hit] = await index.search({ tenant: 't', k: 1, vector: axis(8, 2), mode: 'vector', minLogIds: positions });
+      const [hit] = await index.search({ tenant: 't', k: 1, mode: 'vector', vector: axis(8, 2), minLogIds: positions });
       expect(hit.turn.content).toBe('gamma note 0');
     } finally {
       await index.close();

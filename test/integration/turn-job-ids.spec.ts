@@ -24,8 +24,8 @@ describe('embed job ids after a session went back in time', () => {
     redis = new Redis(server.url);
     const config = loadConfig(server.env);
     const opts = { connection: redis, prefix: 'mem-bull' };
-    queues = [new Queue(QUEUES.embed, opts), new Queue(QUEUES.retrieve, opts)];
-    gateway = new JobGateway(queues[0], queues[1], config, new KeySchema(), redis);
+    queues = [new Queue(QUEUES.embed, opts), new Queue(QUEUES.retrieve, opts), new Queue(QUEUES.extract, opts)];
+    gateway = new JobGateway(queues[0], queues[1], queues[2], config, new KeySchema(), redis);
     await gateway.onModuleInit();
   });
 

@@ -56,7 +56,7 @@ describe('grafana/dashboards/agent-memory.json', () => {
 
   it('counts the replicas up of each service', () => {
     const exprs = queries.map((q) => q.expr);
-    for (const job of ['api', 'embedder', 'retriever']) expect(exprs).toContain(`count(up{job="${job}"} == 1)`);
+    for (const job of ['api', 'embedder', 'retriever', 'extractor']) expect(exprs).toContain(`count(up{job="${job}"} == 1)`);
   });
 
   it('queries the provisioned datasource by uid', () => {

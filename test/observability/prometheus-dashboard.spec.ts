@@ -9,12 +9,28 @@ import type { Timings } from '../../apps/cli/src/http/api-types';
 import { buildLatencyReport } from '../../apps/cli/src/report/latency-report';
 import { ManagedProcess } from '../../apps/cli/src/stack/managed-process';
 import { type StackHandle, startStack } from '../../apps/cli/src/stack/stack';
+import { OpenAiWireServer } from '../support/openai-wire-server';
 import { freePort, RedisServer } from '../support/redis-server';
 import { dashboardQueries, loadDashboard, metricNames, resolveVariables } from './dashboard-queries';
 import { PrometheusApi } from './prometheus-api';
 
+/**
+ * A scripted LLM on the OpenAI wire format: chat answers echo the question, and the extractor's structured requests
+ * get one fact per turn, each added.
+ */
+const scriptedLlm = (messages: { role: string; content: string }[], request: Record<string, unknown>): string => {
+  const schema = (request.response_format as { json_schema?: { name?: string } } | undefined)?.json_schema?.name;
+  if (schema === undefined) return `You asked: ${messages.at(-1)?.content ?? ''}`;
+  const input = JSON.parse(messages.at(-1)!.content) as { turns?: { id: string; content: string }[]; candidates?: { candidate: number }[] };
+  if (schema === 'memory_facts') {
+    return JSON.stringify({ facts: input.turns!.map((t) => ({ content: `The user said: ${t.content}`, type: 'fact', entities: [], sourceTurnIds: [t.id] })) });
+  }
+  return JSON.stringify({ decisions: input.candidates!.map((c) => ({ candidate: c.candidate, event: 'ADD', memoryId: null, content: null })) });
+};
+
 /** The whole pipeline, scraped by a real Prometheus: every dashboard query must return data. */
 describe('the Grafana dashboard on a real Prometheus', () => {
+  const wire = new OpenAiWireServer({ dim: 64, reply: scriptedLlm });
   const dashboard = loadDashboard();
   const queries = dashboardQueries(dashboard).map((q) => ({ ...q, promql: resolveVariables(q.expr, dashboard, '1m') }));
   const logs: string[] = [];
@@ -46,8 +62,10 @@ describe('the Grafana dashboard on a real Prometheus', () => {
     if (spawnSync('prometheus', ['--version']).error) {
       throw new Error("The `prometheus` binary is not on PATH: install Debian's prometheus package (.ci/run does).");
     }
-    await redis.start();
-    stack = await startStack({ config: loadConfig({ LOG_LEVEL: 'warn' }), redisUrl: redis.url, log });
+    await Promise.all([redis.start(), wire.start()]);
+    // A real LLM provider, so the extractor runs and its panels have data too.
+    const env = { LOG_LEVEL: 'warn', LLM_PROVIDER: 'openai-compatible', OPENAI_BASE_URL: wire.baseURL, EXTRACT_QUIET_MS: '100' };
+    stack = await startStack({ config: loadConfig(env), redisUrl: redis.url, log });
 
     const job = (name: string, urls: string[]) => ({
       job_name: name,
@@ -58,7 +76,7 @@ describe('the Grafana dashboard on a real Prometheus', () => {
       global: { scrape_interval: '1s', evaluation_interval: '1s' },
       scrape_configs: [
         job('api', [stack.apiUrl]),
-        ...['embedder', 'retriever'].map((app) => job(app, workers.filter(([name]) => name.startsWith(app)).map(([, url]) => url))),
+        ...['embedder', 'retriever', 'extractor'].map((app) => job(app, workers.filter(([name]) => name.startsWith(app)).map(([, url]) => url))),
       ],
     };
     writeFileSync(join(dir, 'prometheus.yml'), JSON.stringify(config)); // JSON is YAML
@@ -91,10 +109,14 @@ describe('the Grafana dashboard on a real Prometheus', () => {
       await api.addTurns(other, [{ role: 'user', content: 'A turn to forget.' }]);
       await eventually(async () => expect((await api.history(other)).total).toBe(1));
       await api.forget(other);
+      await eventually(async () => {
+        const res = await fetch(`${stack!.apiUrl}/v1/sessions/s1/long-term-memories`, { headers: { authorization: `Bearer ${stack!.apiKey}` } });
+        expect(((await res.json()) as { total: number }).total).toBeGreaterThanOrEqual(facts.length * round);
+      });
       const doneAt = Date.now() / 1000;
       await eventually(async () => {
         const scraped = await query(`timestamp(up) > ${doneAt}`);
-        expect(scraped.map((s) => s.metric.job).sort()).toEqual(['api', 'embedder', 'retriever']);
+        expect(scraped.map((s) => s.metric.job).sort()).toEqual(['api', 'embedder', 'extractor', 'retriever']);
       });
     }
   }
@@ -109,14 +131,14 @@ describe('the Grafana dashboard on a real Prometheus', () => {
   afterAll(async () => {
     await prometheus?.stop();
     await stack?.stop();
-    await redis.stop();
+    await Promise.all([redis.stop(), wire.stop()]);
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('scrapes the api and one replica of each worker', async () => {
     await eventually(async () => {
       const up = await query('sum by (job) (up)');
-      expect(Object.fromEntries(up.map((s) => [s.metric.job, s.value[1]]))).toEqual({ api: '1', embedder: '1', retriever: '1' });
+      expect(Object.fromEntries(up.map((s) => [s.metric.job, s.value[1]]))).toEqual({ api: '1', embedder: '1', extractor: '1', retriever: '1' });
     });
   });
 
@@ -149,9 +171,10 @@ describe('the Grafana dashboard on a real Prometheus', () => {
       const series = await query(`sum by (endpoint, operation) (${METRIC_NAMES.operationDuration}_count)`);
       const counts = Object.fromEntries(series.map((s) => [`${s.metric.endpoint} ${s.metric.operation}`, Number(s.value[1])]));
       const chat = Object.fromEntries(OPERATIONS.map((op) => [`chat ${op}`, 6]));
-      const { 'history read': history, ...rest } = counts;
+      const { 'history read': history, 'memories_list read': listings, ...rest } = counts;
       expect(rest).toEqual({ ...chat, 'turns write': 2, 'turns_wait write': 6, 'memories read': 2, 'forget write': 2 });
       expect(history).toBeGreaterThanOrEqual(2); // read until the turn to forget was stored
+      expect(listings).toBeGreaterThanOrEqual(2); // read until the round's memories were extracted
     });
   });
 

@@ -56,16 +56,20 @@ describe('resent turns and forgotten sessions', () => {
     expect((await history('dupes')).turns.map((t) => [t.turnId, t.seq])).toEqual([['dup-1', 1], ['dup-2', 2]]);
   });
 
-  it('leaves a deleted session nothing but its seq counter, which expires', async () => {
+  it('leaves a deleted session nothing but its seq counter and extraction watermark, which expire', async () => {
     expect((await rs.call('POST', '/v1/sessions/gone/turns?wait=true', { role: 'user', content: 'short-lived' })).status).toBe(200);
     expect((await rs.call('DELETE', '/v1/sessions/gone')).status).toBe(200);
     const client = new Redis(redis.url);
     try {
       const keys = new KeySchema();
-      expect(await client.keys(`*{${TENANT}:gone}*`)).toEqual([keys.seq(TENANT, 'gone')]);
-      const ttl = await client.ttl(keys.seq(TENANT, 'gone'));
-      expect(ttl).toBeGreaterThan(0);
-      expect(ttl).toBeLessThanOrEqual(FORGET_TTL_SECONDS);
+      // Its seq counter, and its extraction watermark (the session had no user: its own scope), both expiring.
+      const left = [keys.seq(TENANT, 'gone'), keys.extracted({ tenant: TENANT, kind: 'session', id: 'gone' }, 'gone')];
+      expect((await client.keys(`*{${TENANT}:gone}*`)).sort()).toEqual(left.sort());
+      for (const key of left) {
+        const ttl = await client.ttl(key);
+        expect(ttl).toBeGreaterThan(0);
+        expect(ttl).toBeLessThanOrEqual(FORGET_TTL_SECONDS);
+      }
     } finally {
       client.disconnect();
     }

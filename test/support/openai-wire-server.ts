@@ -31,8 +31,11 @@ export interface WireServerOptions {
   dim: number;
   /** When set, /v1 routes require `Authorization: Bearer <apiKey>` and Azure routes `api-key: <apiKey>`. */
   apiKey?: string;
-  /** The assistant's reply to a chat request. */
-  reply?: (messages: { role: string; content: string }[]) => string;
+  /**
+   * The assistant's reply to a chat request; the request is there for scripted structured replies (its
+   * response_format), which answer with the JSON text a model would.
+   */
+  reply?: (messages: { role: string; content: string }[], request: Record<string, unknown>) => string;
 }
 
 const AZURE_ROUTE = /^\/openai\/deployments\/([^/]+)\/(embeddings|chat\/completions)$/;
@@ -163,10 +166,12 @@ export class OpenAiWireServer {
     if (!Array.isArray(messages) || messages.length === 0) return sendError(res, 400, 'invalid_request_error', "'messages' must be a non-empty array");
     const base = { id: 'chatcmpl-wire', created: Math.floor(Date.now() / 1000), model: request.model };
     if (fault?.kind === 'malformed') return sendJson(res, 200, JSON.stringify({ ...base, object: 'chat.completion' }));
-    const reply = (this.options.reply ?? defaultReply)(messages);
+    const reply = (this.options.reply ?? defaultReply)(messages, request);
     if (request.stream !== true) {
       const choice = { index: 0, message: { role: 'assistant', content: reply }, finish_reason: 'stop' };
-      return sendJson(res, 200, JSON.stringify({ ...base, object: 'chat.completion', choices: [choice] }));
+      const prompt = messages.reduce((n: number, m: { content?: unknown }) => n + countTokens(String(m.content ?? '')), 0);
+      const usage = { prompt_tokens: prompt, completion_tokens: countTokens(reply), total_tokens: prompt + countTokens(reply) };
+      return sendJson(res, 200, JSON.stringify({ ...base, object: 'chat.completion', choices: [choice], usage }));
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     const chunk = (delta: object, finish: string | null) =>

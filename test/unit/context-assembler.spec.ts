@@ -19,6 +19,19 @@ function memory(seq: number, score: number, content: string, session = 's0'): Re
 const assembler = new ContextAssembler();
 
 describe('ContextAssembler', () => {
+  it('marks an extracted memory as one, with its type, where a turn shows its role', () => {
+    const learnt: RetrievedMemory = { ...memory(2, 0.7, 'The user lives in Berlin.'), role: 'system', memory: { id: 'u.ada.AAAAAAAAAAAAAAAA', type: 'fact', entities: ['Berlin'], sources: [] } };
+    const out = assembler.assemble({ memories: [learnt, memory(1, 0.5, 'I moved to Berlin.')], recent: [], maxTokens: 1000 });
+    expect(out.sections.memories).toBe(
+      [
+        '## Relevant memories',
+        '- [2026-01-01T09:01:00.000Z] user (similarity 0.500): I moved to Berlin.',
+        '- [2026-01-01T09:02:00.000Z] long-term memory, fact (similarity 0.700): The user lives in Berlin.',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('writes memories then the recent conversation, each in chronological order', () => {
     const out = assembler.assemble({
       memories: [memory(3, 0.9, 'I prefer window seats.'), memory(1, 0.5, 'My name is Ada.\nI live in Oslo.')],

@@ -41,6 +41,10 @@ describe('Metrics', () => {
       queueJobs: 'gauge',
       indexVectors: 'gauge',
       vectorBackendInfo: 'gauge',
+      extractionDuration: 'histogram',
+      extractedTurns: 'counter',
+      memoryChanges: 'counter',
+      extractionTokens: 'counter',
     };
     for (const [key, name] of Object.entries(METRIC_NAMES)) {
       expect(text).toContain(`# TYPE ${name} ${types[key as keyof typeof METRIC_NAMES]}\n`);

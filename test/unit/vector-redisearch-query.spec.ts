@@ -44,6 +44,10 @@ describe('RediSearch query building (no server needed)', () => {
       '(@tenant:{t} @user:{u\\-1|u_2} @role:{user|assistant} @tags:{a\\.b|src\\:web\\/x})',
     );
     expect(buildFilter({ tenant: 't', since: 5 })).toBe('(@tenant:{t} @timestamp:[5 +inf])');
+    // Turns carry no kind (stores from before memories need no migration): a search of turns is "not a memory".
+    expect(buildFilter({ tenant: 't', kinds: ['memory'] })).toBe('(@tenant:{t} @kind:{memory})');
+    expect(buildFilter({ tenant: 't', kinds: ['turn'] })).toBe('(@tenant:{t} -@kind:{memory})');
+    expect(buildFilter({ tenant: 't', kinds: ['turn', 'memory'] })).toBe('(@tenant:{t})');
     expect(buildFilter({ tenant: 't', until: 5 })).toBe('(@tenant:{t} @timestamp:[-inf 5])');
   });
 
@@ -144,6 +148,7 @@ describe('RediSearch query building (no server needed)', () => {
         'tenant', 'TAG', 'CASESENSITIVE', 'session', 'TAG', 'CASESENSITIVE', 'user', 'TAG', 'CASESENSITIVE', 'tags', 'TAG', 'CASESENSITIVE', 'role', 'TAG',
         'timestamp', 'NUMERIC', 'SORTABLE', 'content', 'TEXT',
         'embedding', 'VECTOR', 'HNSW', 12, 'TYPE', 'FLOAT32', 'DIM', 1536, 'DISTANCE_METRIC', 'COSINE', 'M', 16, 'EF_CONSTRUCTION', 200, 'EF_RUNTIME', 64,
+        'kind', 'TAG',
       ]);
     });
 
@@ -159,6 +164,7 @@ describe('RediSearch query building (no server needed)', () => {
         ['identifier', 'timestamp', 'attribute', 'timestamp', 'type', timestampType, 'SORTABLE'],
         ['identifier', 'content', 'attribute', 'content', 'type', 'TEXT', 'WEIGHT', '1'],
         ['identifier', 'embedding', 'attribute', 'embedding', 'type', 'VECTOR'],
+        ['identifier', 'kind', 'attribute', 'kind', 'type', 'TAG', 'SEPARATOR', ','],
       ],
     });
 
@@ -170,7 +176,7 @@ describe('RediSearch query building (no server needed)', () => {
       ]);
       const noCase = info('mem:');
       noCase.attributes[0] = ['identifier', 'tenant', 'attribute', 'tenant', 'type', 'TAG', 'SEPARATOR', ','];
-      noCase.attributes.pop();
+      noCase.attributes.splice(-2, 1);
       expect(schemaDifferences(noCase, 'mem:')).toEqual(['field tenant is not CASESENSITIVE', 'field embedding is missing']);
     });
   });

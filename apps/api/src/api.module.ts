@@ -24,7 +24,13 @@ import { ForgetTurnController } from './forget-turn/forget-turn.controller';
 import { ForgetTurnService } from './forget-turn/forget-turn.service';
 import { ForgetUserController } from './forget-user/forget-user.controller';
 import { ForgetUserService } from './forget-user/forget-user.service';
+import { ForgetMemoryController } from './forget-memory/forget-memory.controller';
+import { ForgetMemoryService } from './forget-memory/forget-memory.service';
 import { HealthController } from './health/health.controller';
+import { ListMemoriesController } from './list-memories/list-memories.controller';
+import { ListMemoriesService } from './list-memories/list-memories.service';
+import { MemoryHistoryController } from './memory-history/memory-history.controller';
+import { MemoryHistoryService } from './memory-history/memory-history.service';
 import { ListSessionsController } from './list-sessions/list-sessions.controller';
 import { ListSessionsService } from './list-sessions/list-sessions.service';
 import { McpController } from './mcp/mcp.controller';
@@ -37,7 +43,7 @@ import { WriteTurnsService } from './write-turns/write-turns.service';
 import { TenantQueueBound } from './write-turns/tenant-queue-bound';
 
 /** The API's queues: searches' jobs on a connection of their own, not behind a tenant's bulk adds of embed jobs. */
-export const API_QUEUES = registerQueues([QUEUES.embed, QUEUES.retrieve], [QUEUES.retrieve]);
+export const API_QUEUES = registerQueues([QUEUES.embed, QUEUES.retrieve, QUEUES.extract], [QUEUES.retrieve]);
 
 @Module({
   imports: [
@@ -68,6 +74,9 @@ export const API_QUEUES = registerQueues([QUEUES.embed, QUEUES.retrieve], [QUEUE
     ForgetTurnController,
     ForgetSessionController,
     ForgetUserController,
+    ListMemoriesController,
+    MemoryHistoryController,
+    ForgetMemoryController,
     McpController,
   ],
   providers: [
@@ -93,6 +102,9 @@ export const API_QUEUES = registerQueues([QUEUES.embed, QUEUES.retrieve], [QUEUE
     ForgetTurnService,
     ForgetSessionService,
     ForgetUserService,
+    ListMemoriesService,
+    MemoryHistoryService,
+    ForgetMemoryService,
     MemoryTools,
   ],
 })

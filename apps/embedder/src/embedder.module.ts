@@ -6,13 +6,15 @@ import { registerQueues } from '@app/memory/nest/register-queues';
 import { WorkerHealthController } from '@app/memory/nest/worker-health.controller';
 import { EmbedTurnsProcessor } from './embed-turns/embed-turns.processor';
 import { EmbedTurnsService } from './embed-turns/embed-turns.service';
+import { ExtractFeed } from './embed-turns/extract-feed';
 
 @Module({
-  imports: [MemoryCoreModule.forRoot('embedder'), registerQueues([QUEUES.embed])],
+  imports: [MemoryCoreModule.forRoot('embedder'), registerQueues([QUEUES.embed, QUEUES.extract])],
   controllers: [WorkerHealthController],
   providers: [
     embeddingProvider,
     EmbedTurnsService,
+    ExtractFeed,
     EmbedTurnsProcessor,
   ],
 })

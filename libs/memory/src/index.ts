@@ -10,6 +10,7 @@ export * from './queues/job-contracts';
 export * from './redis/create-redis';
 export * from './redis/key-schema';
 export * from './store/memory-store';
+export * from './store/memory-repository';
 export * from './store/turn';
 export * from './store/vector-bytes';
 export * from './embedding';

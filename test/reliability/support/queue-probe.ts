@@ -16,7 +16,7 @@ export class QueueProbe {
     const config = loadConfig({ ...targetEnv(redis), KEY_PREFIX: keyPrefix });
     this.connection = createQueueConnection(redisEndpoint(config), false);
     const queue = (name: QueueName) => new Queue(name, { connection: this.connection, prefix: queuePrefix(config, name) });
-    this.queues = { embed: queue(QUEUES.embed), retrieve: queue(QUEUES.retrieve) };
+    this.queues = { embed: queue(QUEUES.embed), retrieve: queue(QUEUES.retrieve), extract: queue(QUEUES.extract) };
   }
 
   /** Jobs not finished yet: waiting, active, delayed (backing off) or prioritized. */

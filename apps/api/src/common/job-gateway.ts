@@ -32,12 +32,14 @@ export class JobGateway implements OnModuleInit, OnApplicationShutdown {
   private readonly replies: ReplyChannel;
   /** QueueEvents block (XREAD), so they need a connection that waits through reconnects; BullMQ duplicates it for each. */
   private readonly eventsConnection: RedisClient;
-  private events!: Record<QueueName, QueueEvents>;
-  private waiters!: Record<QueueName, JobWaiter>;
+  /** The API waits for embed and retrieve jobs; extract jobs are the workers' own (it only counts them). */
+  private events!: Record<'embed' | 'retrieve', QueueEvents>;
+  private waiters!: Record<'embed' | 'retrieve', JobWaiter>;
 
   constructor(
     @InjectQueue(QUEUES.embed) private readonly embedQueue: Queue<EmbedTurnJob, EmbedTurnResult>,
     @InjectQueue(QUEUES.retrieve) private readonly retrieveQueue: Queue<RetrieveJob, void>,
+    @InjectQueue(QUEUES.extract) private readonly extractQueue: Queue,
     private readonly config: MemoryConfig,
     keys: KeySchema,
     @Inject(REDIS) private readonly redis: RedisClient,
@@ -59,7 +61,7 @@ export class JobGateway implements OnModuleInit, OnApplicationShutdown {
   }
 
   queue(name: QueueName): Queue {
-    return name === QUEUES.embed ? this.embedQueue : this.retrieveQueue;
+    return { [QUEUES.embed]: this.embedQueue, [QUEUES.retrieve]: this.retrieveQueue, [QUEUES.extract]: this.extractQueue }[name];
   }
 
   /** The deadline of a request's job waits, counted from now. */

@@ -1,17 +1,11 @@
 import { Controller, Delete, Param } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { Matches } from 'class-validator';
-import { ID_PATTERN, NotFoundError } from '@app/memory';
+import { NotFoundError } from '@app/memory';
 import { ApiErrors } from '../common/api-errors';
 import { Tenant } from '../common/tenant.decorator';
+import { UserParams } from '../common/user-params.dto';
 import { ForgetUserService } from './forget-user.service';
 import { TimedOperation } from '../common/timed-operation';
-
-export class UserParams {
-  @ApiProperty({ pattern: ID_PATTERN.source, example: 'alice' })
-  @Matches(ID_PATTERN, { message: `userId must match ${ID_PATTERN.source}` })
-  userId: string;
-}
 
 export class ForgottenUser {
   @ApiProperty({ description: 'Sessions forgotten' })

@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { RedisClient } from '@app/memory/redis/create-redis';
-import { QUEUES } from '@app/memory';
+import { extractionEnabled, MemoryConfig, QUEUES } from '@app/memory';
 import { checkRedis } from '@app/memory/redis/check-redis';
 import { REDIS } from '@app/memory/nest/tokens';
 import { JobGateway } from '../common/job-gateway';
@@ -15,9 +15,11 @@ export class Readiness {
   @ApiProperty({ example: 'ready' })
   status: string;
 
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { redis: 'ok', embedWorkers: 'ok (2)', retrieveWorkers: 'ok (1)' } })
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { redis: 'ok', embedWorkers: 'ok (2)', retrieveWorkers: 'ok (1)', extractWorkers: 'ok (1)' } })
   checks: Record<string, string>;
 }
+
+const EXTRACT_CHECK = `${QUEUES.extract}Workers`;
 
 /** Public, as every route outside /v1/ is: probes carry no key. */
 @ApiTags('health')
@@ -26,6 +28,7 @@ export class HealthController {
   constructor(
     @Inject(REDIS) private readonly redis: RedisClient,
     private readonly jobs: JobGateway,
+    private readonly config: MemoryConfig,
   ) {}
 
   @Get('healthz')
@@ -36,7 +39,11 @@ export class HealthController {
   }
 
   @Get('readyz')
-  @ApiOperation({ summary: 'Readiness: Redis answers (a cluster: every slot is served), both queues are ready and each has a worker', security: [] })
+  @ApiOperation({
+    summary:
+      'Readiness: Redis answers (a cluster: every slot is served), the queues are ready and the embed and retrieve queues each have a worker; extractWorkers reports the extractors, or that extraction is off (LLM_PROVIDER=local), and does not gate readiness',
+    security: [],
+  })
   @ApiOkResponse({ type: Readiness })
   @ApiServiceUnavailableResponse({ description: 'Not ready: {statusCode, message, checks} says which check failed' })
   async ready(): Promise<Readiness> {
@@ -45,13 +52,16 @@ export class HealthController {
       // Each command is bounded by REDIS_COMMAND_TIMEOUT_MS: a hung Redis makes this a 503, not a hang.
       await checkRedis(this.redis);
       checks.redis = 'ok';
-      const queues = Object.values(QUEUES);
+      const queues = [QUEUES.embed, QUEUES.retrieve, ...(extractionEnabled(this.config) ? [QUEUES.extract] : [])];
       const workers = await Promise.all(queues.map((name) => this.jobs.queue(name).getWorkersCount()));
       queues.forEach((name, i) => (checks[`${name}Workers`] = workers[i] > 0 ? `ok (${workers[i]})` : 'none'));
+      // Without a model nothing is extracted: no extractor is needed, and none pretends to work.
+      if (!extractionEnabled(this.config)) checks[EXTRACT_CHECK] = 'off (LLM_PROVIDER=local: no model to extract facts with)';
     } catch (err) {
       checks.redis = `unreachable: ${(err as Error).message}`;
     }
-    const ok = Object.values(checks).every((c) => c.startsWith('ok'));
+    // Extraction runs behind the writes: without an extractor, turns are still stored and searched, so it is reported, not required.
+    const ok = Object.entries(checks).every(([name, c]) => name === EXTRACT_CHECK || c.startsWith('ok'));
     if (!ok) throw new ServiceUnavailableException({ statusCode: 503, message: 'not ready', checks });
     return { status: 'ready', checks };
   }

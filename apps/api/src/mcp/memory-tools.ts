@@ -1,8 +1,8 @@
-import { HttpException, Injectable, Logger, type Type, ValidationPipe } from '@nestjs/common';
+import { BadRequestException, HttpException, Injectable, Logger, type Type, ValidationPipe } from '@nestjs/common';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { NotFoundError, ROLES, SEARCH_MODES } from '@app/memory';
+import { MEMORY_KINDS, NotFoundError, ROLES, SEARCH_MODES } from '@app/memory';
 import { ContextBody } from '../build-context/context.dto';
 import { ContextService } from '../build-context/context.service';
 import { domainStatus } from '../common/domain-exception.filter';
@@ -10,7 +10,13 @@ import { JobGateway } from '../common/job-gateway';
 import { isRedisUnavailable } from '../common/redis-unavailable';
 import { SessionParams } from '../common/session-params.dto';
 import { VALIDATION } from '../common/validation';
+import { UserParams } from '../common/user-params.dto';
+import { ForgetMemoryService } from '../forget-memory/forget-memory.service';
 import { ForgetSessionService } from '../forget-session/forget-session.service';
+import { ListMemoriesQuery } from '../list-memories/list-memories.dto';
+import { ListMemoriesService } from '../list-memories/list-memories.service';
+import { MemoryHistoryService } from '../memory-history/memory-history.service';
+import { MemoryParams } from '../memory-history/memory-params.dto';
 import { ListSessionsQuery } from '../list-sessions/list-sessions.dto';
 import { ListSessionsService } from '../list-sessions/list-sessions.service';
 import { MemorySearchService } from '../search-memories/memory-search.service';
@@ -24,6 +30,7 @@ const ranking = {
   k: z.number().int().optional().describe('How many memories (default 10, at most 100)'),
   minScore: z.number().optional().describe('Leave out memories scoring below this (-1 to 1)'),
   mode: z.enum(SEARCH_MODES).optional().describe('How memories are ranked'),
+  kinds: z.array(z.enum(MEMORY_KINDS)).optional().describe('turn: stored turns; memory: long-term memories extracted from them (default both)'),
 };
 const sessionId = z.string().describe('The session (conversation) id: letters, digits, _ and -, up to 64');
 
@@ -44,6 +51,9 @@ export class MemoryTools {
     private readonly contexts: ContextService,
     private readonly sessions: ListSessionsService,
     private readonly forgetting: ForgetSessionService,
+    private readonly longTerm: ListMemoriesService,
+    private readonly histories: MemoryHistoryService,
+    private readonly forgettingMemories: ForgetMemoryService,
   ) {}
 
   /** A server whose tools act for `tenant` only (one per request: the transport is stateless). */
@@ -149,6 +159,48 @@ export class MemoryTools {
           if (!result) throw new NotFoundError(`session ${checked} does not exist`);
           return result;
         }),
+    );
+    server.registerTool(
+      'list_memories',
+      {
+        title: 'List long-term memories',
+        description:
+          "Lists the long-term memories extracted from a user's turns (userId), or learnt from one session (sessionId), most recently changed first; empty when extraction is off (LLM_PROVIDER=local).",
+        inputSchema: {
+          userId: z.string().optional(),
+          sessionId: sessionId.optional(),
+          offset: z.number().int().optional(),
+          limit: z.number().int().optional().describe('1 to 500 (default 50)'),
+        },
+      },
+      ({ userId, sessionId: session, ...page }) =>
+        this.run(async () => {
+          if ((userId === undefined) === (session === undefined)) throw new BadRequestException('give userId or sessionId');
+          const { offset, limit } = await this.check(ListMemoriesQuery, page);
+          if (userId !== undefined) return this.longTerm.ofUser(tenant, (await this.check(UserParams, { userId })).userId, offset, limit);
+          return this.longTerm.ofSession(tenant, (await this.check(SessionParams, { sessionId: session })).sessionId, offset, limit);
+        }),
+    );
+
+    server.registerTool(
+      'memory_history',
+      {
+        title: 'Memory history',
+        description: 'How a long-term memory changed: its current version and the earlier ones, each with the time it stopped being true.',
+        inputSchema: { memoryId: z.string() },
+      },
+      (args) => this.run(async () => this.histories.history(tenant, (await this.check(MemoryParams, args)).memoryId)),
+    );
+
+    server.registerTool(
+      'forget_memory',
+      {
+        title: 'Forget a memory',
+        description: 'Deletes one long-term memory and its history for good (the turns it came from stay).',
+        inputSchema: { memoryId: z.string() },
+        annotations: { destructiveHint: true, idempotentHint: true },
+      },
+      (args) => this.run(async () => this.forgettingMemories.forget(tenant, (await this.check(MemoryParams, args)).memoryId)),
     );
     return server;
   }

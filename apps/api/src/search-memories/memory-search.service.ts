@@ -6,7 +6,7 @@ import { toMemoryHit } from './memory-view';
 import type { AppliedWindow, SearchAllMemoriesBody, SearchMemoriesResponse } from './search-memories.dto';
 
 /** What to search for, and where: every search, context and chat of the API is one of these. */
-export type MemoryRequest = Pick<RetrieveJob, 'query' | 'sessions' | 'users' | 'since' | 'until' | 'roles' | 'tags' | 'minScore' | 'mode'> & {
+export type MemoryRequest = Pick<RetrieveJob, 'query' | 'sessions' | 'users' | 'since' | 'until' | 'roles' | 'tags' | 'kinds' | 'minScore' | 'mode'> & {
   k?: number;
   /** Hours back from now, instead of `since`. */
   windowHours?: number;
@@ -54,6 +54,7 @@ export class MemorySearchService {
         users: req.users,
         roles: req.roles,
         tags: req.tags,
+        kinds: req.kinds,
         minScore: req.minScore,
         mode: req.mode,
         k: req.k ?? this.config.TOP_K_MEMORIES,

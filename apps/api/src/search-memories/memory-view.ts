@@ -1,9 +1,21 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { type RetrievedMemory, type Role, ROLES } from '@app/memory';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { MEMORY_KINDS, MEMORY_TYPES, type MemoryKind, type MemoryType, type RetrievedMemory, type Role, ROLES } from '@app/memory';
 import { toIso } from '../common/timestamp';
 
-/** A memory as clients see it: which turn it is, what it says, and how well it matched. */
+/** A memory as clients see it: which turn (or extracted memory) it is, what it says, and how well it matched. */
 export class MemoryHit {
+  @ApiProperty({
+    enum: MEMORY_KINDS,
+    description: "turn: a stored turn; memory: a long-term memory extracted from turns (turnId is then the memory's id, seq 0, role system, sessionId '' when it belongs to a user)",
+  })
+  kind: MemoryKind;
+
+  @ApiPropertyOptional({ enum: MEMORY_TYPES, description: "A memory's type (kind memory only)" })
+  memoryType?: MemoryType;
+
+  @ApiPropertyOptional({ type: [String], description: 'The entities a memory names (kind memory only)' })
+  entities?: string[];
+
   @ApiProperty({ description: "The turn's id: the client's own, or the one the API generated", example: 'msg:1' })
   turnId: string;
 
@@ -40,6 +52,8 @@ export class MemoryHit {
 
 /** Storage keys stay internal; times are ISO 8601. */
 export const toMemoryHit = (m: RetrievedMemory): MemoryHit => ({
+  kind: m.memory ? 'memory' : 'turn',
+  ...(m.memory ? { memoryType: m.memory.type, entities: m.memory.entities } : {}),
   turnId: m.turnId,
   sessionId: m.session,
   userId: m.user ?? null,

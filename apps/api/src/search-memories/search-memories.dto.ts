@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
+  ArrayMinSize,
   IsArray,
   IsIn,
   IsInt,
@@ -14,8 +15,8 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
-import type { Role, SearchMode } from '@app/memory';
-import { ID_PATTERN, ROLES, SEARCH_MODES, TAG_PATTERN } from '@app/memory';
+import type { MemoryKind, Role, SearchMode } from '@app/memory';
+import { ID_PATTERN, MEMORY_KINDS, ROLES, SEARCH_MODES, TAG_PATTERN } from '@app/memory';
 import { LIMITS } from '../common/limits';
 import { FitsEmbeddingInput } from '../common/fits-embedding-input';
 import { IsTimestamp } from '../common/timestamp';
@@ -43,6 +44,20 @@ export class RankOptions {
   @IsOptional()
   @IsIn(SEARCH_MODES)
   mode?: SearchMode;
+
+  @ApiPropertyOptional({
+    enum: MEMORY_KINDS,
+    isArray: true,
+    description: 'turn: stored turns; memory: long-term memories extracted from them (default both; a roles or tags filter means turns only). In a query string: kinds=turn,memory',
+    example: ['turn', 'memory'],
+  })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.split(',') : value))
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MEMORY_KINDS.length)
+  @IsIn(MEMORY_KINDS, { each: true })
+  kinds?: MemoryKind[];
 }
 
 const SINCE = ['Only turns at or after this time', '2024-05-01T00:00:00Z'] as const;

@@ -7,10 +7,12 @@ import { intAtLeast, positiveInt } from './api-options';
 export interface StackFlags {
   embedders: number;
   retrievers: number;
+  extractors?: number;
   port: number;
   redisUrl?: string;
   embedderMetricsPort?: number;
   retrieverMetricsPort?: number;
+  extractorMetricsPort?: number;
   cluster?: number;
 }
 
@@ -18,9 +20,10 @@ export const stackOptions = (flags: StackFlags, signal: AbortSignal, extra: Part
   config: processConfig(),
   embedders: flags.embedders,
   retrievers: flags.retrievers,
+  extractors: flags.extractors,
   port: flags.port,
   redisUrl: flags.redisUrl,
-  metricsPorts: { embedder: flags.embedderMetricsPort, retriever: flags.retrieverMetricsPort },
+  metricsPorts: { embedder: flags.embedderMetricsPort, retriever: flags.retrieverMetricsPort, extractor: flags.extractorMetricsPort },
   clusterMasters: flags.cluster,
   signal,
   ...extra,
@@ -33,6 +36,7 @@ export const withStackOptions = (cmd: Command, defaultPort = 3000): Command => {
   cmd
     .option('--embedders <n>', 'embedder processes', positiveInt, 1)
     .option('--retrievers <n>', 'retriever processes', positiveInt, 1)
+    .option('--extractors <n>', 'extractor processes (default 1 with a real LLM_PROVIDER, 0 with the offline responder)', intAtLeast(0))
     .option('--port <port>', 'API port (0 = a free port)', intAtLeast(0), defaultPort)
     .option('--cluster <masters>', 'start a throwaway local Redis Cluster of this many masters instead (no persistence)', positiveInt);
   for (const app of WORKER_APPS) cmd.option(`--${app}-metrics-port <port>`, `/metrics port of ${app}-1; ${app}-N gets port + N - 1 (default: free ports)`, port);

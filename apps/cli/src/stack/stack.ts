@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { MemoryConfig } from '@app/memory/config/memory-config';
+import { extractionEnabled, type MemoryConfig } from '@app/memory/config/memory-config';
 import { describeEndpoint, redisEndpoint } from '@app/memory/redis/redis-endpoint';
 import { parseApiKeys } from '@app/memory/store/api-key-store';
 import { ApiClient } from '../http/api-client';
@@ -18,6 +18,8 @@ export interface StackOptions {
   config: MemoryConfig;
   embedders?: number;
   retrievers?: number;
+  /** Default 1 when extraction is on (a real LLM_PROVIDER), else 0: with the offline responder nothing is extracted. */
+  extractors?: number;
   /** API port; 0 picks a free one. */
   port?: number;
   host?: string;
@@ -39,7 +41,7 @@ export interface StackOptions {
   signal?: AbortSignal;
 }
 
-export const WORKER_APPS = ['embedder', 'retriever'] as const;
+export const WORKER_APPS = ['embedder', 'retriever', 'extractor'] as const;
 export type WorkerApp = (typeof WORKER_APPS)[number];
 
 export interface StackHandle {
@@ -100,11 +102,11 @@ export function prefixedLog(stream: NodeJS.WriteStream = process.stdout): LogSin
 
 /**
  * Starts the local stack: redis-server when none answers at the URL (and the binary exists) or a local cluster
- * when asked, the API, and N embedder and N retriever processes from dist/. With REDIS_CLUSTER_NODES every
+ * when asked, the API, and N embedder, retriever and extractor processes from dist/. With REDIS_CLUSTER_NODES every
  * process uses that cluster, which must answer. Resolves once /readyz answers 200.
  */
 export async function startStack(options: StackOptions): Promise<StackHandle> {
-  const { config, embedders = 1, retrievers = 1, host = '127.0.0.1', log = prefixedLog(), readyTimeoutMs = 180_000, signal, persist = true } = options;
+  const { config, embedders = 1, retrievers = 1, extractors = extractionEnabled(config) ? 1 : 0, host = '127.0.0.1', log = prefixedLog(), readyTimeoutMs = 180_000, signal, persist = true } = options;
   const root = repoRoot();
   const dataDir = options.dataDir ?? join(root, '.data');
   let endpoint = redisEndpoint(config, options.redisUrl);
@@ -140,7 +142,7 @@ export async function startStack(options: StackOptions): Promise<StackHandle> {
     }
     const port = options.port || (await freePort());
     const node = (app: string) => join(root, 'dist', 'apps', app, 'src', 'main.js');
-    for (const app of ['api', 'embedder', 'retriever']) {
+    for (const app of ['api', ...WORKER_APPS]) {
       if (!existsSync(node(app))) throw new StackError(`${node(app)} is missing: run \`npm run build\` first`);
     }
     const auth = apiKeys(config);
@@ -148,7 +150,7 @@ export async function startStack(options: StackOptions): Promise<StackHandle> {
     const env = (extra: Record<string, string | number>) => toEnv(config, { ...redisEnv, ...auth.env, ...extra });
     const workerMetrics: Record<string, string> = {};
     const specs: [string, string, Record<string, string | number>][] = [['api', 'api', { API_PORT: port, API_HOST: host }]];
-    for (const [app, n] of [['embedder', embedders], ['retriever', retrievers]] as const) {
+    for (const [app, n] of [['embedder', embedders], ['retriever', retrievers], ['extractor', extractors]] as const) {
       for (let i = 1; i <= n; i++) {
         const pinned = options.metricsPorts?.[app];
         const metricsPort = pinned ? pinned + i - 1 : await freePort();

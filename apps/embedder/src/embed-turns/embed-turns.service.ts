@@ -4,6 +4,7 @@ import { countTokens, EmbedTurnJob, EmbedTurnResult, MemoryConfig, MemoryStore, 
 import { MicroBatcher } from '@app/memory/queues/micro-batcher';
 import { EMBEDDING_PROVIDER } from '@app/memory/nest/tokens';
 import { observeProvider } from '@app/memory/metrics/observe-provider';
+import { ExtractFeed } from './extract-feed';
 
 /** Embeds turns in micro-batches (one provider call per batch) and stores them idempotently. */
 @Injectable()
@@ -14,6 +15,7 @@ export class EmbedTurnsService {
     @Inject(EMBEDDING_PROVIDER) private readonly embedder: EmbeddingProvider,
     private readonly store: MemoryStore,
     private readonly metrics: Metrics,
+    private readonly extractFeed: ExtractFeed,
     config: MemoryConfig,
   ) {
     this.batcher = new MicroBatcher((jobs) => this.embedAndStore(jobs), {
@@ -34,6 +36,8 @@ export class EmbedTurnsService {
       this.embedder.embed(jobs.map((j) => j.content)),
     );
     const written = await this.store.write(jobs.map((j, i) => ({ ...j, tokenCount: countTokens(j.content), embedding: vectors[i] })));
+    // A replay ('existing') feeds again: the job it queued may have been lost with a crash, and the watermark makes it harmless.
+    this.extractFeed.stored(jobs.filter((_, i) => written[i].outcome !== 'dropped'));
     return written.map(({ turnId, seq, outcome }) => ({ turnId, seq, outcome }));
   }
 }

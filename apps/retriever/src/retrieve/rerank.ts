@@ -29,6 +29,7 @@ export function rerank(hits: VectorHit[], { weight, k, minScore, span }: RerankO
       timestamp: turn.timestamp,
       ...(turn.tags ? { tags: turn.tags } : {}),
       ...(turn.metadata ? { metadata: turn.metadata } : {}),
+      ...(turn.memory ? { memory: turn.memory } : {}),
       similarity,
       score: weight > 0 ? (1 - weight) * similarity + weight * recency(turn.timestamp) : similarity,
     }))

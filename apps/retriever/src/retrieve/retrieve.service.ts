@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { VectorIndex } from '@app/memory';
-import { buildMemoryContext, ContextAssembler, MemoryConfig, MemoryStore, RetrieveJob, RetrieveResult } from '@app/memory';
+import type { VectorHit, VectorIndex, VectorQuery } from '@app/memory';
+import { buildMemoryContext, ContextAssembler, MEMORY_KINDS, MemoryConfig, MemoryStore, RetrieveJob, RetrieveResult } from '@app/memory';
 import { VECTOR_INDEX } from '@app/memory/nest/tokens';
 import { QueryEmbedder } from './query-embedder';
 import { rerank, type RerankOptions } from './rerank';
@@ -27,23 +27,21 @@ export class RetrieveService {
     const weight = this.config.RECENCY_WEIGHT;
     // Recency can lift a hit from below the top k, so re-ranking looks at a wider set.
     const candidates = (weight > 0 ? job.k * 3 : job.k) + exclude.size;
-    const [hits, span] = await Promise.all([
-      this.index.search({
-        tenant: job.tenant,
-        sessions: job.sessions,
-        users: job.users,
-        since: job.since,
-        until: job.until,
-        roles: job.roles,
-        tags: job.tags,
-        minLogIds: job.minLogIds,
-        k: candidates,
-        mode,
-        vector,
-        text: job.query,
-      }),
-      weight > 0 ? this.recencySpan(job) : undefined,
-    ]);
+    const query: VectorQuery = {
+      tenant: job.tenant,
+      sessions: job.sessions,
+      users: job.users,
+      since: job.since,
+      until: job.until,
+      roles: job.roles,
+      tags: job.tags,
+      minLogIds: job.minLogIds,
+      k: candidates,
+      mode,
+      vector,
+      text: job.query,
+    };
+    const [hits, span] = await Promise.all([this.search(job, query), weight > 0 ? this.recencySpan(job) : undefined]);
     const memories = rerank(hits.filter((h) => !exclude.has(h.key)), { weight, k: job.k, minScore: job.minScore, span });
     const t2 = performance.now();
 
@@ -55,6 +53,33 @@ export class RetrieveService {
     }
     const t3 = performance.now();
     return { memories, context, timings: { embedMs: t1 - t0, searchMs: t2 - t1, assembleMs: t3 - t2 } };
+  }
+
+  /**
+   * The job's turns, and the extracted memories of its scope, ranked together. Memories belong to a user or to a
+   * session without one (not to a session of a user): a job that names sessions searches their users' memories,
+   * found while the turns are searched, so the turn search starts at once. Memories carry no role or tag, so a job
+   * filtered by either searches turns only.
+   */
+  private async search(job: RetrieveJob, query: VectorQuery): Promise<VectorHit[]> {
+    const kinds = job.kinds ?? MEMORY_KINDS;
+    const withMemories = kinds.includes('memory') && !job.roles && !job.tags;
+    const [turns, memories] = await Promise.all([
+      kinds.includes('turn') ? this.index.search({ ...query, kinds: ['turn'] }) : [],
+      withMemories ? this.memoryQueries(job, { ...query, kinds: ['memory'] }).then((qs) => Promise.all(qs.map((q) => this.index.search(q)))) : [],
+    ]);
+    return [...turns, ...memories.flat()];
+  }
+
+  private async memoryQueries(job: RetrieveJob, memories: VectorQuery): Promise<VectorQuery[]> {
+    if (job.users || !job.sessions) return [{ ...memories, sessions: undefined }];
+    const owners = await Promise.all(job.sessions.map((s) => this.store.sessionUser(job.tenant, s)));
+    const users = [...new Set(owners.filter((u): u is string => u !== undefined))];
+    const ownerless = job.sessions.filter((_, i) => owners[i] === undefined);
+    return [
+      ...(users.length > 0 ? [{ ...memories, sessions: undefined, users }] : []),
+      ...(ownerless.length > 0 ? [{ ...memories, sessions: ownerless }] : []),
+    ];
   }
 
   /**

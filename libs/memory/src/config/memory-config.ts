@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, Matches, Max, Min, ValidateIf } from 'class-validator';
 
@@ -161,8 +162,29 @@ export class MemoryConfig {
   @Type(() => Number) @IsInt() @Min(1) @Max(1024)
   RETRIEVE_CONCURRENCY = 16;
 
+  /** Jobs the extractor runs at once (each holds one LLM call at a time). */
+  @Type(() => Number) @IsInt() @Min(1) @Max(256)
+  EXTRACT_CONCURRENCY = 4;
+
   @Type(() => Number) @IsInt() @Min(1) @Max(50)
   JOB_ATTEMPTS = 5;
+
+  // Long-term memories (apps/extractor); off with LLM_PROVIDER=local
+  /** A session's new turns are extracted once this many have been stored since its last extraction... */
+  @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  EXTRACT_AFTER_TURNS = 8;
+
+  /** ...or after this long without a new turn. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(86_400_000)
+  EXTRACT_QUIET_MS = 30000;
+
+  /** Turns sent to the LLM in one extraction; more wait for the next job of the session. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(500)
+  EXTRACT_MAX_TURNS = 40;
+
+  /** Stored memories each candidate fact is compared with (the nearest of its user's, or session's). */
+  @Type(() => Number) @IsInt() @Min(1) @Max(50)
+  EXTRACT_NEIGHBOURS = 5;
 
   /** A worker's job lock; a crashed worker's jobs are taken over after at most about twice this. */
   @Type(() => Number) @IsInt() @Min(500)
@@ -240,3 +262,6 @@ export class MemoryConfig {
   @IsOptional() @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL = 'log';
 }
+
+/** Extraction needs a real LLM: the offline responder cannot state facts, so with it nothing is extracted. */
+export const extractionEnabled = (c: Pick<MemoryConfig, 'LLM_PROVIDER'>): boolean => c.LLM_PROVIDER !== 'local';

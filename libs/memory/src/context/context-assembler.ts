@@ -104,8 +104,10 @@ function newestFirst(a: { timestamp: number; seq: number; key: string }, b: { ti
   return b.timestamp - a.timestamp || b.seq - a.seq || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 }
 
+/** A turn says who spoke; an extracted memory says it is one, and of which type (its time: since when it holds). */
 function memoryCandidate(m: RetrievedMemory): Candidate {
-  return candidate(m, 'memory', `- [${iso(m.timestamp)}] ${m.role} (similarity ${m.similarity.toFixed(3)}): ${body(m.content)}\n`);
+  const who = m.memory ? `long-term memory, ${m.memory.type}` : m.role;
+  return candidate(m, 'memory', `- [${iso(m.timestamp)}] ${who} (similarity ${m.similarity.toFixed(3)}): ${body(m.content)}\n`);
 }
 
 function recentCandidate(t: StoredTurn): Candidate {

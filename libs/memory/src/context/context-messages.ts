@@ -7,7 +7,7 @@ import { countTokens } from './tokenizer';
 /** The system message's instructions; the relevant memories follow them. */
 export const MEMORY_PREAMBLE = [
   'You are an assistant with long-term memory.',
-  'The memories below are earlier conversation turns retrieved for the current message.',
+  'The memories below are earlier conversation turns, and long-term memories learnt from them, retrieved for the current message.',
   'Use them when they are relevant, quote names and figures exactly as they appear there,',
   'and say so when they do not hold what the user asks about. Never invent memories.',
 ].join(' ');

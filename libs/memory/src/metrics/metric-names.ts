@@ -21,6 +21,10 @@ export const METRIC_NAMES = {
   queueJobs: 'agent_memory_queue_jobs',
   indexVectors: 'agent_memory_index_vectors',
   vectorBackendInfo: 'agent_memory_vector_backend_info',
+  extractionDuration: 'agent_memory_extraction_duration_seconds',
+  extractedTurns: 'agent_memory_extracted_turns_total',
+  memoryChanges: 'agent_memory_memory_changes_total',
+  extractionTokens: 'agent_memory_extraction_llm_tokens_total',
 } as const;
 export type MetricName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];
 
@@ -29,7 +33,7 @@ export const LATENCY_BUCKETS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005,
 export const BATCH_SIZE_BUCKETS: readonly number[] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048];
 
 // Every label value is one of these closed lists (HTTP routes are bounded separately, see Metrics.observeHttp).
-export const SERVICES = ['api', 'embedder', 'retriever'] as const;
+export const SERVICES = ['api', 'embedder', 'retriever', 'extractor'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 /** The prototype's five latencies: write (store + embed), read (search + filter), assemble, llm, e2e. */
@@ -41,7 +45,7 @@ export type Operation = (typeof OPERATIONS)[number];
  * others one each: POST /turns a write (`turns`: 202 once queued; `turns_wait`: ?wait=true, 200 once
  * searchable), GET /memories and GET /turns a read, DELETE a session a write.
  */
-export const ENDPOINTS = ['chat', 'turns', 'turns_wait', 'memories', 'memories_search', 'context', 'history', 'sessions', 'forget', 'forget_turn', 'forget_user'] as const;
+export const ENDPOINTS = ['chat', 'turns', 'turns_wait', 'memories', 'memories_search', 'context', 'history', 'sessions', 'forget', 'forget_turn', 'forget_user', 'memories_list', 'memory_history', 'forget_memory'] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 
 export const JOB_OUTCOMES = ['completed', 'failed', 'retried'] as const;
@@ -53,6 +57,14 @@ export type QueueState = (typeof QUEUE_STATES)[number];
 /** Why an in-process index rebuilt after start-up: its change log was trimmed past it, or went back in time. */
 export const REBUILD_REASONS = ['trimmed', 'rolled_back'] as const;
 export type RebuildReasonLabel = (typeof REBUILD_REASONS)[number];
+
+/** What an extraction did to the memories: the mem0 events (a NOOP is 'unchanged'). */
+export const MEMORY_CHANGES = ['added', 'updated', 'deleted', 'unchanged'] as const;
+export type MemoryChange = (typeof MEMORY_CHANGES)[number];
+
+/** Tokens an extraction's LLM calls used, as the provider reported them. */
+export const TOKEN_KINDS = ['prompt', 'completion'] as const;
+export type TokenKind = (typeof TOKEN_KINDS)[number];
 
 export const PROVIDER_KINDS = ['embedding', 'llm'] as const;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];

@@ -8,6 +8,10 @@ import {
   HTTP_METHODS,
   JOB_OUTCOMES,
   LATENCY_BUCKETS,
+  MEMORY_CHANGES,
+  type MemoryChange,
+  TOKEN_KINDS,
+  type TokenKind,
   METRIC_NAMES,
   PROVIDER_ERROR_KINDS,
   PROVIDER_KINDS,
@@ -54,6 +58,10 @@ export class Metrics {
   private readonly providerErrors = new Counter({ name: METRIC_NAMES.providerErrors, help: 'Provider call errors by kind', labelNames: ['provider_kind', 'kind'], registers: [this.registry] });
   private readonly queueJobs = new Gauge({ name: METRIC_NAMES.queueJobs, help: 'Jobs in each queue by state', labelNames: ['queue', 'state'], registers: [this.registry] });
   private readonly indexVectors = new Gauge({ name: METRIC_NAMES.indexVectors, help: 'Vectors in the search index', registers: [this.registry] });
+  private readonly extractionDuration = this.histogram(METRIC_NAMES.extractionDuration, 'One extraction: reading the turns, the LLM calls, comparing and storing', []);
+  private readonly extractedTurns = new Counter({ name: METRIC_NAMES.extractedTurns, help: 'Turns whose facts were extracted', registers: [this.registry] });
+  private readonly memoryChanges = new Counter({ name: METRIC_NAMES.memoryChanges, help: 'Long-term memories added, updated, deleted or left unchanged by extractions', labelNames: ['change'], registers: [this.registry] });
+  private readonly extractionTokens = new Counter({ name: METRIC_NAMES.extractionTokens, help: "Tokens used by the extractor's LLM calls", labelNames: ['token_kind'], registers: [this.registry] });
   private readonly vectorBackendInfo = new Gauge({ name: METRIC_NAMES.vectorBackendInfo, help: 'The vector backend in use (value 1)', labelNames: ['backend'], registers: [this.registry] });
 
   private readonly routes = new Set<string>();
@@ -66,6 +74,8 @@ export class Metrics {
     for (const queue of Object.values(QUEUES)) for (const outcome of JOB_OUTCOMES) this.jobs.inc({ queue, outcome }, 0);
     for (const reason of REBUILD_REASONS) this.indexRebuilds.inc({ reason }, 0);
     for (const reason of SEARCH_FAILURES) this.searchFailures.inc({ reason }, 0);
+    for (const change of MEMORY_CHANGES) this.memoryChanges.inc({ change }, 0);
+    for (const kind of TOKEN_KINDS) this.extractionTokens.inc({ token_kind: kind }, 0);
     for (const providerKind of PROVIDER_KINDS) {
       for (const kind of PROVIDER_ERROR_KINDS) this.providerErrors.inc({ provider_kind: providerKind, kind }, 0);
     }
@@ -100,6 +110,19 @@ export class Metrics {
 
   countJob(queue: QueueName, outcome: JobOutcome): void {
     this.jobs.inc({ queue, outcome });
+  }
+
+  observeExtraction(seconds: number, turns: number): void {
+    this.extractionDuration.observe(seconds);
+    this.extractedTurns.inc(turns);
+  }
+
+  countMemoryChange(change: MemoryChange, n: number): void {
+    this.memoryChanges.inc({ change }, n);
+  }
+
+  countExtractionTokens(kind: TokenKind, n: number): void {
+    this.extractionTokens.inc({ token_kind: kind }, n);
   }
 
   countHnswFallback(): void {

@@ -8,6 +8,7 @@ import { defaultJobOptions, EVENTS_MAX_LEN } from '../queues/job-options';
 import { createQueueConnection, createRedis, type RedisClient } from '../redis/create-redis';
 import { redisEndpoint } from '../redis/redis-endpoint';
 import { KeySchema } from '../redis/key-schema';
+import { MemoryRepository } from '../store/memory-repository';
 import { MemoryStore } from '../store/memory-store';
 import { assertLayout } from '../store/store-layout';
 import { MetricsController } from './metrics.controller';
@@ -16,7 +17,7 @@ import { REDIS } from './tokens';
 
 /**
  * What every app shares: the validated config (through ConfigService), one Redis client, the key schema,
- * the store, the process's metrics, /metrics, and BullMQ's root connection (queues get their prefixes from
+ * the stores of turns and memories, the process's metrics, /metrics, and BullMQ's root connection (queues get their prefixes from
  * registerQueues). Every client is built by the factories in ../redis, for a single Redis or a cluster alike.
  */
 @Global()
@@ -53,10 +54,15 @@ export class MemoryCoreModule {
             return new MemoryStore(r, k, { forgetTtlSeconds: c.FORGET_TTL_SECONDS });
           },
         },
+        {
+          provide: MemoryRepository,
+          inject: [REDIS, KeySchema, MemoryStore, MemoryConfig],
+          useFactory: (r: RedisClient, k: KeySchema, s: MemoryStore, c: MemoryConfig) => new MemoryRepository(r, k, s, c.FORGET_TTL_SECONDS),
+        },
         { provide: Metrics, useFactory: () => new Metrics(service) },
         RedisCloser,
       ],
-      exports: [MemoryConfig, REDIS, KeySchema, MemoryStore, Metrics],
+      exports: [MemoryConfig, REDIS, KeySchema, MemoryStore, MemoryRepository, Metrics],
     };
   }
 }

@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { MemoryContext } from '../context/context-messages';
-import type { Role } from '../store/turn';
+import type { MemoryFacet, MemoryKind, Role } from '../store/turn';
 import type { SearchMode } from '../vector/fusion';
 
 /** Queue names, shared by the API (producer) and the workers (consumers). */
-export const QUEUES = { embed: 'embed', retrieve: 'retrieve' } as const;
+export const QUEUES = { embed: 'embed', retrieve: 'retrieve', extract: 'extract' } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 /** Job names, one per use case. */
-export const JOBS = { embedTurn: 'embed-turn', retrieve: 'retrieve' } as const;
+export const JOBS = { embedTurn: 'embed-turn', retrieve: 'retrieve', extract: 'extract-memories' } as const;
 
 /** Embed one accepted turn and store it. The job id is deterministic: see embedJobId. */
 export interface EmbedTurnJob {
@@ -31,6 +31,25 @@ export interface EmbedTurnResult {
   outcome: 'stored' | 'existing' | 'dropped';
 }
 
+/**
+ * Extract long-term memories from a session's turns stored since its last extraction (its watermark). The payload
+ * names only the session: the turns are read when the job runs, so one job covers every turn stored before it.
+ */
+export interface ExtractJob {
+  tenant: string;
+  session: string;
+}
+
+export interface ExtractResult {
+  /** Turns read from the session (0: nothing new since the watermark). */
+  turns: number;
+  added: number;
+  updated: number;
+  deleted: number;
+  /** The session's watermark after the job: its turns up to this seq are extracted. */
+  watermark: number;
+}
+
 export interface RetrieveJob {
   tenant: string;
   /** One session, several, or omitted for all of the tenant's. */
@@ -47,6 +66,8 @@ export interface RetrieveJob {
   roles?: Role[];
   /** Only turns carrying any of these tags. */
   tags?: string[];
+  /** Default both. Roles and tags filter turns: a search that names either returns no extracted memories. */
+  kinds?: MemoryKind[];
   /** Leaves out memories whose score is below this. */
   minScore?: number;
   /** Read-your-writes: do not answer before the index has applied these change-log positions (partition -> id). */
@@ -68,6 +89,8 @@ export interface RetrievedMemory {
   timestamp: number;
   tags?: string[];
   metadata?: Record<string, unknown>;
+  /** Set on an extracted memory (its turnId is then the memory id, its seq 0, its role 'system'); absent on a turn. */
+  memory?: MemoryFacet;
   /** The relevance the index ranked by (see VectorHit.similarity: cosine, relative BM25 or fused, per mode). */
   similarity: number;
   /** Similarity blended with recency (equal to similarity when RECENCY_WEIGHT is 0). */
@@ -84,6 +107,7 @@ export interface RetrieveResult {
 export interface JobMap {
   [JOBS.embedTurn]: { data: EmbedTurnJob; result: EmbedTurnResult };
   [JOBS.retrieve]: { data: RetrieveJob; result: RetrieveResult };
+  [JOBS.extract]: { data: ExtractJob; result: ExtractResult };
 }
 
 /**
@@ -95,3 +119,10 @@ export interface JobMap {
  */
 export const embedJobId = (tenant: string, session: string, seq: number, turnId: string): string =>
   `${tenant}.${session}.${seq}.${createHash('sha256').update(turnId).digest('base64url').slice(0, 12)}`;
+
+/**
+ * One extraction job per session at a time (BullMQ deduplication on the session, keeping the last add while one is
+ * active); its id names the turn whose write queued it, so a replayed embed job adds nothing new.
+ */
+export const extractDedupId = (tenant: string, session: string): string => `${tenant}.${session}`;
+export const extractJobId = (tenant: string, session: string, seq: number): string => `${tenant}.${session}.x${seq}`;

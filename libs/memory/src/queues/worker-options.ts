@@ -9,7 +9,7 @@ import { QUEUES, type QueueName } from './job-contracts';
 export function workerOptions(queue: QueueName): Partial<WorkerOptions> {
   const c = processConfig();
   return {
-    concurrency: queue === QUEUES.embed ? c.EMBED_CONCURRENCY : c.RETRIEVE_CONCURRENCY,
+    concurrency: { [QUEUES.embed]: c.EMBED_CONCURRENCY, [QUEUES.retrieve]: c.RETRIEVE_CONCURRENCY, [QUEUES.extract]: c.EXTRACT_CONCURRENCY }[queue],
     lockDuration: c.JOB_LOCK_MS,
     stalledInterval: c.JOB_STALLED_INTERVAL_MS,
   };

@@ -9,6 +9,13 @@ export const TURN_ID_PATTERN = /^[^\p{Cc}\p{Cs}]{1,128}$/u;
 
 export type IdKind = 'tenant' | 'session' | 'user';
 
+/** Who a long-term memory belongs to: a user, or a session that has none (tenant -> user | session -> memory). */
+export interface MemoryScope {
+  tenant: string;
+  kind: 'user' | 'session';
+  id: string;
+}
+
 export function assertId(kind: IdKind, value: unknown): string {
   if (typeof value !== 'string' || !ID_PATTERN.test(value)) {
     throw new InvalidInputError(`${kind} id must match ${ID_PATTERN.source}`);
@@ -26,6 +33,9 @@ export const STORE_LAYOUT = 2;
  *
  * Turn hashes live under `{prefix}:` (the only keys a RediSearch index covers):
  *   {prefix}:{T:S}:turn:{seq}
+ * and so do long-term memories (in the same index, kind=memory), under their scope: the session's tag when the
+ * session has no user, else the user's, {T:@U} ('@' cannot occur in an id, so no session tag equals it):
+ *   {prefix}:{scope}:memory:{id}
  * Bookkeeping lives under `{prefix}-sys:` so that it is never indexed:
  *   {prefix}-sys:{T:S}:seq        counter of accepted turns; after a delete it lives on for FORGET_TTL_SECONDS so seqs
  *                                 (and the job ids made from them) are not reused while the session's jobs may run
@@ -37,6 +47,12 @@ export const STORE_LAYOUT = 2;
  *   {prefix}-sys:{T}:sessions     ZSET (score 0, by name) of the tenant's sessions
  *   {prefix}-sys:{T}:gens         HASH session -> highest seq registered, so a late unregister never hides a newer life
  *   {prefix}-sys:{T}:user:{U}     ZSET (score 0) of a user's sessions
+ *   {prefix}-sys:{scope}:memories  ZSET memory id -> time of its last change, the scope's memories
+ *   {prefix}-sys:{scope}:memory:{id}:history  LIST of the memory's earlier versions (JSON), newest first
+ *   {prefix}-sys:{scope}:retired   SET of memories the extractor deleted, whose history is still kept
+ *   {prefix}-sys:{scope}:unlogged:{S}  LIST of change-log entries of S's last extraction not appended yet
+ *   {prefix}-sys:{scope}:extracted:{S}  the seq up to which session S's turns were extracted (its watermark); after
+ *                                 S is deleted it lives on for FORGET_TTL_SECONDS, like S's seq counter
  *   {prefix}-sys:{T}:queued       turns accepted and not yet processed (per-tenant load shedding)
  *   {prefix}-sys:changelog:{P}    STREAM partition P of adds and deletes, followed by in-process indexes
  *   {prefix}-sys:changelog:{P}:tenants  HASH tenant -> newest entry of that tenant in P (read-your-writes)
@@ -102,6 +118,45 @@ export class KeySchema {
     return this.tenantSys(tenant, 'queued');
   }
 
+  /** Prefix of every memory key of one scope; a memory's key is this plus its id. */
+  scopeMemories(scope: MemoryScope): string {
+    return `${this.turnPrefix}${scopeTag(scope)}:memory:`;
+  }
+
+  memory(scope: MemoryScope, id: string): string {
+    return `${this.scopeMemories(scope)}${id}`;
+  }
+
+  /** Prefix of the history lists of a scope's memories; a list's key is this plus the id plus ':history'. */
+  memoryHistoryPrefix(scope: MemoryScope): string {
+    return `${this.sys}${scopeTag(scope)}:memory:`;
+  }
+
+  memoryHistory(scope: MemoryScope, id: string): string {
+    return `${this.memoryHistoryPrefix(scope)}${id}:history`;
+  }
+
+  memoryIndex(scope: MemoryScope): string {
+    return `${this.sys}${scopeTag(scope)}:memories`;
+  }
+
+  retiredMemories(scope: MemoryScope): string {
+    return `${this.sys}${scopeTag(scope)}:retired`;
+  }
+
+  unloggedMemories(scope: MemoryScope, session: string): string {
+    return `${this.sys}${scopeTag(scope)}:unlogged:${assertId('session', session)}`;
+  }
+
+  extracted(scope: MemoryScope, session: string): string {
+    return `${this.sys}${scopeTag(scope)}:extracted:${assertId('session', session)}`;
+  }
+
+  /** The change-log partition of a scope's entries (a session scope's is its session's). */
+  scopePartition(scope: MemoryScope): number {
+    return calculateSlot(scopeTag(scope)) % this.partitions;
+  }
+
   /** The partition a session's change-log entries go to: its key slot, so the spread follows Redis's own hashing. */
   partition(tenant: string, session: string): number {
     return calculateSlot(sessionTag(tenant, session)) % this.partitions;
@@ -151,5 +206,8 @@ export class KeySchema {
     return `${this.sys}{${assertId('tenant', tenant)}}:${name}`;
   }
 }
+
+const scopeTag = (s: MemoryScope) =>
+  s.kind === 'session' ? sessionTag(s.tenant, s.id) : `{${assertId('tenant', s.tenant)}:@${assertId('user', s.id)}}`;
 
 const sessionTag = (tenant: string, session: string) => `{${assertId('tenant', tenant)}:${assertId('session', session)}}`;

@@ -1,13 +1,16 @@
 import type { RedisClient } from '../redis/create-redis';
 import { KeySchema } from '../redis/key-schema';
 import { scanKeys } from '../redis/scan-keys';
-import { ROLES, Role, StoredTurn, TURN_FIELDS as F, TurnWrite, WriteResult } from './turn';
+import { MemorySource, MemoryType, ROLES, Role, StoredTurn, TURN_FIELDS as F, TurnWrite, WriteResult } from './turn';
 import { bufferToVector, vectorToBuffer } from './vector-bytes';
 
 /** A stored turn with its vector, as index rebuilds read it. */
 export interface StoredVector {
   key: string;
+  /** Absent on turns. */
+  kind?: 'memory';
   tenant: string;
+  /** '' for a memory of a user scope (it belongs to no one session). */
   session: string;
   user?: string;
   role: Role;
@@ -38,6 +41,9 @@ export interface SessionSummary {
 
 export interface DeletedSession {
   deleted: number;
+  /** The user the session belonged to, and the highest seq it had given (the memories derived from it go too). */
+  user?: string;
+  lastSeq: number;
   /** Turns accepted but not stored: their jobs should be removed. */
   pending: { turnId: string; seq: number }[];
 }
@@ -165,7 +171,10 @@ end
 return {0}
 `;
 
-const READ_FIELDS = [F.tenant, F.session, F.seq, F.turnId, F.role, F.content, F.timestamp, F.tokenCount, F.user, F.tags, F.metadata];
+const READ_FIELDS = [
+  F.tenant, F.session, F.seq, F.turnId, F.role, F.content, F.timestamp, F.tokenCount, F.user, F.tags, F.metadata,
+  F.kind, F.memoryType, F.entities, F.sources,
+];
 
 type Args = (string | number | Buffer)[];
 type ScriptedRedis = RedisClient & {
@@ -336,6 +345,17 @@ export class MemoryStore {
     return values.map((v, i) => this.parseTurn(keys[i], v));
   }
 
+  /** The seqs of the session's turns accepted and not stored yet (their embed jobs are queued, running or failed). */
+  async pendingSeqs(tenant: string, session: string): Promise<number[]> {
+    return (await this.redis.hvals(this.keys.pending(tenant, session))).map(Number);
+  }
+
+  /** Up to `limit` of a session's stored turns with a seq above `after`, oldest first. */
+  async turnsAfter(tenant: string, session: string, after: number, limit: number): Promise<StoredTurn[]> {
+    const seqs = await this.redis.zrangebyscore(this.keys.history(tenant, session), `(${after}`, '+inf', 'LIMIT', 0, limit);
+    return this.turnsBySeq(tenant, session, seqs);
+  }
+
   /** The seq of a stored turn, by its turn id. */
   async seqOf(tenant: string, session: string, turnId: string): Promise<number | undefined> {
     const seq = await this.redis.hget(this.keys.turnIds(tenant, session), turnId);
@@ -438,7 +458,7 @@ export class MemoryStore {
     ]);
     const pending: DeletedSession['pending'] = [];
     for (let i = 0; i + 1 < pendingPairs.length; i += 2) pending.push({ turnId: String(pendingPairs[i]), seq: Number(pendingPairs[i + 1]) });
-    return { deleted: Number(deleted), pending };
+    return { deleted: Number(deleted), pending, lastSeq: Number(mark), ...(user ? { user: String(user) } : {}) };
   }
 
   /** Forgets one turn by its id: 'stored' (deleted, and dropped from the index), 'pending' (its job will be dropped) or 'unknown'. */
@@ -479,15 +499,17 @@ export class MemoryStore {
   /** Vectors, contents and filter fields of the given keys; keys that are gone are left out. */
   async loadVectors(keys: string[]): Promise<StoredVector[]> {
     const replies = await Promise.all(
-      keys.map((key) => this.redis.hmgetBuffer(key, F.tenant, F.session, F.role, F.timestamp, F.embedding, F.content, F.user, F.tags)),
+      keys.map((key) => this.redis.hmgetBuffer(key, F.tenant, F.session, F.role, F.timestamp, F.embedding, F.content, F.user, F.tags, F.kind)),
     );
     return replies.flatMap((values, i) => {
-      const [tenant, session, role, timestamp, embedding, content, user, tags] = values;
-      if (!tenant || !session || !role || !timestamp || !embedding || !content) return [];
+      const [tenant, session, role, timestamp, embedding, content, user, tags, kind] = values;
+      const memory = kind?.toString() === 'memory';
+      if (!tenant || !(session || memory) || !role || !timestamp || !embedding || !content) return [];
       return [{
         key: keys[i],
+        ...(memory ? { kind: 'memory' as const } : {}),
         tenant: tenant.toString(),
-        session: session.toString(),
+        session: session?.toString() ?? '',
         role: role.toString() as Role,
         timestamp: Number(timestamp.toString()),
         embedding: bufferToVector(embedding),
@@ -498,7 +520,8 @@ export class MemoryStore {
     });
   }
 
-  private appendLog(tenant: string, partition: number, entry: LogOp): Promise<string> {
+  /** Appends one tenant's entries to a change-log partition (memories are logged like turns, by the memory repository). */
+  appendLog(tenant: string, partition: number, entry: LogOp): Promise<string> {
     const values = entry.op === 'del' ? [entry.session] : entry.keys;
     return this.redis.memAppendLog(this.keys.changelog(partition), this.keys.changelogTenants(partition), this.changelogMaxLen, tenant, entry.op, ...values);
   }
@@ -527,12 +550,13 @@ export class MemoryStore {
   }
 
   private parseTurn(key: string, values: (string | null)[]): StoredTurn | null {
-    const [tenant, session, seq, turnId, role, content, timestamp, tokenCount, user, tags, metadata] = values;
-    if (tenant === null || session === null || content === null || !ROLES.includes(role as Role)) return null;
+    const [tenant, session, seq, turnId, role, content, timestamp, tokenCount, user, tags, metadata, kind, type, entities, sources] = values;
+    const memory = kind === 'memory';
+    if (tenant === null || (session === null && !memory) || content === null || !ROLES.includes(role as Role)) return null;
     return {
       key,
       tenant,
-      session,
+      session: session ?? '',
       seq: Number(seq),
       turnId: turnId ?? '',
       role: role as Role,
@@ -542,6 +566,9 @@ export class MemoryStore {
       ...(user ? { user } : {}),
       ...(tags ? { tags: tags.split(',') } : {}),
       ...(metadata ? { metadata: JSON.parse(metadata) as Record<string, unknown> } : {}),
+      ...(memory
+        ? { memory: { id: turnId ?? '', type: type as MemoryType, entities: JSON.parse(entities ?? '[]') as string[], sources: JSON.parse(sources ?? '[]') as MemorySource[] } }
+        : {}),
     };
   }
 }

@@ -1,6 +1,28 @@
 export const ROLES = ['user', 'assistant', 'system'] as const;
 export type Role = (typeof ROLES)[number];
 
+/** What a search may return: conversation turns, long-term memories extracted from them, or both (the default). */
+export const MEMORY_KINDS = ['turn', 'memory'] as const;
+export type MemoryKind = (typeof MEMORY_KINDS)[number];
+
+/** The kinds of fact the extractor keeps. */
+export const MEMORY_TYPES = ['preference', 'fact', 'event', 'plan', 'relationship', 'goal', 'other'] as const;
+export type MemoryType = (typeof MEMORY_TYPES)[number];
+
+/** A turn a memory was extracted from. */
+export interface MemorySource {
+  session: string;
+  turnId: string;
+}
+
+/** What an extracted memory carries besides its text. */
+export interface MemoryFacet {
+  id: string;
+  type: MemoryType;
+  entities: string[];
+  sources: MemorySource[];
+}
+
 /** A conversation turn as stored: one hash per turn (see KeySchema). */
 export interface StoredTurn {
   key: string;
@@ -17,6 +39,11 @@ export interface StoredTurn {
   user?: string;
   tags?: string[];
   metadata?: Record<string, unknown>;
+  /**
+   * Set on an extracted memory read through the same index (kind=memory): its turnId is then the memory id, its seq
+   * 0, its role 'system', its timestamp when its current version became true, its session '' under a user scope.
+   */
+  memory?: MemoryFacet;
 }
 
 /** What the embedder hands the store: a turn plus its vector. */
@@ -46,6 +73,11 @@ export const TURN_FIELDS = {
   tags: 'tags',
   metadata: 'metadata',
   embedding: 'embedding',
+  /** 'memory' on extracted memories; turns have none (so stores written before memories existed need no migration). */
+  kind: 'kind',
+  memoryType: 'memory_type',
+  entities: 'entities',
+  sources: 'sources',
 } as const;
 
 /** Tags are TAG values in RediSearch (',' separates them) and filter values everywhere: no separators or syntax. */

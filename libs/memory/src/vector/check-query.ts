@@ -1,7 +1,7 @@
 import { DimensionMismatchError } from '../errors/dimension-mismatch.error';
 import { InvalidInputError } from '../errors/invalid-input.error';
 import { assertId } from '../redis/key-schema';
-import { ROLES, TAG_PATTERN } from '../store/turn';
+import { MEMORY_KINDS, ROLES, TAG_PATTERN } from '../store/turn';
 import { SEARCH_MODES } from './fusion';
 import { STREAM_ID } from './stream-id';
 import type { VectorQuery } from './vector-index';
@@ -20,6 +20,7 @@ export function checkQuery(q: VectorQuery, dim: number): boolean {
   q.users?.forEach((u) => assertId('user', u));
   if (q.roles?.some((r) => !ROLES.includes(r))) throw new InvalidInputError(`roles must be among ${ROLES.join(', ')}`);
   if (q.tags?.some((t) => !TAG_PATTERN.test(t))) throw new InvalidInputError(`tags must match ${TAG_PATTERN.source}`);
+  if (q.kinds?.some((k) => !MEMORY_KINDS.includes(k))) throw new InvalidInputError(`kinds must be among ${MEMORY_KINDS.join(', ')}`);
   if (q.efRuntime !== undefined && (!Number.isInteger(q.efRuntime) || q.efRuntime < 1)) {
     throw new InvalidInputError('efRuntime must be a positive integer');
   }
@@ -33,5 +34,5 @@ export function checkQuery(q: VectorQuery, dim: number): boolean {
     if (!(q.vector instanceof Float32Array)) throw new InvalidInputError('vector must be a Float32Array');
     if (q.vector.length !== dim) throw new DimensionMismatchError(dim, q.vector.length, 'The search query');
   }
-  return [q.sessions, q.users, q.roles, q.tags].every((list) => list === undefined || list.length > 0);
+  return [q.sessions, q.users, q.roles, q.tags, q.kinds].every((list) => list === undefined || list.length > 0);
 }

@@ -2,7 +2,7 @@ import type { StoredVector } from '../store/memory-store';
 import { rankByMode } from './fusion';
 import type { SearchCore } from './search-core';
 import type { RankedKey, VectorQuery } from './vector-index';
-import { normalise, VectorMirror } from './vector-mirror';
+import { dot, normalise, VectorMirror } from './vector-mirror';
 
 /** Brute-force cosine scan over the mirror: the ground truth for recall and the fallback of the hnsw backend. */
 export class ExactIndex implements SearchCore {
@@ -49,10 +49,4 @@ export class ExactIndex implements SearchCore {
     }
     return top.map(({ label, similarity }) => ({ key: this.mirror.key(label), similarity }));
   }
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += a[i] * b[i];
-  return sum;
 }

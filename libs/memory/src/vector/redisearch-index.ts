@@ -19,7 +19,11 @@ const SCHEMA: { field: string; type: string; flags: string[] }[] = [
   { field: F.timestamp, type: 'NUMERIC', flags: ['SORTABLE'] },
   { field: F.content, type: 'TEXT', flags: [] },
   { field: F.embedding, type: 'VECTOR', flags: [] },
+  { field: F.kind, type: 'TAG', flags: [] },
 ];
+
+/** Fields added after the first schema: an index without them gets them with FT.ALTER (only new hashes carry them). */
+const ADDED_LATER = new Set<string>([F.kind]);
 
 /**
  * RediSearch (Redis Stack 7.x, Redis 8) indexes the turn hashes itself on HSET, so searches see every completed
@@ -48,6 +52,7 @@ export class RediSearchIndex implements VectorIndex {
       }
       info = (await this.info())!;
     }
+    info = await this.addMissingFields(info);
     const differences = [...schemaDifferences(info, this.opts.store.keys.turnPrefix), ...(await this.dimensionDifference())];
     if (differences.length > 0) throw new IndexSchemaMismatchError(this.name, differences);
     await this.waitForInitialScan();
@@ -131,6 +136,22 @@ export class RediSearchIndex implements VectorIndex {
       }
       throw err;
     }
+  }
+
+  /** FT.ALTER ... SCHEMA ADD for the fields of ADDED_LATER that an older index lacks; the info after. */
+  private async addMissingFields(info: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const attributes = new Set(((info.attributes ?? []) as unknown[][]).map((a) => String(toMap(a).attribute)));
+    const missing = SCHEMA.filter((f) => ADDED_LATER.has(f.field) && !attributes.has(f.field));
+    if (missing.length === 0) return info;
+    for (const { field, type, flags } of missing) {
+      try {
+        await this.opts.redis.call('FT.ALTER', this.name, 'SCHEMA', 'ADD', field, type, ...flags);
+        this.logger.log(`redisearch: added field ${field} to index ${this.name}`);
+      } catch (err) {
+        if (!/duplicate/i.test((err as Error).message)) throw err; // another replica added it first
+      }
+    }
+    return (await this.info())!;
   }
 
   /**

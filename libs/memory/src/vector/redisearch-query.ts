@@ -17,10 +17,10 @@ export function escapeTag(value: string): string {
 }
 
 /**
- * The filter every query of this service carries: tenant always, then sessions, users, time window, roles and tags
+ * The filter every query of this service carries: tenant always, then sessions, users, time window, roles, tags and kinds
  * when given. The one place filters are written, for KNN and full-text queries alike.
  */
-export function buildFilter(q: Pick<VectorQuery, 'tenant' | 'sessions' | 'users' | 'since' | 'until' | 'roles' | 'tags'>): string {
+export function buildFilter(q: Pick<VectorQuery, 'tenant' | 'sessions' | 'users' | 'since' | 'until' | 'roles' | 'tags' | 'kinds'>): string {
   const anyOf = (field: string, values: string[]) => `@${field}:{${values.map(escapeTag).join('|')}}`;
   const parts = [anyOf(F.tenant, [q.tenant])];
   if (q.sessions) parts.push(anyOf(F.session, q.sessions));
@@ -30,6 +30,9 @@ export function buildFilter(q: Pick<VectorQuery, 'tenant' | 'sessions' | 'users'
   }
   if (q.roles) parts.push(anyOf(F.role, q.roles));
   if (q.tags) parts.push(anyOf(F.tags, q.tags));
+  // Only memories carry a kind, so turns are "not a memory": turns stored before memories existed match too.
+  if (q.kinds && !q.kinds.includes('turn')) parts.push(anyOf(F.kind, ['memory']));
+  if (q.kinds && !q.kinds.includes('memory')) parts.push(`-${anyOf(F.kind, ['memory'])}`);
   return `(${parts.join(' ')})`;
 }
 

@@ -1,7 +1,7 @@
 import type { MemoryConfig } from '../config/memory-config';
 import type { RedisClient } from '../redis/create-redis';
 import type { MemoryStore } from '../store/memory-store';
-import type { Role, StoredTurn } from '../store/turn';
+import type { MemoryKind, Role, StoredTurn } from '../store/turn';
 import type { RebuildReason } from './change-log-follower';
 import type { SearchFailure } from '../errors/search-reply.error';
 import type { SearchMode } from './fusion';
@@ -21,6 +21,8 @@ export interface VectorQuery {
   roles?: Role[];
   /** A turn passes when it carries any of these tags. */
   tags?: string[];
+  /** Turns, extracted memories, or (undefined) both. */
+  kinds?: MemoryKind[];
   k: number;
   /** Default hybrid. */
   mode?: SearchMode;

@@ -1,11 +1,12 @@
 import { DimensionMismatchError } from '../errors/dimension-mismatch.error';
 import type { StoredVector } from '../store/memory-store';
-import type { Role } from '../store/turn';
+import type { MemoryKind, Role } from '../store/turn';
 import { TextIndex } from './text-index';
 import type { RankedKey, VectorQuery } from './vector-index';
 
 interface Entry {
   key: string;
+  kind: MemoryKind;
   tenant: string;
   session: string;
   user?: string;
@@ -30,6 +31,9 @@ export class VectorMirror {
   /** tenant -> user -> labels */
   private readonly users = new Map<string, Map<string, Set<number>>>();
   private readonly tenantSizes = new Map<string, number>();
+  /** tenant -> labels of its extracted memories (few beside its turns: a search of memories visits only these) */
+  private readonly memories = new Map<string, Set<number>>();
+  private memoryCount = 0;
 
   constructor(readonly dim: number) {}
 
@@ -42,10 +46,15 @@ export class VectorMirror {
     if (v.embedding.length !== this.dim) throw new DimensionMismatchError(this.dim, v.embedding.length, `Stored turn ${v.key}`);
     if (this.labelByKey.has(v.key)) return undefined;
     const label = this.entries.length;
-    this.entries.push({ key: v.key, tenant: v.tenant, session: v.session, user: v.user, tags: v.tags, role: v.role, timestamp: v.timestamp, unit: normalise(v.embedding) });
+    this.entries.push({ key: v.key, kind: v.kind ?? 'turn', tenant: v.tenant, session: v.session, user: v.user, tags: v.tags, role: v.role, timestamp: v.timestamp, unit: normalise(v.embedding) });
     this.labelByKey.set(v.key, label);
     labelsOf(this.sessions, v.tenant, v.session).add(label);
     if (v.user !== undefined) labelsOf(this.users, v.tenant, v.user).add(label);
+    if (v.kind === 'memory') {
+      if (!this.memories.has(v.tenant)) this.memories.set(v.tenant, new Set());
+      this.memories.get(v.tenant)!.add(label);
+      this.memoryCount++;
+    }
     this.tenantSizes.set(v.tenant, (this.tenantSizes.get(v.tenant) ?? 0) + 1);
     this.text.add(label, v.tenant, v.session, v.content);
     return label;
@@ -74,10 +83,11 @@ export class VectorMirror {
     return [label];
   }
 
-  /** Drops a label from the key map, its user's set and the entries (the caller handles its session's set). */
+  /** Drops a label from the key map, its user's and kind's sets and the entries (the caller handles its session's set). */
   private forget(label: number): void {
     const { key, tenant, user } = this.entries[label]!;
     this.labelByKey.delete(key);
+    if (this.memories.get(tenant)?.delete(label)) this.memoryCount--;
     if (user !== undefined) {
       const byUser = this.users.get(tenant);
       const labels = byUser?.get(user);
@@ -103,7 +113,13 @@ export class VectorMirror {
   /** True when every mirrored vector passes the query's filters, so a search needs no filter at all. */
   coversAll(q: VectorQuery): boolean {
     return q.sessions === undefined && q.users === undefined && q.since === undefined && q.until === undefined &&
-      q.roles === undefined && q.tags === undefined && this.tenantSizes.get(q.tenant) === this.size;
+      q.roles === undefined && q.tags === undefined && this.coversKinds(q) && this.tenantSizes.get(q.tenant) === this.size;
+  }
+
+  /** True when every mirrored vector is of the query's kinds (a search of turns where no memory is mirrored yet). */
+  private coversKinds(q: VectorQuery): boolean {
+    if (q.kinds === undefined || (q.kinds.includes('turn') && q.kinds.includes('memory'))) return true;
+    return q.kinds.includes('turn') ? this.memoryCount === 0 : this.memoryCount === this.size;
   }
 
   /** The share of all mirrored vectors in the query's label sets (or its tenant): an upper bound of its selectivity. */
@@ -120,13 +136,14 @@ export class VectorMirror {
     const users = q.users && new Set(q.users);
     const roles = q.roles && new Set(q.roles);
     const tags = q.tags && new Set(q.tags);
+    const kinds = q.kinds && new Set(q.kinds);
     const since = q.since ?? -Infinity;
     const until = q.until ?? Infinity;
     return (label) => {
       const e = this.entries[label];
       return e !== undefined && e.tenant === q.tenant && (!sessions || sessions.has(e.session)) &&
         (!users || (e.user !== undefined && users.has(e.user))) && e.timestamp >= since && e.timestamp <= until &&
-        (!roles || roles.has(e.role)) && (!tags || (e.tags ?? []).some((t) => tags.has(t)));
+        (!roles || roles.has(e.role)) && (!tags || (e.tags ?? []).some((t) => tags.has(t))) && (!kinds || kinds.has(e.kind));
     };
   }
 
@@ -148,8 +165,12 @@ export class VectorMirror {
     return out;
   }
 
-  /** The label sets of the query's sessions, else of its users; undefined when it names neither (the whole tenant). */
+  /**
+   * The label sets of the query's sessions, else of its users, else (a search of memories alone) of its tenant's
+   * memories; undefined when it names none of them (the whole tenant).
+   */
   private labelSets(q: VectorQuery): Set<number>[] | undefined {
+    if (q.kinds?.length === 1 && q.kinds[0] === 'memory') return [this.memories.get(q.tenant) ?? new Set<number>()];
     const [index, names] = q.sessions ? [this.sessions, q.sessions] : q.users ? [this.users, q.users] : [];
     if (!index || !names) return undefined;
     const byName = index.get(q.tenant);
@@ -174,4 +195,11 @@ export function normalise(v: Float32Array): Float32Array {
   const inv = 1 / Math.sqrt(sum);
   for (let i = 0; i < v.length; i++) out[i] = v[i] * inv;
   return out;
+}
+
+/** The dot product: the cosine similarity of two unit vectors. */
+export function dot(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i] * b[i];
+  return sum;
 }

@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { createStructuredLlm, MemoryConfig, QUEUES } from '@app/memory';
+import { embeddingProvider } from '@app/memory/nest/embedding-provider';
+import { MemoryCoreModule } from '@app/memory/nest/memory-core.module';
+import { registerQueues } from '@app/memory/nest/register-queues';
+import { WorkerHealthController } from '@app/memory/nest/worker-health.controller';
+import { ExtractMemoriesProcessor } from './extract-memories/extract-memories.processor';
+import { ExtractMemoriesService } from './extract-memories/extract-memories.service';
+import { STRUCTURED_LLM } from './structured-llm.token';
+
+@Module({
+  imports: [MemoryCoreModule.forRoot('extractor'), registerQueues([QUEUES.extract])],
+  controllers: [WorkerHealthController],
+  providers: [
+    embeddingProvider,
+    { provide: STRUCTURED_LLM, inject: [MemoryConfig], useFactory: (c: MemoryConfig) => createStructuredLlm(c) },
+    ExtractMemoriesService,
+    ExtractMemoriesProcessor,
+  ],
+})
+export class ExtractorModule {}

@@ -1,0 +1,67 @@
+import { ProviderError } from '@app/memory/errors/provider.error';
+import { DECISIONS_SCHEMA, FACTS_SCHEMA, parseDecisions, parseFacts } from '../../apps/extractor/src/extract-memories/extraction-answers';
+
+const fact = (over: Record<string, unknown> = {}) => ({ content: 'The user is vegetarian.', type: 'preference', entities: ['vegetarian'], sourceTurnIds: ['t1'], ...over });
+const decision = (over: Record<string, unknown> = {}) => ({ candidate: 0, event: 'ADD', memoryId: null, content: null, ...over });
+
+/** The reason a malformed answer fails with: a permanent ProviderError (the job fails at once, with it). */
+function reason(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err).toMatchObject({ kind: 'bad_response', retryable: false });
+    return (err as Error).message;
+  }
+  throw new Error('expected a malformed answer');
+}
+
+describe("the extractor's LLM answers", () => {
+  it('sends strict schemas: every property required, no others, no bounds a strict server may refuse', () => {
+    for (const schema of [FACTS_SCHEMA, DECISIONS_SCHEMA]) {
+      const text = JSON.stringify(schema);
+      expect(text).not.toMatch(/"(minLength|maxLength|minimum|maximum|minItems|maxItems|\$schema)"/);
+      const objects: Record<string, unknown>[] = [];
+      const walk = (node: unknown): void => {
+        if (node && typeof node === 'object') {
+          if ((node as { type?: unknown }).type === 'object') objects.push(node as Record<string, unknown>);
+          Object.values(node).forEach(walk);
+        }
+      };
+      walk(schema);
+      for (const o of objects) {
+        expect(o.additionalProperties).toBe(false);
+        expect([...(o.required as string[])].sort()).toEqual(Object.keys(o.properties as object).sort());
+      }
+    }
+    expect(JSON.stringify(FACTS_SCHEMA)).toContain('"enum":["preference","fact","event","plan","relationship","goal","other"]');
+  });
+
+  it('takes facts that cite the turns sent, trimmed', () => {
+    expect(parseFacts({ facts: [fact({ content: '  The user is vegetarian. ' })] }, new Set(['t1']))).toEqual([fact()]);
+    expect(parseFacts({ facts: [] }, new Set(['t1']))).toEqual([]);
+  });
+
+  it('refuses a facts answer of another shape, with the reason', () => {
+    const turns = new Set(['t1']);
+    expect(reason(() => parseFacts({ facts: [fact({ sourceTurnIds: ['t9'] })] }, turns))).toMatch(/cites turn "t9", which is not among the turns sent/);
+    expect(reason(() => parseFacts({ facts: [fact({ type: 'opinion' })] }, turns))).toMatch(/facts answer is malformed/);
+    expect(reason(() => parseFacts({ facts: [fact({ sourceTurnIds: [] })] }, turns))).toMatch(/facts answer is malformed/);
+    expect(reason(() => parseFacts({ facts: [fact({ content: '' })] }, turns))).toMatch(/facts answer is malformed/);
+    expect(reason(() => parseFacts({ facts: [{ ...fact(), extra: 1 }] }, turns))).toMatch(/facts answer is malformed/);
+    expect(reason(() => parseFacts({ facts: Array.from({ length: 101 }, () => fact()) }, turns))).toMatch(/facts answer is malformed/);
+    expect(reason(() => parseFacts([fact()], turns))).toMatch(/facts answer is malformed/);
+  });
+
+  it('orders decisions by candidate, and takes UPDATE and DELETE only of a neighbour of theirs', () => {
+    const neighbours = [new Set(['m1']), new Set<string>()];
+    const answer = { decisions: [decision({ candidate: 1, event: 'NOOP' }), decision({ event: 'UPDATE', memoryId: 'm1', content: 'The user is vegan.' })] };
+    expect(parseDecisions(answer, neighbours).map((d) => d.event)).toEqual(['UPDATE', 'NOOP']);
+    expect(reason(() => parseDecisions({ decisions: [decision({ event: 'DELETE', memoryId: 'm2' }), decision({ candidate: 1 })] }, neighbours))).toMatch(/DELETE of candidate 0 names "m2", not one of its neighbours/);
+    expect(reason(() => parseDecisions({ decisions: [decision({ event: 'UPDATE' }), decision({ candidate: 1 })] }, neighbours))).toMatch(/names null/);
+    expect(reason(() => parseDecisions({ decisions: [decision()] }, neighbours))).toMatch(/candidate 1 has no decision/);
+    expect(reason(() => parseDecisions({ decisions: [decision(), decision()] }, neighbours))).toMatch(/candidate 0 has two decisions/);
+    expect(reason(() => parseDecisions({ decisions: [decision({ candidate: 2 })] }, neighbours))).toMatch(/candidate 2 does not exist/);
+    expect(reason(() => parseDecisions({ decisions: [decision({ event: 'MERGE' })] }, neighbours))).toMatch(/decisions answer is malformed/);
+  });
+});
