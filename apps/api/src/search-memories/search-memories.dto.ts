@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
@@ -21,6 +22,16 @@ import { LIMITS } from '../common/limits';
 import { FitsEmbeddingInput } from '../common/fits-embedding-input';
 import { IsTimestamp } from '../common/timestamp';
 import { MemoryHit } from './memory-view';
+
+/** The text a search looks for, as `q` in a query string or `query` in a body. */
+const IsQueryText = (): PropertyDecorator =>
+  applyDecorators(
+    ApiProperty({ description: 'The text to find related memories for', example: 'When does my flight leave?' }),
+    IsString(),
+    MinLength(1),
+    MaxLength(LIMITS.contentChars),
+    FitsEmbeddingInput(),
+  );
 
 /** How many memories, above which score, ranked how: the same on every search. */
 export class RankOptions {
@@ -72,11 +83,7 @@ export class SearchMemoriesQuery extends RankOptions {
   @IsTimestamp(...UNTIL, 'query')
   until?: number;
 
-  @ApiProperty({ description: 'The text to find related memories for', example: 'When does my flight leave?' })
-  @IsString()
-  @MinLength(1)
-  @MaxLength(LIMITS.contentChars)
-  @FitsEmbeddingInput()
+  @IsQueryText()
   q: string;
 
   @ApiPropertyOptional({ description: 'Only turns of the last N hours (instead of since); 0 is all time; absent, with no since or until, MEMORY_WINDOW_HOURS (default 0)', maximum: LIMITS.windowHours })
@@ -108,11 +115,7 @@ export class SearchAllMemoriesBody extends RankOptions {
   @IsTimestamp(...UNTIL)
   until?: number;
 
-  @ApiProperty({ description: 'The text to find related memories for', example: 'When does my flight leave?' })
-  @IsString()
-  @MinLength(1)
-  @MaxLength(LIMITS.contentChars)
-  @FitsEmbeddingInput()
+  @IsQueryText()
   query: string;
 
   @ApiPropertyOptional({ description: "Only this user's turns, across all of the user's sessions", pattern: ID_PATTERN.source, example: 'alice' })
