@@ -19,7 +19,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY apps apps
 COPY libs libs
-COPY scripts scripts
+# No scripts/: the benchmarks and the attack run are run from a checkout (they use test/ helpers), not in the image.
 RUN npm run build
 
 FROM toolchain AS prod-deps
