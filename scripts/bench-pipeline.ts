@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   const redisUrl = opts.redisUrl ?? `redis://127.0.0.1:${await freePort()}`;
   // A Redis of someone else's gets keys of this run only.
   const config = loadConfig({
-    AUTH_MODE: 'none', LOG_LEVEL: 'log', QUEUE_MAX_WAITING: '10000000', RATE_LIMIT_PER_MINUTE: '100000000', REDIS_URL: redisUrl,
+    AUTH_MODE: 'none', LOG_LEVEL: 'log', QUEUE_MAX_WAITING: '10000000', TENANT_MAX_QUEUED: '10000000', RATE_LIMIT_PER_MINUTE: '100000000', REDIS_URL: redisUrl,
     VECTOR_BACKEND: opts.backend, ...(opts.redisUrl ? { KEY_PREFIX: `bench${Date.now().toString(36)}` } : {}),
   });
   const loadAtStart = round(loadavg()[0]);
