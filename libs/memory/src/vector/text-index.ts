@@ -1,4 +1,4 @@
-import MiniSearch from 'minisearch';
+import MiniSearch, { type AsPlainObject } from 'minisearch';
 import { indexTerm, queryWords, words } from './text-terms';
 
 /** A label (the mirror's dense id) and its BM25 score. */
@@ -7,8 +7,11 @@ export interface TextMatch {
   score: number;
 }
 
-const newSessionIndex = () =>
-  new MiniSearch<{ id: number; content: string }>({ fields: ['content'], idField: 'id', tokenize: words, processTerm: indexTerm });
+const OPTIONS = { fields: ['content'], idField: 'id', tokenize: words, processTerm: indexTerm };
+const newSessionIndex = () => new MiniSearch<{ id: number; content: string }>(OPTIONS);
+
+/** tenant -> session -> MiniSearch's own serialisation of that session's index. */
+export type TextIndexSnapshot = Record<string, Record<string, AsPlainObject>>;
 
 /**
  * The in-process full-text index of the hnsw and exact backends: MiniSearch (BM25), one index per session.
@@ -19,6 +22,20 @@ const newSessionIndex = () =>
 export class TextIndex {
   /** tenant -> session -> index */
   private readonly sessions = new Map<string, Map<string, MiniSearch<{ id: number; content: string }>>>();
+
+  /** Every session's index as plain objects, for a snapshot. */
+  snapshot(): TextIndexSnapshot {
+    return Object.fromEntries([...this.sessions].map(([tenant, bySession]) => [tenant, Object.fromEntries([...bySession].map(([s, index]) => [s, index.toJSON()]))]));
+  }
+
+  /** The index a snapshot was taken of. */
+  static restore(snapshot: TextIndexSnapshot): TextIndex {
+    const out = new TextIndex();
+    for (const [tenant, bySession] of Object.entries(snapshot)) {
+      out.sessions.set(tenant, new Map(Object.entries(bySession).map(([s, js]) => [s, MiniSearch.loadJS<{ id: number; content: string }>(js, OPTIONS)])));
+    }
+    return out;
+  }
 
   add(label: number, tenant: string, session: string, content: string): void {
     let bySession = this.sessions.get(tenant);

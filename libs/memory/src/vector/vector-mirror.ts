@@ -1,7 +1,7 @@
 import { DimensionMismatchError } from '../errors/dimension-mismatch.error';
 import type { StoredVector } from '../store/memory-store';
 import type { Role } from '../store/turn';
-import { TextIndex } from './text-index';
+import { TextIndex, type TextIndexSnapshot } from './text-index';
 import type { RankedKey, VectorQuery } from './vector-index';
 
 interface Entry {
@@ -16,13 +16,20 @@ interface Entry {
   unit: Float32Array;
 }
 
+/** One label's entry without its vector (which the snapshot's graph holds), or null for a forgotten label. */
+export type MirrorRow = [key: string, tenant: string, session: string, user: string | null, tags: string[] | null, role: Role, timestamp: number] | null;
+
+export interface MirrorSnapshot {
+  rows: MirrorRow[];
+  text: TextIndexSnapshot;
+}
+
 /**
  * The in-process copy of the stored vectors, and the full-text index of their contents, that the exact and hnsw
  * backends search. Labels are dense integers (hnswlib's and MiniSearch's ids); per-session and per-user label sets
  * keep filtering away from other sessions' and users' vectors.
  */
 export class VectorMirror {
-  private readonly text = new TextIndex();
   private readonly entries: (Entry | undefined)[] = [];
   private readonly labelByKey = new Map<string, number>();
   /** tenant -> session -> labels */
@@ -31,7 +38,33 @@ export class VectorMirror {
   private readonly users = new Map<string, Map<string, Set<number>>>();
   private readonly tenantSizes = new Map<string, number>();
 
-  constructor(readonly dim: number) {}
+  constructor(
+    readonly dim: number,
+    private readonly text = new TextIndex(),
+  ) {}
+
+  /** Everything but the vectors, by label, for a snapshot. */
+  snapshot(): MirrorSnapshot {
+    const rows = this.entries.map((e): MirrorRow => (e ? [e.key, e.tenant, e.session, e.user ?? null, e.tags ?? null, e.role, e.timestamp] : null));
+    return { rows, text: this.text.snapshot() };
+  }
+
+  /** The mirror a snapshot was taken of, each label's unit vector read back from `unit` (the snapshot's graph). */
+  static restore(dim: number, snapshot: MirrorSnapshot, unit: (label: number) => Float32Array): VectorMirror {
+    const mirror = new VectorMirror(dim, TextIndex.restore(snapshot.text));
+    for (const [label, row] of snapshot.rows.entries()) {
+      if (!row) {
+        mirror.entries.push(undefined);
+        continue;
+      }
+      const [key, tenant, session, user, tags, role, timestamp] = row;
+      const v = unit(label);
+      if (v.length !== dim) throw new DimensionMismatchError(dim, v.length, `Snapshot vector ${key}`);
+      mirror.entries.push({ key, tenant, session, user: user ?? undefined, tags: tags ?? undefined, role, timestamp, unit: v });
+      mirror.register(label, key, tenant, session, user ?? undefined);
+    }
+    return mirror;
+  }
 
   get size(): number {
     return this.labelByKey.size;
@@ -43,12 +76,17 @@ export class VectorMirror {
     if (this.labelByKey.has(v.key)) return undefined;
     const label = this.entries.length;
     this.entries.push({ key: v.key, tenant: v.tenant, session: v.session, user: v.user, tags: v.tags, role: v.role, timestamp: v.timestamp, unit: normalise(v.embedding) });
-    this.labelByKey.set(v.key, label);
-    labelsOf(this.sessions, v.tenant, v.session).add(label);
-    if (v.user !== undefined) labelsOf(this.users, v.tenant, v.user).add(label);
-    this.tenantSizes.set(v.tenant, (this.tenantSizes.get(v.tenant) ?? 0) + 1);
+    this.register(label, v.key, v.tenant, v.session, v.user);
     this.text.add(label, v.tenant, v.session, v.content);
     return label;
+  }
+
+  /** Files a label under its key, session, user and tenant. */
+  private register(label: number, key: string, tenant: string, session: string, user: string | undefined): void {
+    this.labelByKey.set(key, label);
+    labelsOf(this.sessions, tenant, session).add(label);
+    if (user !== undefined) labelsOf(this.users, tenant, user).add(label);
+    this.tenantSizes.set(tenant, (this.tenantSizes.get(tenant) ?? 0) + 1);
   }
 
   /** Forgets a session's vectors and returns their labels. */
