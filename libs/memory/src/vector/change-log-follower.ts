@@ -90,7 +90,7 @@ export class ChangeLogFollower {
     for (const w of this.waiters) w.reject(new Error(`${this.opts.name} was closed`));
     await this.running;
     // A restart then loads what this process had applied.
-    if (this.running && this.dirty) await this.save();
+    if (this.running && this.dirty && this.opts.snapshots) await this.save();
   }
 
   /** Resolves once the core covers every given position (partition -> stream id); throws IndexLagError after `timeoutMs`. */
@@ -150,8 +150,15 @@ export class ChangeLogFollower {
       this.positions = reads.map((r) => r.next);
     } while (this.positions.some((p, i) => p.added < target[i].added));
     this.advance(this.positions);
-    logger.log(`${name}: loaded ${snapshots.description} with ${this.current.size} vectors and replayed ${replayed} change-log entries in ${Math.round(performance.now() - started)} ms`);
+    logger.log(`${name}: loaded ${snapshots.description} with ${this.current.size} vectors after replaying ${replayed} change-log entries in ${Math.round(performance.now() - started)} ms`);
     return true;
+  }
+
+  /** How long an idle loop sleeps: until a change or the next snapshot that is due. */
+  private idleMs(): number {
+    const blockMs = this.opts.blockMs ?? 5000;
+    const { snapshots } = this.opts;
+    return snapshots && this.dirty ? Math.min(blockMs, Math.max(0, this.savedAt + snapshots.intervalMs - performance.now())) : blockMs;
   }
 
   /** Saves the core if it changed and the interval has passed since the last save. */
@@ -210,7 +217,7 @@ export class ChangeLogFollower {
           this.endRound();
           if (this.closed) return;
           await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, this.opts.blockMs ?? 5000);
+            const timer = setTimeout(resolve, this.idleMs());
             this.ring = () => {
               clearTimeout(timer);
               resolve();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { LogPosition } from './change-log-reader';
 import type { CoreSnapshots, LoadedSnapshot } from './core-snapshots';
 import { HnswIndex, type HnswOptions } from './hnsw-index';
@@ -9,17 +9,16 @@ import type { MirrorSnapshot } from './vector-mirror';
 
 const VERSION = 1;
 
-/** What a snapshot's metadata file holds: the graph file it goes with, and what it was built with and covers. */
-interface SnapshotMeta {
+/** The pointer file: which snapshot is the newest, what it was built with, and the change-log positions it covers. */
+interface SnapshotPointer {
   version: number;
   prefix: string;
   dim: number;
   m: number;
   /** Per change-log partition, the position the snapshot covers. */
   positions: LogPosition[];
-  graphFile: string;
+  id: string;
   graphBytes: number;
-  mirror: MirrorSnapshot;
 }
 
 export interface HnswSnapshotOptions {
@@ -31,68 +30,69 @@ export interface HnswSnapshotOptions {
 }
 
 /**
- * Snapshots of an HnswIndex in a directory: the graph in hnswlib's format (`<prefix>-hnsw-<id>.graph`) and a JSON
- * file naming it (`<prefix>-hnsw.json`: the mirror's entries and full-text index, the dimension, M and the change-log
- * positions covered). The JSON is renamed into place after the graph is written, so it always names a complete graph;
- * each process deletes the graph files it wrote before, never another replica's.
+ * Snapshots of an HnswIndex in a directory: the graph in hnswlib's format (`<prefix>-hnsw-<id>.graph`), the mirror's
+ * entries and full-text index (`<prefix>-hnsw-<id>.mirror.json`), and a small pointer naming the newest
+ * (`<prefix>-hnsw.json`: the id, dimension, M and the change-log positions covered). The pointer is renamed into
+ * place after both files are written, so it always names a complete snapshot; the one it named before is deleted.
  */
 export class HnswSnapshotStore implements CoreSnapshots {
   readonly intervalMs: number;
-  private readonly metaFile: string;
-  private written: string[] = [];
+  readonly description: string;
+  private readonly pointerFile: string;
 
   constructor(private readonly opts: HnswSnapshotOptions) {
     this.intervalMs = opts.intervalMs;
-    this.metaFile = join(opts.dir, `${opts.prefix}-hnsw.json`);
+    this.pointerFile = join(opts.dir, `${opts.prefix}-hnsw.json`);
+    this.description = this.pointerFile;
   }
 
-  get description(): string {
-    return this.metaFile;
+  private files(id: string): { graph: string; mirror: string } {
+    const base = join(this.opts.dir, `${this.opts.prefix}-hnsw-${id}`);
+    return { graph: `${base}.graph`, mirror: `${base}.mirror.json` };
   }
 
   async save(core: SearchCore, positions: LogPosition[]): Promise<void> {
     if (!(core instanceof HnswIndex)) return;
     await mkdir(this.opts.dir, { recursive: true });
     const id = `${Date.now()}-${randomUUID().slice(0, 8)}`;
-    const graphFile = join(this.opts.dir, `${this.opts.prefix}-hnsw-${id}.graph`);
+    const files = this.files(id);
     // Taken before the await: nothing changes the core while the follower saves it.
-    const mirror = core.mirror.snapshot();
-    await core.writeGraph(graphFile);
-    const meta: SnapshotMeta = {
-      version: VERSION, prefix: this.opts.prefix, dim: this.opts.hnsw.dim, m: this.opts.hnsw.m, positions,
-      graphFile: basename(graphFile), graphBytes: (await stat(graphFile)).size, mirror,
+    const mirror: MirrorSnapshot = core.mirror.snapshot();
+    await writeFile(files.mirror, JSON.stringify(mirror));
+    await core.writeGraph(files.graph);
+    const pointer: SnapshotPointer = {
+      version: VERSION, prefix: this.opts.prefix, dim: this.opts.hnsw.dim, m: this.opts.hnsw.m, positions, id, graphBytes: (await stat(files.graph)).size,
     };
-    const tmp = `${this.metaFile}.${id}.tmp`;
-    await writeFile(tmp, JSON.stringify(meta));
-    await rename(tmp, this.metaFile);
-    await Promise.all(this.written.map((f) => rm(f, { force: true })));
-    this.written = [graphFile];
+    const before = await this.pointer().catch(() => undefined);
+    const tmp = `${this.pointerFile}.${id}.tmp`;
+    await writeFile(tmp, JSON.stringify(pointer));
+    await rename(tmp, this.pointerFile);
+    if (before && before.id !== id) await Promise.all(Object.values(this.files(before.id)).map((f) => rm(f, { force: true })));
   }
 
   async load(): Promise<LoadedSnapshot> {
-    let text: string;
+    let pointer: SnapshotPointer;
     try {
-      text = await readFile(this.metaFile, 'utf8');
+      pointer = await this.pointer();
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { unusable: `no snapshot at ${this.metaFile}` };
-      throw err;
-    }
-    let meta: SnapshotMeta;
-    try {
-      meta = JSON.parse(text) as SnapshotMeta;
-    } catch (err) {
-      return { unusable: `snapshot ${this.metaFile} is corrupt (${(err as Error).message})` };
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { unusable: `no snapshot at ${this.pointerFile}` };
+      return { unusable: `snapshot ${this.pointerFile} is corrupt (${(err as Error).message})` };
     }
     const { dim, m } = this.opts.hnsw;
-    if (meta.version !== VERSION || meta.prefix !== this.opts.prefix) return { unusable: `snapshot ${this.metaFile} is of version ${meta.version} for prefix ${meta.prefix}` };
-    if (meta.dim !== dim || meta.m !== m) return { unusable: `snapshot ${this.metaFile} has dimension ${meta.dim} and M ${meta.m}, the index wants ${dim} and ${m}` };
-    const graphFile = join(this.opts.dir, meta.graphFile);
+    if (pointer.version !== VERSION || pointer.prefix !== this.opts.prefix) return { unusable: `snapshot ${this.pointerFile} is of version ${pointer.version} for prefix ${pointer.prefix}` };
+    if (pointer.dim !== dim || pointer.m !== m) return { unusable: `snapshot ${this.pointerFile} has dimension ${pointer.dim} and M ${pointer.m}, the index wants ${dim} and ${m}` };
+    const files = this.files(pointer.id);
     try {
-      const bytes = (await stat(graphFile)).size;
-      if (bytes !== meta.graphBytes) return { unusable: `snapshot graph ${graphFile} is corrupt (${bytes} bytes, ${meta.graphBytes} written)` };
-      return { core: await HnswIndex.load(this.opts.hnsw, graphFile, meta.mirror), positions: meta.positions };
+      const bytes = (await stat(files.graph)).size;
+      if (bytes !== pointer.graphBytes) return { unusable: `snapshot graph ${files.graph} is corrupt (${bytes} bytes, ${pointer.graphBytes} written)` };
+      const mirror = JSON.parse(await readFile(files.mirror, 'utf8')) as MirrorSnapshot;
+      return { core: await HnswIndex.load(this.opts.hnsw, files.graph, mirror), positions: pointer.positions };
     } catch (err) {
-      return { unusable: `snapshot graph ${graphFile} is missing or corrupt (${(err as Error).message})` };
+      return { unusable: `snapshot ${files.graph} is missing or corrupt (${(err as Error).message})` };
     }
+  }
+
+  private async pointer(): Promise<SnapshotPointer> {
+    return JSON.parse(await readFile(this.pointerFile, 'utf8')) as SnapshotPointer;
   }
 }
