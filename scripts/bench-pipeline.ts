@@ -32,6 +32,7 @@ const program = new Command('bench-pipeline')
   .option('--backend <b>', 'VECTOR_BACKEND for the run (auto: redisearch when the Redis has the module)', 'auto')
   .option('--redis-url <url>', 'use this Redis (e.g. a Redis Stack for the redisearch backend) instead of a private redis-server')
   .option('--port <port>', 'API port (0: a free one)', '0')
+  .option('--cpu-prof <dir>', 'write CPU profiles of the API and the retriever (node --cpu-prof) into this directory')
   .option('--no-direct', 'skip the direct index query floor (an in-process backend builds its own copy for it)')
   .option('--json <file>', 'write the figures as JSON')
   .option('--write-docs', 'write docs/benchmarks/pipeline.{json,md} (the committed figures)')
@@ -39,7 +40,7 @@ const program = new Command('bench-pipeline')
 
 const opts = program.opts<{
   n: string; sessions: string; queries: string; clients: string; concurrentQueries: string; chats: string; modes: string; backend: string;
-  redisUrl?: string; port: string; direct: boolean; json?: string; writeDocs?: boolean;
+  redisUrl?: string; port: string; cpuProf?: string; direct: boolean; json?: string; writeDocs?: boolean;
 }>();
 const modes = opts.modes.split(',') as SearchMode[];
 const n = Number(opts.n);
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
     port: Number(opts.port),
     dataDir,
     persist: false,
+    nodeArgs: opts.cpuProf ? Object.fromEntries(['api', 'retriever'].map((app) => [app, ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProf}`]])) : undefined,
     log: (name, line) => {
       // The retriever says which backend it chose: the heading reports that one, not the one asked for.
       if (name.startsWith('retriever') && /vector index: using the/.test(line)) backendLog = line.trim();
