@@ -61,8 +61,6 @@ async function main(): Promise<void> {
   const config = loadConfig({
     AUTH_MODE: 'none', LOG_LEVEL: 'log', QUEUE_MAX_WAITING: '10000000', TENANT_MAX_QUEUED: '10000000', RATE_LIMIT_PER_MINUTE: '100000000', REDIS_URL: redisUrl,
     VECTOR_BACKEND: opts.backend, ...(opts.redisUrl ? { KEY_PREFIX: `bench${Date.now().toString(36)}` } : {}),
-    // The retriever's hnsw snapshots, which the direct index query loads instead of building its own copy.
-    HNSW_SNAPSHOT_DIR: join(dataDir, 'snapshots'), HNSW_SNAPSHOT_INTERVAL_MS: '5000',
   });
   const loadAtStart = round(loadavg()[0]);
   let backendLog = '';
@@ -76,7 +74,7 @@ async function main(): Promise<void> {
     log: (name, line) => {
       // The retriever says which backend it chose: the heading reports that one, not the one asked for.
       if (name.startsWith('retriever') && /vector index: using the/.test(line)) backendLog = line.trim();
-      if (name !== 'redis' && /warn|error|vector index/i.test(line)) process.stderr.write(`[${name}] ${line}\n`);
+      if (name !== 'redis' && /warn|error|vector index|snapshot/i.test(line)) process.stderr.write(`[${name}] ${line}\n`);
     },
   });
   const api = new ApiClient({ url: stack.apiUrl });
