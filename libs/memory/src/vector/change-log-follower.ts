@@ -1,4 +1,4 @@
-import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DimensionMismatchError } from '../errors/dimension-mismatch.error';
 import { IndexLagError } from '../errors/index-lag.error';
 import { IndexSchemaMismatchError } from '../errors/index-schema-mismatch.error';
@@ -7,6 +7,7 @@ import type { ChangeLogEntry, ChangeLogReader, LogPosition } from './change-log-
 import type { CoreSnapshots } from './core-snapshots';
 import type { SearchCore } from './search-core';
 import { compareStreamIds } from './stream-id';
+import { timeSlicer } from './time-slicer';
 import type { IndexLogger } from './vector-index';
 
 /** Why an index was rebuilt after start-up. */
@@ -26,20 +27,6 @@ export interface FollowerOptions {
   onRebuild?: (reason: RebuildReason) => void;
   /** Saves the core every so often, and loads it at start instead of rebuilding from Redis. */
   snapshots?: CoreSnapshots;
-}
-
-/** HNSW inserts are synchronous (~0.1 ms at 64 dims, 1-3 ms at 1536): yield after this long so searches are not held up. */
-const SLICE_MS = 4;
-
-/** Resolves at once while the current slice of synchronous work is young, else after yielding to the event loop. */
-function timeSlicer(): () => Promise<void> | undefined {
-  let started = performance.now();
-  return () => {
-    if (performance.now() - started < SLICE_MS) return undefined;
-    return yieldToEventLoop().then(() => {
-      started = performance.now();
-    });
-  };
 }
 
 interface Waiter {

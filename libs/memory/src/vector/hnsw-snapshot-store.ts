@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogPosition } from './change-log-reader';
 import type { CoreSnapshots, LoadedSnapshot } from './core-snapshots';
 import { HnswIndex, type HnswOptions } from './hnsw-index';
 import type { SearchCore } from './search-core';
+import { timeSlicer } from './time-slicer';
 import type { MirrorSnapshot } from './vector-mirror';
 
 const VERSION = 1;
@@ -56,10 +59,10 @@ export class HnswSnapshotStore implements CoreSnapshots {
     await mkdir(this.opts.dir, { recursive: true });
     const id = `${Date.now()}-${randomUUID().slice(0, 8)}`;
     const files = this.files(id);
-    // Taken before the await: nothing changes the core while the follower saves it.
-    const mirror: MirrorSnapshot = core.mirror.snapshot();
-    await writeFile(files.mirror, JSON.stringify(mirror));
-    await core.writeGraph(files.graph);
+    // Nothing changes the core while the follower saves it; the graph is written on a worker thread meanwhile.
+    const graphWritten = core.writeGraph(files.graph);
+    await writePieces(files.mirror, core.mirror.snapshotJson());
+    await graphWritten;
     const pointer: SnapshotPointer = {
       version: VERSION, prefix: this.opts.prefix, dim: this.opts.hnsw.dim, m: this.opts.hnsw.m, positions, id, graphBytes: (await stat(files.graph)).size,
     };
@@ -94,5 +97,20 @@ export class HnswSnapshotStore implements CoreSnapshots {
 
   private async pointer(): Promise<SnapshotPointer> {
     return JSON.parse(await readFile(this.pointerFile, 'utf8')) as SnapshotPointer;
+  }
+}
+
+/** Writes a JSON text piece by piece, yielding to the event loop every few ms so that searches are not held up. */
+async function writePieces(file: string, pieces: Iterable<string>): Promise<void> {
+  const out = createWriteStream(file);
+  const slice = timeSlicer();
+  try {
+    for (const piece of pieces) {
+      if (!out.write(piece)) await once(out, 'drain');
+      await slice();
+    }
+  } finally {
+    out.end();
+    await once(out, 'close');
   }
 }

@@ -23,9 +23,17 @@ export class TextIndex {
   /** tenant -> session -> index */
   private readonly sessions = new Map<string, Map<string, MiniSearch<{ id: number; content: string }>>>();
 
-  /** Every session's index as plain objects, for a snapshot. */
-  snapshot(): TextIndexSnapshot {
-    return Object.fromEntries([...this.sessions].map(([tenant, bySession]) => [tenant, Object.fromEntries([...bySession].map(([s, index]) => [s, index.toJSON()]))]));
+  /** The JSON text of a TextIndexSnapshot in pieces, one session's index each, so a caller can yield between them. */
+  *snapshotJson(): Generator<string> {
+    let tenants = 0;
+    yield '{';
+    for (const [tenant, bySession] of this.sessions) {
+      let sessions = 0;
+      yield `${tenants++ ? ',' : ''}${JSON.stringify(tenant)}:{`;
+      for (const [session, index] of bySession) yield `${sessions++ ? ',' : ''}${JSON.stringify(session)}:${JSON.stringify(index)}`;
+      yield '}';
+    }
+    yield '}';
   }
 
   /** The index a snapshot was taken of. */

@@ -43,10 +43,19 @@ export class VectorMirror {
     private readonly text = new TextIndex(),
   ) {}
 
-  /** Everything but the vectors, by label, for a snapshot. */
-  snapshot(): MirrorSnapshot {
-    const rows = this.entries.map((e): MirrorRow => (e ? [e.key, e.tenant, e.session, e.user ?? null, e.tags ?? null, e.role, e.timestamp] : null));
-    return { rows, text: this.text.snapshot() };
+  /**
+   * The JSON text of a MirrorSnapshot (everything but the vectors, by label) in pieces of a few thousand rows or one
+   * session's text index, so a caller can yield between them; the mirror must not change until the last piece.
+   */
+  *snapshotJson(): Generator<string> {
+    const row = (e: Entry | undefined): MirrorRow => (e ? [e.key, e.tenant, e.session, e.user ?? null, e.tags ?? null, e.role, e.timestamp] : null);
+    yield '{"rows":[';
+    for (let i = 0; i < this.entries.length; i += 2000) {
+      yield `${i ? ',' : ''}${this.entries.slice(i, i + 2000).map((e) => JSON.stringify(row(e))).join(',')}`;
+    }
+    yield '],"text":';
+    yield* this.text.snapshotJson();
+    yield '}';
   }
 
   /** The mirror a snapshot was taken of, each label's unit vector read back from `unit` (the snapshot's graph). */
