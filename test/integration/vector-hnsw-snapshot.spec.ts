@@ -93,7 +93,7 @@ describe('hnsw snapshots: a restart loads the graph and replays the change log (
     await fallsBack(fx, /no snapshot at .*-hnsw\.json/);
   });
 
-  it('rebuilds when the snapshot graph is corrupt (truncated) or missing', async () => {
+  it('rebuilds when the snapshot graph is corrupt (truncated) or missing, or its unit vectors are truncated', async () => {
     const fx = fixture();
     await snapshotThenChange(fx);
     const [graph] = readdirSync(dir).filter((f) => f.endsWith('.graph'));
@@ -103,6 +103,10 @@ describe('hnsw snapshots: a restart loads the graph and replays the change log (
     await snapshotThenChange(again);
     for (const f of readdirSync(dir).filter((f) => f.endsWith('.graph'))) rmSync(join(dir, f));
     await fallsBack(again, /snapshot .*\.graph is missing or corrupt/);
+    const third = fixture();
+    await snapshotThenChange(third);
+    for (const f of readdirSync(dir).filter((f) => f.endsWith('.units'))) truncateSync(join(dir, f), 640);
+    await fallsBack(third, /missing or corrupt \(10 unit vectors for 300 labels\)/);
   });
 
   it('rebuilds when the snapshot metadata is not JSON', async () => {

@@ -61,12 +61,17 @@ export class HnswIndex implements SearchCore {
     });
   }
 
-  /** Reads a graph written by writeGraph, with the mirror snapshot taken at the same moment; throws if they do not fit. */
-  static async load(opts: HnswOptions, graphFile: string, snapshot: MirrorSnapshot): Promise<HnswIndex> {
+  /**
+   * Reads a graph written by writeGraph, with the mirror snapshot and the live labels' unit vectors (label order)
+   * taken at the same moment; throws if they do not fit.
+   */
+  static async load(opts: HnswOptions, graphFile: string, snapshot: MirrorSnapshot, units: Float32Array): Promise<HnswIndex> {
     const graph = new HierarchicalNSW('cosine', opts.dim);
     await graph.readIndex(graphFile, true);
-    // getPoint throws for a label the graph lacks; cosine space stores unit vectors, which is what the mirror keeps.
-    const mirror = VectorMirror.restore(opts.dim, snapshot, (label) => Float32Array.from(graph.getPoint(label)));
+    const live = snapshot.rows.filter((r) => r !== null).length;
+    if (units.length !== live * opts.dim) throw new Error(`${units.length / opts.dim} unit vectors for ${live} labels`);
+    let next = 0;
+    const mirror = VectorMirror.restore(opts.dim, snapshot, () => units.subarray(next * opts.dim, ++next * opts.dim));
     if (graph.getCurrentCount() < mirror.size) throw new Error(`the graph holds ${graph.getCurrentCount()} vectors, the mirror ${mirror.size}`);
     return new HnswIndex(opts, mirror, graph);
   }

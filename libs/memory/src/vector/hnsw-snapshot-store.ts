@@ -49,9 +49,9 @@ export class HnswSnapshotStore implements CoreSnapshots {
     this.description = this.pointerFile;
   }
 
-  private files(id: string): { graph: string; mirror: string } {
+  private files(id: string): { graph: string; mirror: string; units: string } {
     const base = join(this.opts.dir, `${this.opts.prefix}-hnsw-${id}`);
-    return { graph: `${base}.graph`, mirror: `${base}.mirror.json` };
+    return { graph: `${base}.graph`, mirror: `${base}.mirror.json`, units: `${base}.units` };
   }
 
   async save(core: SearchCore, positions: LogPosition[]): Promise<void> {
@@ -62,6 +62,8 @@ export class HnswSnapshotStore implements CoreSnapshots {
     // Nothing changes the core while the follower saves it; the graph is written on a worker thread meanwhile.
     const graphWritten = core.writeGraph(files.graph);
     await writePieces(files.mirror, core.mirror.snapshotJson());
+    // The unit vectors again, flat: reading them back from the graph (getPoint, a JS array each) is far slower.
+    await writePieces(files.units, core.mirror.unitBytes());
     await graphWritten;
     const pointer: SnapshotPointer = {
       version: VERSION, prefix: this.opts.prefix, dim: this.opts.hnsw.dim, m: this.opts.hnsw.m, positions, id, graphBytes: (await stat(files.graph)).size,
@@ -89,7 +91,11 @@ export class HnswSnapshotStore implements CoreSnapshots {
       const bytes = (await stat(files.graph)).size;
       if (bytes !== pointer.graphBytes) return { unusable: `snapshot graph ${files.graph} is corrupt (${bytes} bytes, ${pointer.graphBytes} written)` };
       const mirror = JSON.parse(await readFile(files.mirror, 'utf8')) as MirrorSnapshot;
-      return { core: await HnswIndex.load(this.opts.hnsw, files.graph, mirror), positions: pointer.positions };
+      const raw = await readFile(files.units);
+      // A Float32Array needs 4-byte alignment; a file read into its own buffer has it, a pooled one may not.
+      const aligned = raw.byteOffset % 4 === 0 ? raw : Buffer.from(raw);
+      const units = new Float32Array(aligned.buffer, aligned.byteOffset, Math.floor(aligned.byteLength / 4));
+      return { core: await HnswIndex.load(this.opts.hnsw, files.graph, mirror, units), positions: pointer.positions };
     } catch (err) {
       return { unusable: `snapshot ${files.graph} is missing or corrupt (${(err as Error).message})` };
     }
@@ -101,7 +107,7 @@ export class HnswSnapshotStore implements CoreSnapshots {
 }
 
 /** Writes a JSON text piece by piece, yielding to the event loop every few ms so that searches are not held up. */
-async function writePieces(file: string, pieces: Iterable<string>): Promise<void> {
+async function writePieces(file: string, pieces: Iterable<string | Buffer>): Promise<void> {
   const out = createWriteStream(file);
   const slice = timeSlicer();
   try {

@@ -58,7 +58,12 @@ export class VectorMirror {
     yield '}';
   }
 
-  /** The mirror a snapshot was taken of, each label's unit vector read back from `unit` (the snapshot's graph). */
+  /** The live labels' unit vectors in label order, as bytes, for a snapshot (the mirror must not change meanwhile). */
+  *unitBytes(): Generator<Buffer> {
+    for (const e of this.entries) if (e) yield Buffer.from(e.unit.buffer, e.unit.byteOffset, e.unit.byteLength);
+  }
+
+  /** The mirror a snapshot was taken of; `unit` gives each live label's unit vector, in label order. */
   static restore(dim: number, snapshot: MirrorSnapshot, unit: (label: number) => Float32Array): VectorMirror {
     const mirror = new VectorMirror(dim, TextIndex.restore(snapshot.text));
     for (const [label, row] of snapshot.rows.entries()) {
