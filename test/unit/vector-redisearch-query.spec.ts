@@ -51,21 +51,24 @@ describe('RediSearch query building (no server needed)', () => {
     expect(buildFilter({ tenant: 't', until: 5 })).toBe('(@tenant:{t} @timestamp:[-inf 5])');
   });
 
-  it('builds an FT.SEARCH filtered KNN query with PARAMS, RETURN, SORTBY, LIMIT, TIMEOUT and DIALECT 2', () => {
+  const turnFields = ['tenant', 'session', 'seq', 'turn_id', 'role', 'content', 'timestamp', 'token_count', 'user', 'tags', 'metadata'];
+
+  it('builds an FT.SEARCH filtered KNN query with PARAMS, RETURN of the score and the turn, SORTBY, LIMIT, TIMEOUT and DIALECT 2', () => {
     const vector = new Float32Array([1, 0.5]);
     const args = buildKnnArgs('mem-idx', { tenant: 't', sessions: ['s'], k: 7, vector }, 50, 128, 900);
     expect(args).toEqual([
       'mem-idx', '(@tenant:{t} @session:{s})=>[KNN $k @embedding $vec EF_RUNTIME $ef AS score]',
       'PARAMS', 6, 'k', 50, 'vec', Buffer.from(vector.buffer), 'ef', 128,
-      'RETURN', 1, 'score', 'SORTBY', 'score', 'ASC', 'LIMIT', 0, 50, 'TIMEOUT', 900, 'DIALECT', 2,
+      'RETURN', 12, 'score', ...turnFields, 'SORTBY', 'score', 'ASC', 'LIMIT', 0, 50, 'TIMEOUT', 900, 'DIALECT', 2,
     ]);
+    expect(args).not.toContain('embedding');
   });
 
-  it('builds a BM25 full-text query under the same filter, any of the words, with TIMEOUT and DIALECT 2', () => {
+  it('builds a BM25 full-text query under the same filter, any of the words, returning the turns, with TIMEOUT and DIALECT 2', () => {
     const args = buildTextArgs('mem-idx', { tenant: 't', sessions: ['s'], roles: ['user'], k: 7, text: 'When did Dana plant the tomatoes?' }, 50, 900);
     expect(args).toEqual([
       'mem-idx', '(@tenant:{t} @session:{s} @role:{user}) @content:(dana|plant|tomatoes)',
-      'NOCONTENT', 'WITHSCORES', 'SCORER', 'BM25', 'LIMIT', 0, 50, 'TIMEOUT', 900, 'DIALECT', 2,
+      'WITHSCORES', 'RETURN', 11, ...turnFields, 'SCORER', 'BM25', 'LIMIT', 0, 50, 'TIMEOUT', 900, 'DIALECT', 2,
     ]);
     expect(buildTextArgs('mem-idx', { tenant: 't', k: 7, text: 'what is it? -- | *' }, 50, 900)).toBeUndefined();
   });
@@ -97,19 +100,35 @@ describe('RediSearch query building (no server needed)', () => {
     expect(textClause(text)!.split('|')).toHaveLength(MAX_QUERY_WORDS);
   });
 
-  it('parses KNN and full-text replies into keys with similarity = 1 - distance, or the BM25 score', () => {
-    const knn = [2, 'mem:t:s:turn:2', ['score', '0.25'], 'mem:t:s:turn:1', ['score', '0.5']];
+  // A turn hash as RETURN gives it: name-value pairs, absent fields (user, tags, metadata here) left out.
+  const hash = (seq: number, content: string) => ['tenant', 't', 'session', 's', 'seq', String(seq), 'turn_id', `m${seq}`, 'role', 'user', 'content', content, 'timestamp', '1000', 'token_count', '3'];
+  const turn = (seq: number, content: string) => ({
+    key: `mem:t:s:turn:${seq}`, tenant: 't', session: 's', seq, turnId: `m${seq}`, role: 'user', content, timestamp: 1000, tokenCount: 3,
+  });
+
+  it('parses KNN and full-text replies into keys with similarity = 1 - distance, or the BM25 score, and the turns returned with them', () => {
+    const knn = [2, 'mem:t:s:turn:2', ['score', '0.25', ...hash(2, 'b')], 'mem:t:s:turn:1', [...hash(1, 'a'), 'score', '0.5']];
     expect(parseKnnReply(knn)).toEqual([
-      { key: 'mem:t:s:turn:2', similarity: 0.75 },
-      { key: 'mem:t:s:turn:1', similarity: 0.5 },
+      { key: 'mem:t:s:turn:2', similarity: 0.75, turn: turn(2, 'b') },
+      { key: 'mem:t:s:turn:1', similarity: 0.5, turn: turn(1, 'a') },
     ]);
     expect(parseKnnReply([0])).toEqual([]);
-    expect(parseTextReply([2, 'mem:t:s:turn:2', '3.5', 'mem:t:s:turn:1', '1.25'])).toEqual([
-      { key: 'mem:t:s:turn:2', similarity: 3.5 },
-      { key: 'mem:t:s:turn:1', similarity: 1.25 },
+    expect(parseTextReply([2, 'mem:t:s:turn:2', '3.5', hash(2, 'b'), 'mem:t:s:turn:1', '1.25', hash(1, 'a')])).toEqual([
+      { key: 'mem:t:s:turn:2', similarity: 3.5, turn: turn(2, 'b') },
+      { key: 'mem:t:s:turn:1', similarity: 1.25, turn: turn(1, 'a') },
     ]);
-    // A key deleted while the query ran comes back as null: left out, not an error.
-    expect(parseTextReply([2, null, null, 'k', '1'])).toEqual([{ key: 'k', similarity: 1 }]);
+    // Optional fields, when the hash has them.
+    const full = [...hash(3, 'c'), 'user', 'alice', 'tags', 'x,y', 'metadata', '{"a":1}'];
+    expect(parseTextReply([1, 'mem:t:s:turn:3', '2', full])[0].turn).toEqual({ ...turn(3, 'c'), user: 'alice', tags: ['x', 'y'], metadata: { a: 1 } });
+  });
+
+  it('leaves out a document deleted while the query ran: a null key, null fields, or fields that are no turn any more', () => {
+    expect(parseTextReply([3, null, null, null, 'k', '1', null, 'mem:t:s:turn:1', '1', hash(1, 'a')])).toEqual([
+      { key: 'mem:t:s:turn:1', similarity: 1, turn: turn(1, 'a') },
+    ]);
+    expect(parseKnnReply([3, null, null, 'k', null, 'j', ['score', '0.1'], 'mem:t:s:turn:1', ['score', '0.5', ...hash(1, 'a')]])).toEqual([
+      { key: 'mem:t:s:turn:1', similarity: 0.5, turn: turn(1, 'a') },
+    ]);
   });
 
   it('treats a reply that is not a count followed by results as an error, never as no hits', () => {
@@ -125,10 +144,11 @@ describe('RediSearch query building (no server needed)', () => {
     // ON_TIMEOUT FAIL on RediSearch 2.6: the array holds the message instead of a count.
     expect(failure(parseKnnReply, ['Timeout limit was reached'])).toBe('timeout');
     expect(failure(parseTextReply, ['Timeout limit was reached'])).toBe('timeout');
-    for (const reply of [[], 'OK', null, 3, ['3', 'k', ['score', '0.1']], [1, 'k'], [1, 'k', ['other', '1']], [1, 'k', ['score', 'x']], [1, 7, ['score', '0.1']]]) {
-      expect(failure(parseKnnReply, reply)).toBe('malformed');
-    }
-    for (const reply of [[1, 'k'], [1, 'k', 'not a number'], [1, 'k', ['1']], [1, 'k', 1]]) {
+    const knnBad = [[], 'OK', null, 3, ['3', 'k', ['score', '0.1']], [1, 'k'], [1, 'k', ['other', '1']], [1, 'k', ['score', 'x']], [1, 7, ['score', '0.1']],
+      [1, 'k', ['score']], [1, 'k', 'score 0.1']];
+    for (const reply of knnBad) expect(failure(parseKnnReply, reply)).toBe('malformed');
+    // The NOCONTENT shape (no fields) is malformed now that the turns are returned.
+    for (const reply of [[1, 'k'], [1, 'k', '1'], [1, 'k', 'not a number', []], [1, 'k', ['1'], []], [1, 'k', 1, []], [1, 'k', '1', ['content']], [2, 'k', '3.5', 'j', '1.25']]) {
       expect(failure(parseTextReply, reply)).toBe('malformed');
     }
   });

@@ -30,11 +30,12 @@ export class MemorySearchService {
   /** A search answer: the hits, the window applied and where the time went. */
   async search(tenant: string, req: MemoryRequest): Promise<SearchMemoriesResponse> {
     const started = performance.now();
-    const { result, window } = await this.retrieve(tenant, req);
+    const { result, window, prepareMs, jobMs } = await this.retrieve(tenant, req);
+    const { embedMs, searchMs, assembleMs } = result.timings;
     return {
       memories: result.memories.map(toMemoryHit),
       window,
-      timings: { embed: result.timings.embedMs, search: result.timings.searchMs, total: performance.now() - started },
+      timings: { prepare: prepareMs, queue: jobMs - embedMs - searchMs - assembleMs, embed: embedMs, search: searchMs, total: performance.now() - started },
     };
   }
 
@@ -43,9 +44,13 @@ export class MemorySearchService {
     return this.search(tenant, { ...rest, sessions: sessionIds, users: userId === undefined ? undefined : [userId] });
   }
 
-  async retrieve(tenant: string, req: MemoryRequest, extras: RetrieveExtras = {}): Promise<{ result: RetrieveResult; window: AppliedWindow }> {
+  /** The result, the window applied, and the ms spent before the job was queued (prepareMs) and waiting for it (jobMs). */
+  async retrieve(tenant: string, req: MemoryRequest, extras: RetrieveExtras = {}): Promise<{ result: RetrieveResult; window: AppliedWindow; prepareMs: number; jobMs: number }> {
+    const started = performance.now();
     const { since, until } = this.window(req);
     const partitions = req.sessions ? [...new Set(req.sessions.map((s) => this.keys.partition(tenant, s)))] : undefined;
+    const minLogIds = extras.minLogIds ?? (await this.store.positions(tenant, partitions));
+    const queued = performance.now();
     const result = await this.jobs.retrieve(
       {
         tenant,
@@ -60,13 +65,13 @@ export class MemorySearchService {
         k: req.k ?? this.config.TOP_K_MEMORIES,
         since,
         until,
-        minLogIds: extras.minLogIds ?? (await this.store.positions(tenant, partitions)),
+        minLogIds,
         ...(extras.exclude ? { exclude: extras.exclude } : {}),
         ...(extras.assemble ? { assemble: extras.assemble } : {}),
       },
       extras.deadline,
     );
-    return { result, window: { since: toIso(since), until: toIso(until) } };
+    return { result, window: { since: toIso(since), until: toIso(until) }, prepareMs: queued - started, jobMs: performance.now() - queued };
   }
 
   private window({ since, until, windowHours }: MemoryRequest): { since?: number; until?: number } {

@@ -155,6 +155,12 @@ export class AppliedWindow {
 }
 
 export class SearchTimings {
+  @ApiProperty({ description: 'ms before the retrieval job was queued (validation done; read-your-writes positions)' })
+  prepare: number;
+
+  @ApiProperty({ description: 'ms of the job round trip that the retriever did not spend embedding or searching (queueing, pickup, reply)' })
+  queue: number;
+
   @ApiProperty({ description: 'ms embedding the query' })
   embed: number;
 

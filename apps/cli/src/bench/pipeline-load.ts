@@ -45,6 +45,12 @@ export async function preloadThroughApi(api: ApiClient, texts: string[], session
   return { acceptedS, storedS, indexedS: (performance.now() - t0) / 1000 };
 }
 
+/** The i-th benchmark query: the first words of a stored text, in that text's session. */
+export function benchQuery(texts: string[], sessions: number, i: number): { session: string; text: string } {
+  const at = (i * 7919) % texts.length;
+  return { session: benchSession(at, sessions), text: texts[at].split(' ').slice(0, 6).join(' ') };
+}
+
 /**
  * Client-side latencies (ms) of `count` searches per mode, one after another, for the first words of stored texts.
  * The modes take turns query by query (in alternating order), so that none is timed on a busier machine.
@@ -52,12 +58,53 @@ export async function preloadThroughApi(api: ApiClient, texts: string[], session
 export async function timeSearches(api: ApiClient, texts: string[], sessions: number, count: number, modes: SearchMode[] = ['hybrid']): Promise<Map<SearchMode, number[]>> {
   const samples = new Map<SearchMode, number[]>(modes.map((m) => [m, []]));
   for (let i = 0; i < count; i++) {
-    const at = (i * 7919) % texts.length;
+    const q = benchQuery(texts, sessions, i);
     for (const mode of i % 2 ? [...modes].reverse() : modes) {
       const t = performance.now();
-      await api.memories(benchSession(at, sessions), texts[at].split(' ').slice(0, 6).join(' '), 10, { mode });
+      await api.memories(q.session, q.text, 10, { mode });
       samples.get(mode)!.push(performance.now() - t);
     }
   }
   return samples;
+}
+
+/** Where one search request's time went (ms): the client's wall time and the API's own timing fields. */
+export interface SearchParts {
+  client: number;
+  /** Client wall time outside the API's handler: HTTP, Fastify, Nest (guards, validation, serialisation). */
+  http: number;
+  prepare: number;
+  queue: number;
+  embed: number;
+  search: number;
+}
+
+/** `count` searches one after another, each split into its parts. */
+export async function timeSearchParts(api: ApiClient, texts: string[], sessions: number, count: number, mode: SearchMode): Promise<SearchParts[]> {
+  const out: SearchParts[] = [];
+  for (let i = 0; i < count; i++) {
+    const q = benchQuery(texts, sessions, i);
+    const t = performance.now();
+    const { timings } = await api.memories(q.session, q.text, 10, { mode });
+    const client = performance.now() - t;
+    out.push({ client, http: client - timings.total, prepare: timings.prepare, queue: timings.queue, embed: timings.embed, search: timings.search });
+  }
+  return out;
+}
+
+/** `count` searches shared by `clients` concurrent clients: each request's client-side latency, and requests per second. */
+export async function timeConcurrentSearches(api: ApiClient, texts: string[], sessions: number, count: number, mode: SearchMode, clients: number): Promise<{ ms: number[]; perSecond: number }> {
+  const ms: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  const client = async () => {
+    for (let i = next++; i < count; i = next++) {
+      const q = benchQuery(texts, sessions, i);
+      const t = performance.now();
+      await api.memories(q.session, q.text, 10, { mode });
+      ms.push(performance.now() - t);
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, client));
+  return { ms, perSecond: count / ((performance.now() - t0) / 1000) };
 }

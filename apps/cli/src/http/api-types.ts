@@ -51,7 +51,7 @@ export interface MemoriesResponse {
   memories: Memory[];
   /** The time bounds applied (ISO 8601); null is unbounded. */
   window: { since: string | null; until: string | null };
-  timings: { embed: number; search: number; total: number };
+  timings: { prepare: number; queue: number; embed: number; search: number; total: number };
 }
 
 /** POST /v1/memories/search. */

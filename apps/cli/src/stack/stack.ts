@@ -36,6 +36,8 @@ export interface StackOptions {
   /** /metrics ports of replica 1 of each worker (replica i gets port + i - 1); free ports when omitted. */
   metricsPorts?: Partial<Record<WorkerApp, number>>;
   log?: LogSink;
+  /** Node options for the children, per app (e.g. --cpu-prof for a benchmark's profile). */
+  nodeArgs?: Partial<Record<'api' | WorkerApp, string[]>>;
   readyTimeoutMs?: number;
   /** Aborting it while the stack starts stops what was started, and startStack rejects. */
   signal?: AbortSignal;
@@ -160,7 +162,7 @@ export async function startStack(options: StackOptions): Promise<StackHandle> {
     }
     for (const [name, app, extra] of specs) {
       signal?.throwIfAborted();
-      const p = new ManagedProcess(name, process.execPath, [node(app)], log, env(extra));
+      const p = new ManagedProcess(name, process.execPath, [...(options.nodeArgs?.[app as 'api' | WorkerApp] ?? []), node(app)], log, env(extra));
       processes.push(p);
       await p.start();
     }

@@ -76,6 +76,18 @@ export class MemoryConfig {
   @Type(() => Number) @IsInt() @Min(0)
   HNSW_EXACT_THRESHOLD = 4096;
 
+  /**
+   * An absolute directory where the hnsw backend saves its graph, and loads it from at start instead of rebuilding
+   * from Redis (then it replays the change log from the snapshot's position). Unset: every start rebuilds.
+   */
+  @IsOptional()
+  @Matches(/^\//, { message: 'HNSW_SNAPSHOT_DIR must be an absolute path' })
+  HNSW_SNAPSHOT_DIR?: string;
+
+  /** How often the hnsw backend saves a snapshot, when it changed since the last (and once when it stops). */
+  @Type(() => Number) @IsInt() @Min(1000)
+  HNSW_SNAPSHOT_INTERVAL_MS = 300000;
+
   // Embeddings
   @IsIn(PROVIDERS)
   EMBEDDING_PROVIDER: ProviderName = 'local';

@@ -1,7 +1,8 @@
 import type { RedisClient } from '../redis/create-redis';
 import { KeySchema } from '../redis/key-schema';
 import { scanKeys } from '../redis/scan-keys';
-import { MemorySource, MemoryType, ROLES, Role, StoredTurn, TURN_FIELDS as F, TurnWrite, WriteResult } from './turn';
+import { Role, StoredTurn, TURN_FIELDS as F, TurnWrite, WriteResult } from './turn';
+import { parseTurnHash, TURN_READ_FIELDS } from './turn-hash';
 import { bufferToVector, vectorToBuffer } from './vector-bytes';
 
 /** A stored turn with its vector, as index rebuilds read it. */
@@ -171,10 +172,6 @@ end
 return {0}
 `;
 
-const READ_FIELDS = [
-  F.tenant, F.session, F.seq, F.turnId, F.role, F.content, F.timestamp, F.tokenCount, F.user, F.tags, F.metadata,
-  F.kind, F.memoryType, F.entities, F.sources,
-];
 
 type Args = (string | number | Buffer)[];
 type ScriptedRedis = RedisClient & {
@@ -341,8 +338,8 @@ export class MemoryStore {
 
   /** Loads turns by key, without their vectors; a key that no longer exists gives null. */
   async getTurns(keys: string[]): Promise<(StoredTurn | null)[]> {
-    const values = await Promise.all(keys.map((key) => this.redis.hmget(key, ...READ_FIELDS)));
-    return values.map((v, i) => this.parseTurn(keys[i], v));
+    const values = await Promise.all(keys.map((key) => this.redis.hmget(key, ...TURN_READ_FIELDS)));
+    return values.map((v, i) => parseTurnHash(keys[i], v));
   }
 
   /** The seqs of the session's turns accepted and not stored yet (their embed jobs are queued, running or failed). */
@@ -547,28 +544,5 @@ export class MemoryStore {
     if (t.tags !== undefined && t.tags.length > 0) fields.push(F.tags, t.tags.join(','));
     if (t.metadata !== undefined) fields.push(F.metadata, JSON.stringify(t.metadata));
     return fields;
-  }
-
-  private parseTurn(key: string, values: (string | null)[]): StoredTurn | null {
-    const [tenant, session, seq, turnId, role, content, timestamp, tokenCount, user, tags, metadata, kind, type, entities, sources] = values;
-    const memory = kind === 'memory';
-    if (tenant === null || (session === null && !memory) || content === null || !ROLES.includes(role as Role)) return null;
-    return {
-      key,
-      tenant,
-      session: session ?? '',
-      seq: Number(seq),
-      turnId: turnId ?? '',
-      role: role as Role,
-      content,
-      timestamp: Number(timestamp),
-      tokenCount: Number(tokenCount),
-      ...(user ? { user } : {}),
-      ...(tags ? { tags: tags.split(',') } : {}),
-      ...(metadata ? { metadata: JSON.parse(metadata) as Record<string, unknown> } : {}),
-      ...(memory
-        ? { memory: { id: turnId ?? '', type: type as MemoryType, entities: JSON.parse(entities ?? '[]') as string[], sources: JSON.parse(sources ?? '[]') as MemorySource[] } }
-        : {}),
-    };
   }
 }

@@ -1,11 +1,13 @@
-import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DimensionMismatchError } from '../errors/dimension-mismatch.error';
 import { IndexLagError } from '../errors/index-lag.error';
 import { IndexSchemaMismatchError } from '../errors/index-schema-mismatch.error';
 import type { MemoryStore } from '../store/memory-store';
 import type { ChangeLogEntry, ChangeLogReader, LogPosition } from './change-log-reader';
+import type { CoreSnapshots } from './core-snapshots';
 import type { SearchCore } from './search-core';
 import { compareStreamIds } from './stream-id';
+import { timeSlicer } from './time-slicer';
 import type { IndexLogger } from './vector-index';
 
 /** Why an index was rebuilt after start-up. */
@@ -23,20 +25,8 @@ export interface FollowerOptions {
   batchSize?: number;
   blockMs?: number;
   onRebuild?: (reason: RebuildReason) => void;
-}
-
-/** HNSW inserts are synchronous (~0.1 ms at 64 dims, 1-3 ms at 1536): yield after this long so searches are not held up. */
-const SLICE_MS = 4;
-
-/** Resolves at once while the current slice of synchronous work is young, else after yielding to the event loop. */
-function timeSlicer(): () => Promise<void> | undefined {
-  let started = performance.now();
-  return () => {
-    if (performance.now() - started < SLICE_MS) return undefined;
-    return yieldToEventLoop().then(() => {
-      started = performance.now();
-    });
-  };
+  /** Saves the core every so often, and loads it at start instead of rebuilding from Redis. */
+  snapshots?: CoreSnapshots;
 }
 
 interface Waiter {
@@ -59,6 +49,9 @@ export class ChangeLogFollower {
   private ring: () => void = () => undefined;
   private running?: Promise<unknown>;
   private closed = false;
+  /** The core changed since the last snapshot. */
+  private dirty = false;
+  private savedAt = -Infinity;
 
   constructor(private readonly opts: FollowerOptions) {}
 
@@ -68,7 +61,7 @@ export class ChangeLogFollower {
 
   async start(): Promise<void> {
     try {
-      await this.rebuild();
+      if (!(await this.restore())) await this.rebuild();
     } catch (err) {
       this.opts.readers.forEach((r) => r.close());
       throw err;
@@ -83,6 +76,8 @@ export class ChangeLogFollower {
     this.endRound();
     for (const w of this.waiters) w.reject(new Error(`${this.opts.name} was closed`));
     await this.running;
+    // A restart then loads what this process had applied.
+    if (this.running && this.dirty && this.opts.snapshots) await this.save();
   }
 
   /** Resolves once the core covers every given position (partition -> stream id); throws IndexLagError after `timeoutMs`. */
@@ -110,6 +105,69 @@ export class ChangeLogFollower {
     });
   }
 
+  /**
+   * Loads the newest snapshot and replays the change log from the positions it covers up to where the log was at
+   * the start. False, after saying why, when there is no snapshot to use: none, unreadable, built for another
+   * dimension or M or partition count, or older than what the log still holds (trimmed) or newer (rolled back).
+   */
+  private async restore(): Promise<boolean> {
+    const { snapshots, readers, logger, name } = this.opts;
+    if (!snapshots) return false;
+    const started = performance.now();
+    const fallBack = (why: string) => {
+      logger.warn(`${name}: ${why}; rebuilding from Redis`);
+      return false;
+    };
+    const target = await Promise.all(readers.map((r) => r.position()));
+    const loaded = await snapshots.load();
+    if ('unusable' in loaded) return fallBack(loaded.unusable);
+    if (loaded.positions.length !== readers.length) return fallBack(`the snapshot covers ${loaded.positions.length} change-log partitions, not ${readers.length}`);
+    this.current = loaded.core;
+    this.positions = loaded.positions;
+    let replayed = 0;
+    // At least one read, which checks every partition for a trim past the snapshot or a rollback behind it.
+    do {
+      const reads = await Promise.all(readers.map((r, p) => r.readAfter(this.positions[p], this.opts.batchSize ?? 1000)));
+      const broken = reads.findIndex((r) => r.gap);
+      if (broken >= 0) return fallBack(`change-log partition ${broken} (${reads[broken].gap}) no longer holds what follows the snapshot's position ${this.positions[broken].id}`);
+      const entries = reads.flatMap((r) => r.entries);
+      if (entries.length === 0 && reads.every((r, p) => r.next === this.positions[p])) break;
+      await this.apply(entries);
+      replayed += entries.length;
+      this.positions = reads.map((r) => r.next);
+    } while (this.positions.some((p, i) => p.added < target[i].added));
+    this.advance(this.positions);
+    logger.log(`${name}: loaded ${snapshots.description} with ${this.current.size} vectors after replaying ${replayed} change-log entries in ${Math.round(performance.now() - started)} ms`);
+    return true;
+  }
+
+  /** How long an idle loop sleeps: until a change or the next snapshot that is due. */
+  private idleMs(): number {
+    const blockMs = this.opts.blockMs ?? 5000;
+    const { snapshots } = this.opts;
+    return snapshots && this.dirty ? Math.min(blockMs, Math.max(0, this.savedAt + snapshots.intervalMs - performance.now())) : blockMs;
+  }
+
+  /** Saves the core if it changed and the interval has passed since the last save. */
+  private async saveWhenDue(): Promise<void> {
+    const { snapshots } = this.opts;
+    if (snapshots && this.dirty && performance.now() - this.savedAt >= snapshots.intervalMs) await this.save();
+  }
+
+  /** A failed save is reported and tried again after the interval; the index goes on following the log meanwhile. */
+  private async save(): Promise<void> {
+    const started = performance.now();
+    this.dirty = false;
+    try {
+      await this.opts.snapshots!.save(this.current, this.positions);
+      this.opts.logger.log(`${this.opts.name}: saved a snapshot of ${this.current.size} vectors to ${this.opts.snapshots!.description} in ${Math.round(performance.now() - started)} ms`);
+    } catch (err) {
+      this.dirty = true;
+      this.opts.logger.warn(`${this.opts.name}: saving a snapshot to ${this.opts.snapshots!.description} failed: ${(err as Error).message}`);
+    }
+    this.savedAt = performance.now();
+  }
+
   private async rebuild(): Promise<void> {
     const from = await Promise.all(this.opts.readers.map((r) => r.position()));
     const core = this.opts.createCore();
@@ -126,6 +184,7 @@ export class ChangeLogFollower {
       throw err;
     }
     this.current = core;
+    this.dirty = true;
     this.advance(from);
     this.opts.logger.log(`${this.opts.name}: built from Redis with ${core.size} vectors, following ${from.length} change-log partitions`);
   }
@@ -133,6 +192,7 @@ export class ChangeLogFollower {
   private async applyLoop(): Promise<void> {
     while (!this.closed) {
       try {
+        await this.saveWhenDue();
         const reads = await Promise.all(this.opts.readers.map((r, p) => r.readAfter(this.positions[p], this.opts.batchSize ?? 1000)));
         const broken = reads.findIndex((r) => r.gap);
         if (broken >= 0) {
@@ -144,7 +204,7 @@ export class ChangeLogFollower {
           this.endRound();
           if (this.closed) return;
           await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, this.opts.blockMs ?? 5000);
+            const timer = setTimeout(resolve, this.idleMs());
             this.ring = () => {
               clearTimeout(timer);
               resolve();
@@ -189,6 +249,7 @@ export class ChangeLogFollower {
 
   /** Applies entries in order; the adds' vectors are loaded together first. */
   private async apply(entries: ChangeLogEntry[]): Promise<void> {
+    if (entries.length > 0) this.dirty = true;
     const addKeys = entries.flatMap((e) => (e.op === 'add' ? [e.key] : []));
     const loaded = new Map((await this.opts.store.loadVectors(addKeys)).map((v) => [v.key, v]));
     const slice = timeSlicer();

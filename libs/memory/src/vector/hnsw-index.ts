@@ -4,7 +4,7 @@ import { ExactIndex } from './exact-index';
 import { rankByMode } from './fusion';
 import type { SearchCore } from './search-core';
 import type { IndexLogger, RankedKey, VectorQuery } from './vector-index';
-import { VectorMirror } from './vector-mirror';
+import { type MirrorSnapshot, VectorMirror } from './vector-mirror';
 
 /** Post-filtering fetches this many times k / share neighbours, and is used only up to MAX_OVERFETCH of them. */
 const OVERFETCH = 2;
@@ -39,11 +39,19 @@ export class HnswIndex implements SearchCore {
   /** Marked-deleted slots that the next adds reuse (allowReplaceDeleted). */
   private deleted = 0;
 
+  /** A new, empty index; or, with `graph`, one read from a snapshot together with its mirror. */
   constructor(
     private readonly opts: HnswOptions,
     readonly mirror = new VectorMirror(opts.dim),
+    graph?: HierarchicalNSW,
   ) {
     this.exact = new ExactIndex(mirror, opts.textWeight);
+    if (graph) {
+      this.graph = graph;
+      // Slots in the graph that no mirrored label holds are marked deleted.
+      this.deleted = graph.getCurrentCount() - mirror.size;
+      return;
+    }
     this.graph = new HierarchicalNSW('cosine', opts.dim);
     this.graph.initIndex({
       maxElements: opts.initialCapacity ?? 1024,
@@ -51,6 +59,26 @@ export class HnswIndex implements SearchCore {
       efConstruction: opts.efConstruction,
       allowReplaceDeleted: true,
     });
+  }
+
+  /**
+   * Reads a graph written by writeGraph, with the mirror snapshot and the live labels' unit vectors (label order)
+   * taken at the same moment; throws if they do not fit.
+   */
+  static async load(opts: HnswOptions, graphFile: string, snapshot: MirrorSnapshot, units: Float32Array): Promise<HnswIndex> {
+    const graph = new HierarchicalNSW('cosine', opts.dim);
+    await graph.readIndex(graphFile, true);
+    const live = snapshot.rows.filter((r) => r !== null).length;
+    if (units.length !== live * opts.dim) throw new Error(`${units.length / opts.dim} unit vectors for ${live} labels`);
+    let next = 0;
+    const mirror = VectorMirror.restore(opts.dim, snapshot, () => units.subarray(next * opts.dim, ++next * opts.dim));
+    if (graph.getCurrentCount() < mirror.size) throw new Error(`the graph holds ${graph.getCurrentCount()} vectors, the mirror ${mirror.size}`);
+    return new HnswIndex(opts, mirror, graph);
+  }
+
+  /** Writes the graph (hnswlib's own format) to a file; the caller takes the mirror's snapshot at the same moment. */
+  async writeGraph(file: string): Promise<void> {
+    await this.graph.writeIndex(file);
   }
 
   get size(): number {

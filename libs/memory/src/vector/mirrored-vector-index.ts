@@ -2,7 +2,8 @@ import { ChangeLogFollower } from './change-log-follower';
 import { ChangeLogReader } from './change-log-reader';
 import { checkQuery } from './check-query';
 import { ExactIndex } from './exact-index';
-import { HnswIndex } from './hnsw-index';
+import { HnswIndex, type HnswOptions } from './hnsw-index';
+import { HnswSnapshotStore } from './hnsw-snapshot-store';
 import { loadHits } from './load-hits';
 import type { SearchCore } from './search-core';
 import type { VectorHit, VectorIndex, VectorIndexOptions, VectorQuery } from './vector-index';
@@ -18,19 +19,22 @@ export class MirroredVectorIndex implements VectorIndex {
   ) {
     const { config, redis, store } = opts;
     const logger = opts.logger ?? console;
+    const hnsw: HnswOptions = {
+      dim: config.EMBEDDING_DIM,
+      m: config.HNSW_M,
+      efConstruction: config.HNSW_EF_CONSTRUCTION,
+      efRuntime: config.HNSW_EF_RUNTIME,
+      exactThreshold: config.HNSW_EXACT_THRESHOLD,
+      textWeight: config.HYBRID_TEXT_WEIGHT,
+      logger,
+      onFallback: opts.onFallback,
+    };
     const createCore = (): SearchCore =>
-      backend === 'exact'
-        ? new ExactIndex(new VectorMirror(config.EMBEDDING_DIM), config.HYBRID_TEXT_WEIGHT)
-        : new HnswIndex({
-            dim: config.EMBEDDING_DIM,
-            m: config.HNSW_M,
-            efConstruction: config.HNSW_EF_CONSTRUCTION,
-            efRuntime: config.HNSW_EF_RUNTIME,
-            exactThreshold: config.HNSW_EXACT_THRESHOLD,
-            textWeight: config.HYBRID_TEXT_WEIGHT,
-            logger,
-            onFallback: opts.onFallback,
-          });
+      backend === 'exact' ? new ExactIndex(new VectorMirror(config.EMBEDDING_DIM), config.HYBRID_TEXT_WEIGHT) : new HnswIndex(hnsw);
+    // The exact backend rebuilds fast (no graph to insert into): only hnsw saves snapshots.
+    const snapshots = backend === 'hnsw' && config.HNSW_SNAPSHOT_DIR
+      ? new HnswSnapshotStore({ dir: config.HNSW_SNAPSHOT_DIR, prefix: store.keys.prefix, hnsw, intervalMs: config.HNSW_SNAPSHOT_INTERVAL_MS })
+      : undefined;
     this.follower = new ChangeLogFollower({
       readers: store.keys.allPartitions.map((p) => new ChangeLogReader(redis, store.keys.changelog(p))),
       store,
@@ -38,6 +42,7 @@ export class MirroredVectorIndex implements VectorIndex {
       logger,
       name: `${backend} index (${store.keys.prefix})`,
       onRebuild: opts.onRebuild,
+      snapshots,
     });
   }
 

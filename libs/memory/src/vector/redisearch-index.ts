@@ -5,8 +5,7 @@ import { TURN_FIELDS as F } from '../store/turn';
 import { vectorToBuffer } from '../store/vector-bytes';
 import { checkQuery } from './check-query';
 import { FUSION_DEPTH, fuseRankings, relativeScores } from './fusion';
-import { loadHits } from './load-hits';
-import { buildKnnArgs, buildTextArgs, parseKnnReply, parseTextReply } from './redisearch-query';
+import { buildKnnArgs, buildTextArgs, parseKnnReply, parseTextReply, type RankedTurn } from './redisearch-query';
 import type { IndexLogger, RankedKey, VectorHit, VectorIndex, VectorIndexOptions, VectorQuery } from './vector-index';
 
 /** The indexed fields: type plus the flags FT.INFO must show. Id and tag TAGs are case-sensitive (ids are). */
@@ -61,31 +60,34 @@ export class RediSearchIndex implements VectorIndex {
 
   async search(q: VectorQuery): Promise<VectorHit[]> {
     if (!checkQuery(q, this.opts.config.EMBEDDING_DIM)) return [];
-    return loadHits(this.opts.store, await this.rank(q));
-  }
-
-  /** The query's mode from one or two FT.SEARCH calls; the two of hybrid go out together (one round trip). */
-  private async rank(q: VectorQuery): Promise<RankedKey[]> {
     const mode = q.mode ?? 'hybrid';
     if (mode === 'vector') return this.knn(q, q.k);
-    if (mode === 'text') return relativeScores(await this.text(q, q.k));
-    const depth = Math.max(q.k, FUSION_DEPTH);
-    const [text, vector] = await Promise.all([this.text(q, depth), this.knn(q, depth)]);
-    return fuseRankings(text, vector, this.opts.config.HYBRID_TEXT_WEIGHT, q.k);
+    if (mode === 'text') {
+      const text = await this.text(q, q.k);
+      return withTurns(relativeScores(text), text);
+    }
+    return this.hybrid(q);
   }
 
-  private knn(q: VectorQuery, k: number): Promise<RankedKey[]> {
+  /** Both FT.SEARCH calls go out together (one round trip); the fused keys take their turns from either reply. */
+  private async hybrid(q: VectorQuery): Promise<VectorHit[]> {
+    const depth = Math.max(q.k, FUSION_DEPTH);
+    const [text, vector] = await Promise.all([this.text(q, depth), this.knn(q, depth)]);
+    return withTurns(fuseRankings(text, vector, this.opts.config.HYBRID_TEXT_WEIGHT, q.k), [...text, ...vector]);
+  }
+
+  private knn(q: VectorQuery, k: number): Promise<RankedTurn[]> {
     const { HNSW_EF_RUNTIME, REDISEARCH_TIMEOUT_MS } = this.opts.config;
     return this.ftSearch(buildKnnArgs(this.name, q, k, q.efRuntime ?? HNSW_EF_RUNTIME, REDISEARCH_TIMEOUT_MS), parseKnnReply);
   }
 
-  private async text(q: VectorQuery, k: number): Promise<RankedKey[]> {
+  private async text(q: VectorQuery, k: number): Promise<RankedTurn[]> {
     const args = buildTextArgs(this.name, q, k, this.opts.config.REDISEARCH_TIMEOUT_MS);
     return args ? this.ftSearch(args, parseTextReply) : [];
   }
 
   /** FT.SEARCH and its parse; a timeout or a malformed reply is counted (onSearchFailure) and thrown as SearchReplyError. */
-  private async ftSearch(args: (string | number | Buffer)[], parse: (reply: unknown) => RankedKey[]): Promise<RankedKey[]> {
+  private async ftSearch(args: (string | number | Buffer)[], parse: (reply: unknown) => RankedTurn[]): Promise<RankedTurn[]> {
     try {
       let reply: unknown;
       try {
@@ -199,6 +201,12 @@ export class RediSearchIndex implements VectorIndex {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+}
+
+/** Ranked keys with the turns the replies returned for them. */
+function withTurns(ranked: RankedKey[], found: RankedTurn[]): VectorHit[] {
+  const turns = new Map(found.map((r) => [r.key, r.turn]));
+  return ranked.map((r) => ({ key: r.key, similarity: r.similarity, turn: turns.get(r.key)! }));
 }
 
 /** What differs between an FT.INFO reply and the schema this service creates. */

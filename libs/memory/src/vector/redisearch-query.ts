@@ -1,5 +1,7 @@
 import { SearchReplyError } from '../errors/search-reply.error';
+import type { StoredTurn } from '../store/turn';
 import { TURN_FIELDS as F } from '../store/turn';
+import { parseTurnHash, TURN_READ_FIELDS } from '../store/turn-hash';
 import { vectorToBuffer } from '../store/vector-bytes';
 import { queryWords } from './text-terms';
 import type { RankedKey, VectorQuery } from './vector-index';
@@ -46,13 +48,21 @@ export function textClause(text: string): string | undefined {
   return terms.length === 0 ? undefined : `@${F.content}:(${terms.join('|')})`;
 }
 
-/** FT.SEARCH arguments (after the command name) for the k nearest vectors that pass the filter, DIALECT 2. */
+/** A ranked key with the turn FT.SEARCH returned for it (RETURN of the turn's fields), so no second round trip loads it. */
+export interface RankedTurn extends RankedKey {
+  turn: StoredTurn;
+}
+
+/** RETURN's arguments: the turn's fields (hash fields, indexed or not), never its embedding. */
+const returnFields = (...extra: string[]) => ['RETURN', extra.length + TURN_READ_FIELDS.length, ...extra, ...TURN_READ_FIELDS];
+
+/** FT.SEARCH arguments (after the command name) for the k nearest vectors that pass the filter, with their turns, DIALECT 2. */
 export function buildKnnArgs(index: string, q: VectorQuery, k: number, efRuntime: number, timeoutMs: number): (string | number | Buffer)[] {
   const query = `${buildFilter(q)}=>[KNN $k @${F.embedding} $vec EF_RUNTIME $ef AS ${SCORE_FIELD}]`;
   return [
     index, query,
     'PARAMS', 6, 'k', k, 'vec', vectorToBuffer(q.vector!), 'ef', efRuntime,
-    'RETURN', 1, SCORE_FIELD,
+    ...returnFields(SCORE_FIELD),
     'SORTBY', SCORE_FIELD, 'ASC',
     'LIMIT', 0, k,
     'TIMEOUT', timeoutMs,
@@ -60,11 +70,11 @@ export function buildKnnArgs(index: string, q: VectorQuery, k: number, efRuntime
   ];
 }
 
-/** FT.SEARCH arguments for the k best BM25 matches of the query's words that pass the filter; undefined without words. */
+/** FT.SEARCH arguments for the k best BM25 matches of the query's words that pass the filter, with their turns; undefined without words. */
 export function buildTextArgs(index: string, q: VectorQuery, k: number, timeoutMs: number): (string | number)[] | undefined {
   const clause = textClause(q.text ?? '');
   if (!clause) return undefined;
-  return [index, `${buildFilter(q)} ${clause}`, 'NOCONTENT', 'WITHSCORES', 'SCORER', 'BM25', 'LIMIT', 0, k, 'TIMEOUT', timeoutMs, 'DIALECT', 2];
+  return [index, `${buildFilter(q)} ${clause}`, 'WITHSCORES', ...returnFields(), 'SCORER', 'BM25', 'LIMIT', 0, k, 'TIMEOUT', timeoutMs, 'DIALECT', 2];
 }
 
 /**
@@ -83,31 +93,47 @@ function malformed(reply: unknown, what: string): never {
   throw new SearchReplyError('malformed', `${what} in ${JSON.stringify(reply).slice(0, 200)}`);
 }
 
-/** Parses a KNN reply `[total, key, [score, d], ...]` (RESP2); similarity = 1 - cosine distance. */
-export function parseKnnReply(reply: unknown): RankedKey[] {
+/** A result's RESP2 field list `[name, value, ...]` as a map; a document deleted while the query ran has none (null). */
+function fieldMap(reply: unknown, fields: unknown): Map<string, string> | undefined {
+  if (fields === null) return undefined;
+  if (!Array.isArray(fields) || fields.length % 2 !== 0) malformed(reply, 'a result whose fields are not name-value pairs');
+  const map = new Map<string, string>();
+  for (let i = 0; i < fields.length; i += 2) map.set(String(fields[i]), String(fields[i + 1]));
+  return map;
+}
+
+const turnOf = (key: string, fields: Map<string, string>) => parseTurnHash(key, TURN_READ_FIELDS.map((f) => fields.get(f) ?? null));
+
+/** Parses a KNN reply `[total, key, [score, d, field, value, ...], ...]` (RESP2); similarity = 1 - cosine distance. */
+export function parseKnnReply(reply: unknown): RankedTurn[] {
   const rest = results(reply, 2);
-  const out: RankedKey[] = [];
+  const out: RankedTurn[] = [];
   for (let i = 0; i < rest.length; i += 2) {
-    const [key, fields] = [rest[i], rest[i + 1]];
+    const key = rest[i];
     if (key === null) continue; // deleted while the query ran
-    if (typeof key !== 'string' || !Array.isArray(fields)) malformed(reply, 'a result that is not a key and its fields');
-    const at = fields.indexOf(SCORE_FIELD);
-    const distance = at >= 0 && at % 2 === 0 ? Number(fields[at + 1]) : NaN;
+    if (typeof key !== 'string') malformed(reply, 'a result that is not a key and its fields');
+    const fields = fieldMap(reply, rest[i + 1]);
+    if (!fields) continue;
+    const distance = Number(fields.get(SCORE_FIELD) ?? NaN);
     if (!Number.isFinite(distance)) malformed(reply, `a result without a numeric ${SCORE_FIELD}`);
-    out.push({ key, similarity: 1 - distance });
+    const turn = turnOf(key, fields);
+    if (turn) out.push({ key, similarity: 1 - distance, turn });
   }
   return out;
 }
 
-/** Parses a NOCONTENT WITHSCORES reply `[total, key, score, ...]`; similarity = the BM25 score. */
-export function parseTextReply(reply: unknown): RankedKey[] {
-  const rest = results(reply, 2);
-  const out: RankedKey[] = [];
-  for (let i = 0; i < rest.length; i += 2) {
-    const score = Number(rest[i + 1]);
-    if (rest[i] === null) continue; // deleted while the query ran
-    if (typeof rest[i] !== 'string' || typeof rest[i + 1] !== 'string' || !Number.isFinite(score)) malformed(reply, 'a result that is not a key and a score');
-    out.push({ key: rest[i] as string, similarity: score });
+/** Parses a WITHSCORES reply `[total, key, score, [field, value, ...], ...]`; similarity = the BM25 score. */
+export function parseTextReply(reply: unknown): RankedTurn[] {
+  const rest = results(reply, 3);
+  const out: RankedTurn[] = [];
+  for (let i = 0; i < rest.length; i += 3) {
+    const [key, rawScore] = [rest[i], rest[i + 1]];
+    if (key === null) continue; // deleted while the query ran
+    const score = Number(rawScore);
+    if (typeof key !== 'string' || typeof rawScore !== 'string' || !Number.isFinite(score)) malformed(reply, 'a result that is not a key, a score and fields');
+    const fields = fieldMap(reply, rest[i + 2]);
+    const turn = fields && turnOf(key, fields);
+    if (turn) out.push({ key, similarity: score, turn });
   }
   return out;
 }

@@ -1,4 +1,4 @@
-import MiniSearch from 'minisearch';
+import MiniSearch, { type AsPlainObject } from 'minisearch';
 import { indexTerm, queryWords, words } from './text-terms';
 
 /** A label (the mirror's dense id) and its BM25 score. */
@@ -7,8 +7,11 @@ export interface TextMatch {
   score: number;
 }
 
-const newSessionIndex = () =>
-  new MiniSearch<{ id: number; content: string }>({ fields: ['content'], idField: 'id', tokenize: words, processTerm: indexTerm });
+const OPTIONS = { fields: ['content'], idField: 'id', tokenize: words, processTerm: indexTerm };
+const newSessionIndex = () => new MiniSearch<{ id: number; content: string }>(OPTIONS);
+
+/** tenant -> session -> MiniSearch's own serialisation of that session's index. */
+export type TextIndexSnapshot = Record<string, Record<string, AsPlainObject>>;
 
 /**
  * The in-process full-text index of the hnsw and exact backends: MiniSearch (BM25), one index per session.
@@ -19,6 +22,28 @@ const newSessionIndex = () =>
 export class TextIndex {
   /** tenant -> session -> index */
   private readonly sessions = new Map<string, Map<string, MiniSearch<{ id: number; content: string }>>>();
+
+  /** The JSON text of a TextIndexSnapshot in pieces, one session's index each, so a caller can yield between them. */
+  *snapshotJson(): Generator<string> {
+    let tenants = 0;
+    yield '{';
+    for (const [tenant, bySession] of this.sessions) {
+      let sessions = 0;
+      yield `${tenants++ ? ',' : ''}${JSON.stringify(tenant)}:{`;
+      for (const [session, index] of bySession) yield `${sessions++ ? ',' : ''}${JSON.stringify(session)}:${JSON.stringify(index)}`;
+      yield '}';
+    }
+    yield '}';
+  }
+
+  /** The index a snapshot was taken of. */
+  static restore(snapshot: TextIndexSnapshot): TextIndex {
+    const out = new TextIndex();
+    for (const [tenant, bySession] of Object.entries(snapshot)) {
+      out.sessions.set(tenant, new Map(Object.entries(bySession).map(([s, js]) => [s, MiniSearch.loadJS<{ id: number; content: string }>(js, OPTIONS)])));
+    }
+    return out;
+  }
 
   add(label: number, tenant: string, session: string, content: string): void {
     let bySession = this.sessions.get(tenant);

@@ -1,7 +1,7 @@
 import { DimensionMismatchError } from '../errors/dimension-mismatch.error';
 import type { StoredVector } from '../store/memory-store';
 import type { MemoryKind, Role } from '../store/turn';
-import { TextIndex } from './text-index';
+import { TextIndex, type TextIndexSnapshot } from './text-index';
 import type { RankedKey, VectorQuery } from './vector-index';
 
 interface Entry {
@@ -17,13 +17,20 @@ interface Entry {
   unit: Float32Array;
 }
 
+/** One label's entry without its vector (which the snapshot's graph holds), or null for a forgotten label. */
+export type MirrorRow = [key: string, tenant: string, session: string, user: string | null, tags: string[] | null, role: Role, timestamp: number, kind: MemoryKind] | null;
+
+export interface MirrorSnapshot {
+  rows: MirrorRow[];
+  text: TextIndexSnapshot;
+}
+
 /**
  * The in-process copy of the stored vectors, and the full-text index of their contents, that the exact and hnsw
  * backends search. Labels are dense integers (hnswlib's and MiniSearch's ids); per-session and per-user label sets
  * keep filtering away from other sessions' and users' vectors.
  */
 export class VectorMirror {
-  private readonly text = new TextIndex();
   private readonly entries: (Entry | undefined)[] = [];
   private readonly labelByKey = new Map<string, number>();
   /** tenant -> session -> labels */
@@ -35,7 +42,47 @@ export class VectorMirror {
   private readonly memories = new Map<string, Set<number>>();
   private memoryCount = 0;
 
-  constructor(readonly dim: number) {}
+  constructor(
+    readonly dim: number,
+    private readonly text = new TextIndex(),
+  ) {}
+
+  /**
+   * The JSON text of a MirrorSnapshot (everything but the vectors, by label) in pieces of a few thousand rows or one
+   * session's text index, so a caller can yield between them; the mirror must not change until the last piece.
+   */
+  *snapshotJson(): Generator<string> {
+    const row = (e: Entry | undefined): MirrorRow => (e ? [e.key, e.tenant, e.session, e.user ?? null, e.tags ?? null, e.role, e.timestamp, e.kind] : null);
+    yield '{"rows":[';
+    for (let i = 0; i < this.entries.length; i += 2000) {
+      yield `${i ? ',' : ''}${this.entries.slice(i, i + 2000).map((e) => JSON.stringify(row(e))).join(',')}`;
+    }
+    yield '],"text":';
+    yield* this.text.snapshotJson();
+    yield '}';
+  }
+
+  /** The live labels' unit vectors in label order, as bytes, for a snapshot (the mirror must not change meanwhile). */
+  *unitBytes(): Generator<Buffer> {
+    for (const e of this.entries) if (e) yield Buffer.from(e.unit.buffer, e.unit.byteOffset, e.unit.byteLength);
+  }
+
+  /** The mirror a snapshot was taken of; `unit` gives each live label's unit vector, in label order. */
+  static restore(dim: number, snapshot: MirrorSnapshot, unit: (label: number) => Float32Array): VectorMirror {
+    const mirror = new VectorMirror(dim, TextIndex.restore(snapshot.text));
+    for (const [label, row] of snapshot.rows.entries()) {
+      if (!row) {
+        mirror.entries.push(undefined);
+        continue;
+      }
+      const [key, tenant, session, user, tags, role, timestamp, kind] = row;
+      const v = unit(label);
+      if (v.length !== dim) throw new DimensionMismatchError(dim, v.length, `Snapshot vector ${key}`);
+      mirror.entries.push({ key, kind, tenant, session, user: user ?? undefined, tags: tags ?? undefined, role, timestamp, unit: v });
+      mirror.register(label, key, kind, tenant, session, user ?? undefined);
+    }
+    return mirror;
+  }
 
   get size(): number {
     return this.labelByKey.size;
@@ -47,17 +94,22 @@ export class VectorMirror {
     if (this.labelByKey.has(v.key)) return undefined;
     const label = this.entries.length;
     this.entries.push({ key: v.key, kind: v.kind ?? 'turn', tenant: v.tenant, session: v.session, user: v.user, tags: v.tags, role: v.role, timestamp: v.timestamp, unit: normalise(v.embedding) });
-    this.labelByKey.set(v.key, label);
-    labelsOf(this.sessions, v.tenant, v.session).add(label);
-    if (v.user !== undefined) labelsOf(this.users, v.tenant, v.user).add(label);
-    if (v.kind === 'memory') {
-      if (!this.memories.has(v.tenant)) this.memories.set(v.tenant, new Set());
-      this.memories.get(v.tenant)!.add(label);
-      this.memoryCount++;
-    }
-    this.tenantSizes.set(v.tenant, (this.tenantSizes.get(v.tenant) ?? 0) + 1);
+    this.register(label, v.key, v.kind ?? 'turn', v.tenant, v.session, v.user);
     this.text.add(label, v.tenant, v.session, v.content);
     return label;
+  }
+
+  /** Files a label under its key, session, user, kind and tenant. */
+  private register(label: number, key: string, kind: MemoryKind, tenant: string, session: string, user: string | undefined): void {
+    this.labelByKey.set(key, label);
+    labelsOf(this.sessions, tenant, session).add(label);
+    if (user !== undefined) labelsOf(this.users, tenant, user).add(label);
+    if (kind === 'memory') {
+      if (!this.memories.has(tenant)) this.memories.set(tenant, new Set());
+      this.memories.get(tenant)!.add(label);
+      this.memoryCount++;
+    }
+    this.tenantSizes.set(tenant, (this.tenantSizes.get(tenant) ?? 0) + 1);
   }
 
   /** Forgets a session's vectors and returns their labels. */

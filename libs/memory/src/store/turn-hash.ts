@@ -1,0 +1,32 @@
+import { type MemorySource, type MemoryType, ROLES, type Role, type StoredTurn, TURN_FIELDS as F } from './turn';
+
+/** The hash fields a turn or an extracted memory is read from (everything but the embedding), in the order parseTurnHash takes them. */
+export const TURN_READ_FIELDS = [
+  F.tenant, F.session, F.seq, F.turnId, F.role, F.content, F.timestamp, F.tokenCount, F.user, F.tags, F.metadata,
+  F.kind, F.memoryType, F.entities, F.sources,
+] as const;
+
+/** The one parser of turn hashes: values in TURN_READ_FIELDS order (null when absent); null when it is no turn (deleted). */
+export function parseTurnHash(key: string, values: readonly (string | null)[]): StoredTurn | null {
+  const [tenant, session, seq, turnId, role, content, timestamp, tokenCount, user, tags, metadata, kind, type, entities, sources] = values;
+  // A user's memory belongs to no session.
+  const memory = kind === 'memory';
+  if (tenant === null || (session === null && !memory) || content === null || !ROLES.includes(role as Role)) return null;
+  return {
+    key,
+    tenant,
+    session: session ?? '',
+    seq: Number(seq),
+    turnId: turnId ?? '',
+    role: role as Role,
+    content,
+    timestamp: Number(timestamp),
+    tokenCount: Number(tokenCount),
+    ...(user ? { user } : {}),
+    ...(tags ? { tags: tags.split(',') } : {}),
+    ...(metadata ? { metadata: JSON.parse(metadata) as Record<string, unknown> } : {}),
+    ...(memory
+      ? { memory: { id: turnId ?? '', type: type as MemoryType, entities: JSON.parse(entities ?? '[]') as string[], sources: JSON.parse(sources ?? '[]') as MemorySource[] } }
+      : {}),
+  };
+}

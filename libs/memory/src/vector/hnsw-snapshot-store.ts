@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LogPosition } from './change-log-reader';
+import type { CoreSnapshots, LoadedSnapshot } from './core-snapshots';
+import { HnswIndex, type HnswOptions } from './hnsw-index';
+import type { SearchCore } from './search-core';
+import { timeSlicer } from './time-slicer';
+import type { MirrorSnapshot } from './vector-mirror';
+
+const VERSION = 1;
+
+/** The pointer file: which snapshot is the newest, what it was built with, and the change-log positions it covers. */
+interface SnapshotPointer {
+  version: number;
+  prefix: string;
+  dim: number;
+  m: number;
+  /** Per change-log partition, the position the snapshot covers. */
+  positions: LogPosition[];
+  id: string;
+  graphBytes: number;
+}
+
+export interface HnswSnapshotOptions {
+  dir: string;
+  /** The key prefix: one snapshot per store, so several stores can share a directory. */
+  prefix: string;
+  hnsw: HnswOptions;
+  intervalMs: number;
+}
+
+/**
+ * Snapshots of an HnswIndex in a directory: the graph in hnswlib's format (`<prefix>-hnsw-<id>.graph`), the mirror's
+ * entries and full-text index (`<prefix>-hnsw-<id>.mirror.json`), and a small pointer naming the newest
+ * (`<prefix>-hnsw.json`: the id, dimension, M and the change-log positions covered). The pointer is renamed into
+ * place after both files are written, so it always names a complete snapshot; the one it named before is deleted.
+ */
+export class HnswSnapshotStore implements CoreSnapshots {
+  readonly intervalMs: number;
+  readonly description: string;
+  private readonly pointerFile: string;
+
+  constructor(private readonly opts: HnswSnapshotOptions) {
+    this.intervalMs = opts.intervalMs;
+    this.pointerFile = join(opts.dir, `${opts.prefix}-hnsw.json`);
+    this.description = this.pointerFile;
+  }
+
+  private files(id: string): { graph: string; mirror: string; units: string } {
+    const base = join(this.opts.dir, `${this.opts.prefix}-hnsw-${id}`);
+    return { graph: `${base}.graph`, mirror: `${base}.mirror.json`, units: `${base}.units` };
+  }
+
+  async save(core: SearchCore, positions: LogPosition[]): Promise<void> {
+    if (!(core instanceof HnswIndex)) return;
+    await mkdir(this.opts.dir, { recursive: true });
+    const id = `${Date.now()}-${randomUUID().slice(0, 8)}`;
+    const files = this.files(id);
+    // Nothing changes the core while the follower saves it; the graph is written on a worker thread meanwhile.
+    const graphWritten = core.writeGraph(files.graph);
+    await writePieces(files.mirror, core.mirror.snapshotJson());
+    // The unit vectors again, flat: reading them back from the graph (getPoint, a JS array each) is far slower.
+    await writePieces(files.units, core.mirror.unitBytes());
+    await graphWritten;
+    const pointer: SnapshotPointer = {
+      version: VERSION, prefix: this.opts.prefix, dim: this.opts.hnsw.dim, m: this.opts.hnsw.m, positions, id, graphBytes: (await stat(files.graph)).size,
+    };
+    const before = await this.pointer().catch(() => undefined);
+    const tmp = `${this.pointerFile}.${id}.tmp`;
+    await writeFile(tmp, JSON.stringify(pointer));
+    await rename(tmp, this.pointerFile);
+    if (before && before.id !== id) await Promise.all(Object.values(this.files(before.id)).map((f) => rm(f, { force: true })));
+  }
+
+  async load(): Promise<LoadedSnapshot> {
+    let pointer: SnapshotPointer;
+    try {
+      pointer = await this.pointer();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { unusable: `no snapshot at ${this.pointerFile}` };
+      return { unusable: `snapshot ${this.pointerFile} is corrupt (${(err as Error).message})` };
+    }
+    const { dim, m } = this.opts.hnsw;
+    if (pointer.version !== VERSION || pointer.prefix !== this.opts.prefix) return { unusable: `snapshot ${this.pointerFile} is of version ${pointer.version} for prefix ${pointer.prefix}` };
+    if (pointer.dim !== dim || pointer.m !== m) return { unusable: `snapshot ${this.pointerFile} has dimension ${pointer.dim} and M ${pointer.m}, the index wants ${dim} and ${m}` };
+    const files = this.files(pointer.id);
+    try {
+      const bytes = (await stat(files.graph)).size;
+      if (bytes !== pointer.graphBytes) return { unusable: `snapshot graph ${files.graph} is corrupt (${bytes} bytes, ${pointer.graphBytes} written)` };
+      const mirror = JSON.parse(await readFile(files.mirror, 'utf8')) as MirrorSnapshot;
+      const raw = await readFile(files.units);
+      // A Float32Array needs 4-byte alignment; a file read into its own buffer has it, a pooled one may not.
+      const aligned = raw.byteOffset % 4 === 0 ? raw : Buffer.from(raw);
+      const units = new Float32Array(aligned.buffer, aligned.byteOffset, Math.floor(aligned.byteLength / 4));
+      return { core: await HnswIndex.load(this.opts.hnsw, files.graph, mirror, units), positions: pointer.positions };
+    } catch (err) {
+      return { unusable: `snapshot ${files.graph} is missing or corrupt (${(err as Error).message})` };
+    }
+  }
+
+  private async pointer(): Promise<SnapshotPointer> {
+    return JSON.parse(await readFile(this.pointerFile, 'utf8')) as SnapshotPointer;
+  }
+}
+
+/** Writes a JSON text piece by piece, yielding to the event loop every few ms so that searches are not held up. */
+async function writePieces(file: string, pieces: Iterable<string | Buffer>): Promise<void> {
+  const out = createWriteStream(file);
+  const slice = timeSlicer();
+  try {
+    for (const piece of pieces) {
+      if (!out.write(piece)) await once(out, 'drain');
+      await slice();
+    }
+  } finally {
+    out.end();
+    await once(out, 'close');
+  }
+}
