@@ -51,7 +51,7 @@ describe('RediSearch query building (no server needed)', () => {
     expect(buildFilter({ tenant: 't', until: 5 })).toBe('(@tenant:{t} @timestamp:[-inf 5])');
   });
 
-  const turnFields = ['tenant', 'session', 'seq', 'turn_id', 'role', 'content', 'timestamp', 'token_count', 'user', 'tags', 'metadata'];
+  const turnFields = ['tenant', 'session', 'seq', 'turn_id', 'role', 'content', 'timestamp', 'token_count', 'user', 'tags', 'metadata', 'kind', 'memory_type', 'entities', 'sources'];
 
   it('builds an FT.SEARCH filtered KNN query with PARAMS, RETURN of the score and the turn, SORTBY, LIMIT, TIMEOUT and DIALECT 2', () => {
     const vector = new Float32Array([1, 0.5]);
@@ -59,7 +59,7 @@ describe('RediSearch query building (no server needed)', () => {
     expect(args).toEqual([
       'mem-idx', '(@tenant:{t} @session:{s})=>[KNN $k @embedding $vec EF_RUNTIME $ef AS score]',
       'PARAMS', 6, 'k', 50, 'vec', Buffer.from(vector.buffer), 'ef', 128,
-      'RETURN', 12, 'score', ...turnFields, 'SORTBY', 'score', 'ASC', 'LIMIT', 0, 50, 'TIMEOUT', 900, 'DIALECT', 2,
+      'RETURN', 16, 'score', ...turnFields, 'SORTBY', 'score', 'ASC', 'LIMIT', 0, 50, 'TIMEOUT', 900, 'DIALECT', 2,
     ]);
     expect(args).not.toContain('embedding');
   });
@@ -68,7 +68,7 @@ describe('RediSearch query building (no server needed)', () => {
     const args = buildTextArgs('mem-idx', { tenant: 't', sessions: ['s'], roles: ['user'], k: 7, text: 'When did Dana plant the tomatoes?' }, 50, 900);
     expect(args).toEqual([
       'mem-idx', '(@tenant:{t} @session:{s} @role:{user}) @content:(dana|plant|tomatoes)',
-      'WITHSCORES', 'RETURN', 11, ...turnFields, 'SCORER', 'BM25', 'LIMIT', 0, 50, 'TIMEOUT', 900, 'DIALECT', 2,
+      'WITHSCORES', 'RETURN', 15, ...turnFields, 'SCORER', 'BM25', 'LIMIT', 0, 50, 'TIMEOUT', 900, 'DIALECT', 2,
     ]);
     expect(buildTextArgs('mem-idx', { tenant: 't', k: 7, text: 'what is it? -- | *' }, 50, 900)).toBeUndefined();
   });
@@ -120,6 +120,13 @@ describe('RediSearch query building (no server needed)', () => {
     // Optional fields, when the hash has them.
     const full = [...hash(3, 'c'), 'user', 'alice', 'tags', 'x,y', 'metadata', '{"a":1}'];
     expect(parseTextReply([1, 'mem:t:s:turn:3', '2', full])[0].turn).toEqual({ ...turn(3, 'c'), user: 'alice', tags: ['x', 'y'], metadata: { a: 1 } });
+    // An extracted memory of a user: no session, and its facet.
+    const memory = ['tenant', 't', 'seq', '0', 'turn_id', 'm-1', 'role', 'system', 'content', 'Alice likes tea', 'timestamp', '1000', 'token_count', '4',
+      'user', 'alice', 'kind', 'memory', 'memory_type', 'preference', 'entities', '["tea"]', 'sources', '[{"session":"s","turnId":"m1"}]'];
+    expect(parseKnnReply([1, 'mem:t:u:alice:memory:m-1', ['score', '0.2', ...memory]])[0].turn).toEqual({
+      key: 'mem:t:u:alice:memory:m-1', tenant: 't', session: '', seq: 0, turnId: 'm-1', role: 'system', content: 'Alice likes tea', timestamp: 1000, tokenCount: 4,
+      user: 'alice', memory: { id: 'm-1', type: 'preference', entities: ['tea'], sources: [{ session: 's', turnId: 'm1' }] },
+    });
   });
 
   it('leaves out a document deleted while the query ran: a null key, null fields, or fields that are no turn any more', () => {
