@@ -1,4 +1,4 @@
-import { type Dashboard, dashboardQueries, resolveVariables } from './dashboard-queries';
+import { type Dashboard, dashboardQueries, metricNames, resolveVariables } from './dashboard-queries';
 
 export interface Sample {
   metric: Record<string, string>;
@@ -21,9 +21,11 @@ export class PrometheusApi {
   }
 
   /** The dashboard's expressions, as Grafana would send them, that return no finite value. */
-  async expressionsWithoutData(dashboard: Dashboard, window = '1m'): Promise<string[]> {
+  /** The dashboard's expressions that return no data, leaving out those of `skipMetrics`. */
+  async expressionsWithoutData(dashboard: Dashboard, window = '1m', skipMetrics: readonly string[] = []): Promise<string[]> {
     const empty: string[] = [];
     for (const q of dashboardQueries(dashboard)) {
+      if (metricNames(q.expr).some((name) => skipMetrics.includes(name))) continue;
       const promql = resolveVariables(q.expr, dashboard, window);
       if (!(await this.query(promql)).some((s) => Number.isFinite(Number(s.value[1])))) empty.push(`${q.panel} [${q.refId}]: ${promql}`);
     }
