@@ -206,7 +206,10 @@ describe('docker-compose.yml on podman, workers scaled', () => {
         for (const t of await prometheus.activeTargets()) (jobs[t.labels.job] ??= []).push(`${hostOf(t)} ${t.health}`);
         return Object.fromEntries(Object.entries(jobs).sort().map(([job, list]) => [job, list.sort()]));
       };
-      await waitUntil('every replica is a target and up', async () => JSON.stringify(await byJob()) === JSON.stringify(want), 60_000);
+      let seen = {};
+      await waitUntil('every replica is a target and up', async () => JSON.stringify((seen = await byJob())) === JSON.stringify(want), 60_000, () =>
+        JSON.stringify({ want, seen }),
+      );
       expect(await byJob()).toEqual(want);
       summary.targets = Object.fromEntries(Object.entries(want).map(([job, list]) => [job, list.length]));
     }),
@@ -230,7 +233,7 @@ describe('docker-compose.yml on podman, workers scaled', () => {
       let empty: string[] = [];
       // Compose runs the offline responder, so extraction is off and its latency histogram has no observation (its
       // counters do, at 0); test/observability gives the extraction panels data with a scripted LLM.
-      const offWithoutLlm = [METRIC_NAMES.extractionDuration];
+      const offWithoutLlm = [`${METRIC_NAMES.extractionDuration}_bucket`];
       await waitUntil('every expression returns data', async () => (empty = await prometheus.expressionsWithoutData(dashboard, '1m', offWithoutLlm)).length === 0, 20_000, () => empty.join('\n'));
       expect(empty).toEqual([]);
     }),

@@ -77,6 +77,18 @@ describe('hnsw snapshots: a restart loads the graph and replays the change log (
     await fx.close();
   });
 
+  it('takes writes after loading a snapshot saved empty (a retriever started before any turn was stored)', async () => {
+    const fx = fixture();
+    await (await fx.open()).close();
+    expect(fx.logs.join('\n')).toMatch(/saved a snapshot of 0 vectors/);
+    const loaded = await fx.open();
+    expect(fx.logs.join('\n')).toMatch(/loaded .*-hnsw\.json with 0 vectors/);
+    await fx.write(turns('a', 30));
+    expect(await fx.search(loaded, { k: 50, vector: seededVector(DIM, 1), sessions: ['a'] })).toHaveLength(30);
+    expect(fx.warnings.filter((w) => /failed/.test(w))).toEqual([]);
+    await fx.close();
+  });
+
   const fallsBack = async (fx: VectorFixture, reason: RegExp, over: { HNSW_M?: number } = {}) => {
     const index = await fx.open(over);
     expect(fx.warnings.join('\n')).toMatch(reason);

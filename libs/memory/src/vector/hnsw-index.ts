@@ -95,7 +95,9 @@ export class HnswIndex implements SearchCore {
     if (this.deleted > 0) {
       this.deleted--;
     } else if (this.graph.getCurrentCount() >= this.graph.getMaxElements()) {
-      this.graph.resizeIndex(this.graph.getMaxElements() * 2);
+      // A graph read from a snapshot has room for what it held only: none, if it was saved empty (doubling 0 made
+      // hnswlib fail to allocate, then crash the process with a double free).
+      this.graph.resizeIndex(Math.max(this.graph.getMaxElements() * 2, this.opts.initialCapacity ?? 1024));
     }
     this.graph.addPoint(Array.from(this.mirror.unit(label)), label, true);
   }
