@@ -1,5 +1,6 @@
 import { LocalEmbedder } from '../embedding/local-embedder';
 import type { LlmProvider, LlmRequest } from './llm-provider';
+import { dot } from '../vector/vector-mirror';
 
 const LABEL = 'offline extractive responder';
 const PREFIX = `[${LABEL}]`;
@@ -27,12 +28,6 @@ const contextLines = (context: string): string =>
     .filter((line) => !line.startsWith('#'))
     .map((line) => line.replace(/^\s*-\s+/, ''))
     .join('\n');
-
-const dot = (a: Float32Array, b: Float32Array): number => {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-};
 
 /**
  * The offline LLM: no model at all. It quotes, verbatim, the stored sentences that overlap the question most
