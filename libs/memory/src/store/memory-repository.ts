@@ -153,7 +153,8 @@ type ScriptedRedis = RedisClient & {
   memDeleteMemory(...args: Args): Promise<number>;
 };
 
-const HASH_FIELDS = [F.content, F.memoryType, F.entities, F.sources, F.timestamp, 'created', F.embedding] as const;
+/** What a listing reads of a memory's hash: everything but the vector, which only the extractor needs. */
+const MEMORY_FIELDS = [F.content, F.memoryType, F.entities, F.sources, F.timestamp, 'created'] as const;
 
 /**
  * The repository of long-term memories: hashes beside the turns (so every index backend covers them, kind=memory),
@@ -261,14 +262,19 @@ export class MemoryRepository {
   /** Every memory of a scope with its vector (the extractor compares candidates with them). */
   async vectors(scope: MemoryScope): Promise<MemoryVector[]> {
     const ids = await this.redis.zrange(this.keys.memoryIndex(scope), 0, -1);
-    return (await Promise.all(ids.map((id) => this.load(scope, id)))).filter((m): m is MemoryVector => m !== undefined);
+    const rows = await Promise.all(ids.map((id) => this.redis.hmgetBuffer(this.keys.memory(scope, id), ...MEMORY_FIELDS, F.embedding)));
+    return rows.flatMap((row, i) => {
+      const memory = this.parse(scope, ids[i], row.slice(0, -1).map((b) => b?.toString() ?? null));
+      const embedding = row[row.length - 1];
+      return memory && embedding ? [{ memory, embedding: bufferToVector(embedding) }] : [];
+    });
   }
 
   /** The memory and its earlier versions, newest first; undefined when it was never stored or is forgotten. */
   async history(scope: MemoryScope, id: string): Promise<{ current?: StoredMemory; versions: MemoryVersion[] } | undefined> {
     const [loaded, versions] = await Promise.all([this.load(scope, id), this.redis.lrange(this.keys.memoryHistory(scope, id), 0, -1)]);
     if (!loaded && versions.length === 0) return undefined;
-    return { current: loaded?.memory, versions: versions.map((v) => JSON.parse(v) as MemoryVersion) };
+    return { current: loaded, versions: versions.map((v) => JSON.parse(v) as MemoryVersion) };
   }
 
   /** Forgets one memory and its history; false when there was none. */
@@ -302,24 +308,25 @@ export class MemoryRepository {
   }
 
   private async loadMemories(scope: MemoryScope, ids: string[]): Promise<StoredMemory[]> {
-    return (await Promise.all(ids.map((id) => this.load(scope, id)))).flatMap((m) => (m ? [m.memory] : []));
+    return (await Promise.all(ids.map((id) => this.load(scope, id)))).filter((m): m is StoredMemory => m !== undefined);
   }
 
-  private async load(scope: MemoryScope, id: string): Promise<MemoryVector | undefined> {
-    const [content, type, entities, sources, timestamp, created, embedding] = await this.redis.hmgetBuffer(this.keys.memory(scope, id), ...HASH_FIELDS);
-    if (!content || !type || !timestamp || !embedding) return undefined;
+  private async load(scope: MemoryScope, id: string): Promise<StoredMemory | undefined> {
+    return this.parse(scope, id, await this.redis.hmget(this.keys.memory(scope, id), ...MEMORY_FIELDS));
+  }
+
+  /** A memory from its hash's MEMORY_FIELDS; undefined when it is gone. */
+  private parse(scope: MemoryScope, id: string, [content, type, entities, sources, timestamp, created]: (string | null)[]): StoredMemory | undefined {
+    if (!content || !type || !timestamp) return undefined;
     return {
-      memory: {
-        id,
-        scope,
-        content: content.toString(),
-        type: type.toString() as MemoryType,
-        entities: JSON.parse(entities?.toString() ?? '[]') as string[],
-        sources: JSON.parse(sources?.toString() ?? '[]') as MemorySource[],
-        validFrom: Number(timestamp.toString()),
-        createdAt: Number(created?.toString() ?? timestamp.toString()),
-      },
-      embedding: bufferToVector(embedding),
+      id,
+      scope,
+      content,
+      type: type as MemoryType,
+      entities: JSON.parse(entities ?? '[]') as string[],
+      sources: JSON.parse(sources ?? '[]') as MemorySource[],
+      validFrom: Number(timestamp),
+      createdAt: Number(created ?? timestamp),
     };
   }
 
