@@ -11,6 +11,7 @@ import { percentiles } from '@app/memory/metrics/quantiles';
 import { SEARCH_MODES, type SearchMode } from '@app/memory/vector/fusion';
 import { type LocomoConversation, readLocomo, toClientId } from '../apps/cli/src/bench/locomo/locomo-data';
 import { RECALL_KS, RecallTable } from '../apps/cli/src/bench/locomo/recall-at-k';
+import { inProcessRankings } from '../apps/cli/src/bench/locomo/in-process-recall';
 import { ApiClient } from '../apps/cli/src/http/api-client';
 import { promSample } from '../apps/cli/src/stress/prom-text';
 import { describeMachine, machine } from '../apps/cli/src/report/machine';
@@ -28,9 +29,10 @@ const program = new Command('bench-recall')
   .option('--env <KEY=VALUE...>', 'extra environment for the stack (e.g. VECTOR_BACKEND=exact, EMBEDDING_DIM=1536)', [])
   .option('--write-docs', 'write docs/benchmarks/recall-locomo-dev.{json,md}')
   .option('--json <file>', 'also write the figures as JSON here')
+  .option('--in-process', 'for iterating: the exact core, the embedder and the re-ranking in this process, no stack (report figures from the API run)')
   .parse();
 
-const opts = program.opts<{ data: string; modes: string; env: string[]; writeDocs?: boolean; json?: string }>();
+const opts = program.opts<{ data: string; modes: string; env: string[]; writeDocs?: boolean; json?: string; inProcess?: boolean }>();
 const K = Math.max(...RECALL_KS);
 const round = (x: number) => Math.round(x * 100) / 100;
 
@@ -49,10 +51,24 @@ function bm25Baseline(conversations: LocomoConversation[]): RecallTable {
   return table;
 }
 
+/** The in-process path: recall per mode and category, no latency, nothing written. */
+async function labRun(conversations: LocomoConversation[], modes: SearchMode[]): Promise<void> {
+  const config = loadConfig({ LOG_LEVEL: 'warn', ...envOf(opts.env) });
+  const rankings = await inProcessRankings(conversations, config, modes, K);
+  const questions = conversations.flatMap((c) => c.questions);
+  for (const mode of modes) {
+    const table = new RecallTable();
+    rankings.get(mode)!.forEach((ranked, i) => table.add(['all', `category ${questions[i].category}`], ranked, questions[i].evidence));
+    const r = table.result();
+    process.stdout.write(`${mode}: ${Object.entries(r).map(([g, x]) => `${g} @5 ${x['@5']} @10 ${x['@10']}`).join(' | ')}\n`);
+  }
+}
+
 async function main(): Promise<void> {
   const { conversations, repairs } = readLocomo(JSON.parse(readFileSync(opts.data, 'utf8')));
   const modes = opts.modes.split(',') as SearchMode[];
   for (const m of modes) if (!SEARCH_MODES.includes(m)) throw new Error(`unknown mode ${m}`);
+  if (opts.inProcess) return labRun(conversations, modes);
   const questions = conversations.reduce((n, c) => n + c.questions.length, 0);
   process.stderr.write(
     `${conversations.length} conversations, ${conversations.reduce((n, c) => n + c.turns.length, 0)} turns, ${questions} questions; evidence: ` +

@@ -51,7 +51,7 @@ describe('RediSearch query building (no server needed)', () => {
     expect(buildFilter({ tenant: 't', until: 5 })).toBe('(@tenant:{t} @timestamp:[-inf 5])');
   });
 
-  const turnFields = ['tenant', 'session', 'seq', 'turn_id', 'role', 'content', 'timestamp', 'token_count', 'user', 'tags', 'metadata', 'kind', 'memory_type', 'entities', 'sources'];
+  const turnFields = ['tenant', 'session', 'seq', 'turn_id', 'role', 'content', 'timestamp', 'token_count', 'user', 'tags', 'metadata', 'kind', 'memory_type', 'entities', 'sources', 'event_at'];
 
   it('builds an FT.SEARCH filtered KNN query with PARAMS, RETURN of the score and the turn, SORTBY, LIMIT, TIMEOUT and DIALECT 2', () => {
     const vector = new Float32Array([1, 0.5]);
@@ -67,7 +67,7 @@ describe('RediSearch query building (no server needed)', () => {
   it('builds a BM25 full-text query under the same filter, any of the words, returning the turns, with TIMEOUT and DIALECT 2', () => {
     const args = buildTextArgs('mem-idx', { tenant: 't', sessions: ['s'], roles: ['user'], k: 7, text: 'When did Dana plant the tomatoes?' }, 50, 900);
     expect(args).toEqual([
-      'mem-idx', '(@tenant:{t} @session:{s} @role:{user}) @content:(dana|plant|tomatoes)',
+      'mem-idx', '(@tenant:{t} @session:{s} @role:{user}) @content|context:(dana|plant|tomatoes)',
       'WITHSCORES', 'RETURN', 15, ...turnFields, 'SCORER', 'BM25', 'LIMIT', 0, 50, 'TIMEOUT', 900, 'DIALECT', 2,
     ]);
     expect(buildTextArgs('mem-idx', { tenant: 't', k: 7, text: 'what is it? -- | *' }, 50, 900)).toBeUndefined();
@@ -82,15 +82,15 @@ describe('RediSearch query building (no server needed)', () => {
     for (const text of hostile) {
       const clause = textClause(text);
       if (clause === undefined) continue;
-      const inner = /^@content:\((.*)\)$/.exec(clause)![1];
+      const inner = /^@content\|context:\((.*)\)$/.exec(clause)![1];
       for (const term of inner.split('|')) expect(term).toMatch(/^[\p{L}\p{N}]+$/u);
     }
-    expect(textClause("it's 2023's best—café naïve 日本語")).toBe('@content:(s|2023|best|café|naïve|日本語)');
-    expect(textClause('@tenant:{other} | @session:{*}')).toBe('@content:(tenant|other|session)');
+    expect(textClause("it's 2023's best—café naïve 日本語")).toBe('@content|context:(s|2023|best|café|naïve|日本語)');
+    expect(textClause('@tenant:{other} | @session:{*}')).toBe('@content|context:(tenant|other|session)');
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (text) => {
         const clause = textClause(text);
-        if (clause !== undefined) expect(clause).toMatch(/^@content:\([\p{L}\p{N}]+(\|[\p{L}\p{N}]+)*\)$/u);
+        if (clause !== undefined) expect(clause).toMatch(/^@content\|context:\([\p{L}\p{N}]+(\|[\p{L}\p{N}]+)*\)$/u);
       }),
     );
   });
