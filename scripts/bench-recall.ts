@@ -109,10 +109,12 @@ async function main(): Promise<void> {
     const latency = new Map<SearchMode, number[]>(modes.map((m) => [m, []]));
     let asked = 0;
     for (const c of conversations) {
+      // Questions are asked as of the conversation's last session, as a client in its timeline would.
+      const asOf = Math.max(...c.turns.map((t) => t.timestamp));
       for (const q of c.questions) {
         for (const mode of asked++ % 2 ? [...modes].reverse() : modes) {
           const t = performance.now();
-          const res = await api.memories(c.id, q.question, K, { mode, windowHours });
+          const res = await api.memories(c.id, q.question, K, { mode, windowHours, asOf });
           latency.get(mode)!.push(performance.now() - t);
           tables.get(mode)!.add(['all', `category ${q.category}`], res.memories.map((m) => diaIdBySeq.get(c.id)!.get(m.seq) ?? ''), q.evidence);
         }
