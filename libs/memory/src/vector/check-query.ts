@@ -3,7 +3,7 @@ import { InvalidInputError } from '../errors/invalid-input.error';
 import { assertId } from '../redis/key-schema';
 import { MEMORY_KINDS, ROLES, TAG_PATTERN } from '../store/turn';
 import { SEARCH_MODES } from './fusion';
-import { STREAM_ID } from './stream-id';
+import { STREAM_ID } from './change-log/stream-id';
 import type { VectorQuery } from './vector-index';
 
 /**

@@ -2,7 +2,7 @@ import type { MemoryConfig } from '../config/memory-config';
 import type { RedisClient } from '../redis/create-redis';
 import type { MemoryStore } from '../store/memory-store';
 import type { MemoryKind, Role, StoredTurn } from '../store/turn';
-import type { RebuildReason } from './change-log-follower';
+import type { RebuildReason } from './change-log/change-log-follower';
 import type { SearchFailure } from '../errors/search-reply.error';
 import type { SearchMode } from './fusion';
 
