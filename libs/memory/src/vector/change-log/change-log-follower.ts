@@ -8,10 +8,7 @@ import type { CoreSnapshots } from '../snapshots/core-snapshots';
 import type { SearchCore } from '../in-process/search-core';
 import { compareStreamIds } from './stream-id';
 import { timeSlicer } from '../in-process/time-slicer';
-import type { IndexLogger } from '../vector-index';
-
-/** Why an index was rebuilt after start-up. */
-export type RebuildReason = 'trimmed' | 'rolled_back';
+import type { IndexLogger, RebuildReason } from '../vector-index';
 
 export interface FollowerOptions {
   /** One reader per change-log partition, in partition order. */
