@@ -2,9 +2,9 @@ import type { MemoryConfig } from '@app/memory/config/memory-config';
 import { createEmbeddingProvider } from '@app/memory/embedding/create-embedding-provider';
 import type { StoredTurn } from '@app/memory/store/turn';
 import { asksWhen, datesIn, eventDate } from '@app/memory/time/text-dates';
-import { ExactIndex } from '@app/memory/vector/exact-index';
-import type { SearchMode } from '@app/memory/vector/fusion';
-import { VectorMirror } from '@app/memory/vector/vector-mirror';
+import { ExactIndex } from '@app/memory/vector/in-process/exact-index';
+import type { SearchMode } from '@app/memory/vector/vector-index';
+import { VectorMirror } from '@app/memory/vector/in-process/vector-mirror';
 import { rerank, rerankDepth } from '../../../../retriever/src/retrieve/rerank';
 import type { LocomoConversation } from './locomo-data';
 

@@ -1,13 +1,13 @@
-import { ConfigError } from '../errors/config.error';
-import { IndexSchemaMismatchError } from '../errors/index-schema-mismatch.error';
-import { SearchReplyError } from '../errors/search-reply.error';
-import { TURN_FIELDS as F } from '../store/turn';
-import { vectorToBuffer } from '../store/vector-bytes';
-import { checkQuery } from './check-query';
-import { CONTEXT_WEIGHT } from './text-index';
-import { FUSION_DEPTH, fuseRankings, textScores } from './fusion';
+import { ConfigError } from '../../errors/config.error';
+import { IndexSchemaMismatchError } from '../../errors/index-schema-mismatch.error';
+import { SearchReplyError } from '../../errors/search-reply.error';
+import { TURN_FIELDS as F } from '../../store/turn';
+import { vectorToBuffer } from '../../store/vector-bytes';
+import { checkQuery } from '../check-query';
+import { FUSION_DEPTH, fuseRankings, textScores } from '../fusion';
+import { CONTEXT_WEIGHT } from '../text-terms';
 import { buildKnnArgs, buildTextArgs, parseKnnReply, parseTextReply, type RankedTurn } from './redisearch-query';
-import type { IndexLogger, RankedKey, VectorHit, VectorIndex, VectorIndexOptions, VectorQuery } from './vector-index';
+import type { IndexLogger, RankedKey, VectorHit, VectorIndex, VectorIndexOptions, VectorQuery } from '../vector-index';
 
 /** The indexed fields: type plus the flags FT.INFO must show. Id and tag TAGs are case-sensitive (ids are). */
 const SCHEMA: { field: string; type: string; flags: string[] }[] = [

@@ -1,17 +1,11 @@
 import MiniSearch, { type AsPlainObject } from 'minisearch';
-import { indexTerm, queryWords, words } from './text-terms';
+import { CONTEXT_WEIGHT, indexTerm, queryWords, words } from '../text-terms';
 
 /** A label (the mirror's dense id) and its BM25 score. */
 export interface TextMatch {
   label: number;
   score: number;
 }
-
-/**
- * The previous turn's words count this much of the turn's own (contextual indexing): an answer is found by its
- * question's words. Measured on the LoCoMo dev half (docs/retrieval.md); RediSearch's `context` field has the same WEIGHT.
- */
-export const CONTEXT_WEIGHT = 0.5;
 
 interface TextDoc {
   id: number;
