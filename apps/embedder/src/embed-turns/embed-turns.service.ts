@@ -37,9 +37,10 @@ export class EmbedTurnsService {
       this.embedder.embed(jobs.map((j) => j.content)),
     );
     // Contextual indexing: the previous turn's words are indexed with the turn's; dates it names are resolved now.
-    const contexts = await this.store.previousContents(jobs);
+    const missing = jobs.filter((j) => j.context === undefined);
+    const read = new Map((await this.store.previousContents(missing, jobs)).map((context, i) => [missing[i], context]));
     const written = await this.store.write(
-      jobs.map((j, i) => ({ ...j, tokenCount: countTokens(j.content), embedding: vectors[i], context: contexts[i], eventAt: eventDate(j.content, j.timestamp) })),
+      jobs.map((j, i) => ({ ...j, tokenCount: countTokens(j.content), embedding: vectors[i], context: j.context ?? read.get(j), eventAt: eventDate(j.content, j.timestamp) })),
     );
     // A replay ('existing') feeds again: the job it queued may have been lost with a crash, and the watermark makes it harmless.
     this.extractFeed.stored(jobs.filter((_, i) => written[i].outcome !== 'dropped'));

@@ -18,6 +18,8 @@ export interface EmbedTurnJob {
   seq: number;
   role: Role;
   content: string;
+  /** The previous turn's content when the same request carried it (else the embedder reads it from the store). */
+  context?: string;
   timestamp: number;
   user?: string;
   tags?: string[];

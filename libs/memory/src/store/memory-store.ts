@@ -188,11 +188,14 @@ export class MemoryStore {
   }
 
   /**
-   * Each turn's previous turn's content (seq - 1), for contextual indexing: from the same batch when it is there, else
-   * from the store; undefined for a first turn, or one whose previous turn is not stored (yet, or any more).
+   * Each turn's previous turn's content (seq - 1), for contextual indexing: from `batch` (the turns being written with
+   * it) when it is there, else from the store; undefined for a first turn, or one whose previous turn is not stored.
    */
-  async previousContents(turns: Pick<TurnWrite, 'tenant' | 'session' | 'seq' | 'content'>[]): Promise<(string | undefined)[]> {
-    const inBatch = new Map(turns.map((t) => [this.keys.turn(t.tenant, t.session, t.seq), t.content]));
+  async previousContents(
+    turns: Pick<TurnWrite, 'tenant' | 'session' | 'seq'>[],
+    batch: Pick<TurnWrite, 'tenant' | 'session' | 'seq' | 'content'>[] = [],
+  ): Promise<(string | undefined)[]> {
+    const inBatch = new Map(batch.map((t) => [this.keys.turn(t.tenant, t.session, t.seq), t.content]));
     const keys = turns.map((t) => this.keys.turn(t.tenant, t.session, t.seq - 1));
     return Promise.all(keys.map(async (key) => inBatch.get(key) ?? (await this.redis.hget(key, F.content)) ?? undefined));
   }
