@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EmbeddingProvider } from '@app/memory';
-import { countTokens, EmbedTurnJob, EmbedTurnResult, MemoryConfig, MemoryStore, Metrics, ProviderError } from '@app/memory';
+import { countTokensSliced, EmbedTurnJob, EmbedTurnResult, MemoryConfig, MemoryStore, Metrics, ProviderError } from '@app/memory';
 import { MicroBatcher } from '@app/memory/queues/micro-batcher';
 import { EMBEDDING_PROVIDER } from '@app/memory/nest/tokens';
 import { observeProvider } from '@app/memory/metrics/observe-provider';
@@ -35,7 +35,8 @@ export class EmbedTurnsService {
     const vectors = await observeProvider(this.metrics, 'embedding', this.embedder.name, () =>
       this.embedder.embed(jobs.map((j) => j.content)),
     );
-    const written = await this.store.write(jobs.map((j, i) => ({ ...j, tokenCount: countTokens(j.content), embedding: vectors[i] })));
+    const tokenCounts = await countTokensSliced(jobs.map((j) => j.content));
+    const written = await this.store.write(jobs.map((j, i) => ({ ...j, tokenCount: tokenCounts[i], embedding: vectors[i] })));
     // A replay ('existing') feeds again: the job it queued may have been lost with a crash, and the watermark makes it harmless.
     this.extractFeed.stored(jobs.filter((_, i) => written[i].outcome !== 'dropped'));
     return written.map(({ turnId, seq, outcome }) => ({ turnId, seq, outcome }));
