@@ -21,8 +21,10 @@ export class EmbedTurnsService {
     this.batcher = new MicroBatcher((jobs) => this.embedAndStore(jobs), {
       maxSize: config.EMBED_BATCH_SIZE,
       maxWaitMs: config.EMBED_BATCH_WAIT_MS,
-      // A provider refuses the whole request for one bad input: only that input's job may fail, not its neighbours'.
-      isolate: (err) => err instanceof ProviderError && err.kind === 'bad_request',
+      // A provider refuses the whole request for one bad input, with a 400 or, for some compatible servers, a 500
+      // (after the SDK's retries): only that input's job may fail and spend an attempt, not its neighbours'. Other
+      // failures (rate limits, overload, timeouts) are not one input's fault, and splitting would only add calls.
+      isolate: (err) => err instanceof ProviderError && (err.kind === 'bad_request' || err.status === 500),
     });
   }
 
