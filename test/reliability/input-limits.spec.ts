@@ -216,6 +216,28 @@ describe('input limits and injection', () => {
     expect(Math.max(...other)).toBeLessThan(2000);
   });
 
+  // Issue 21, defect 9: 2,000 DELETEs of memories that do not exist appended 2,000 change-log entries (the partitions
+  // are trimmed at 100k: junk deletes could push a stopped retriever into a full rebuild).
+  it('appends nothing to the change log for a DELETE of a memory that does not exist', async () => {
+    const client = new Redis(redis.url);
+    const logged = async () => {
+      const streams = await client.keys('*changelog:{*}');
+      const lengths = await Promise.all(streams.map((k) => client.xlen(k)));
+      return lengths.reduce((a, b) => a + b, 0);
+    };
+    try {
+      const before = await logged();
+      for (let i = 0; i < 20; i++) {
+        for (const id of [`u.ghost.${String(i).padStart(16, 'A')}`, `s.ghost-session.${String(i).padStart(16, 'B')}`]) {
+          expect([id, (await rs.call('DELETE', `/v1/memories/${id}`)).status]).toEqual([id, 404]);
+        }
+      }
+      expect(await logged()).toBe(before);
+    } finally {
+      client.disconnect();
+    }
+  });
+
   it('wrote nothing for any rejected id: no Redis key contains the marker', async () => {
     const client = new Redis(redis.url);
     try {
