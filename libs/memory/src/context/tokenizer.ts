@@ -1,6 +1,6 @@
 import { countTokens as countCl100k } from 'gpt-tokenizer/encoding/cl100k_base';
 import { countTokens as countO200k } from 'gpt-tokenizer/encoding/o200k_base';
-import { timeSlicer } from '../vector/time-slicer';
+import { timeSlicer } from '../vector/in-process/time-slicer';
 
 /** User text may contain strings such as `<|endoftext|>`: count them as plain text instead of throwing. */
 const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
