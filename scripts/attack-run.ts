@@ -34,7 +34,7 @@ const program = new Command('attack-run')
   .option('--appendfsync <mode>', "the main Redis's appendfsync (compose: always)", 'always')
   .option('--json <file>', 'where to write the figures', 'reports/attack-run.json')
   .option('--log <file>', "where the stack's processes log", 'reports/attack-run.log')
-  .option('--only <groups>', 'comma-separated groups to run (isolation, resend, small-faults, forget, nested-json, neighbour-flood, delete-during-flood, kill-retriever, kill-api, redis-term-kill, redis-stall, wire, provider, limits)')
+  .option('--only <groups>', 'comma-separated groups to run (isolation, resend, small-faults, forget, nested-json, neighbour-flood, delete-during-flood, kill-retriever, kill-api, redis-term-kill, redis-stall, wire, long-words, provider, limits)')
   .option('--write-docs', 'rewrite the attack rerun section of docs/reliability.md')
   .parse();
 const opts = program.opts<{ floodSeconds: string; appendfsync: string; json: string; log: string; only?: string; writeDocs?: boolean }>();
@@ -588,6 +588,73 @@ async function redisStall(t: Target): Promise<void> {
   record({ id: 'redis-stall', item: '10.3', title: `Redis SIGSTOPped for ${FLOOD_MS / 1000} s under a write flood, every kind of request probed every 0.5 s`, held: lost === 0 && slowest < 2_500, figures: { byProbe, slowestProbeMs: round(slowest), afterSigcontMs: { write202: writeBackMs, search200: searchBackMs }, floodAcknowledged: f.acknowledgedCount, floodOutcomes: outcomes(f), lost, problems } });
 }
 
+/** Random lowercase words: text the BPE caches have never seen (its worst case per character within the token limits). */
+const randomWords = (chars: number) => {
+  let text = '';
+  while (text.length < chars) text += `${Array.from({ length: 3 + Math.floor(Math.random() * 6) }, () => String.fromCharCode(97 + Math.floor(Math.random() * 26))).join('')} `;
+  return text.slice(0, chars);
+};
+
+/**
+ * Issue 21.1: one long "word" froze the API (BPE of one pre-token is super-linear; a 256,000-character query got its
+ * 400 after 77.7 s, 3 MB through MCP hung the API for 90 s), and 32,000-character turns within the limits blocked the
+ * API, embedders and retrievers for seconds. Tenant B reads its history back to back meanwhile; its slowest answer
+ * above its median before the attack is the stall it saw. Every process's largest event-loop delay over the attack
+ * (prom-client's nodejs_eventloop_lag_max_seconds, reset at each scrape) is read as well.
+ */
+async function longWords(t: Target): Promise<void> {
+  const targets = { api: `${t.api}/metrics`, ...t.stack.workerMetrics };
+  const lagMaxMs = async () =>
+    Object.fromEntries(await Promise.all(Object.entries(targets).map(async ([name, url]) => [name, round((promSample(await (await fetch(url)).text(), 'nodejs_eventloop_lag_max_seconds') ?? NaN) * 1000)] as const)));
+  const probe = async (stopAt: () => boolean) => {
+    const ms: number[] = [];
+    while (!stopAt()) ms.push((await call(t.api, 'GET', '/v1/sessions/quiet/turns?limit=5', { key: KEY_B })).ms);
+    return ms;
+  };
+  await call(t.api, 'POST', '/v1/sessions/quiet/turns?wait=true', { key: KEY_B, body: { role: 'user', content: 'a quiet turn' } });
+  const calmUntil = performance.now() + 3_000;
+  const calm = await probe(() => performance.now() > calmUntil);
+  const mcp = (query: string) =>
+    call(t.api, 'POST', '/mcp', { key: KEY_A, headers: { accept: 'application/json, text/event-stream' }, body: { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'search_memory', arguments: { query } } } });
+  const calmP50 = percentiles(calm).p50;
+  /** Runs `attack` while tenant B reads: B's slowest answer above its calm median, and each process's largest event-loop delay. */
+  const phase = async <T>(attack: () => Promise<T>) => {
+    await lagMaxMs(); // resets the maxima
+    let attacking = true;
+    const during = probe(() => !attacking);
+    const started = performance.now();
+    const answers = await attack();
+    const seconds = round((performance.now() - started) / 1000);
+    attacking = false;
+    const seen = await during;
+    const lag = await lagMaxMs();
+    return { answers, figures: { seconds, tenantB: pct(seen), stallMs: round(Math.max(...seen) - calmP50), eventLoopLagMaxMs: lag, load: load() } };
+  };
+  // Within the documented limits: 32,000-character turns of one word and of unseen words, a 32,000-character query, a
+  // context over 50 such turns.
+  const within = await phase(async () => {
+    const turns = await Promise.all([
+      ...Array.from({ length: 20 }, (_, i) => call(t.api, 'POST', '/v1/sessions/long-words/turns', { key: KEY_A, body: { role: 'user', content: 'x'.repeat(32_000 - i) } })),
+      ...Array.from({ length: 10 }, () => call(t.api, 'POST', '/v1/sessions/long-words/turns', { key: KEY_A, body: { role: 'user', content: randomWords(12_000) } })),
+    ]);
+    const query = await call(t.api, 'POST', '/v1/memories/search', { key: KEY_A, body: { query: 'x'.repeat(32_000) } });
+    await t.drained();
+    const context = await call(t.api, 'POST', '/v1/sessions/long-words/context', { key: KEY_A, body: { query: randomWords(12_000), recentTurns: 50, maxTokens: 128_000 } });
+    return [...turns, query, context];
+  });
+  // Past them: one 256,000-character word, and 3 MB through MCP's search_memory (bodies up to 4 MiB are read and parsed).
+  const past = await phase(() => Promise.all([call(t.api, 'POST', '/v1/memories/search', { key: KEY_A, body: { query: 'x'.repeat(256_000) } }), mcp('y'.repeat(3_000_000))]));
+  const [tooLong, tooLongMcp] = past.answers;
+  const mcpRefused = /shorter than or equal to 32000 characters/.test(tooLongMcp.text);
+  done.badInput5xx += [...within.answers, ...past.answers].filter((a) => is5xx(a.status)).length;
+  const answeredRight = within.answers.every((a) => a.status === 202 || a.status === 200) && tooLong.status === 400 && mcpRefused;
+  record({
+    id: 'long-words', item: '21.1', title: "32,000-character turns, query and 50-turn context; then a 256,000-character word and 3 MB through MCP: tenant B's reads meanwhile",
+    held: answeredRight && within.figures.stallMs < 50,
+    figures: { withinLimits: { answers: tally(within.answers.map((a) => a.status)), ...within.figures }, pastLimits: { search256k: tooLong.status, search256kMs: round(tooLong.ms), mcp3MBRefused: mcpRefused, mcp3MBMs: round(tooLongMcp.ms), ...past.figures }, tenantBCalm: pct(calm), targetMs: 50 },
+  });
+}
+
 async function wireAttacks(t: Target): Promise<void> {
   // slow-loris headers: 100 sockets sending a header byte a second.
   const head = 'POST /v1/sessions/loris/turns HTTP/1.1\r\nHost: x\r\nX-Slow: ';
@@ -804,6 +871,7 @@ async function main(): Promise<void> {
     ['redis-term-kill', redisTermAndKill],
     ['redis-stall', redisStall],
     ['wire', wireAttacks],
+    ['long-words', longWords],
   ];
   try {
     for (const [group, attack] of groups) if (runs(group)) await attack(t);
