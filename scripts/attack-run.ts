@@ -34,7 +34,7 @@ const program = new Command('attack-run')
   .option('--appendfsync <mode>', "the main Redis's appendfsync (compose: always)", 'always')
   .option('--json <file>', 'where to write the figures', 'reports/attack-run.json')
   .option('--log <file>', "where the stack's processes log", 'reports/attack-run.log')
-  .option('--only <groups>', 'comma-separated groups to run (isolation, resend, small-faults, forget, nested-json, neighbour-flood, delete-during-flood, kill-retriever, kill-api, redis-term-kill, redis-stall, wire, long-words, provider, limits)')
+  .option('--only <groups>', 'comma-separated groups to run (isolation, resend, small-faults, forget, nested-json, neighbour-flood, delete-during-flood, kill-retriever, kill-api, redis-term-kill, redis-stall, wire, long-words, junk-and-mcp, provider, limits)')
   .option('--write-docs', 'rewrite the attack rerun section of docs/reliability.md')
   .parse();
 const opts = program.opts<{ floodSeconds: string; appendfsync: string; json: string; log: string; only?: string; writeDocs?: boolean }>();
@@ -655,6 +655,31 @@ async function longWords(t: Target): Promise<void> {
   });
 }
 
+/** Issue 21.9 and 21.13: junk deletes of memories, unknown MCP arguments, a JSON-RPC batch repeating an id. */
+async function junkDeletesAndMcpArguments(t: Target): Promise<void> {
+  const client = new Redis(t.redis.url);
+  const logged = async () => (await Promise.all((await client.keys('*changelog:{*}')).map((k) => client.xlen(k)))).reduce((a, b) => a + b, 0);
+  const before = await logged();
+  const deletes: Answer[] = [];
+  for (let i = 0; i < 2_000; i++) deletes.push(await call(t.api, 'DELETE', `/v1/memories/u.ghost.${String(i).padStart(16, 'A')}`, { key: KEY_A }));
+  const appended = (await logged()) - before;
+  client.disconnect();
+  record({ id: 'junk-memory-deletes', item: '21.9', title: '2,000 DELETEs of memories that do not exist', held: appended === 0 && deletes.every((a) => a.status === 404), figures: { answers: tally(deletes.map((a) => a.status)), changeLogEntriesAppended: appended } });
+
+  const rpc = (body: unknown) => call(t.api, 'POST', '/mcp', { key: KEY_A, headers: { accept: 'application/json, text/event-stream' }, body });
+  const request = (id: number, name: string, args: Record<string, unknown>) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } });
+  const unknownArg = await rpc(request(1, 'search_memory', { query: 'secret', tenant: TENANT_B }));
+  const refusedArg = /"isError":\s*true/.test(unknownArg.text) && /tenant/.test(unknownArg.text);
+  const repeated = await rpc([request(7, 'list_sessions', {}), request(7, 'search_memory', { query: 'secret' })]);
+  const distinct = await rpc([request(1, 'list_sessions', {}), request(2, 'search_memory', { query: 'secret' })]);
+  const answers = (JSON.parse(distinct.text) as { id: number }[]).map((a) => a.id).sort();
+  record({
+    id: 'mcp-arguments-and-batches', item: '21.13', title: 'an unknown MCP argument; a JSON-RPC batch repeating a request id, and one with distinct ids',
+    held: refusedArg && repeated.status === 400 && /-32600/.test(repeated.text) && answers.join() === '1,2',
+    figures: { unknownArgument: refusedArg ? 'tool error' : unknownArg.text.slice(0, 80), repeatedIdBatch: `${repeated.status} ${messageOf(repeated)}`.slice(0, 100), distinctIdBatchAnswers: answers },
+  });
+}
+
 async function wireAttacks(t: Target): Promise<void> {
   // slow-loris headers: 100 sockets sending a header byte a second.
   const head = 'POST /v1/sessions/loris/turns HTTP/1.1\r\nHost: x\r\nX-Slow: ';
@@ -745,24 +770,30 @@ async function providerAttacks(): Promise<void> {
   const wire = await new OpenAiWireServer({ dim: 1024 }).start();
   const t = await Target.start(COMPOSE_REDIS, { EMBEDDING_PROVIDER: 'openai-compatible', OPENAI_BASE_URL: wire.baseURL, EMBED_BATCH_WAIT_MS: '50' });
   try {
-    // 10.2: B's turn that the provider refuses (its model takes 2,000 tokens), amid A's 300.
+    // 10.2 and 21.2: B's turn that the provider refuses (its model takes 2,000 tokens) with a 400, then with a 500, amid A's 300.
     wire.maxInputTokens = 2_000;
-    const acked = new Map([['neighbour', new Set<string>()]]);
-    const statuses: number[] = [];
-    await Promise.all(Array.from({ length: 12 }, async (_, b) => {
-      const turns = Array.from({ length: 25 }, (_, i) => ({ role: 'user', content: `A's note ${b}.${i} about the harbour`, id: `a-${b}-${i}` }));
-      const res = await call(t.api, 'POST', '/v1/sessions/neighbour/turns', { key: KEY_A, body: { turns } });
-      statuses.push(res.status as number);
-      if (res.status === 202) turns.forEach((x) => acked.get('neighbour')!.add(x.id));
-      if (b === 5) statuses.push((await call(t.api, 'POST', '/v1/sessions/long/turns', { key: KEY_B, body: { role: 'user', content: '你'.repeat(5_000), id: 'b-long' } })).status as number);
-    }));
-    const tooLong = await call(t.api, 'POST', '/v1/sessions/long/turns', { key: KEY_B, body: { role: 'user', content: '你'.repeat(30_000) } });
-    await t.drained();
-    const { lost, problems } = await t.lost(TENANT_A, acked);
-    const failed = await t.probe.failed('embed');
-    done.acknowledgedLost += lost;
-    done.badInput5xx += is5xx(tooLong.status) ? 1 : 0;
-    record({ id: 'bad-input-isolation', item: '10.2', title: "tenant B's turn refused by an OpenAI-compatible provider, amid tenant A's 300", held: lost === 0 && failed === 1 && tooLong.status === 400, figures: { writes: tally(statuses), tenantAAcknowledged: acked.get('neighbour')!.size, tenantALost: lost, failedJobs: failed, failedReason: (await t.probe.failedReasons('embed', 1))[0]?.slice(0, 120), turnOf30000Tokens: tooLong.status, providerCalls: wire.requests.length, problems } });
+    for (const [item, status] of [['10.2', 400], ['21.2', 500]] as const) {
+      wire.tooLongStatus = status;
+      await t.probe.queues.embed.clean(0, 1000, 'failed');
+      const neighbour = `neighbour-${status}`;
+      const acked = new Map([[neighbour, new Set<string>()]]);
+      const statuses: number[] = [];
+      await Promise.all(Array.from({ length: 12 }, async (_, b) => {
+        const turns = Array.from({ length: 25 }, (_, i) => ({ role: 'user', content: `A's note ${b}.${i} about the harbour`, id: `a-${b}-${i}` }));
+        const res = await call(t.api, 'POST', `/v1/sessions/${neighbour}/turns`, { key: KEY_A, body: { turns } });
+        statuses.push(res.status as number);
+        if (res.status === 202) turns.forEach((x) => acked.get(neighbour)!.add(x.id));
+        if (b === 5) statuses.push((await call(t.api, 'POST', `/v1/sessions/long-${status}/turns`, { key: KEY_B, body: { role: 'user', content: '你'.repeat(5_000), id: 'b-long' } })).status as number);
+      }));
+      const tooLong = await call(t.api, 'POST', '/v1/sessions/long/turns', { key: KEY_B, body: { role: 'user', content: '你'.repeat(30_000) } });
+      await t.drained();
+      const { lost, problems } = await t.lost(TENANT_A, acked);
+      const failed = await t.probe.failed('embed');
+      done.acknowledgedLost += lost;
+      done.badInput5xx += is5xx(tooLong.status) ? 1 : 0;
+      record({ id: `bad-input-isolation-${status}`, item, title: `tenant B's turn refused with a ${status} by an OpenAI-compatible provider, amid tenant A's 300`, held: lost === 0 && failed === 1 && tooLong.status === 400, figures: { writes: tally(statuses), tenantAAcknowledged: acked.get(neighbour)!.size, tenantALost: lost, failedJobs: failed, failedReason: (await t.probe.failedReasons('embed', 1))[0]?.slice(0, 120), turnOf30000Tokens: tooLong.status, providerCalls: wire.requests.length, problems } });
+      wire.reset();
+    }
 
     // 10.9: can A tell whether B just searched an exact text? Half the texts are searched by B first.
     wire.maxInputTokens = undefined;
@@ -872,6 +903,7 @@ async function main(): Promise<void> {
     ['redis-stall', redisStall],
     ['wire', wireAttacks],
     ['long-words', longWords],
+    ['junk-and-mcp', junkDeletesAndMcpArguments],
   ];
   try {
     for (const [group, attack] of groups) if (runs(group)) await attack(t);
