@@ -23,4 +23,10 @@ describe('dates in text', () => {
     expect(asksWhen('What year did they move?')).toBe(true);
     expect(asksWhen('What did Caroline research?')).toBe(false);
   });
+
+  it('reads dates only in a bounded prefix, so a long turn costs a bounded parse', () => {
+    const filler = 'We talked about the garden and the weather. '.repeat(100);
+    expect(datesIn(`yesterday ${filler}`, REF)).toHaveLength(1);
+    expect(datesIn(`${filler} yesterday`, REF)).toEqual([]);
+  });
 });

@@ -5,5 +5,6 @@ export const VALIDATION: ValidationPipeOptions = {
   whitelist: true,
   forbidNonWhitelisted: true,
   transform: true,
-  stopAtFirstError: false,
+  // A property's checks stop at its first failure: the costly ones (token counts) come after the length checks.
+  stopAtFirstError: true,
 };

@@ -9,17 +9,14 @@ import {
   IsInt,
   IsNumber,
   IsOptional,
-  IsString,
   Matches,
   Max,
-  MaxLength,
   Min,
-  MinLength,
-} from 'class-validator';
+  } from 'class-validator';
 import type { MemoryKind, Role, SearchMode } from '@app/memory';
 import { ID_PATTERN, MEMORY_KINDS, ROLES, SEARCH_MODES, TAG_PATTERN } from '@app/memory';
 import { LIMITS } from '../common/limits';
-import { FitsEmbeddingInput } from '../common/fits-embedding-input';
+import { IsEmbeddableText } from '../common/fits-embedding-input';
 import { IsTimestamp } from '../common/timestamp';
 import { MemoryHit } from './memory-view';
 
@@ -27,10 +24,7 @@ import { MemoryHit } from './memory-view';
 const IsQueryText = (): PropertyDecorator =>
   applyDecorators(
     ApiProperty({ description: 'The text to find related memories for', example: 'When does my flight leave?' }),
-    IsString(),
-    MinLength(1),
-    MaxLength(LIMITS.contentChars),
-    FitsEmbeddingInput(),
+    IsEmbeddableText(),
   );
 
 /** How many memories, above which score, ranked how: the same on every search. */

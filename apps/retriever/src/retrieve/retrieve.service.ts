@@ -54,7 +54,7 @@ export class RetrieveService {
     if (job.assemble) {
       const { session, recentTurns, maxTokens } = job.assemble;
       const recent = (await this.store.recent(job.tenant, session, recentTurns + exclude.size)).filter((t) => !exclude.has(t.key));
-      context = buildMemoryContext(this.assembler, { memories, recent: recent.slice(-recentTurns), maxTokens });
+      context = await buildMemoryContext(this.assembler, { memories, recent: recent.slice(-recentTurns), maxTokens });
     }
     const t3 = performance.now();
     return { memories, context, timings: { embedMs: t1 - t0, searchMs: t2 - t1, assembleMs: t3 - t2 } };
