@@ -86,7 +86,7 @@ export class MemoryTools {
       ({ sessionId: session, turns, userId, wait }) =>
         this.run(async () => {
           const { sessionId: checked } = await this.check(SessionParams, { sessionId: session });
-          const body = await this.turnsBody.transform({ turns, ...(userId === undefined ? {} : { userId }) });
+          const body = this.turnsBody.transform({ turns, ...(userId === undefined ? {} : { userId }) });
           const written = await this.turns.write(tenant, checked, body.turns, { user: body.userId, deadline: wait === false ? undefined : this.jobs.deadline() });
           await written.stored;
           return { turns: written.turns.map(({ turnId, seq }) => ({ turnId, seq })) };
