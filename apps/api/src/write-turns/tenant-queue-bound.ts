@@ -20,7 +20,11 @@ export class TenantQueueBound {
     private readonly metrics: Metrics,
   ) {}
 
-  async admit(tenant: string): Promise<void> {
+  /**
+   * Admits `turns` more of the tenant's turns, or throws; returns how many it had queued before them (the sample,
+   * plus what this replica admitted since it was taken, so a burst within one interval is counted too).
+   */
+  async admit(tenant: string, turns: number): Promise<number> {
     let queued = this.sampled.get(tenant);
     if (queued === undefined) {
       queued = await this.store.queued(tenant);
@@ -30,5 +34,7 @@ export class TenantQueueBound {
       this.metrics.countTenantShed(tenant, 'queued_turns');
       throw new TenantBusyError(`tenant ${tenant} has ${queued} turns queued (TENANT_MAX_QUEUED ${this.config.TENANT_MAX_QUEUED})`);
     }
+    this.sampled.set(tenant, queued + turns, { noUpdateTTL: true });
+    return queued;
   }
 }

@@ -7,13 +7,14 @@ import { waitUntil } from './support/wait-until';
 const MAX_BULK = 2;
 const TURNS = 400;
 /** 400 turns of about 80 bytes: a body well over the 16 KiB that makes a write bulk. */
-const bulk = (tag: string) => ({ turns: Array.from({ length: TURNS }, (_, i) => ({ role: 'user', content: `${tag} turn ${i}: the parcel is in depot ${i % 7} until Friday` })) });
+const bulk = (tag: string, n = TURNS) => ({ turns: Array.from({ length: n }, (_, i) => ({ role: 'user', content: `${tag} turn ${i}: the parcel is in depot ${i % 7} until Friday` })) });
 
 /**
- * Fair admission: each tenant may have TENANT_MAX_BULK_WRITES bulk writes in progress on an API replica. The embed
- * queue is paused from the test, so ?wait=true writes stay in progress for as long as the test needs them to.
+ * Fairness between tenants. Admission: each tenant may have TENANT_MAX_BULK_WRITES bulk writes in progress on an API
+ * replica. Work: a tenant with a backlog of embed jobs does not hold up another tenant's single turn. The embed queue
+ * is paused from the test, so ?wait=true writes stay in progress, and the queue's order is set, before it runs.
  */
-describe('per-tenant bound on concurrent bulk writes', () => {
+describe('fairness between tenants', () => {
   const redis = new RedisServer();
   let rs: ReliabilityStack;
   let probe: QueueProbe;
@@ -62,4 +63,21 @@ describe('per-tenant bound on concurrent bulk writes', () => {
     expect(again.map((r) => r.status)).toEqual([202, 202]);
     await probe.drained('embed', 60_000, () => rs.logs.tail());
   }, 120_000);
+
+  it("processes one tenant's single turn before another tenant's backlog drains", async () => {
+    await probe.queues.embed.pause();
+    // 4,000 turns of B: the first 1,000 in the express lane, the rest prioritized behind it.
+    for (let b = 0; b < 8; b++) expect((await rs.call('POST', '/v1/sessions/b-backlog/turns', bulk(`backlog ${b}`, 500), OTHER_KEY)).status).toBe(202);
+    const single = rs.call('POST', '/v1/sessions/a-single/turns?wait=true', { role: 'user', content: 'my passport expires in March' }, API_KEY);
+    const queued = async () => Object.values(await probe.queues.embed.getJobCounts('wait', 'prioritized')).reduce((a, b) => a + b, 0);
+    await waitUntil("A's turn is queued behind B's backlog", async () => (await queued()) === 4001, 20_000);
+
+    await probe.queues.embed.resume();
+    expect((await single).status).toBe(200);
+    const bLeft = await probe.pending('embed');
+    console.log(JSON.stringify({ test: 'tenant-fairness', bTurnsStillQueuedWhenAsTurnWasStored: bLeft }));
+    // Without the lanes A's turn came after all 4,000 (at most EMBED_CONCURRENCY of B's could still be running).
+    expect(bLeft).toBeGreaterThan(1000);
+    await probe.drained('embed', 120_000, () => rs.logs.tail());
+  }, 180_000);
 });
