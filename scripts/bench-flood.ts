@@ -210,6 +210,7 @@ function markdown(r: {
     '',
     `${describeMachine(r.machine)}; load average at start ${r.loadAverage.atStart.join(' ')}, highest 1-minute ${r.loadAverage.max1m} during the run.`,
     `Setup: ${JSON.stringify(r.setup)}.`,
+    'A load average above the number of cores means every process waited for a CPU: such figures measure the machine as much as the service.',
     '',
     '| figure | value | target (quiet machine) |',
     '| --- | --- | --- |',
