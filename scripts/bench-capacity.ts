@@ -136,6 +136,7 @@ function measureRetrieverChild(kind: 'mirror' | 'hnsw', dim: number, n: number) 
     : new HnswIndex({ dim, m: 16, efConstruction: 200, efRuntime: 512, exactThreshold: 4096, logger: console });
   const t = performance.now();
   for (const v of vectors) core.add(v);
+  core.settle(Infinity);
   const seconds = (performance.now() - t) / 1000;
   gc();
   if (core.size !== n) throw new Error(`indexed ${core.size} of ${n}`);

@@ -85,6 +85,7 @@ function build(core: SearchCore, vectors: StoredVector[], label: string) {
   const t = performance.now();
   vectors.forEach((v, i) => {
     core.add(v);
+    core.settle(Infinity); // the whole insert, graph included
     if ((i + 1) % Math.ceil(n / 10) === 0) log(`  ${label}: ${i + 1}/${n} (${((performance.now() - t) / 1000).toFixed(1)} s)`);
   });
   const seconds = (performance.now() - t) / 1000;

@@ -102,6 +102,7 @@ describe('hnsw backend specifics (real redis-server)', () => {
     for (let i = 0; i < 3000; i++) {
       core.add({ key: `k${i}`, tenant: 't1', session: `s${i % 4}`, role: 'user', timestamp: T0 + i, embedding: seededVector(DIM, i), content: '' });
     }
+    core.settle(Infinity);
     const keys = (rs: { key: string }[]) => rs.map((r) => r.key);
     let found = 0;
     let wanted = 0;
@@ -125,6 +126,26 @@ describe('hnsw backend specifics (real redis-server)', () => {
     expect(found / wanted).toBeGreaterThanOrEqual(0.95);
   });
 
+  it('answers with vectors not yet linked into the graph, and forgets them without touching the graph', () => {
+    const core = new HnswIndex({ dim: DIM, m: 16, efConstruction: 100, efRuntime: 64, exactThreshold: 0, logger: { log: () => undefined, warn: () => undefined } });
+    const add = (i: number) => core.add({ key: `k${i}`, tenant: 't1', session: 's', role: 'user', timestamp: T0, embedding: seededVector(DIM, i), content: '' });
+    for (let i = 0; i < 300; i++) add(i);
+    core.settle(Infinity);
+    for (let i = 300; i < 400; i++) add(i); // searchable, their graph inserts left for settle()
+    expect(core.settled).toBe(false);
+    const top = (i: number) => core.search({ tenant: 't1', k: 5, mode: 'vector', vector: seededVector(DIM, i) })[0]?.key;
+    expect([top(350), top(10)]).toEqual(['k350', 'k10']);
+    core.remove('k350');
+    core.remove('k10');
+    expect([top(350), top(10)]).not.toContain('k350');
+    expect([top(350), top(10)]).not.toContain('k10');
+    core.settle(Infinity);
+    expect(core.settled).toBe(true);
+    expect(core.size).toBe(398);
+    expect(core.knn({ tenant: 't1', k: 1, mode: 'vector', vector: seededVector(DIM, 360) })[0].key).toBe('k360');
+    expect(top(350)).not.toBe('k350');
+  });
+
   it('falls back to the exact scan when the HNSW search throws, logging and reporting it', () => {
     const warnings: string[] = [];
     const fallbacks: unknown[] = [];
@@ -136,12 +157,14 @@ describe('hnsw backend specifics (real redis-server)', () => {
     for (let i = 0; i < 200; i++) {
       core.add({ key: `k${i}`, tenant: 't1', session: 's', role: 'user', timestamp: T0, embedding: seededVector(DIM, i), content: '' });
     }
+    core.settle(Infinity);
     const q: VectorQuery = { tenant: 't1', k: 5, mode: 'vector', vector: seededVector(DIM, 7) };
     const expected = core.exact.search(q);
     expect(core.search(q).map((r) => r.key)).toEqual(expected.map((r) => r.key));
     expect(fallbacks).toHaveLength(0);
     // A broken native index (here: a stand-in graph whose search throws) must not fail the query.
     (core as unknown as { graph: object }).graph = {
+      getCurrentCount: () => 200,
       setEf: () => undefined,
       searchKnn: () => {
         throw new Error('hnswlib exploded');

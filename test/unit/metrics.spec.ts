@@ -45,6 +45,8 @@ describe('Metrics', () => {
       extractedTurns: 'counter',
       memoryChanges: 'counter',
       extractionTokens: 'counter',
+      writesShed: 'counter',
+      tenantsShed: 'gauge',
     };
     for (const [key, name] of Object.entries(METRIC_NAMES)) {
       expect(text).toContain(`# TYPE ${name} ${types[key as keyof typeof METRIC_NAMES]}\n`);
@@ -52,6 +54,15 @@ describe('Metrics', () => {
     expect(text).toContain('# TYPE process_cpu_user_seconds_total counter');
     expect(text).toMatch(/^nodejs_heap_size_used_bytes\{service="embedder"\} \d+/m);
     expect(labelValues(text, 'service')).toEqual(new Set(['embedder']));
+  });
+
+  it('counts tenants shed with 429 as a number, never as a label', async () => {
+    const m = new Metrics('api');
+    for (let i = 0; i < 50; i++) m.countTenantShed(`tenant-${i % 5}`, i % 2 ? 'concurrent_writes' : 'queued_turns');
+    const text = await m.metrics();
+    expect(text).toMatch(/^agent_memory_tenants_shed\{service="api"\} 5$/m);
+    expect(text).toMatch(/^agent_memory_writes_shed_total\{reason="concurrent_writes",service="api"\} 25$/m);
+    expect(text).not.toContain('tenant-');
   });
 
   it('records the five operations in seconds with the fixed buckets', async () => {

@@ -41,6 +41,7 @@ import { SessionHistoryController } from './session-history/session-history.cont
 import { WriteTurnsController } from './write-turns/write-turns.controller';
 import { WriteTurnsService } from './write-turns/write-turns.service';
 import { TenantQueueBound } from './write-turns/tenant-queue-bound';
+import { TenantWriteSlots } from './write-turns/tenant-write-slots';
 
 /** The API's queues: searches' jobs on a connection of their own, not behind a tenant's bulk adds of embed jobs. */
 export const API_QUEUES = registerQueues([QUEUES.embed, QUEUES.retrieve, QUEUES.extract], [QUEUES.retrieve]);
@@ -95,6 +96,7 @@ export const API_QUEUES = registerQueues([QUEUES.embed, QUEUES.retrieve, QUEUES.
     QueueDepthGauge,
     WriteTurnsService,
     TenantQueueBound,
+    TenantWriteSlots,
     ChatService,
     MemorySearchService,
     ContextService,

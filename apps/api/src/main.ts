@@ -12,6 +12,7 @@ import { jsonBodyParser } from './common/json-body-parser';
 import { LIMITS } from './common/limits';
 import { requestDeadline } from './common/request-deadline';
 import { VALIDATION } from './common/validation';
+import { TenantWriteSlots } from './write-turns/tenant-write-slots';
 
 async function bootstrap(): Promise<void> {
   const config = processConfig();
@@ -37,6 +38,9 @@ async function bootstrap(): Promise<void> {
   // Authentication comes before the body is read: see Authenticator.
   const authenticator = app.get(Authenticator);
   fastify.addHook('onRequest', (request, reply) => authenticator.onRequest(request, reply));
+  // A tenant's bulk writes are bounded once it is known, still before the body is read.
+  const writeSlots = app.get(TenantWriteSlots);
+  fastify.addHook('onRequest', async (request, reply) => writeSlots.onRequest(request, reply));
   // HTTP latency by route pattern (never the raw URL, which carries session ids).
   fastify.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';

@@ -20,7 +20,7 @@ const MEANING: Record<number, string> = {
   404: 'Not found',
   409: 'The session belongs to another user',
   413: 'Body over 4 MiB',
-  429: 'Rate limit, or too many of the tenant\'s turns queued; see Retry-After',
+  429: 'Rate limit, or the tenant is past one of its own bounds (turns queued, bulk writes at once); see Retry-After',
   502: 'A worker gave up on the job; the message has its reason',
   503: 'Redis is down or the queues are full; see Retry-After',
   504: 'No worker finished within JOB_TIMEOUT_MS',

@@ -73,13 +73,14 @@ export class JobGateway implements OnModuleInit, OnApplicationShutdown {
    * Enqueues turns under their deterministic job ids; with `deadline`, `stored` settles once they are processed. A
    * resent turn's job may still be queued (then adding is a no-op), gone after completing (then it runs again and
    * finds the turn stored), or failed for good (then it is retried). Only resent turns are looked up among the failed
-   * jobs, so a fresh job that fails at once can never be mistaken for an old one.
+   * jobs, so a fresh job that fails at once can never be mistaken for an old one. `priority` is BullMQ's (see
+   * embedPriority): none puts the jobs ahead of every prioritized one.
    */
-  async enqueueTurns(turns: TurnJob[], deadline?: number): Promise<{ stored?: Promise<EmbedTurnResult[]> }> {
+  async enqueueTurns(turns: TurnJob[], deadline?: number, priority?: number): Promise<{ stored?: Promise<EmbedTurnResult[]> }> {
     const ids = turns.map((t) => embedJobId(t.data.tenant, t.data.session, t.data.seq, t.data.turnId));
     const pending = deadline === undefined ? [] : ids.map((id) => this.waiters.embed.expect<EmbedTurnResult>(id, deadline, this.config.JOB_TIMEOUT_MS));
     try {
-      await this.embedQueue.addBulk(turns.map((t, i) => ({ name: JOBS.embedTurn, data: t.data, opts: { jobId: ids[i] } })));
+      await this.embedQueue.addBulk(turns.map((t, i) => ({ name: JOBS.embedTurn, data: t.data, opts: { jobId: ids[i], ...(priority ? { priority } : {}) } })));
       await this.retryFailed(ids.filter((_, i) => turns[i].resent));
     } catch (err) {
       pending.forEach((p) => p.cancel());

@@ -7,6 +7,8 @@ export const LIMITS = {
   paramChars: 128 * 4 * 3,
   contentChars: 32_000,
   batchTurns: 1000,
+  /** A write body larger than this is a bulk write (TENANT_MAX_BULK_WRITES): about a hundred short turns. */
+  bulkWriteBytes: 16 * 1024,
   metadataKeys: 32,
   metadataBytes: 16 * 1024,
   tags: 16,

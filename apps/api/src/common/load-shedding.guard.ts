@@ -57,7 +57,14 @@ export class LoadSheddingGuard implements CanActivate, OnApplicationShutdown {
   private async sample(): Promise<void> {
     try {
       const names = Object.values(QUEUES);
-      const depths = await Promise.all(names.map((q) => this.probe.llen(this.jobs.queue(q).keys.wait)));
+      // Waiting jobs: the wait list, and the prioritized set where a flooding tenant's embed jobs queue (embedPriority).
+      const depths = await Promise.all(
+        names.map(async (q) => {
+          const { wait, prioritized } = this.jobs.queue(q).keys;
+          const [waiting, queued] = await Promise.all([this.probe.llen(wait), this.probe.zcard(prioritized)]);
+          return waiting + queued;
+        }),
+      );
       this.depths = Object.fromEntries(names.map((q, i) => [q, depths[i]]));
       if (!this.answering) this.logger.log('Redis answers again: no longer shedding');
       this.answering = true;

@@ -15,8 +15,11 @@ export class QueueDepthGauge implements OnModuleInit {
     this.metrics.onScrape(async () => {
       await Promise.all(
         Object.values(QUEUES).map(async (queue) => {
-          const counts = await this.jobs.queue(queue).getJobCounts(...QUEUE_STATES);
-          this.metrics.setQueueJobs(queue, Object.fromEntries(QUEUE_STATES.map((s) => [s, counts[s] ?? 0])) as Record<QueueState, number>);
+          const counts = await this.jobs.queue(queue).getJobCounts(...QUEUE_STATES, 'prioritized');
+          const depth = Object.fromEntries(QUEUE_STATES.map((s) => [s, counts[s] ?? 0])) as Record<QueueState, number>;
+          // A flooding tenant's jobs wait in BullMQ's prioritized set (see embedPriority): waiting all the same.
+          depth.waiting += counts.prioritized ?? 0;
+          this.metrics.setQueueJobs(queue, depth);
         }),
       );
     });

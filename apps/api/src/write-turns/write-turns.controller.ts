@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBody, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiErrors } from '../common/api-errors';
 import type { FastifyReply } from 'fastify';
 import { SessionParams } from '../common/session-params.dto';
@@ -11,6 +12,7 @@ import { AcceptedTurns, TurnBatchDto, TurnDto, WriteTurnsQuery } from './turn.dt
 import { type TurnsBody, TurnsBodyPipe } from './turns-body.pipe';
 import { TimedOperation } from '../common/timed-operation';
 import { WriteTurnsService } from './write-turns.service';
+import { BULK_WRITE_ROUTE } from './tenant-write-slots';
 
 @ApiTags('turns')
 @ApiExtraModels(TurnDto, TurnBatchDto)
@@ -24,6 +26,7 @@ export class WriteTurnsController {
   @Post()
   @UsesQueues(QUEUES.embed)
   @HttpCode(202)
+  @RouteConfig(BULK_WRITE_ROUTE)
   @TimedOperation('write', (req) => ((req.query as WriteTurnsQuery).wait === 'true' ? 'turns_wait' : 'turns'))
   @ApiOperation({ summary: 'Store turns: 202 once queued, or 200 once searchable with ?wait=true; a resent id keeps its seq' })
   @ApiBody({

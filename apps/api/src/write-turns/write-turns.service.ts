@@ -4,6 +4,7 @@ import { type AcceptState, ConflictError, MemoryStore } from '@app/memory';
 import { JobGateway, type TurnJob } from '../common/job-gateway';
 import type { TurnDto } from './turn.dto';
 import { TenantQueueBound } from './tenant-queue-bound';
+import { embedPriority } from './embed-priority';
 
 export type TurnInput = Pick<TurnDto, 'role' | 'content' | 'timestamp' | 'metadata' | 'tags' | 'id'>;
 
@@ -33,7 +34,7 @@ export class WriteTurnsService {
     turns: TurnInput[],
     opts: { user?: string; deadline?: number } = {},
   ): Promise<{ turns: WrittenTurn[]; stored?: Promise<unknown> }> {
-    await this.bound.admit(tenant);
+    const queued = await this.bound.admit(tenant, turns.length);
     const ids = turns.map((t) => t.id ?? randomUUID());
     const accepted = await this.store.accept(tenant, session, ids, opts.user);
     if (accepted.conflict) throw new ConflictError(`session ${session} belongs to user ${accepted.owner}`);
@@ -60,7 +61,7 @@ export class WriteTurnsService {
         },
       });
     });
-    const { stored } = await this.jobs.enqueueTurns(jobs, opts.deadline);
+    const { stored } = await this.jobs.enqueueTurns(jobs, opts.deadline, embedPriority(queued));
     return { turns: ids.map((turnId, i) => ({ turnId, seq: accepted.turns[i].seq, state: accepted.turns[i].state })), stored };
   }
 }

@@ -195,7 +195,7 @@ export function peakRate(timeline: readonly Pick<TimelinePoint, 't' | 'accepted'
  * Vectors in the slowest retriever's index (a search may reach any replica); null when there is none to read,
  * or a scrape failed (a gap in the indexed curve).
  */
-async function indexVectors(urls: readonly string[]): Promise<number | null> {
+export async function indexVectors(urls: readonly string[]): Promise<number | null> {
   if (urls.length === 0) return null;
   const counts = await Promise.all(
     urls.map((url) =>

@@ -268,6 +268,13 @@ export class MemoryConfig {
   TENANT_MAX_QUEUED = 20000;
 
   /**
+   * Bulk writes (bodies over 16 KiB) one tenant may have in progress at once on one API replica; past them it gets 429
+   * and Retry-After before its body is read, so one tenant's flood of large batches cannot hold the event loop.
+   */
+  @Type(() => Number) @IsInt() @Min(1)
+  TENANT_MAX_BULK_WRITES = 4;
+
+  /**
    * Failed authentications per minute per client address; past them the address gets 429 before its key is looked at.
    * Counted by each API replica; keys still being looked up count until answered. Behind a reverse proxy every client
    * has the proxy's address.

@@ -25,6 +25,8 @@ export const METRIC_NAMES = {
   extractedTurns: 'agent_memory_extracted_turns_total',
   memoryChanges: 'agent_memory_memory_changes_total',
   extractionTokens: 'agent_memory_extraction_llm_tokens_total',
+  writesShed: 'agent_memory_writes_shed_total',
+  tenantsShed: 'agent_memory_tenants_shed',
 } as const;
 export type MetricName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];
 
@@ -57,6 +59,13 @@ export type QueueState = (typeof QUEUE_STATES)[number];
 /** Why an in-process index rebuilt after start-up: its change log was trimmed past it, or went back in time. */
 export const REBUILD_REASONS = ['trimmed', 'rolled_back'] as const;
 export type RebuildReasonLabel = (typeof REBUILD_REASONS)[number];
+
+/** Why a tenant's write got 429: too many of its turns queued, or too many of its bulk writes at once on one replica. */
+export const SHED_REASONS = ['queued_turns', 'concurrent_writes'] as const;
+export type ShedReason = (typeof SHED_REASONS)[number];
+
+/** How long a shed tenant counts in agent_memory_tenants_shed. */
+export const TENANT_SHED_WINDOW_SECONDS = 60;
 
 /** What an extraction did to the memories: the mem0 events (a NOOP is 'unchanged'). */
 export const MEMORY_CHANGES = ['added', 'updated', 'deleted', 'unchanged'] as const;

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ProviderName } from '../config/memory-config';
 import type { ProviderErrorKind } from '../errors/provider.error';
@@ -18,6 +19,9 @@ import {
   REBUILD_REASONS,
   type Endpoint,
   SEARCH_FAILURES,
+  SHED_REASONS,
+  type ShedReason,
+  TENANT_SHED_WINDOW_SECONDS,
   type JobOutcome,
   type Operation,
   type ProviderKind,
@@ -62,6 +66,18 @@ export class Metrics {
   private readonly extractedTurns = new Counter({ name: METRIC_NAMES.extractedTurns, help: 'Turns whose facts were extracted', registers: [this.registry] });
   private readonly memoryChanges = new Counter({ name: METRIC_NAMES.memoryChanges, help: 'Long-term memories added, updated, deleted or left unchanged by extractions', labelNames: ['change'], registers: [this.registry] });
   private readonly extractionTokens = new Counter({ name: METRIC_NAMES.extractionTokens, help: "Tokens used by the extractor's LLM calls", labelNames: ['token_kind'], registers: [this.registry] });
+  private readonly writesShed = new Counter({ name: METRIC_NAMES.writesShed, help: "Writes answered 429 because the tenant was past one of its own bounds, by reason", labelNames: ['reason'], registers: [this.registry] });
+  /** Tenants shed lately: a count, never a tenant label, so a flood of tenants cannot grow the series. */
+  private readonly shedTenants = new LRUCache<string, true>({ max: 100_000, ttl: TENANT_SHED_WINDOW_SECONDS * 1000 });
+  private readonly tenantsShed = new Gauge({
+    name: METRIC_NAMES.tenantsShed,
+    help: `Distinct tenants whose writes got 429 (see ${METRIC_NAMES.writesShed}) in the last ${TENANT_SHED_WINDOW_SECONDS} s`,
+    registers: [this.registry],
+    collect: () => {
+      this.shedTenants.purgeStale();
+      this.tenantsShed.set(this.shedTenants.size);
+    },
+  });
   private readonly vectorBackendInfo = new Gauge({ name: METRIC_NAMES.vectorBackendInfo, help: 'The vector backend in use (value 1)', labelNames: ['backend'], registers: [this.registry] });
 
   private readonly routes = new Set<string>();
@@ -74,6 +90,7 @@ export class Metrics {
     for (const queue of Object.values(QUEUES)) for (const outcome of JOB_OUTCOMES) this.jobs.inc({ queue, outcome }, 0);
     for (const reason of REBUILD_REASONS) this.indexRebuilds.inc({ reason }, 0);
     for (const reason of SEARCH_FAILURES) this.searchFailures.inc({ reason }, 0);
+    for (const reason of SHED_REASONS) this.writesShed.inc({ reason }, 0);
     for (const change of MEMORY_CHANGES) this.memoryChanges.inc({ change }, 0);
     for (const kind of TOKEN_KINDS) this.extractionTokens.inc({ token_kind: kind }, 0);
     for (const providerKind of PROVIDER_KINDS) {
@@ -123,6 +140,11 @@ export class Metrics {
 
   countExtractionTokens(kind: TokenKind, n: number): void {
     this.extractionTokens.inc({ token_kind: kind }, n);
+  }
+
+  countTenantShed(tenant: string, reason: ShedReason): void {
+    this.writesShed.inc({ reason });
+    this.shedTenants.set(tenant, true);
   }
 
   countHnswFallback(): void {

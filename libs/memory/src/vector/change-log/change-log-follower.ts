@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import { DimensionMismatchError } from '../../errors/dimension-mismatch.error';
 import { IndexLagError } from '../../errors/index-lag.error';
 import { IndexSchemaMismatchError } from '../../errors/index-schema-mismatch.error';
@@ -9,6 +9,9 @@ import type { SearchCore } from '../in-process/search-core';
 import { compareStreamIds } from './stream-id';
 import { timeSlicer } from '../in-process/time-slicer';
 import type { IndexLogger, RebuildReason } from '../vector-index';
+
+/** Deferred indexing (HNSW graph inserts) done at once before the loop looks at the change log again. */
+const SETTLE_SLICE_MS = 4;
 
 export interface FollowerOptions {
   /** One reader per change-log partition, in partition order. */
@@ -145,10 +148,13 @@ export class ChangeLogFollower {
     return snapshots && this.dirty ? Math.min(blockMs, Math.max(0, this.savedAt + snapshots.intervalMs - performance.now())) : blockMs;
   }
 
-  /** Saves the core if it changed and the interval has passed since the last save. */
+  /**
+   * Saves the core if it changed and the interval has passed since the last save, once it is settled (a save links
+   * every vector first, which must not hold the loop for a whole backlog).
+   */
   private async saveWhenDue(): Promise<void> {
     const { snapshots } = this.opts;
-    if (snapshots && this.dirty && performance.now() - this.savedAt >= snapshots.intervalMs) await this.save();
+    if (snapshots && this.dirty && this.current.settled && performance.now() - this.savedAt >= snapshots.intervalMs) await this.save();
   }
 
   /** A failed save is reported and tried again after the interval; the index goes on following the log meanwhile. */
@@ -200,6 +206,12 @@ export class ChangeLogFollower {
         } else if (reads.every((r, p) => r.next === this.positions[p])) {
           this.endRound();
           if (this.closed) return;
+          // Nothing new: link what is left into the graph, a slice at a time, looking for news between slices.
+          if (!this.current.settled) {
+            this.current.settle(SETTLE_SLICE_MS);
+            await yieldToEventLoop();
+            continue;
+          }
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, this.idleMs());
             this.ring = () => {
@@ -211,6 +223,8 @@ export class ChangeLogFollower {
         } else {
           await this.apply(reads.flatMap((r) => r.entries));
           this.advance(reads.map((r) => r.next));
+          // Searchable now; the graph keeps up with a slice per batch, and catches up when the log is quiet.
+          this.current.settle(SETTLE_SLICE_MS);
         }
         this.endRound();
       } catch (err) {

@@ -20,6 +20,11 @@ export class ExactIndex implements SearchCore {
     this.mirror.add(v);
   }
 
+  /** A scan has nothing to index. */
+  readonly settled = true;
+
+  settle(): void {}
+
   deleteSession(tenant: string, session: string): void {
     this.mirror.removeSession(tenant, session);
   }

@@ -32,12 +32,17 @@ export interface HnswOptions {
 /**
  * hnswlib-node graph over the mirror. Small candidate sets (a small session, a narrow window) are scanned exactly,
  * because filtered HNSW loses recall when few vectors pass the filter; a failing HNSW search falls back to the scan.
+ * A vector is searchable once it is in the mirror; its graph insert (1-3 ms at 1024 dimensions, most of the cost)
+ * waits in `unlinked` for settle(), and graph searches scan the unlinked vectors exactly besides. So a flood of
+ * inserts never holds up a search, nor a read-your-writes wait, for longer than one slice of settle().
  */
 export class HnswIndex implements SearchCore {
   readonly exact: ExactIndex;
   private readonly graph: HierarchicalNSW;
   /** Marked-deleted slots that the next adds reuse (allowReplaceDeleted). */
   private deleted = 0;
+  /** Labels in the mirror and not yet in the graph, in the order they came. */
+  private readonly unlinked = new Set<number>();
 
   /** A new, empty index; or, with `graph`, one read from a snapshot together with its mirror. */
   constructor(
@@ -76,8 +81,12 @@ export class HnswIndex implements SearchCore {
     return new HnswIndex(opts, mirror, graph);
   }
 
-  /** Writes the graph (hnswlib's own format) to a file; the caller takes the mirror's snapshot at the same moment. */
+  /**
+   * Writes the graph (hnswlib's own format) to a file, every vector linked first; the caller takes the mirror's
+   * snapshot at the same moment.
+   */
   async writeGraph(file: string): Promise<void> {
+    this.settle(Infinity);
     await this.graph.writeIndex(file);
   }
 
@@ -91,7 +100,23 @@ export class HnswIndex implements SearchCore {
 
   add(v: StoredVector): void {
     const label = this.mirror.add(v);
-    if (label === undefined) return;
+    if (label !== undefined) this.unlinked.add(label);
+  }
+
+  get settled(): boolean {
+    return this.unlinked.size === 0;
+  }
+
+  settle(budgetMs: number): void {
+    const started = performance.now();
+    for (const label of this.unlinked) {
+      if (performance.now() - started >= budgetMs) return;
+      this.unlinked.delete(label);
+      this.link(label);
+    }
+  }
+
+  private link(label: number): void {
     if (this.deleted > 0) {
       this.deleted--;
     } else if (this.graph.getCurrentCount() >= this.graph.getMaxElements()) {
@@ -112,6 +137,7 @@ export class HnswIndex implements SearchCore {
 
   private markDeleted(labels: number[]): void {
     for (const label of labels) {
+      if (this.unlinked.delete(label)) continue; // never reached the graph
       this.graph.markDelete(label);
       this.deleted++;
     }
@@ -125,12 +151,22 @@ export class HnswIndex implements SearchCore {
     const few = this.mirror.candidates(q, this.opts.exactThreshold);
     if (few) return this.exact.rank(few, q.vector!, q.k);
     try {
-      return this.knn(q);
+      return this.withUnlinked(q, this.knn(q));
     } catch (err) {
       this.opts.logger.warn(`HNSW search failed, answering with the exact scan: ${(err as Error).message}`);
       this.opts.onFallback?.(err);
       return this.exact.search({ ...q, mode: 'vector' });
     }
+  }
+
+  /** Graph hits merged with the exact ranking of the unlinked vectors that pass the query's filter. */
+  private withUnlinked(q: VectorQuery, hits: RankedKey[]): RankedKey[] {
+    if (this.unlinked.size === 0) return hits;
+    const passes = this.mirror.predicate(q);
+    const pending = this.exact.rank([...this.unlinked].filter(passes), q.vector!, q.k);
+    // Ties go by key, so which of two equally similar vectors comes back does not depend on which was linked first.
+    const order = (a: RankedKey, b: RankedKey) => b.similarity - a.similarity || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+    return [...hits, ...pending].sort(order).slice(0, q.k);
   }
 
   /**
@@ -157,8 +193,11 @@ export class HnswIndex implements SearchCore {
   }
 
   private graphSearch(query: number[], k: number, ef: number, filter?: (label: number) => boolean): Labelled[] {
+    // The graph holds the linked vectors only (see unlinked).
+    const linked = this.graph.getCurrentCount() - this.deleted;
+    if (linked <= 0) return [];
     this.graph.setEf(Math.max(ef, k));
-    const { neighbors, distances } = this.graph.searchKnn(query, Math.min(k, this.mirror.size), filter);
+    const { neighbors, distances } = this.graph.searchKnn(query, Math.min(k, linked), filter);
     return neighbors.map((label, i) => ({ label, similarity: 1 - distances[i] }));
   }
 }

@@ -4,8 +4,15 @@ import type { RankedKey, VectorQuery } from '../vector-index';
 /** The in-memory part of the exact and hnsw backends: what the change-log follower feeds and searches query. */
 export interface SearchCore {
   readonly size: number;
-  /** Throws DimensionMismatchError for a vector of the wrong length; an already indexed key is a no-op. */
+  /**
+   * Makes a vector searchable at once. Throws DimensionMismatchError for a vector of the wrong length; an already
+   * indexed key is a no-op. Costly indexing (the HNSW graph insert) may be left for settle().
+   */
   add(v: StoredVector): void;
+  /** No indexing work is left over (see settle). */
+  readonly settled: boolean;
+  /** Does left-over indexing work for about `budgetMs` (Infinity: all of it). */
+  settle(budgetMs: number): void;
   deleteSession(tenant: string, session: string): void;
   /** Forgets one vector; an unknown key is a no-op. */
   remove(key: string): void;
