@@ -38,6 +38,8 @@ describe.each(REDIS_TARGETS)('tenants and API keys on $name', ({ make }) => {
     ['GET', '/v1/memories/u.u-a.AAAAAAAAAAAAAAAA/history'],
     ['DELETE', '/v1/memories/u.u-a.AAAAAAAAAAAAAAAA'],
     ['POST', '/mcp', { jsonrpc: '2.0', id: 1, method: 'tools/list' }],
+    ['POST', '/v1/keys', {}],
+    ['DELETE', `/v1/keys/${'f'.repeat(64)}`],
   ];
   const mcp = async (key: string) => {
     const client = new Client({ name: 'tenancy-test', version: '1.0.0' });
@@ -183,9 +185,19 @@ describe.each(REDIS_TARGETS)('tenants and API keys on $name', ({ make }) => {
     const client = redis.client();
     const stored = await client.hgetall('mem-sys:apikeys');
     client.disconnect();
-    expect(stored).toEqual({ [createHash('sha256').update(keyC).digest('hex')]: 'tenant-c' });
+    const idC = createHash('sha256').update(keyC).digest('hex');
+    expect(stored).toEqual({ [idC]: JSON.stringify({ tenant: 'tenant-c', scopes: ['read', 'write'] }) });
+
+    // A read-only key bound to one user: listed (never the key itself), refused a write, revoked by its id.
+    const keyU = cli('issue', '--tenant', 'tenant-c', '--user', 'u1', '--scopes', 'read');
+    const idU = createHash('sha256').update(keyU).digest('hex');
+    expect(cli('list', '--tenant', 'tenant-c').split('\n').sort()).toEqual([`${idC}\ttenant-c\t-\tread,write`, `${idU}\ttenant-c\tu1\tread`].sort());
+    expect((await call('GET', '/v1/users/u1/memories', keyU)).status).toBe(200);
+    expect((await call('POST', '/v1/sessions/u1-c/turns', keyU, { role: 'user', content: 'x' })).status).toBe(403);
+    expect(cli('revoke', idU)).toBe('revoked');
+    expect((await call('GET', '/v1/users/u1/memories', keyU)).status).toBe(401);
 
     expect(cli('revoke', keyC)).toBe('revoked');
     expect((await call('GET', '/v1/sessions/shared/turns', keyC)).status).toBe(401);
-  });
+  }, 180_000); // five CLI processes, each a Node start-up: slow on a loaded machine
 });

@@ -11,6 +11,7 @@ import { AcceptedTurns, TurnBatchDto, TurnDto, WriteTurnsQuery } from './turn.dt
 import { type TurnsBody, TurnsBodyPipe } from './turns-body.pipe';
 import { TimedOperation } from '../common/timed-operation';
 import { WriteTurnsService } from './write-turns.service';
+import { Access } from '../auth/access.decorator';
 
 @ApiTags('turns')
 @ApiExtraModels(TurnDto, TurnBatchDto)
@@ -22,6 +23,7 @@ export class WriteTurnsController {
   ) {}
 
   @Post()
+  @Access('write', 'body')
   @UsesQueues(QUEUES.embed)
   @HttpCode(202)
   @TimedOperation('write', (req) => ((req.query as WriteTurnsQuery).wait === 'true' ? 'turns_wait' : 'turns'))
