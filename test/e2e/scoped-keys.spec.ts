@@ -1,8 +1,7 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createHash } from 'node:crypto';
 import { loadConfig } from '@app/memory/config/load-config';
 import { type StackHandle, startStack } from '../../apps/cli/src/stack/stack';
+import { mcpTools } from '../support/mcp-tools';
 import { RedisServer } from '../support/redis-server';
 
 type Scope = 'read' | 'write' | 'admin';
@@ -83,15 +82,7 @@ describe('scoped API keys', () => {
     expect(res.status).toBe(201);
     return res.body as { key: string; id: string; tenant: string; userId: string | null; scopes: Scope[] };
   };
-  const mcp = async (key: string) => {
-    const client = new Client({ name: 'scoped-keys-test', version: '1.0.0' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${stack.apiUrl}/mcp`), { requestInit: { headers: { authorization: `Bearer ${key}` } } }));
-    const tool = async (name: string, args: Record<string, unknown>) => {
-      const result = (await client.callTool({ name, arguments: args })) as { isError?: boolean; content: { text: string }[] };
-      return { isError: result.isError ?? false, text: result.content[0].text };
-    };
-    return { tool, close: () => client.close() };
-  };
+  const mcp = (key: string) => mcpTools(stack.apiUrl, key);
 
   beforeAll(async () => {
     await redis.start();
@@ -127,12 +118,13 @@ describe('scoped API keys', () => {
   });
 
   it("answers 403 user_forbidden when a user key names another user's user, session or memory, on every route, and changes nothing", async () => {
-    for (const route of Object.values(ROUTES)) {
-      for (const request of route.acrossUsers) {
-        const res = await call(keys.u2, request);
-        expect([request, res.status, res.body.code]).toEqual([request, 403, 'user_forbidden']);
-      }
+    const requests = Object.values(ROUTES).flatMap((r) => r.acrossUsers);
+    const answers = [];
+    for (const request of requests) {
+      const res = await call(keys.u2, request);
+      answers.push([request, res.status, res.body.code]);
     }
+    expect(answers).toEqual(requests.map((request) => [request, 403, 'user_forbidden']));
     const history = await call(admin, ['GET', '/v1/sessions/u1-s/turns']);
     expect(history.body.total).toBe(1);
     const sessions = (await call(admin, ['GET', '/v1/sessions'])).body.sessions as { sessionId: string; userId: string | null }[];
@@ -141,13 +133,16 @@ describe('scoped API keys', () => {
 
   it('answers 403 scope_forbidden to a key without the scope of the route, on every route', async () => {
     const lacking: [keyof typeof keys, Scope[]][] = [['read', ['write', 'admin']], ['write', ['read', 'admin']], ['readWrite', ['admin']], ['u1Read', ['write', 'admin']], ['u1', ['admin']]];
+    const answers = [];
+    const expected = [];
     for (const [key, scopes] of lacking) {
       for (const [id, route] of Object.entries(ROUTES).filter(([, r]) => scopes.includes(r.scope))) {
         const res = await call(keys[key], route.own);
-        expect([key, id, res.status, res.body.code]).toEqual([key, id, 403, 'scope_forbidden']);
-        expect(res.body.message).toContain(`lacks the ${route.scope} scope`);
+        answers.push([key, id, res.status, res.body.code, res.body.message]);
+        expected.push([key, id, 403, 'scope_forbidden', expect.stringContaining(`lacks the ${route.scope} scope`)]);
       }
     }
+    expect(answers).toEqual(expected);
   });
 
   it("confines a user key's writes, searches and listings to its user: a write without userId is the key's user's", async () => {

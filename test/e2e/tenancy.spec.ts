@@ -1,10 +1,9 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { loadConfig } from '@app/memory/config/load-config';
 import { repoRoot, type StackHandle, startStack } from '../../apps/cli/src/stack/stack';
+import { mcpTools } from '../support/mcp-tools';
 import { REDIS_TARGETS } from '../support/redis-targets';
 
 /** API keys map to tenants; no tenant can see, search or delete another's sessions, on any endpoint or MCP tool. */
@@ -41,15 +40,7 @@ describe.each(REDIS_TARGETS)('tenants and API keys on $name', ({ make }) => {
     ['POST', '/v1/keys', {}],
     ['DELETE', `/v1/keys/${'f'.repeat(64)}`],
   ];
-  const mcp = async (key: string) => {
-    const client = new Client({ name: 'tenancy-test', version: '1.0.0' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${stack.apiUrl}/mcp`), { requestInit: { headers: { authorization: `Bearer ${key}` } } }));
-    const tool = async (name: string, args: Record<string, unknown>) => {
-      const result = (await client.callTool({ name, arguments: args })) as { isError?: boolean; content: { text: string }[] };
-      return { isError: result.isError ?? false, text: result.content[0].text };
-    };
-    return { tool, close: () => client.close() };
-  };
+  const mcp = (key: string) => mcpTools(stack.apiUrl, key);
 
   beforeAll(async () => {
     await redis.start();
