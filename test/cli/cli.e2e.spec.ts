@@ -76,7 +76,7 @@ describe('CLI e2e (scenario and stress against a real stack)', () => {
     expect(stderr).toContain(`Redis ${redis.url} (from REDIS_URL)`);
     const client = new Redis(redis.url);
     try {
-      expect(Object.values(await client.hgetall('mem-sys:apikeys'))).toContain('acme');
+      expect(Object.values(await client.hgetall('mem-sys:apikeys')).map((grant) => JSON.parse(grant) as unknown)).toContainEqual({ tenant: 'acme', scopes: ['read', 'write'] });
     } finally {
       client.disconnect();
     }

@@ -67,6 +67,7 @@ describe('OpenAPI document and its examples', () => {
   it('describes every operation, old and new, with its response schema and its error schemas', () => {
     const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ id: `${method.toUpperCase()} ${path}`, op })));
     expect(operations.map((o) => o.id).sort()).toEqual([
+      'DELETE /v1/keys/{keyId}',
       'DELETE /v1/memories/{memoryId}',
       'DELETE /v1/sessions/{sessionId}',
       'DELETE /v1/sessions/{sessionId}/turns/{turnId}',
@@ -79,6 +80,7 @@ describe('OpenAPI document and its examples', () => {
       'GET /v1/sessions/{sessionId}/memories',
       'GET /v1/sessions/{sessionId}/turns',
       'GET /v1/users/{userId}/memories',
+      'POST /v1/keys',
       'POST /v1/memories/search',
       'POST /v1/sessions/{sessionId}/chat',
       'POST /v1/sessions/{sessionId}/context',

@@ -1,10 +1,9 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { loadConfig } from '@app/memory/config/load-config';
 import { repoRoot, type StackHandle, startStack } from '../../apps/cli/src/stack/stack';
+import { mcpTools } from '../support/mcp-tools';
 import { REDIS_TARGETS } from '../support/redis-targets';
 
 /** API keys map to tenants; no tenant can see, search or delete another's sessions, on any endpoint or MCP tool. */
@@ -38,16 +37,10 @@ describe.each(REDIS_TARGETS)('tenants and API keys on $name', ({ make }) => {
     ['GET', '/v1/memories/u.u-a.AAAAAAAAAAAAAAAA/history'],
     ['DELETE', '/v1/memories/u.u-a.AAAAAAAAAAAAAAAA'],
     ['POST', '/mcp', { jsonrpc: '2.0', id: 1, method: 'tools/list' }],
+    ['POST', '/v1/keys', {}],
+    ['DELETE', `/v1/keys/${'f'.repeat(64)}`],
   ];
-  const mcp = async (key: string) => {
-    const client = new Client({ name: 'tenancy-test', version: '1.0.0' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${stack.apiUrl}/mcp`), { requestInit: { headers: { authorization: `Bearer ${key}` } } }));
-    const tool = async (name: string, args: Record<string, unknown>) => {
-      const result = (await client.callTool({ name, arguments: args })) as { isError?: boolean; content: { text: string }[] };
-      return { isError: result.isError ?? false, text: result.content[0].text };
-    };
-    return { tool, close: () => client.close() };
-  };
+  const mcp = (key: string) => mcpTools(stack.apiUrl, key);
 
   beforeAll(async () => {
     await redis.start();
@@ -183,9 +176,19 @@ describe.each(REDIS_TARGETS)('tenants and API keys on $name', ({ make }) => {
     const client = redis.client();
     const stored = await client.hgetall('mem-sys:apikeys');
     client.disconnect();
-    expect(stored).toEqual({ [createHash('sha256').update(keyC).digest('hex')]: 'tenant-c' });
+    const idC = createHash('sha256').update(keyC).digest('hex');
+    expect(stored).toEqual({ [idC]: JSON.stringify({ tenant: 'tenant-c', scopes: ['read', 'write'] }) });
+
+    // A read-only key bound to one user: listed (never the key itself), refused a write, revoked by its id.
+    const keyU = cli('issue', '--tenant', 'tenant-c', '--user', 'u1', '--scopes', 'read');
+    const idU = createHash('sha256').update(keyU).digest('hex');
+    expect(cli('list', '--tenant', 'tenant-c').split('\n').sort()).toEqual([`${idC}\ttenant-c\t-\tread,write`, `${idU}\ttenant-c\tu1\tread`].sort());
+    expect((await call('GET', '/v1/users/u1/memories', keyU)).status).toBe(200);
+    expect((await call('POST', '/v1/sessions/u1-c/turns', keyU, { role: 'user', content: 'x' })).status).toBe(403);
+    expect(cli('revoke', idU)).toBe('revoked');
+    expect((await call('GET', '/v1/users/u1/memories', keyU)).status).toBe(401);
 
     expect(cli('revoke', keyC)).toBe('revoked');
     expect((await call('GET', '/v1/sessions/shared/turns', keyC)).status).toBe(401);
-  });
+  }, 180_000); // five CLI processes, each a Node start-up: slow on a loaded machine
 });

@@ -17,6 +17,9 @@ import type { TenantRequest } from './common/tenant.decorator';
 import { QueueDepthGauge } from './common/queue-depth.gauge';
 import { LoadSheddingGuard } from './common/load-shedding.guard';
 import { Authenticator } from './auth/authenticator';
+import { AccessGuard } from './auth/access.guard';
+import { AccessPolicy } from './auth/access-policy';
+import { ApiKeysController } from './api-keys/api-keys.controller';
 import { TimedOperationInterceptor } from './common/timed-operation';
 import { ForgetSessionController } from './forget-session/forget-session.controller';
 import { ForgetSessionService } from './forget-session/forget-session.service';
@@ -79,12 +82,16 @@ export const API_QUEUES = registerQueues([QUEUES.embed, QUEUES.retrieve, QUEUES.
     MemoryHistoryController,
     ForgetMemoryController,
     McpController,
+    ApiKeysController,
   ],
   providers: [
-    // Authentication runs before these, in an onRequest hook (main.ts). Then: shed load, then rate-limit per tenant.
+    // Authentication runs before these, in an onRequest hook (main.ts). Then: shed load, rate-limit per tenant, and
+    // check the key's scope and user against the route's @Access.
     { provide: APP_GUARD, useClass: LoadSheddingGuard },
     { provide: APP_GUARD, useClass: ThrottlerGuard },
+    { provide: APP_GUARD, useClass: AccessGuard },
     Authenticator,
+    AccessPolicy,
     { provide: APP_INTERCEPTOR, useClass: TimedOperationInterceptor },
     {
       provide: ApiKeyStore,

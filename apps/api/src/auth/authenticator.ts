@@ -1,7 +1,7 @@
 import { ForbiddenException, HttpException, HttpStatus, Injectable, Logger, OnModuleInit, UnauthorizedException } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { LRUCache } from 'lru-cache';
-import { ApiKeyStore, MemoryConfig } from '@app/memory';
+import { type ApiKeyGrant, ApiKeyStore, KEY_SCOPES, MemoryConfig } from '@app/memory';
 import type { TenantRequest } from '../common/tenant.decorator';
 
 /** The routes that act for a tenant and need a key (the REST API and the MCP server); the others (health, readiness, metrics, docs) are public. */
@@ -14,6 +14,7 @@ const FAILURE_WINDOW_MS = 60_000;
  * Resolves the tenant of every request to a tenant route from its Bearer key, in Fastify's onRequest hook: before
  * the body is read, so a client without a valid key is answered from its headers alone and its connection closed,
  * its body never buffered (401 when the key is missing or unknown; 403 when `X-Tenant-Id` names another tenant).
+ * The key's grant (user, scopes) is kept on the request for the AccessGuard, which checks it against the route.
  * Failed attempts are counted per client address; past AUTH_FAILURES_PER_MINUTE the address gets 429 before its
  * key is even looked at. Keys still being looked up count too, or a burst of concurrent guesses would all be tried.
  */
@@ -42,19 +43,20 @@ export class Authenticator implements OnModuleInit {
   async onRequest(request: TenantRequest, reply: FastifyReply): Promise<void> {
     if (!isTenantRoute(request.routeOptions.url)) return;
     try {
-      const tenant = this.config.AUTH_MODE === 'none' ? this.config.DEFAULT_TENANT : await this.authenticate(request, reply);
+      const grant = this.config.AUTH_MODE === 'none' ? { tenant: this.config.DEFAULT_TENANT, scopes: [...KEY_SCOPES] } : await this.authenticate(request, reply);
       const named = request.headers['x-tenant-id'];
-      if (named !== undefined && named !== tenant) {
+      if (named !== undefined && named !== grant.tenant) {
         throw new ForbiddenException('this API key does not belong to the tenant named in X-Tenant-Id');
       }
-      request.tenant = tenant;
+      request.tenant = grant.tenant;
+      request.grant = grant;
     } catch (err) {
       reply.header('Connection', 'close');
       throw err;
     }
   }
 
-  private async authenticate(request: TenantRequest, reply: FastifyReply): Promise<string> {
+  private async authenticate(request: TenantRequest, reply: FastifyReply): Promise<ApiKeyGrant> {
     const ip = request.ip;
     if ((this.failures.get(ip) ?? 0) + (this.lookingUp.get(ip) ?? 0) >= this.config.AUTH_FAILURES_PER_MINUTE) {
       // No failure yet (only lookups in flight): the window has not started, so a second.
@@ -63,16 +65,16 @@ export class Authenticator implements OnModuleInit {
       throw new HttpException(`too many failed authentications from this address; retry after ${seconds} s`, HttpStatus.TOO_MANY_REQUESTS);
     }
     const key = BEARER.exec(request.headers.authorization ?? '')?.[1];
-    const tenant = key === undefined ? undefined : await this.lookUp(ip, key);
-    if (tenant) return tenant;
+    const grant = key === undefined ? undefined : await this.lookUp(ip, key);
+    if (grant) return grant;
     this.failures.set(ip, (this.failures.get(ip) ?? 0) + 1, { noUpdateTTL: true });
     throw new UnauthorizedException(key === undefined ? 'missing API key: send Authorization: Bearer <key>' : 'unknown API key');
   }
 
-  private async lookUp(ip: string, key: string): Promise<string | undefined> {
+  private async lookUp(ip: string, key: string): Promise<ApiKeyGrant | undefined> {
     this.lookingUp.set(ip, (this.lookingUp.get(ip) ?? 0) + 1);
     try {
-      return await this.apiKeys.tenantOf(key);
+      return await this.apiKeys.grantOf(key);
     } finally {
       const left = this.lookingUp.get(ip)! - 1;
       if (left === 0) this.lookingUp.delete(ip);

@@ -8,6 +8,7 @@ import { ContextService } from './context.service';
 import { QUEUES } from '@app/memory';
 import { TimedOperation } from '../common/timed-operation';
 import { UsesQueues } from '../common/uses-queues.decorator';
+import { Access } from '../auth/access.decorator';
 
 @ApiTags('memories')
 @Controller('v1/sessions/:sessionId/context')
@@ -15,6 +16,7 @@ export class ContextController {
   constructor(private readonly contexts: ContextService) {}
 
   @Post()
+  @Access('read')
   @UsesQueues(QUEUES.retrieve)
   @TimedOperation('read', 'context')
   @HttpCode(200)

@@ -8,6 +8,7 @@ import { UsesQueues } from '../common/uses-queues.decorator';
 import { Tenant } from '../common/tenant.decorator';
 import { ChatDto, ChatResponse } from './chat.dto';
 import { ChatService } from './chat.service';
+import { Access } from '../auth/access.decorator';
 
 /** The key names the user turn, and with ':reply' appended the reply: both must fit a turn id. */
 const MAX_KEY_CHARS = 100;
@@ -20,6 +21,7 @@ export class ChatController {
   constructor(private readonly chat: ChatService) {}
 
   @Post()
+  @Access('write', 'body')
   @UsesQueues(QUEUES.embed, QUEUES.retrieve)
   @HttpCode(200)
   @ApiOperation({ summary: 'One agent cycle: store, retrieve, assemble, call the LLM, store the reply' })

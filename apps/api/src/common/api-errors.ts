@@ -16,7 +16,7 @@ export class ErrorBody {
 const MEANING: Record<number, string> = {
   400: 'Invalid input (unknown fields included); the message says which',
   401: 'Missing or unknown API key',
-  403: 'The key belongs to another tenant than the one named in X-Tenant-Id',
+  403: 'The key belongs to another tenant than the one named in X-Tenant-Id, lacks the scope of the route (code scope_forbidden), or is bound to a user and the request names another user\'s data (code user_forbidden)',
   404: 'Not found',
   409: 'The session belongs to another user',
   413: 'Body over 4 MiB',

@@ -5,6 +5,7 @@ import { Tenant } from '../common/tenant.decorator';
 import { TimedOperation } from '../common/timed-operation';
 import { MemoryParams } from '../memory-history/memory-params.dto';
 import { ForgetMemoryService } from './forget-memory.service';
+import { Access } from '../auth/access.decorator';
 
 export class ForgottenMemory {
   @ApiProperty()
@@ -20,6 +21,7 @@ export class ForgetMemoryController {
   constructor(private readonly memories: ForgetMemoryService) {}
 
   @Delete()
+  @Access('write')
   @TimedOperation('write', 'forget_memory')
   @ApiOperation({ summary: 'Forget one long-term memory with its history (the turns it came from stay)' })
   @ApiOkResponse({ type: ForgottenMemory })

@@ -6,6 +6,7 @@ import { SessionParams } from '../common/session-params.dto';
 import { Tenant } from '../common/tenant.decorator';
 import { ForgetSessionService } from './forget-session.service';
 import { TimedOperation } from '../common/timed-operation';
+import { Access } from '../auth/access.decorator';
 
 export class ForgottenSession {
   @ApiProperty({ description: 'Stored turns deleted' })
@@ -18,6 +19,7 @@ export class ForgetSessionController {
   constructor(private readonly sessions: ForgetSessionService) {}
 
   @Delete()
+  @Access('write')
   @TimedOperation('write', 'forget')
   @ApiOperation({ summary: 'Forget a session: its turns, its history, its vectors, and the turns still queued for it' })
   @ApiOkResponse({ type: ForgottenSession })

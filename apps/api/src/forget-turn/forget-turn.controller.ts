@@ -7,6 +7,7 @@ import { SessionParams } from '../common/session-params.dto';
 import { Tenant } from '../common/tenant.decorator';
 import { type ForgottenTurn, ForgetTurnService } from './forget-turn.service';
 import { TimedOperation } from '../common/timed-operation';
+import { Access } from '../auth/access.decorator';
 
 export class TurnParams extends SessionParams {
   @ApiProperty({ description: 'The id the turn was written with (URL-encoded)', example: 'msg:1' })
@@ -31,6 +32,7 @@ export class ForgetTurnController {
   constructor(private readonly turns: ForgetTurnService) {}
 
   @Delete()
+  @Access('write')
   @TimedOperation('write', 'forget_turn')
   @ApiOperation({ summary: 'Forget one turn, in the store and in the index, whether stored or still queued' })
   @ApiOkResponse({ type: ForgottenTurnView })

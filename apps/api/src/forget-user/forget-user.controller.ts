@@ -6,6 +6,7 @@ import { Tenant } from '../common/tenant.decorator';
 import { UserParams } from '../common/user-params.dto';
 import { ForgetUserService } from './forget-user.service';
 import { TimedOperation } from '../common/timed-operation';
+import { Access } from '../auth/access.decorator';
 
 export class ForgottenUser {
   @ApiProperty({ description: 'Sessions forgotten' })
@@ -21,6 +22,7 @@ export class ForgetUserController {
   constructor(private readonly users: ForgetUserService) {}
 
   @Delete()
+  @Access('write')
   @TimedOperation('write', 'forget_user')
   @ApiOperation({ summary: "Forget a user (right to be forgotten): every one of the user's sessions, as DELETE /v1/sessions/:sessionId does, turns still queued included" })
   @ApiOkResponse({ type: ForgottenUser })

@@ -7,6 +7,7 @@ import { TimedOperation } from '../common/timed-operation';
 import { UserParams } from '../common/user-params.dto';
 import { ListMemoriesQuery, MemoriesPage } from './list-memories.dto';
 import { ListMemoriesService } from './list-memories.service';
+import { Access } from '../auth/access.decorator';
 
 @ApiTags('long-term memories')
 @Controller('v1')
@@ -14,6 +15,7 @@ export class ListMemoriesController {
   constructor(private readonly memories: ListMemoriesService) {}
 
   @Get('users/:userId/memories')
+  @Access('read')
   @TimedOperation('read', 'memories_list')
   @ApiOperation({ summary: "The user's long-term memories, extracted from all of the user's sessions" })
   @ApiOkResponse({ type: MemoriesPage })
@@ -23,6 +25,7 @@ export class ListMemoriesController {
   }
 
   @Get('sessions/:sessionId/long-term-memories')
+  @Access('read')
   @TimedOperation('read', 'memories_list')
   @ApiOperation({
     summary: "The long-term memories learnt from the session (its user's that it went into, or its own when it has no user); GET .../memories searches its turns and memories",

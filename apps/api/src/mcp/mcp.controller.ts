@@ -2,7 +2,9 @@ import { Body, Controller, Delete, Get, Logger, Post, Req, Res } from '@nestjs/c
 import { ApiExcludeController } from '@nestjs/swagger';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Tenant } from '../common/tenant.decorator';
+import type { ApiKeyGrant } from '@app/memory';
+import { Grant } from '../common/tenant.decorator';
+import { Access } from '../auth/access.decorator';
 import { MemoryTools } from './memory-tools';
 import { QUEUES } from '@app/memory';
 import { UsesQueues } from '../common/uses-queues.decorator';
@@ -10,9 +12,11 @@ import { UsesQueues } from '../common/uses-queues.decorator';
 /**
  * The Model Context Protocol over Streamable HTTP, stateless: every POST gets its own server and transport, so any
  * API replica can answer any request and nothing is kept between them. The global guards run first, so /mcp has the
- * REST API's API-key auth, tenant scoping, rate limit and load shedding. Answers are JSON, not SSE streams.
+ * REST API's API-key auth, tenant scoping, rate limit and load shedding. Answers are JSON, not SSE streams. Any
+ * scope connects; each tool checks its own scope and a user key's user (see MemoryTools).
  */
 @ApiExcludeController()
+@Access('read')
 @Controller('mcp')
 export class McpController {
   private readonly logger = new Logger('MCP');
@@ -21,13 +25,13 @@ export class McpController {
 
   @Post()
   @UsesQueues(QUEUES.embed, QUEUES.retrieve)
-  async handle(@Tenant() tenant: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply, @Body() body: unknown): Promise<void> {
+  async handle(@Grant() grant: ApiKeyGrant, @Req() request: FastifyRequest, @Res() reply: FastifyReply, @Body() body: unknown): Promise<void> {
     const refused = repeatedRequestId(body);
     if (refused !== undefined) {
       reply.status(400).send({ jsonrpc: '2.0', error: { code: -32600, message: `Invalid Request: a batch repeats request id ${JSON.stringify(refused)}; each request needs its own id` }, id: null });
       return;
     }
-    const server = this.tools.serverFor(tenant);
+    const server = this.tools.serverFor(grant);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     reply.raw.on('close', () => {
       void transport.close();

@@ -2,7 +2,8 @@ import { BadRequestException, HttpException, Injectable, Logger, type Type, Vali
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { MEMORY_KINDS, NotFoundError, ROLES, SEARCH_MODES } from '@app/memory';
+import { type ApiKeyGrant, MEMORY_KINDS, NotFoundError, ROLES, SEARCH_MODES } from '@app/memory';
+import { AccessPolicy } from '../auth/access-policy';
 import { ContextBody } from '../build-context/context.dto';
 import { ContextService } from '../build-context/context.service';
 import { domainStatus } from '../common/domain-exception.filter';
@@ -55,10 +56,15 @@ export class MemoryTools {
     private readonly longTerm: ListMemoriesService,
     private readonly histories: MemoryHistoryService,
     private readonly forgettingMemories: ForgetMemoryService,
+    private readonly access: AccessPolicy,
   ) {}
 
-  /** A server whose tools act for `tenant` only (one per request: the transport is stateless). */
-  serverFor(tenant: string): McpServer {
+  /**
+   * A server whose tools act for the key's tenant only (one per request: the transport is stateless). Each tool
+   * first asks the AccessPolicy, as the REST route of its use case does: its scope, and a user key's user.
+   */
+  serverFor(grant: ApiKeyGrant): McpServer {
+    const { tenant } = grant;
     const server = new McpServer({ name: 'agent-memory', version: '0.1.0' });
 
     server.registerTool(
@@ -87,7 +93,8 @@ export class MemoryTools {
       ({ sessionId: session, turns, userId, wait }) =>
         this.run(async () => {
           const { sessionId: checked } = await this.check(SessionParams, { sessionId: session });
-          const body = await this.turnsBody.transform({ turns, ...(userId === undefined ? {} : { userId }) });
+          const user = await this.access.authorize(grant, 'write', { sessionId: checked, userId });
+          const body = await this.turnsBody.transform({ turns, ...(user === undefined ? {} : { userId: user }) });
           const written = await this.turns.write(tenant, checked, body.turns, { user: body.userId, deadline: wait === false ? undefined : this.jobs.deadline() });
           await written.stored;
           return { turns: written.turns.map(({ turnId, seq }) => ({ turnId, seq })) };
@@ -110,7 +117,11 @@ export class MemoryTools {
           ...ranking,
         }),
       },
-      (args) => this.run(async () => this.memories.searchAll(tenant, await this.check(SearchAllMemoriesBody, args))),
+      (args) =>
+        this.run(async () => {
+          const userId = await this.access.authorize(grant, 'read', args);
+          return this.memories.searchAll(tenant, await this.check(SearchAllMemoriesBody, { ...args, ...(userId === undefined ? {} : { userId }) }));
+        }),
     );
 
     server.registerTool(
@@ -131,6 +142,7 @@ export class MemoryTools {
       ({ sessionId: session, ...body }) =>
         this.run(async () => {
           const { sessionId: checked } = await this.check(SessionParams, { sessionId: session });
+          await this.access.authorize(grant, 'read', { sessionId: checked });
           return this.contexts.build(tenant, checked, await this.check(ContextBody, body));
         }),
     );
@@ -142,7 +154,11 @@ export class MemoryTools {
         description: "Lists the tenant's sessions (or one user's), in id order, with turn counts and first and last activity; pass nextCursor as cursor for the next page.",
         inputSchema: z.strictObject({ userId: z.string().optional(), cursor: z.string().optional(), limit: z.number().int().optional().describe('1 to 500 (default 50)') }),
       },
-      (args) => this.run(async () => this.sessions.list(tenant, await this.check(ListSessionsQuery, args))),
+      (args) =>
+        this.run(async () => {
+          const userId = await this.access.authorize(grant, 'read', args);
+          return this.sessions.list(tenant, await this.check(ListSessionsQuery, { ...args, ...(userId === undefined ? {} : { userId }) }));
+        }),
     );
 
     server.registerTool(
@@ -156,6 +172,7 @@ export class MemoryTools {
       (args) =>
         this.run(async () => {
           const { sessionId: checked } = await this.check(SessionParams, args);
+          await this.access.authorize(grant, 'write', { sessionId: checked });
           const result = await this.forgetting.forget(tenant, checked);
           if (!result) throw new NotFoundError(`session ${checked} does not exist`);
           return result;
@@ -178,6 +195,7 @@ export class MemoryTools {
         this.run(async () => {
           if ((userId === undefined) === (session === undefined)) throw new BadRequestException('give userId or sessionId');
           const { offset, limit } = await this.check(ListMemoriesQuery, page);
+          await this.access.authorize(grant, 'read', { userId, sessionId: session });
           if (userId !== undefined) return this.longTerm.ofUser(tenant, (await this.check(UserParams, { userId })).userId, offset, limit);
           return this.longTerm.ofSession(tenant, (await this.check(SessionParams, { sessionId: session })).sessionId, offset, limit);
         }),
@@ -190,7 +208,12 @@ export class MemoryTools {
         description: 'How a long-term memory changed: its current version and the earlier ones, each with the time it stopped being true.',
         inputSchema: z.strictObject({ memoryId: z.string() }),
       },
-      (args) => this.run(async () => this.histories.history(tenant, (await this.check(MemoryParams, args)).memoryId)),
+      (args) =>
+        this.run(async () => {
+          const { memoryId } = await this.check(MemoryParams, args);
+          await this.access.authorize(grant, 'read', { memoryId });
+          return this.histories.history(tenant, memoryId);
+        }),
     );
 
     server.registerTool(
@@ -201,7 +224,12 @@ export class MemoryTools {
         inputSchema: z.strictObject({ memoryId: z.string() }),
         annotations: { destructiveHint: true, idempotentHint: true },
       },
-      (args) => this.run(async () => this.forgettingMemories.forget(tenant, (await this.check(MemoryParams, args)).memoryId)),
+      (args) =>
+        this.run(async () => {
+          const { memoryId } = await this.check(MemoryParams, args);
+          await this.access.authorize(grant, 'write', { memoryId });
+          return this.forgettingMemories.forget(tenant, memoryId);
+        }),
     );
     return server;
   }

@@ -6,6 +6,7 @@ import { TimedOperation } from '../common/timed-operation';
 import { MemoryHistoryService } from './memory-history.service';
 import { MemoryHistoryView } from './memory-history.view';
 import { MemoryParams } from './memory-params.dto';
+import { Access } from '../auth/access.decorator';
 
 @ApiTags('long-term memories')
 @Controller('v1/memories/:memoryId/history')
@@ -13,6 +14,7 @@ export class MemoryHistoryController {
   constructor(private readonly memories: MemoryHistoryService) {}
 
   @Get()
+  @Access('read')
   @TimedOperation('read', 'memory_history')
   @ApiOperation({ summary: 'How a long-term memory changed: its current version and the earlier ones, with their validity' })
   @ApiOkResponse({ type: MemoryHistoryView })

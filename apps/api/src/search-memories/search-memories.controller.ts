@@ -8,6 +8,7 @@ import { TimedOperation } from '../common/timed-operation';
 import { UsesQueues } from '../common/uses-queues.decorator';
 import { MemorySearchService } from './memory-search.service';
 import { SearchAllMemoriesBody, SearchMemoriesQuery, SearchMemoriesResponse } from './search-memories.dto';
+import { Access } from '../auth/access.decorator';
 
 @ApiTags('memories')
 @Controller('v1')
@@ -15,6 +16,7 @@ export class SearchMemoriesController {
   constructor(private readonly memories: MemorySearchService) {}
 
   @Get('sessions/:sessionId/memories')
+  @Access('read')
   @UsesQueues(QUEUES.retrieve)
   @TimedOperation('read', 'memories')
   @ApiOperation({ summary: "The session's memories most similar to q; all time unless a window is named" })
@@ -25,6 +27,7 @@ export class SearchMemoriesController {
   }
 
   @Post('memories/search')
+  @Access('read', 'body')
   @HttpCode(200)
   @UsesQueues(QUEUES.retrieve)
   @TimedOperation('read', 'memories_search')

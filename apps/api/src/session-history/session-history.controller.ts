@@ -9,6 +9,7 @@ import { PageLimit } from '../common/page-limit.dto';
 import { SessionParams } from '../common/session-params.dto';
 import { Tenant } from '../common/tenant.decorator';
 import { TimedOperation } from '../common/timed-operation';
+import { Access } from '../auth/access.decorator';
 
 export class HistoryQuery extends PageLimit {
   @ApiPropertyOptional({ type: 'integer', default: 0, minimum: 0, maximum: LIMITS.maxOffset })
@@ -66,6 +67,7 @@ export class SessionHistoryController {
   constructor(private readonly store: MemoryStore) {}
 
   @Get()
+  @Access('read')
   @TimedOperation('read', 'history')
   @ApiOperation({ summary: "A page of the session's stored turns, oldest first" })
   @ApiOkResponse({ type: HistoryPage })

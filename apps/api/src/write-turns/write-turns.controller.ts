@@ -13,6 +13,7 @@ import { type TurnsBody, TurnsBodyPipe } from './turns-body.pipe';
 import { TimedOperation } from '../common/timed-operation';
 import { WriteTurnsService } from './write-turns.service';
 import { BULK_WRITE_ROUTE } from './tenant-write-slots';
+import { Access } from '../auth/access.decorator';
 
 @ApiTags('turns')
 @ApiExtraModels(TurnDto, TurnBatchDto)
@@ -24,6 +25,7 @@ export class WriteTurnsController {
   ) {}
 
   @Post()
+  @Access('write', 'body')
   @UsesQueues(QUEUES.embed)
   @HttpCode(202)
   @RouteConfig(BULK_WRITE_ROUTE)

@@ -254,6 +254,12 @@ export class MemoryStore {
     return (await this.redis.hget(this.keys.meta(tenant, session), 'user')) ?? undefined;
   }
 
+  /** Whether a session exists (it has accepted a turn and was not deleted since), and its user if it has one. */
+  async sessionOwner(tenant: string, session: string): Promise<{ exists: boolean; user?: string }> {
+    const [user, created] = await this.redis.hmget(this.keys.meta(tenant, session), 'user', 'created');
+    return { exists: created !== null, ...(user ? { user } : {}) };
+  }
+
   /** Session names of the tenant (or of one user), in name order, after `cursor`. */
   async sessionNames(tenant: string, options: { user?: string; after?: string; limit?: number } = {}): Promise<string[]> {
     const key = options.user ? this.keys.userSessions(tenant, options.user) : this.keys.sessions(tenant);
