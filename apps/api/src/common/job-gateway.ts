@@ -8,6 +8,7 @@ import {
   EmbedTurnJob,
   EmbedTurnResult,
   embedJobId,
+  extractDedupId,
   JOBS,
   KeySchema,
   MemoryConfig,
@@ -108,6 +109,15 @@ export class JobGateway implements OnModuleInit, OnApplicationShutdown {
   async removeTurnJobs(tenant: string, session: string, turns: { turnId: string; seq: number }[]): Promise<number> {
     const removed = await Promise.all(turns.map((t) => this.embedQueue.remove(embedJobId(tenant, session, t.seq, t.turnId))));
     return removed.filter((n) => n === 1).length;
+  }
+
+  /**
+   * Removes the session's queued extraction (found by its deduplication id); one running finds the watermark moved and
+   * writes nothing. A failed one names no content (its reason never quotes the LLM's answer) and expires in a day.
+   */
+  async removeExtractJob(tenant: string, session: string): Promise<void> {
+    const id = await this.extractQueue.getDeduplicationJobId(extractDedupId(tenant, session));
+    if (id) await this.extractQueue.remove(id);
   }
 
   private async retryFailed(ids: string[]): Promise<void> {

@@ -38,6 +38,6 @@ export class EmbedTurnsService {
     const written = await this.store.write(jobs.map((j, i) => ({ ...j, tokenCount: countTokens(j.content), embedding: vectors[i] })));
     // A replay ('existing') feeds again: the job it queued may have been lost with a crash, and the watermark makes it harmless.
     this.extractFeed.stored(jobs.filter((_, i) => written[i].outcome !== 'dropped'));
-    return written.map(({ turnId, seq, outcome }) => ({ turnId, seq, outcome }));
+    return written.map(({ seq, outcome }) => ({ seq, outcome }));
   }
 }
