@@ -4,6 +4,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Tenant } from '../common/tenant.decorator';
 import { MemoryTools } from './memory-tools';
+import { rpcBatchLimitBroken } from './rpc-batch-limit';
 import { QUEUES } from '@app/memory';
 import { UsesQueues } from '../common/uses-queues.decorator';
 
@@ -22,6 +23,11 @@ export class McpController {
   @Post()
   @UsesQueues(QUEUES.embed, QUEUES.retrieve)
   async handle(@Tenant() tenant: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply, @Body() body: unknown): Promise<void> {
+    const broken = rpcBatchLimitBroken(body);
+    if (broken) {
+      reply.status(400).send({ jsonrpc: '2.0', error: { code: -32600, message: `Invalid Request: ${broken}` }, id: null });
+      return;
+    }
     const server = this.tools.serverFor(tenant);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     reply.raw.on('close', () => {
