@@ -267,7 +267,7 @@ describe.each(REDIS_TARGETS)('long-term memories extracted from turns, on $name'
     try {
       const store = new MemoryStore(client, new KeySchema());
       const embedder = new LocalEmbedder(64);
-      const accepted = await store.accept(TENANT, 'gap', ['g1', 'g2'], 'gina');
+      const accepted = await store.accept(TENANT, 'gap', ['g1', 'g2'], { user: 'gina' });
       expect(accepted).toMatchObject({ turns: [{ seq: 1, state: 'new' }, { seq: 2, state: 'new' }] });
       const turn = (seq: number, turnId: string, content: string) =>
         ({ tenant: TENANT, session: 'gap', user: 'gina', seq, turnId, role: 'user' as const, content, timestamp: Date.now(), tokenCount: 8, embedding: embedder.embedOne(content) });

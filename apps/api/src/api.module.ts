@@ -40,7 +40,6 @@ import { SearchMemoriesController } from './search-memories/search-memories.cont
 import { SessionHistoryController } from './session-history/session-history.controller';
 import { WriteTurnsController } from './write-turns/write-turns.controller';
 import { WriteTurnsService } from './write-turns/write-turns.service';
-import { TenantQueueBound } from './write-turns/tenant-queue-bound';
 
 /** The API's queues: searches' jobs on a connection of their own, not behind a tenant's bulk adds of embed jobs. */
 export const API_QUEUES = registerQueues([QUEUES.embed, QUEUES.retrieve, QUEUES.extract], [QUEUES.retrieve]);
@@ -94,7 +93,6 @@ export const API_QUEUES = registerQueues([QUEUES.embed, QUEUES.retrieve, QUEUES.
     JobGateway,
     QueueDepthGauge,
     WriteTurnsService,
-    TenantQueueBound,
     ChatService,
     MemorySearchService,
     ContextService,

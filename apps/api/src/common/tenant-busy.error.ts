@@ -2,8 +2,8 @@
 export class TenantBusyError extends Error {
   readonly retryAfterSeconds = 1;
 
-  constructor(tenant: string, queued: number, max: number) {
-    super(`tenant ${tenant} has ${queued} turns queued (TENANT_MAX_QUEUED ${max}); retry after 1 s`);
+  constructor(tenant: string, queued: number, max: number, adding: number) {
+    super(`tenant ${tenant} has ${queued} turns queued, and ${adding} more would pass TENANT_MAX_QUEUED ${max}; retry after 1 s`);
     this.name = 'TenantBusyError';
     Object.setPrototypeOf(this, new.target.prototype);
   }
