@@ -34,7 +34,7 @@ const program = new Command('attack-run')
   .option('--appendfsync <mode>', "the main Redis's appendfsync (compose: always)", 'always')
   .option('--json <file>', 'where to write the figures', 'reports/attack-run.json')
   .option('--log <file>', "where the stack's processes log", 'reports/attack-run.log')
-  .option('--only <groups>', 'comma-separated groups to run (isolation, resend, small-faults, forget, nested-json, neighbour-flood, delete-during-flood, kill-retriever, kill-api, redis-term-kill, redis-stall, wire, long-words, junk-and-mcp, provider, limits)')
+  .option('--only <groups>', 'comma-separated groups to run (isolation, resend, small-faults, forget, nested-json, neighbour-flood, delete-during-flood, kill-retriever, kill-api, redis-term-kill, redis-stall, wire, long-words, junk-and-mcp, issue-21, provider, limits)')
   .option('--write-docs', 'rewrite the attack rerun section of docs/reliability.md')
   .parse();
 const opts = program.opts<{ floodSeconds: string; appendfsync: string; json: string; log: string; only?: string; writeDocs?: boolean }>();
@@ -475,14 +475,16 @@ async function killRetriever(t: Target): Promise<void> {
   const f = new TurnFlood(floodOf(t, KEY_B, ['kr-1', 'kr-2'], 4, 15, 100));
   const running = f.run();
   await sleep(2_000);
-  const port = Number(new URL(t.stack.workerMetrics['retriever-1']).port);
-  process.kill(await t.workerPid('retriever-1'), 'SIGKILL');
+  const victim = await t.workerPid('retriever-1');
+  process.kill(victim, 'SIGKILL');
   killed = true;
+  // 21.11: the stack starts a worker that died again (it did not: a replacement had to be started by hand).
+  const restartedMs = await waitFor(async () => ![victim, undefined].includes(await t.workerPid('retriever-1').catch(() => undefined)), 60_000);
+  record({ id: 'worker-restart', item: '21.11', title: 'a SIGKILLed worker is started again by the stack', held: restartedMs >= 0, figures: { healthyAgainAfterKillMs: restartedMs < 0 ? null : restartedMs } });
   await running;
   await sleep(20_000);
   stop = true;
   await searching;
-  await t.restart('retriever', { METRICS_PORT: port, METRICS_HOST: '127.0.0.1' });
   await t.drained();
   const { lost, problems } = await t.lost(TENANT_B, f.result.acknowledged);
   done.acknowledgedLost += lost;
@@ -757,11 +759,53 @@ async function wireAttacks(t: Target): Promise<void> {
   const guessStarted = performance.now();
   const guesses = await Promise.all(Array.from({ length: 3000 }, (_, i) => guess(`sk-guess-${i}`, '127.0.0.9')));
   const guessS = round((performance.now() - guessStarted) / 1000, 2);
-  const validThere = await guess(KEY_A, '127.0.0.9');
+  // 21.10: valid keys from the throttled address (a NAT, a proxy) are never refused for the others' failures.
+  const validThere = await Promise.all(Array.from({ length: 20 }, () => guess(KEY_A, '127.0.0.9')));
   const validElsewhere = await guess(KEY_A, '127.0.0.1');
   agent.destroy();
   done.badInput5xx += guesses.filter((s) => s >= 500).length;
-  record({ id: 'failed-logins', item: '10.10', title: '3,000 wrong keys from one address', held: guesses.filter((s) => s === 401).length <= t.config.AUTH_FAILURES_PER_MINUTE, figures: { answers: tally(guesses), tookS: guessS, validKeySameAddress: validThere, validKeyOtherAddress: validElsewhere } });
+  record({ id: 'failed-logins', item: '10.10, 21.10', title: '3,000 wrong keys from one address, then 20 valid keys from it', held: guesses.filter((s) => s === 401).length <= t.config.AUTH_FAILURES_PER_MINUTE && validThere.every((s) => s === 200), figures: { answers: tally(guesses), tookS: guessS, validKeysSameAddress: tally(validThere), validKeyOtherAddress: validElsewhere } });
+}
+
+/** Issue 21: the chat/DELETE race, turn ids left in Redis after a DELETE, and one MCP request past the REST limits. */
+async function issue21(t: Target): Promise<void> {
+  // 21.3: a DELETE while a chat on the session is in flight; the reply must not bring the session back.
+  const sessions = Array.from({ length: 20 }, (_, i) => `chat-race-${i}`);
+  for (const s of sessions) await call(t.api, 'POST', `/v1/sessions/${s}/turns?wait=true`, { key: KEY_A, body: { role: 'user', content: 'my alarm code is 8812' } });
+  // Each DELETE is sent once the chat's own message is stored (the chat is then past its write, before or at its reply):
+  // whatever is listed afterwards was written after the DELETE answered.
+  const raced = await Promise.all(sessions.map(async (s, i) => {
+    let finished = false;
+    const chat = call(t.api, 'POST', `/v1/sessions/${s}/chat`, { key: KEY_A, body: { message: `what is my alarm code? (${i})` } }).finally(() => (finished = true));
+    await waitFor(async () => finished || (await call(t.api, 'GET', `/v1/sessions/${s}/turns`, { key: KEY_A })).text.includes(`(${i})`), 20_000);
+    const deleted = await call(t.api, 'DELETE', `/v1/sessions/${s}`, { key: KEY_A });
+    const inFlight = !finished;
+    return { chat: (await chat).status, deleted: deleted.status, inFlight };
+  }));
+  await t.drained();
+  const listed = (JSON.parse((await call(t.api, 'GET', '/v1/sessions?limit=500', { key: KEY_A })).text) as { sessions: { sessionId: string }[] }).sessions.map((x) => x.sessionId);
+  const cameBack = sessions.filter((s) => listed.includes(s)).length;
+  record({ id: 'chat-delete-race', item: '21.3', title: 'DELETE of 20 sessions, each while a chat on it is in flight', held: cameBack === 0, figures: { chats: tally(raced.map((r) => r.chat)), deletes: tally(raced.map((r) => r.deleted)), deletedWhileChatInFlight: raced.filter((r) => r.inFlight).length, sessionsBack: cameBack } });
+
+  // 21.5: a DELETE leaves no turn id (nor content) in Redis, the queues' events streams included.
+  const idMarker = `gnu${Date.now().toString(36)}`;
+  await call(t.api, 'POST', '/v1/sessions/ids-gone/turns?wait=true', { key: KEY_A, body: { turns: [0, 1, 2].map((i) => ({ role: 'user', content: `${idMarker} content ${i}`, id: `${idMarker}-${i}` })) } });
+  await call(t.api, 'DELETE', '/v1/sessions/ids-gone', { key: KEY_A });
+  await t.drained();
+  const holding = await keysHolding(t.redis.url, idMarker);
+  record({ id: 'ids-after-delete', item: '21.5', title: 'DELETE, then every key of Redis (events streams too) read for the turn ids', held: holding.length === 0, figures: { keysHoldingIdsOrContent: holding } });
+
+  // 21.7: one MCP POST, a JSON-RPC batch of 50 store_turns calls of 1,000 turns each.
+  const redis = new Redis(t.redis.url);
+  const queuedBefore = Number((await redis.get(new KeySchema('mem').queued(TENANT_B))) ?? 0);
+  const batch = Array.from({ length: 50 }, (_, c) => ({ jsonrpc: '2.0', id: c, method: 'tools/call', params: { name: 'store_turns', arguments: { sessionId: 'mcp-batch', turns: Array.from({ length: 1000 }, (_, i) => ({ role: 'user', content: `batched ${c}.${i}` })) } } }));
+  const posted = await call(t.api, 'POST', '/mcp', { key: KEY_B, body: batch, headers: { accept: 'application/json, text/event-stream' } });
+  await sleep(1_000);
+  const stored = (JSON.parse((await call(t.api, 'GET', '/v1/sessions/mcp-batch/turns', { key: KEY_B })).text) as { total: number }).total;
+  const queuedAfter = Number((await redis.get(new KeySchema('mem').queued(TENANT_B))) ?? 0);
+  redis.disconnect();
+  done.badInput5xx += is5xx(posted.status) ? 1 : 0;
+  record({ id: 'mcp-batch', item: '21.7', title: 'one MCP POST: a JSON-RPC batch of 50 store_turns calls of 1,000 turns each', held: posted.status === 400 && stored === 0 && queuedAfter <= queuedBefore, figures: { status: posted.status, message: messageOf(posted).slice(0, 80), turnsStored: stored, queuedBefore, queuedAfter } });
 }
 
 // ---------------------------------------------------------------- a stack on the OpenAI wire-format server
@@ -904,6 +948,7 @@ async function main(): Promise<void> {
     ['wire', wireAttacks],
     ['long-words', longWords],
     ['junk-and-mcp', junkDeletesAndMcpArguments],
+    ['issue-21', issue21],
   ];
   try {
     for (const [group, attack] of groups) if (runs(group)) await attack(t);

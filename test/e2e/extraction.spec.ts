@@ -8,6 +8,7 @@ import { LocalEmbedder } from '@app/memory/embedding/local-embedder';
 import { KeySchema } from '@app/memory/redis/key-schema';
 import { MemoryStore } from '@app/memory/store/memory-store';
 import { OTHER_KEY, type ReliabilityStack, startReliabilityStack, TENANT } from '../reliability/support/reliability-stack';
+import { keysHolding } from '../reliability/support/keys-holding';
 import { QueueProbe } from '../reliability/support/queue-probe';
 import { waitUntil } from '../reliability/support/wait-until';
 
@@ -39,7 +40,8 @@ interface MemoryView {
  */
 describe.each(REDIS_TARGETS)('long-term memories extracted from turns, on $name', ({ make }) => {
   const redis = make();
-  const facts = new Map<string, ScriptedFact | 'malformed'>();
+  /** 'echo': an answer that is not JSON and repeats the turns (as a confused model does). */
+  const facts = new Map<string, ScriptedFact | 'malformed' | 'echo'>();
   const decisions = new Map<string, ScriptedDecision>();
   const wire = new OpenAiWireServer({
     dim: 64,
@@ -49,9 +51,10 @@ describe.each(REDIS_TARGETS)('long-term memories extracted from turns, on $name'
       if (format?.json_schema?.name === 'memory_facts') {
         const turns = input.turns as { id: string; content: string }[];
         if (turns.some((t) => facts.get(t.content) === 'malformed')) return '{"facts": [{"content": 42}]}';
+        if (turns.some((t) => facts.get(t.content) === 'echo')) return `Sure! You said: ${turns.map((t) => t.content).join(' / ')}`;
         const stated = turns.flatMap((t) => {
           const f = facts.get(t.content);
-          return f && f !== 'malformed' ? [{ ...f, sourceTurnIds: [t.id] }] : [];
+          return f && typeof f === 'object' ? [{ ...f, sourceTurnIds: [t.id] }] : [];
         });
         return JSON.stringify({ facts: stated });
       }
@@ -231,6 +234,18 @@ describe.each(REDIS_TARGETS)('long-term memories extracted from turns, on $name'
     expect(await userMemories('carol')).toEqual([]);
   });
 
+  // Issue 21 item 5: the failed job kept the model's echo of the turns in its failedReason (in its job hash, with no
+  // TTL a DELETE would shorten, and in the extract queue's events stream) after the session was deleted.
+  it('leaves no content of a deleted session in a failed extraction, its reason or the events', async () => {
+    const marker = 'IBEX-5590';
+    facts.set(`${marker}: my bank PIN is 0666.`, 'echo');
+    await write('echoed', 'ivan', `${marker}: my bank PIN is 0666.`, 'Noted.');
+    await waitUntil('the extraction failed', async () => (await probe.failedReasons('extract', 50)).some((r) => r.includes('echoed')), 20_000, () => rs.logs.tail());
+    expect((await probe.failedReasons('extract', 50)).find((r) => r.includes('echoed'))).toMatch(/malformed answer: not JSON/);
+    expect((await rs.call('DELETE', '/v1/sessions/echoed')).status).toBe(200);
+    expect(await keysHolding(redis, marker)).toEqual([]);
+  });
+
   it('retries an extraction after 429 and 500 answers, and stores its memory once', async () => {
     facts.set('Dave: I prefer window seats.', { content: 'The user prefers window seats.', type: 'preference', entities: ['window seat'] });
     wire.failNext(1, { kind: 'rate_limit' });
@@ -252,7 +267,7 @@ describe.each(REDIS_TARGETS)('long-term memories extracted from turns, on $name'
     try {
       const store = new MemoryStore(client, new KeySchema());
       const embedder = new LocalEmbedder(64);
-      const accepted = await store.accept(TENANT, 'gap', ['g1', 'g2'], 'gina');
+      const accepted = await store.accept(TENANT, 'gap', ['g1', 'g2'], { user: 'gina' });
       expect(accepted).toMatchObject({ turns: [{ seq: 1, state: 'new' }, { seq: 2, state: 'new' }] });
       const turn = (seq: number, turnId: string, content: string) =>
         ({ tenant: TENANT, session: 'gap', user: 'gina', seq, turnId, role: 'user' as const, content, timestamp: Date.now(), tokenCount: 8, embedding: embedder.embedOne(content) });
@@ -267,6 +282,19 @@ describe.each(REDIS_TARGETS)('long-term memories extracted from turns, on $name'
     } finally {
       client.disconnect();
     }
+  });
+
+  // Issue 21 item 4: the memories a session learnt while it had no user stayed (listed, and searchable after a rebuild).
+  it('forgets with the user the memories its session learnt before the user claimed it', async () => {
+    facts.set('Before login: my flight is LH 441.', { content: 'The flight is LH 441.', type: 'fact', entities: ['LH 441'] });
+    await write('claimed', undefined, 'Before login: my flight is LH 441.', 'Noted.');
+    const listing = async () => (await json(rs.call('GET', '/v1/sessions/claimed/long-term-memories'))).body as { total: number };
+    await waitUntil('the session has a memory', async () => (await listing()).total === 1, 20_000, () => rs.logs.tail());
+    await write('claimed', 'hank', 'Logged in now.', 'Welcome back.');
+    expect((await rs.call('DELETE', '/v1/users/hank')).status).toBe(200);
+    expect((await listing()).total).toBe(0);
+    const search = (await json(rs.call('POST', '/v1/memories/search', { query: 'flight LH 441', mode: 'text', kinds: ['memory'] }))).body;
+    expect(JSON.stringify(search.memories)).not.toContain('LH 441');
   });
 
   it("forgets a user's memories with the user", async () => {

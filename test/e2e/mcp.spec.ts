@@ -136,4 +136,30 @@ describe('MCP server e2e (official SDK client, Streamable HTTP)', () => {
     const res = await fetch(`${stack.apiUrl}/mcp`, { headers: { authorization: `Bearer ${key}`, accept: 'text/event-stream' } });
     expect(res.status).toBe(405); // stateless: no server-initiated stream
   });
+
+  // Issue 21 item 7: a JSON-RPC batch of 50 store_turns calls of 1,000 turns each stored 47,000 turns in one request.
+  it('holds the REST limits per HTTP request however it is batched, and stores nothing past them', async () => {
+    const post = (body: unknown) =>
+      fetch(`${stack.apiUrl}/mcp`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify(body),
+      });
+    const storeCall = (id: number, n: number) => ({
+      jsonrpc: '2.0',
+      id,
+      method: 'tools/call',
+      params: { name: 'store_turns', arguments: { sessionId: 'batched', turns: Array.from({ length: n }, (_, i) => ({ role: 'user', content: `batched ${id}.${i}` })) } },
+    });
+    const tooMany = await post([storeCall(1, 400), storeCall(2, 400), storeCall(3, 400)]);
+    expect([tooMany.status, ((await tooMany.json()) as { error: { message: string } }).error.message]).toEqual([400, expect.stringMatching(/at most 1000 turns/)]);
+    const manyCalls = await post(Array.from({ length: 21 }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'tools/call', params: { name: 'list_sessions', arguments: {} } })));
+    expect(manyCalls.status).toBe(400);
+    const client = await connect(key);
+    expect(((await call(client, 'list_sessions', {})).json().sessions as { sessionId: string }[]).map((s) => s.sessionId)).not.toContain('batched');
+    // Within the limit, a batch is served as before.
+    const within = await post([storeCall(4, 500), storeCall(5, 500)]);
+    expect(within.status).toBe(200);
+    expect((await within.json()) as unknown[]).toHaveLength(2);
+  });
 });

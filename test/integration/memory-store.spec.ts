@@ -55,14 +55,40 @@ describe('MemoryStore (real redis-server)', () => {
 
   it('numbers a resent turn id as before: stored ids and still-queued ids keep their seq, new ones take the next', async () => {
     const first = await store.accept('t1', 's1', ['a', 'b']);
-    expect(first).toEqual({ conflict: false, turns: [{ seq: 1, state: 'new' }, { seq: 2, state: 'new' }] });
+    expect(first).toEqual({ status: 'accepted', turns: [{ seq: 1, state: 'new' }, { seq: 2, state: 'new' }] });
     await store.write([turn('s1', 1, 'a', { turnId: 'a' })]);
     const again = await store.accept('t1', 's1', ['a', 'b', 'c', 'c']);
     expect(again).toEqual({
-      conflict: false,
+      status: 'accepted',
       turns: [{ seq: 1, state: 'stored' }, { seq: 2, state: 'pending' }, { seq: 3, state: 'new' }, { seq: 3, state: 'pending' }],
     });
     expect(await store.queued('t1')).toBe(2); // a, b, c accepted as new; a processed
+  });
+
+  it('reserves room in the queued count with the accept, all or none, never past the bound', async () => {
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => store.accept('t1', `r${i}`, ['x', 'y'], { maxQueued: 9 })));
+    expect(results.filter((r) => r.status === 'accepted')).toHaveLength(4);
+    expect(results.filter((r) => r.status === 'full')).toHaveLength(6);
+    expect(await store.queued('t1')).toBe(8);
+    // A resend reserves, and gives back what was not new.
+    expect(await store.accept('t1', 'r0', ['x'], { maxQueued: 9 })).toMatchObject({ status: 'accepted', turns: [{ state: 'pending' }] });
+    expect(await store.queued('t1')).toBe(8);
+  });
+
+  it('accepts a turn answering another only while that one is still there', async () => {
+    await store.accept('t1', 's1', ['question']);
+    expect(await store.accept('t1', 's1', ['answer'], { answering: 'question' })).toMatchObject({ status: 'accepted' });
+    await store.deleteSession('t1', 's1');
+    expect(await store.accept('t1', 's1', ['answer-2'], { answering: 'question' })).toEqual({ status: 'gone' });
+    expect(await store.sessionNames('t1')).toEqual([]);
+  });
+
+  it('takes back turns accepted as new, and their queued count', async () => {
+    const accepted = await store.accept('t1', 's1', ['a', 'b']);
+    expect(accepted.status === 'accepted' && accepted.turns.map((t) => t.seq)).toEqual([1, 2]);
+    await store.unaccept('t1', 's1', [{ turnId: 'a', seq: 1 }, { turnId: 'b', seq: 2 }]);
+    expect([await store.queued('t1'), await store.pendingSeqs('t1', 's1')]).toEqual([0, []]);
+    expect(await store.accept('t1', 's1', ['a'])).toMatchObject({ turns: [{ seq: 3, state: 'new' }] });
   });
 
   it('is idempotent by turn id: a replayed write is a no-op that logs again', async () => {
@@ -74,9 +100,9 @@ describe('MemoryStore (real redis-server)', () => {
   });
 
   it('gives a session to the first user named, and refuses another user', async () => {
-    expect(await store.accept('t1', 's1', ['a'], 'ada')).toMatchObject({ conflict: false, user: 'ada' });
-    expect(await store.accept('t1', 's1', ['b'])).toMatchObject({ conflict: false, user: 'ada' });
-    expect(await store.accept('t1', 's1', ['c'], 'bob')).toEqual({ conflict: true, owner: 'ada' });
+    expect(await store.accept('t1', 's1', ['a'], { user: 'ada' })).toMatchObject({ status: 'accepted', user: 'ada' });
+    expect(await store.accept('t1', 's1', ['b'])).toMatchObject({ status: 'accepted', user: 'ada' });
+    expect(await store.accept('t1', 's1', ['c'], { user: 'bob' })).toEqual({ status: 'conflict', owner: 'ada' });
     expect(await store.sessionNames('t1', { user: 'ada' })).toEqual(['s1']);
     expect(await store.sessionNames('t1', { user: 'bob' })).toEqual([]);
   });

@@ -41,7 +41,7 @@ describe('embed job ids after a session went back in time', () => {
     const job = (turnId: string, seq: number): EmbedTurnJob => ({ tenant: 't', session: 's', turnId, seq, role: 'user', content: turnId, timestamp: 1 });
     const accepted = async (turnId: string) => {
       const r = await store.accept('t', 's', [turnId]);
-      return r.conflict ? -1 : r.turns[0].seq;
+      return r.status === 'accepted' ? r.turns[0].seq : -1;
     };
 
     const lostSeq = await accepted('lost');

@@ -91,9 +91,11 @@ describe('resent turns and forgotten sessions', () => {
     expect(stored.turns.map((t) => t.turnId)).toEqual([expect.any(String), 'chat:42', 'chat:42:reply']);
   });
 
-  it('forgets a deleted session everywhere: no key in Redis holds its content afterwards, jobs and search results included', async () => {
+  it('forgets a deleted session everywhere: no key in Redis holds its content or turn ids afterwards, jobs, events and search results included', async () => {
     const marker = 'ZEBRA-4417';
-    const turns = (from: number) => ({ turns: [0, 1, 2].map((i) => ({ role: 'user', content: `${marker} secret number ${from + i}`, id: `f-${from + i}` })) });
+    // Issue 21 item 5: the embed queue's events stream kept every stored turn's id (the job's result named it).
+    const idMarker = 'OKAPI-turn';
+    const turns = (from: number) => ({ turns: [0, 1, 2].map((i) => ({ role: 'user', content: `${marker} secret number ${from + i}`, id: `${idMarker}-${from + i}` })) });
     expect((await rs.call('POST', '/v1/sessions/forget-all/turns?wait=true', turns(0))).status).toBe(200);
     const search = await json(rs.call('GET', `/v1/sessions/forget-all/memories?q=${marker}%20secret&k=100`));
     expect(JSON.stringify(search.body.memories)).toContain(marker); // a result that held the contents
@@ -106,6 +108,7 @@ describe('resent turns and forgotten sessions', () => {
     }
     await probe.drained('embed', 10_000);
     expect(await keysHolding(redis.url, marker)).toEqual([]);
+    expect(await keysHolding(redis.url, idMarker)).toEqual([]);
     expect((await history('forget-all')).total).toBe(0);
   });
 });

@@ -44,7 +44,7 @@ describe("the extractor's LLM answers", () => {
 
   it('refuses a facts answer of another shape, with the reason', () => {
     const turns = new Set(['t1']);
-    expect(reason(() => parseFacts({ facts: [fact({ sourceTurnIds: ['t9'] })] }, turns))).toMatch(/cites turn "t9", which is not among the turns sent/);
+    expect(reason(() => parseFacts({ facts: [fact({ sourceTurnIds: ['t9'] })] }, turns))).toMatch(/cites a turn id that is not among the turns sent/);
     expect(reason(() => parseFacts({ facts: [fact({ type: 'opinion' })] }, turns))).toMatch(/facts answer is malformed/);
     expect(reason(() => parseFacts({ facts: [fact({ sourceTurnIds: [] })] }, turns))).toMatch(/facts answer is malformed/);
     expect(reason(() => parseFacts({ facts: [fact({ content: '' })] }, turns))).toMatch(/facts answer is malformed/);
@@ -53,12 +53,27 @@ describe("the extractor's LLM answers", () => {
     expect(reason(() => parseFacts([fact()], turns))).toMatch(/facts answer is malformed/);
   });
 
+  // Issue 21 item 5: the reason is a failed job's failedReason, kept in Redis; an answer that echoes the turns must not
+  // leave them there after a DELETE.
+  it('names no value or key of the answer in the reason', () => {
+    const turns = new Set(['t1']);
+    const echoes = [
+      { facts: [{ ...fact(), 'zebra said my pin is 7731': 1 }] },
+      { facts: [fact({ type: 'zebra pin 7731' })] },
+      { facts: [fact({ sourceTurnIds: ['zebra pin 7731'] })] },
+      { facts: [{ ...fact(), content: { zebra: 'pin 7731' } }] },
+    ];
+    for (const answer of echoes) expect(reason(() => parseFacts(answer, turns))).not.toMatch(/zebra|7731/);
+    const neighbours = [new Set(['m1'])];
+    expect(reason(() => parseDecisions({ decisions: [decision({ event: 'UPDATE', memoryId: 'zebra pin 7731', content: 'x' })] }, neighbours))).not.toMatch(/zebra|7731/);
+  });
+
   it('orders decisions by candidate, and takes UPDATE and DELETE only of a neighbour of theirs', () => {
     const neighbours = [new Set(['m1']), new Set<string>()];
     const answer = { decisions: [decision({ candidate: 1, event: 'NOOP' }), decision({ event: 'UPDATE', memoryId: 'm1', content: 'The user is vegan.' })] };
     expect(parseDecisions(answer, neighbours).map((d) => d.event)).toEqual(['UPDATE', 'NOOP']);
-    expect(reason(() => parseDecisions({ decisions: [decision({ event: 'DELETE', memoryId: 'm2' }), decision({ candidate: 1 })] }, neighbours))).toMatch(/DELETE of candidate 0 names "m2", not one of its neighbours/);
-    expect(reason(() => parseDecisions({ decisions: [decision({ event: 'UPDATE' }), decision({ candidate: 1 })] }, neighbours))).toMatch(/names null/);
+    expect(reason(() => parseDecisions({ decisions: [decision({ event: 'DELETE', memoryId: 'm2' }), decision({ candidate: 1 })] }, neighbours))).toMatch(/DELETE of candidate 0 names a memory id that is not one of its neighbours/);
+    expect(reason(() => parseDecisions({ decisions: [decision({ event: 'UPDATE' }), decision({ candidate: 1 })] }, neighbours))).toMatch(/names no memory id/);
     expect(reason(() => parseDecisions({ decisions: [decision()] }, neighbours))).toMatch(/candidate 1 has no decision/);
     expect(reason(() => parseDecisions({ decisions: [decision(), decision()] }, neighbours))).toMatch(/candidate 0 has two decisions/);
     expect(reason(() => parseDecisions({ decisions: [decision({ candidate: 2 })] }, neighbours))).toMatch(/candidate 2 does not exist/);

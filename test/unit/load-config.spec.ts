@@ -28,4 +28,10 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ EMBEDDING_PROVIDER: 'openai-compatible' })).toThrow(/OPENAI_BASE_URL/);
     expect(loadConfig({ EMBEDDING_PROVIDER: 'openai', OPENAI_API_KEY: 'sk-test' }).OPENAI_API_KEY).toBe('sk-test');
   });
+
+  it('trusts X-Forwarded-For only from the proxies TRUST_PROXY names (off by default)', () => {
+    expect(loadConfig({}).TRUST_PROXY).toBeUndefined();
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8,127.0.0.1,::1' }).TRUST_PROXY).toBe('10.0.0.0/8,127.0.0.1,::1');
+    for (const bad of ['true', '*', '10.0.0.0/8, 127.0.0.1', 'proxy.local']) expect(() => loadConfig({ TRUST_PROXY: bad })).toThrow(/TRUST_PROXY/);
+  });
 });

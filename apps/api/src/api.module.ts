@@ -43,7 +43,6 @@ import { SearchMemoriesController } from './search-memories/search-memories.cont
 import { SessionHistoryController } from './session-history/session-history.controller';
 import { WriteTurnsController } from './write-turns/write-turns.controller';
 import { WriteTurnsService } from './write-turns/write-turns.service';
-import { TenantQueueBound } from './write-turns/tenant-queue-bound';
 import { TenantWriteSlots } from './write-turns/tenant-write-slots';
 
 /** The API's queues: searches' jobs on a connection of their own, not behind a tenant's bulk adds of embed jobs. */
@@ -102,7 +101,6 @@ export const API_QUEUES = registerQueues([QUEUES.embed, QUEUES.retrieve, QUEUES.
     JobGateway,
     QueueDepthGauge,
     WriteTurnsService,
-    TenantQueueBound,
     TenantWriteSlots,
     ChatService,
     MemorySearchService,

@@ -18,6 +18,8 @@ async function bootstrap(): Promise<void> {
   const config = processConfig();
   const adapter = new FastifyAdapter({
     bodyLimit: LIMITS.bodyBytes,
+    // The client address (the failed-login throttle's key) from X-Forwarded-For only when sent by a named proxy.
+    trustProxy: config.TRUST_PROXY ?? false,
     // A 128-character turn id in a path, URL-encoded, is far longer than Fastify's default 100 (a 414 otherwise).
     routerOptions: { maxParamLength: LIMITS.paramChars },
     // Headers and body must arrive within this (Node answers 408 and closes), checked every second instead of every

@@ -2,6 +2,7 @@ import { Logger, Module } from '@nestjs/common';
 import type { RedisClient } from '@app/memory/redis/create-redis';
 import { ContextAssembler, createVectorIndex, KeySchema, MemoryConfig, MemoryStore, Metrics, QUEUES } from '@app/memory';
 import { ReplyChannel } from '@app/memory/queues/reply-channel';
+import { retryStartup } from '@app/memory/redis/retry-startup';
 import { embeddingProvider } from '@app/memory/nest/embedding-provider';
 import { MemoryCoreModule } from '@app/memory/nest/memory-core.module';
 import { registerQueues } from '@app/memory/nest/register-queues';
@@ -20,16 +21,23 @@ import { VectorIndexCloser } from './retrieve/vector-index-closer';
     {
       provide: VECTOR_INDEX,
       inject: [MemoryConfig, REDIS, MemoryStore, Metrics],
-      useFactory: (config: MemoryConfig, redis: RedisClient, store: MemoryStore, metrics: Metrics) =>
-        createVectorIndex({
-          config,
-          redis,
-          store,
-          logger: new Logger('VectorIndex'),
-          onFallback: () => metrics.countHnswFallback(),
-          onRebuild: (reason) => metrics.countIndexRebuild(reason),
-          onSearchFailure: (reason) => metrics.countSearchFailure(reason),
-        }),
+      useFactory: (config: MemoryConfig, redis: RedisClient, store: MemoryStore, metrics: Metrics) => {
+        const logger = new Logger('VectorIndex');
+        return retryStartup(
+          'building the vector index',
+          () =>
+            createVectorIndex({
+              config,
+              redis,
+              store,
+              logger,
+              onFallback: () => metrics.countHnswFallback(),
+              onRebuild: (reason) => metrics.countIndexRebuild(reason),
+              onSearchFailure: (reason) => metrics.countSearchFailure(reason),
+            }),
+          logger,
+        );
+      },
     },
     { provide: ContextAssembler, useFactory: () => new ContextAssembler() },
     { provide: ReplyChannel, inject: [REDIS, KeySchema], useFactory: (redis: RedisClient, keys: KeySchema) => new ReplyChannel(redis, keys) },

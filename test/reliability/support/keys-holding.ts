@@ -1,29 +1,32 @@
-import Redis from 'ioredis';
+import Redis, { Cluster } from 'ioredis';
+import { type RedisTarget } from '../../support/test-redis';
 
-/** Every key of a private Redis whose value (any type, any field) contains `text`. */
-export async function keysHolding(url: string, text: string): Promise<string[]> {
-  const redis = new Redis(url);
+/** Every key of a private Redis (each master of a cluster) whose value (any type, any field) contains `text`. */
+export async function keysHolding(target: RedisTarget, text: string): Promise<string[]> {
+  const client = typeof target === 'string' ? new Redis(target) : target.client();
   const found: string[] = [];
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'COUNT', 1000);
-      cursor = next;
-      for (const key of keys) {
-        const type = await redis.type(key);
-        const values: unknown =
-          type === 'string' ? await redis.get(key)
-          : type === 'hash' ? await redis.hgetall(key)
-          : type === 'list' ? await redis.lrange(key, 0, -1)
-          : type === 'set' ? await redis.smembers(key)
-          : type === 'zset' ? await redis.zrange(key, 0, -1)
-          : type === 'stream' ? await redis.xrange(key, '-', '+')
-          : '';
-        if (JSON.stringify(values).includes(text)) found.push(key);
-      }
-    } while (cursor !== '0');
+    for (const node of client instanceof Cluster ? client.nodes('master') : [client as Redis]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'COUNT', 1000);
+        cursor = next;
+        for (const key of keys) {
+          const type = await node.type(key);
+          const values: unknown =
+            type === 'string' ? await node.get(key)
+            : type === 'hash' ? await node.hgetall(key)
+            : type === 'list' ? await node.lrange(key, 0, -1)
+            : type === 'set' ? await node.smembers(key)
+            : type === 'zset' ? await node.zrange(key, 0, -1)
+            : type === 'stream' ? await node.xrange(key, '-', '+')
+            : '';
+          if (JSON.stringify(values).includes(text)) found.push(key);
+        }
+      } while (cursor !== '0');
+    }
     return found;
   } finally {
-    redis.disconnect();
+    client.disconnect();
   }
 }

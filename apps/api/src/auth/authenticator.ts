@@ -15,16 +15,16 @@ const FAILURE_WINDOW_MS = 60_000;
  * the body is read, so a client without a valid key is answered from its headers alone and its connection closed,
  * its body never buffered (401 when the key is missing or unknown; 403 when `X-Tenant-Id` names another tenant).
  * The key's grant (user, scopes) is kept on the request for the AccessGuard, which checks it against the route.
- * Failed attempts are counted per client address; past AUTH_FAILURES_PER_MINUTE the address gets 429 before its
- * key is even looked at. Keys still being looked up count too, or a burst of concurrent guesses would all be tried.
+ * The key is always checked first: a valid key is never refused for what others sent from the same address (a NAT,
+ * a proxy). Failed attempts are counted per client address as they are answered; past AUTH_FAILURES_PER_MINUTE a
+ * failure is a 429 with Retry-After instead of a 401, so however many guesses are in flight at once, no more than
+ * the limit get a 401 in a window.
  */
 @Injectable()
 export class Authenticator implements OnModuleInit {
   private readonly logger = new Logger('Auth');
   /** Failed attempts per client address, in a window that starts with the first one. */
   private readonly failures = new LRUCache<string, number>({ max: 100_000, ttl: FAILURE_WINDOW_MS });
-  /** Keys being looked up (in Redis) per client address: each may be a failure. */
-  private readonly lookingUp = new Map<string, number>();
 
   constructor(
     private readonly config: MemoryConfig,
@@ -57,28 +57,17 @@ export class Authenticator implements OnModuleInit {
   }
 
   private async authenticate(request: TenantRequest, reply: FastifyReply): Promise<ApiKeyGrant> {
+    const key = BEARER.exec(request.headers.authorization ?? '')?.[1];
+    const grant = key === undefined ? undefined : await this.apiKeys.grantOf(key);
+    if (grant) return grant;
     const ip = request.ip;
-    if ((this.failures.get(ip) ?? 0) + (this.lookingUp.get(ip) ?? 0) >= this.config.AUTH_FAILURES_PER_MINUTE) {
-      // No failure yet (only lookups in flight): the window has not started, so a second.
+    const failures = (this.failures.get(ip) ?? 0) + 1;
+    this.failures.set(ip, failures, { noUpdateTTL: true });
+    if (failures > this.config.AUTH_FAILURES_PER_MINUTE) {
       const seconds = Math.max(1, Math.ceil(this.failures.getRemainingTTL(ip) / 1000));
       reply.header('Retry-After', String(seconds));
       throw new HttpException(`too many failed authentications from this address; retry after ${seconds} s`, HttpStatus.TOO_MANY_REQUESTS);
     }
-    const key = BEARER.exec(request.headers.authorization ?? '')?.[1];
-    const grant = key === undefined ? undefined : await this.lookUp(ip, key);
-    if (grant) return grant;
-    this.failures.set(ip, (this.failures.get(ip) ?? 0) + 1, { noUpdateTTL: true });
     throw new UnauthorizedException(key === undefined ? 'missing API key: send Authorization: Bearer <key>' : 'unknown API key');
-  }
-
-  private async lookUp(ip: string, key: string): Promise<ApiKeyGrant | undefined> {
-    this.lookingUp.set(ip, (this.lookingUp.get(ip) ?? 0) + 1);
-    try {
-      return await this.apiKeys.grantOf(key);
-    } finally {
-      const left = this.lookingUp.get(ip)! - 1;
-      if (left === 0) this.lookingUp.delete(ip);
-      else this.lookingUp.set(ip, left);
-    }
   }
 }

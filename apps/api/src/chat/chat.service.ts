@@ -5,6 +5,7 @@ import { KeySchema, LlmRequest, MemoryConfig, ProviderError, MemoryStore, Metric
 import { LLM_PROVIDER } from '@app/memory/nest/tokens';
 import { observeProvider } from '@app/memory/metrics/observe-provider';
 import { JobGateway } from '../common/job-gateway';
+import { TurnForgottenError } from '../common/turn-forgotten.error';
 import { WriteTurnsService } from '../write-turns/write-turns.service';
 import { MemorySearchService } from '../search-memories/memory-search.service';
 import { toMemoryHit } from '../search-memories/memory-view';
@@ -15,7 +16,8 @@ interface Prepared {
   deadline: number;
   request: LlmRequest;
   retrieved: RetrieveResult;
-  /** The reply's turn id: derived from the idempotency key, so a retried chat stores its reply once. */
+  /** The user turn's id, and the reply's: derived from it (the idempotency key), so a retried chat stores its reply once. */
+  userTurnId: string;
   replyId: string;
   /** A retried chat whose reply is already stored answers with it instead of asking the LLM again. */
   storedReply?: string;
@@ -117,6 +119,7 @@ export class ChatService {
     return {
       started,
       deadline,
+      userTurnId: userTurn.turnId,
       replyId,
       storedReply,
       retrieved,
@@ -141,12 +144,20 @@ export class ChatService {
     return this.response(reply, 'memories only (LLM unavailable)', p, { ...p.timings, llm, e2e: since(p.started) }, err.kind);
   }
 
-  /** Stores the reply, unless it is a non-answer ("nothing matches"): a non-answer must not become a memory. */
+  /**
+   * Stores the reply, unless it is a non-answer ("nothing matches": it must not become a memory) or the turn it answers
+   * was forgotten while the LLM answered (a DELETE of the session must not be undone by the reply): the client still
+   * gets it.
+   */
   private async finish(tenant: string, session: string, p: Prepared, reply: string, llm: number): Promise<ChatResponse> {
     const t = performance.now();
-    // A non-answer ("nothing matches") is not a memory: it is answered, not stored.
     if (!this.llm.isNonAnswer?.(reply)) {
-      await (await this.turns.write(tenant, session, [{ role: 'assistant', content: reply, id: p.replyId }], { deadline: p.deadline })).stored;
+      try {
+        const written = await this.turns.write(tenant, session, [{ role: 'assistant', content: reply, id: p.replyId }], { deadline: p.deadline, answering: p.userTurnId });
+        await written.stored;
+      } catch (err) {
+        if (!(err instanceof TurnForgottenError)) throw err;
+      }
     }
     const replyWrite = since(t);
     const timings: ChatTimings = { ...p.timings, write: p.timings.write + replyWrite, llm, e2e: since(p.started) };

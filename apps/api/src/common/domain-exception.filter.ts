@@ -3,7 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { ConflictError, InvalidInputError, NotFoundError } from '@app/memory';
 import { JobFailedError } from './job-failed.error';
 import { JobTimeoutError } from './job-timeout.error';
-import { isRedisUnavailable } from './redis-unavailable';
+import { isRedisUnavailable } from '@app/memory/redis/redis-unavailable';
 import { TenantBusyError } from './tenant-busy.error';
 
 const STATUS: [new (...args: never[]) => Error, number][] = [

@@ -1,13 +1,15 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import { createQueueConnection, type RedisClient } from '@app/memory/redis/create-redis';
 import { redisEndpoint } from '@app/memory/redis/redis-endpoint';
+import { retryStartup } from '@app/memory/redis/retry-startup';
 import {
   EmbedTurnJob,
   EmbedTurnResult,
   embedJobId,
+  extractDedupId,
   JOBS,
   KeySchema,
   MemoryConfig,
@@ -29,6 +31,7 @@ export interface TurnJob {
 /** The API's only way to the workers: enqueue jobs and wait for their results through QueueEvents. */
 @Injectable()
 export class JobGateway implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('JobGateway');
   private readonly replies: ReplyChannel;
   /** QueueEvents block (XREAD), so they need a connection that waits through reconnects; BullMQ duplicates it for each. */
   private readonly eventsConnection: RedisClient;
@@ -51,7 +54,7 @@ export class JobGateway implements OnModuleInit, OnApplicationShutdown {
   /** QueueEvents start reading from the streams' current ends (not from the first read's), so no event after start-up is missed. */
   async onModuleInit(): Promise<void> {
     const listen = async (name: QueueName) => {
-      const [last] = await this.redis.xrevrange(this.queue(name).keys.events, '+', '-', 'COUNT', 1);
+      const [last] = await retryStartup(`reading the ${name} queue's events`, () => this.redis.xrevrange(this.queue(name).keys.events, '+', '-', 'COUNT', 1), this.logger);
       const opts = { connection: this.eventsConnection, prefix: this.queue(name).opts.prefix, lastEventId: last?.[0] ?? '0-0' };
       return new QueueEvents(name, opts);
     };
@@ -109,6 +112,15 @@ export class JobGateway implements OnModuleInit, OnApplicationShutdown {
   async removeTurnJobs(tenant: string, session: string, turns: { turnId: string; seq: number }[]): Promise<number> {
     const removed = await Promise.all(turns.map((t) => this.embedQueue.remove(embedJobId(tenant, session, t.seq, t.turnId))));
     return removed.filter((n) => n === 1).length;
+  }
+
+  /**
+   * Removes the session's queued extraction (found by its deduplication id); one running finds the watermark moved and
+   * writes nothing. A failed one names no content (its reason never quotes the LLM's answer) and expires in a day.
+   */
+  async removeExtractJob(tenant: string, session: string): Promise<void> {
+    const id = await this.extractQueue.getDeduplicationJobId(extractDedupId(tenant, session));
+    if (id) await this.extractQueue.remove(id);
   }
 
   private async retryFailed(ids: string[]): Promise<void> {

@@ -6,9 +6,12 @@ export const LIMITS = {
   /** A path parameter, URL-encoded: a 128-character turn id of 4-byte characters is 128 * 4 * 3 ("%XX") long. */
   paramChars: 128 * 4 * 3,
   contentChars: 32_000,
+  /** Turns one request may store: a REST batch, or every store_turns call of an MCP request together. */
   batchTurns: 1000,
   /** A write body larger than this is a bulk write (TENANT_MAX_BULK_WRITES): about a hundred short turns. */
   bulkWriteBytes: 16 * 1024,
+  /** Messages in one JSON-RPC batch to /mcp (each is a REST request's worth of work). */
+  rpcBatchMessages: 20,
   metadataKeys: 32,
   metadataBytes: 16 * 1024,
   tags: 16,

@@ -3,7 +3,7 @@ import { MemoryRepository, MemoryStore } from '@app/memory';
 import { JobGateway } from '../common/job-gateway';
 
 /**
- * Forgetting: the store drops the turns and bookkeeping, the queue drops the jobs that still hold their content, and
+ * Forgetting: the store drops the turns and bookkeeping, the queues drop the jobs still waiting for the session, and
  * the memories learnt from the session go too.
  */
 @Injectable()
@@ -20,6 +20,7 @@ export class ForgetSessionService {
     if (!result) return null;
     await Promise.all([
       this.jobs.removeTurnJobs(tenant, session, result.pending).then((removed) => this.store.release(tenant, removed)),
+      this.jobs.removeExtractJob(tenant, session),
       this.memories.forgetSession(tenant, session, result.user, result.lastSeq),
     ]);
     return { deleted: result.deleted };

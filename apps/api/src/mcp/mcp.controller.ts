@@ -6,6 +6,7 @@ import type { ApiKeyGrant } from '@app/memory';
 import { Grant } from '../common/tenant.decorator';
 import { Access } from '../auth/access.decorator';
 import { MemoryTools } from './memory-tools';
+import { rpcBatchLimitBroken } from './rpc-batch-limit';
 import { QUEUES } from '@app/memory';
 import { UsesQueues } from '../common/uses-queues.decorator';
 
@@ -27,8 +28,9 @@ export class McpController {
   @UsesQueues(QUEUES.embed, QUEUES.retrieve)
   async handle(@Grant() grant: ApiKeyGrant, @Req() request: FastifyRequest, @Res() reply: FastifyReply, @Body() body: unknown): Promise<void> {
     const refused = repeatedRequestId(body);
-    if (refused !== undefined) {
-      reply.status(400).send({ jsonrpc: '2.0', error: { code: -32600, message: `Invalid Request: a batch repeats request id ${JSON.stringify(refused)}; each request needs its own id` }, id: null });
+    const broken = refused === undefined ? rpcBatchLimitBroken(body) : `a batch repeats request id ${JSON.stringify(refused)}; each request needs its own id`;
+    if (broken) {
+      reply.status(400).send({ jsonrpc: '2.0', error: { code: -32600, message: `Invalid Request: ${broken}` }, id: null });
       return;
     }
     const server = this.tools.serverFor(grant);

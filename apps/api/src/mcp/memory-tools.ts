@@ -8,7 +8,7 @@ import { ContextBody } from '../build-context/context.dto';
 import { ContextService } from '../build-context/context.service';
 import { domainStatus } from '../common/domain-exception.filter';
 import { JobGateway } from '../common/job-gateway';
-import { isRedisUnavailable } from '../common/redis-unavailable';
+import { isRedisUnavailable } from '@app/memory/redis/redis-unavailable';
 import { SessionParams } from '../common/session-params.dto';
 import { VALIDATION } from '../common/validation';
 import { UserParams } from '../common/user-params.dto';

@@ -1,9 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { type AcceptState, ConflictError, MemoryStore } from '@app/memory';
+import { type AcceptState, ConflictError, MemoryConfig, MemoryStore } from '@app/memory';
 import { JobGateway, type TurnJob } from '../common/job-gateway';
+import { TenantBusyError } from '../common/tenant-busy.error';
+import { TurnForgottenError } from '../common/turn-forgotten.error';
 import type { TurnDto } from './turn.dto';
-import { TenantQueueBound } from './tenant-queue-bound';
 import { embedPriority } from './embed-priority';
 
 export type TurnInput = Pick<TurnDto, 'role' | 'content' | 'timestamp' | 'metadata' | 'tags' | 'id'>;
@@ -15,29 +16,38 @@ export interface WrittenTurn {
   state: AcceptState;
 }
 
-/** Accepts turns: numbers them in arrival order (a resent id keeps its number) and hands new ones to the embedder queue. */
+/**
+ * Accepts turns: numbers them in arrival order (a resent id keeps its number) and hands new ones to the embedder queue.
+ * A tenant's queued turns never pass TENANT_MAX_QUEUED (room is reserved atomically with the accept), and a request
+ * that fails has accepted nothing.
+ */
 @Injectable()
 export class WriteTurnsService {
+  private readonly logger = new Logger('WriteTurns');
+
   constructor(
     private readonly store: MemoryStore,
     private readonly jobs: JobGateway,
-    private readonly bound: TenantQueueBound,
+    private readonly config: MemoryConfig,
   ) {}
 
   /**
    * Durable once this resolves (the jobs are in Redis); with a `deadline`, `stored` settles once every turn is
-   * stored and searchable. A turn without a client id gets a fresh one.
+   * stored and searchable. A turn without a client id gets a fresh one. With `answering`, the turns are written only
+   * while that turn of the session is still there (TurnForgottenError otherwise).
    */
   async write(
     tenant: string,
     session: string,
     turns: TurnInput[],
-    opts: { user?: string; deadline?: number } = {},
+    opts: { user?: string; deadline?: number; answering?: string } = {},
   ): Promise<{ turns: WrittenTurn[]; stored?: Promise<unknown> }> {
-    const queued = await this.bound.admit(tenant, turns.length);
     const ids = turns.map((t) => t.id ?? randomUUID());
-    const accepted = await this.store.accept(tenant, session, ids, opts.user);
-    if (accepted.conflict) throw new ConflictError(`session ${session} belongs to user ${accepted.owner}`);
+    const max = this.config.TENANT_MAX_QUEUED;
+    const accepted = await this.store.accept(tenant, session, ids, { user: opts.user, answering: opts.answering, maxQueued: max });
+    if (accepted.status === 'conflict') throw new ConflictError(`session ${session} belongs to user ${accepted.owner}`);
+    if (accepted.status === 'full') throw new TenantBusyError(`tenant ${tenant} has ${accepted.queued} turns queued, and ${ids.length} more would pass TENANT_MAX_QUEUED ${max}`);
+    if (accepted.status === 'gone') throw new TurnForgottenError(session, opts.answering!);
     const now = Date.now();
     const jobs: TurnJob[] = [];
     turns.forEach((t, i) => {
@@ -61,7 +71,14 @@ export class WriteTurnsService {
         },
       });
     });
-    const { stored } = await this.jobs.enqueueTurns(jobs, opts.deadline, embedPriority(queued));
+    let stored: Promise<unknown> | undefined;
+    try {
+      ({ stored } = await this.jobs.enqueueTurns(jobs, opts.deadline, embedPriority(accepted.queued)));
+    } catch (err) {
+      const fresh = jobs.filter((j) => !j.resent).map((j) => ({ turnId: j.data.turnId, seq: j.data.seq }));
+      await this.store.unaccept(tenant, session, fresh).catch((undo: Error) => this.logger.warn(`turns of ${tenant}/${session} stay accepted without jobs (a resend enqueues them): ${undo.message}`));
+      throw err;
+    }
     return { turns: ids.map((turnId, i) => ({ turnId, seq: accepted.turns[i].seq, state: accepted.turns[i].state })), stored };
   }
 }

@@ -163,6 +163,8 @@ export async function startStack(options: StackOptions): Promise<StackHandle> {
     for (const [name, app, extra] of specs) {
       signal?.throwIfAborted();
       const p = new ManagedProcess(name, process.execPath, [...(options.nodeArgs?.[app as 'api' | WorkerApp] ?? []), node(app)], log, env(extra));
+      // A worker that dies is started again, as compose does (the API is not: its port is the stack's address).
+      if (app !== 'api') p.keepAlive();
       processes.push(p);
       await p.start();
     }
@@ -184,7 +186,7 @@ async function waitReady(api: ApiClient, workerMetrics: string[], processes: Man
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     signal?.throwIfAborted();
-    const dead = processes.find((p) => !p.running);
+    const dead = processes.find((p) => p.down);
     if (dead) {
       const said = dead.lastLines().map((l) => `  ${l}`).join('\n');
       throw new StackError(`${dead.name} exited with ${await dead.exited} before the stack was ready${said ? `; its last lines:\n${said}` : ''}`);

@@ -47,6 +47,6 @@ export class EmbedTurnsService {
     );
     // A replay ('existing') feeds again: the job it queued may have been lost with a crash, and the watermark makes it harmless.
     this.extractFeed.stored(jobs.filter((_, i) => written[i].outcome !== 'dropped'));
-    return written.map(({ turnId, seq, outcome }) => ({ turnId, seq, outcome }));
+    return written.map(({ seq, outcome }) => ({ seq, outcome }));
   }
 }

@@ -84,7 +84,7 @@ export function parseFacts(value: unknown, turnIds: ReadonlySet<string>): Extrac
   const { facts } = parse(factsAnswer, value, 'facts');
   for (const fact of facts) {
     const unknown = fact.sourceTurnIds.find((id) => !turnIds.has(id));
-    if (unknown !== undefined) throw malformed('facts', `a fact cites turn ${JSON.stringify(unknown)}, which is not among the turns sent`);
+    if (unknown !== undefined) throw malformed('facts', 'a fact cites a turn id that is not among the turns sent');
   }
   return facts.map((f) => ({ ...f, entities: [...new Set(f.entities)], sourceTurnIds: [...new Set(f.sourceTurnIds)] }));
 }
@@ -101,7 +101,7 @@ export function parseDecisions(value: unknown, neighbours: readonly ReadonlySet<
     if (byCandidate.has(d.candidate)) throw malformed('decisions', `candidate ${d.candidate} has two decisions`);
     const needsOne = d.event === 'UPDATE' || d.event === 'DELETE';
     if (d.memoryId === null ? needsOne : !neighbours[d.candidate].has(d.memoryId)) {
-      throw malformed('decisions', `${d.event} of candidate ${d.candidate} names ${JSON.stringify(d.memoryId)}, not one of its neighbours`);
+      throw malformed('decisions', `${d.event} of candidate ${d.candidate} names ${d.memoryId === null ? 'no memory id' : 'a memory id that is not one of its neighbours'}`);
     }
     byCandidate.set(d.candidate, d);
   }
@@ -112,8 +112,15 @@ export function parseDecisions(value: unknown, neighbours: readonly ReadonlySet<
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
-  if (!result.success) throw malformed(what, z.prettifyError(result.error).replace(/\s+/g, ' ').slice(0, 500));
+  if (!result.success) throw malformed(what, result.error.issues.slice(0, 5).map(describeIssue).join('; '));
   return result.data;
 }
 
+/**
+ * An issue by its code and where it is, never with the values or keys of the answer: the message becomes the job's
+ * failedReason, kept in Redis, and an answer can echo the turns (which a DELETE must not leave behind).
+ */
+const describeIssue = (issue: z.core.$ZodIssue) => `${issue.code} at ${issue.path.length ? issue.path.join('.') : 'the top'}`;
+
+/** The reason names no content (see describeIssue). */
 const malformed = (what: string, reason: string) => new ProviderError('bad_response', `the LLM's ${what} answer is malformed: ${reason}`);

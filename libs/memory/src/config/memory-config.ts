@@ -275,12 +275,21 @@ export class MemoryConfig {
   TENANT_MAX_BULK_WRITES = 4;
 
   /**
-   * Failed authentications per minute per client address; past them the address gets 429 before its key is looked at.
-   * Counted by each API replica; keys still being looked up count until answered. Behind a reverse proxy every client
-   * has the proxy's address.
+   * Failed authentications per minute per client address; past them a failure is a 429 with Retry-After instead of a
+   * 401. A valid key always passes. Counted by each API replica. Behind a reverse proxy every client has the proxy's
+   * address unless TRUST_PROXY names it.
    */
   @Type(() => Number) @IsInt() @Min(1)
   AUTH_FAILURES_PER_MINUTE = 30;
+
+  /**
+   * The reverse proxies whose X-Forwarded-For is believed: comma-separated addresses or CIDR ranges (e.g.
+   * `10.0.0.0/8,127.0.0.1`). A request from one of them counts as from the client the header names (the first address
+   * from the right that is not a trusted proxy). Unset: the header is ignored, so no client can pose as another.
+   */
+  @IsOptional()
+  @Matches(/^[0-9A-Fa-f.:]+(\/\d{1,3})?(,[0-9A-Fa-f.:]+(\/\d{1,3})?)*$/, { message: 'TRUST_PROXY must be comma-separated IP addresses or CIDR ranges' })
+  TRUST_PROXY?: string;
 
   /** Past this many waiting jobs in a queue the API sheds load with 503 and Retry-After. */
   @Type(() => Number) @IsInt() @Min(1)

@@ -33,13 +33,14 @@ export class OpenAiStructured implements StructuredLlm {
     const message = res.choices?.[0]?.message;
     const usage = { prompt: res.usage?.prompt_tokens ?? 0, completion: res.usage?.completion_tokens ?? 0 };
     if (typeof message?.content !== 'string') {
-      const why = message?.refusal ? `refused: ${message.refusal}` : 'no message content';
+      // Never the answer's text in a message: it becomes a failed job's reason, kept in Redis, and may echo the turns.
+      const why = message?.refusal ? `refused (${message.refusal.length} characters)` : 'no message content';
       throw new ProviderError('bad_response', `${this.label} returned a malformed answer: ${why}`);
     }
     try {
       return { value: JSON.parse(message.content) as unknown, usage };
     } catch {
-      throw new ProviderError('bad_response', `${this.label} returned a malformed answer: not JSON: ${message.content.slice(0, 200)}`);
+      throw new ProviderError('bad_response', `${this.label} returned a malformed answer: not JSON (${message.content.length} characters)`);
     }
   }
 }

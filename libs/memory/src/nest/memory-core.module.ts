@@ -1,5 +1,5 @@
 import { BullModule } from '@nestjs/bullmq';
-import { DynamicModule, Global, Module } from '@nestjs/common';
+import { DynamicModule, Global, Logger, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { processConfig } from '../config/load-config';
 import { MemoryConfig } from '../config/memory-config';
@@ -7,6 +7,7 @@ import { Metrics, ServiceName } from '../metrics';
 import { defaultJobOptions, EVENTS_MAX_LEN } from '../queues/job-options';
 import { createQueueConnection, createRedis, type RedisClient } from '../redis/create-redis';
 import { redisEndpoint } from '../redis/redis-endpoint';
+import { retryStartup } from '../redis/retry-startup';
 import { KeySchema } from '../redis/key-schema';
 import { MemoryRepository } from '../store/memory-repository';
 import { MemoryStore } from '../store/memory-store';
@@ -50,7 +51,7 @@ export class MemoryCoreModule {
           provide: MemoryStore,
           inject: [REDIS, KeySchema, MemoryConfig],
           useFactory: async (r: RedisClient, k: KeySchema, c: MemoryConfig) => {
-            await assertLayout(r, k);
+            await retryStartup('checking the store layout', () => assertLayout(r, k), new Logger('Redis'));
             return new MemoryStore(r, k, { forgetTtlSeconds: c.FORGET_TTL_SECONDS });
           },
         },

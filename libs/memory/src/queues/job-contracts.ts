@@ -26,8 +26,8 @@ export interface EmbedTurnJob {
   metadata?: Record<string, unknown>;
 }
 
+/** No turn id: the result is kept in the queue's events stream, which a DELETE does not reach. */
 export interface EmbedTurnResult {
-  turnId: string;
   seq: number;
   /** 'dropped' when the session or the turn was forgotten while the job was queued. */
   outcome: 'stored' | 'existing' | 'dropped';

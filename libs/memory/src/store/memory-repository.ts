@@ -191,11 +191,17 @@ export class MemoryRepository {
   }
 
   /**
-   * Forgets what was learnt from a deleted session: under a user scope the memories any of its turns went into,
-   * under its own scope all of them. `lastSeq` becomes its watermark for a while (see lua/forget-memories.lua).
+   * Forgets what was learnt from a deleted session: under its user's scope the memories any of its turns went into,
+   * and all of its own scope's (learnt before a user claimed it, or with no user at all). `lastSeq` becomes its
+   * watermark in both for a while (see lua/forget-memories.lua).
    */
   async forgetSession(tenant: string, session: string, user: string | undefined, lastSeq: number): Promise<number> {
-    const scope = MemoryRepository.scopeOf(tenant, session, user);
+    const scopes = [MemoryRepository.scopeOf(tenant, session), ...(user ? [MemoryRepository.scopeOf(tenant, session, user)] : [])];
+    const gone = await Promise.all(scopes.map((scope) => this.forgetFrom(scope, session, lastSeq)));
+    return gone.reduce((a, b) => a + b, 0);
+  }
+
+  private async forgetFrom(scope: MemoryScope, session: string, lastSeq: number): Promise<number> {
     const gone = await this.redis.memForgetMemories(
       this.keys.extracted(scope, session),
       this.keys.memoryIndex(scope),

@@ -29,9 +29,22 @@ export interface StoredVector {
 export type AcceptState = 'new' | 'pending' | 'stored';
 
 export type AcceptResult =
-  | { conflict: false; user?: string; turns: { seq: number; state: AcceptState }[] }
+  /** `queued`: the tenant's queued turns once these were reserved (0 without `maxQueued`). */
+  | { status: 'accepted'; user?: string; turns: { seq: number; state: AcceptState }[]; queued: number }
   /** The session belongs to another user. */
-  | { conflict: true; owner: string };
+  | { status: 'conflict'; owner: string }
+  /** The tenant's queued turns plus these would pass `maxQueued`. */
+  | { status: 'full'; queued: number }
+  /** The turn the request answers was forgotten since (see AcceptOptions.answering). */
+  | { status: 'gone' };
+
+export interface AcceptOptions {
+  user?: string;
+  /** Accept only while this turn id is still stored or queued (a chat's reply: not into a session deleted meanwhile). */
+  answering?: string;
+  /** Reserve room for the turns in the tenant's queued count first, all or none, never past this bound. */
+  maxQueued?: number;
+}
 
 export interface SessionSummary {
   sessionId: string;
@@ -88,29 +101,59 @@ export class MemoryStore {
 
   /**
    * Numbers a request's turns (see lua/accept.lua) and lists the session in its tenant's (and user's) index. A turn id seen
-   * before keeps its seq, so a resent request gets the same numbers and nothing is stored twice.
+   * before keeps its seq, so a resent request gets the same numbers and nothing is stored twice. With `maxQueued`, room
+   * for every turn is reserved in the tenant's queued count first (lua/reserve.lua); what was not new is given back.
    */
-  async accept(tenant: string, session: string, turnIds: string[], user?: string): Promise<AcceptResult> {
-    const reply = await this.redis.memAccept(
-      this.keys.seq(tenant, session),
-      this.keys.turnIds(tenant, session),
-      this.keys.pending(tenant, session),
-      this.keys.meta(tenant, session),
-      user ?? '',
-      Date.now(),
-      ...turnIds,
-    );
-    if (reply[0] === -1) return { conflict: true, owner: String(reply[1]) };
+  async accept(tenant: string, session: string, turnIds: string[], opts: AcceptOptions = {}): Promise<AcceptResult> {
+    const queued = this.keys.queued(tenant);
+    let reserved = 0;
+    let queuedAfter = 0;
+    if (opts.maxQueued !== undefined) {
+      const [ok, count] = await this.redis.memReserve(queued, turnIds.length, opts.maxQueued, this.queuedTtl);
+      if (ok === 0) return { status: 'full', queued: count };
+      reserved = turnIds.length;
+      queuedAfter = count;
+    }
+    let reply: (number | string)[];
+    try {
+      reply = await this.redis.memAccept(
+        this.keys.seq(tenant, session),
+        this.keys.turnIds(tenant, session),
+        this.keys.pending(tenant, session),
+        this.keys.meta(tenant, session),
+        opts.user ?? '',
+        Date.now(),
+        opts.answering ?? '',
+        ...turnIds,
+      );
+    } catch (err) {
+      await this.release(tenant, reserved);
+      throw err;
+    }
+    if (reply[0] === -1 || reply[0] === -2) {
+      await this.release(tenant, reserved);
+      return reply[0] === -1 ? { status: 'conflict', owner: String(reply[1]) } : { status: 'gone' };
+    }
     const owner = String(reply[1]) || undefined;
     const turns: { seq: number; state: AcceptState }[] = [];
     for (let i = 3; i < reply.length; i += 2) turns.push({ seq: Number(reply[i]), state: (['new', 'pending', 'stored'] as const)[Number(reply[i + 1])] });
     const fresh = turns.filter((t) => t.state === 'new').length;
-    const tenantKeys = [this.keys.sessions(tenant), this.keys.gens(tenant), this.keys.queued(tenant)];
-    const args = [session, Number(reply[2]), fresh, this.queuedTtl];
+    const tenantKeys = [this.keys.sessions(tenant), this.keys.gens(tenant), queued];
+    const args = [session, Number(reply[2]), fresh - reserved, this.queuedTtl];
     await (owner
       ? this.redis.memRegisterUser(...tenantKeys, this.keys.userSessions(tenant, owner), ...args)
       : this.redis.memRegister(...tenantKeys, ...args));
-    return { conflict: false, user: owner, turns };
+    return { status: 'accepted', user: owner, turns, queued: queuedAfter };
+  }
+
+  /**
+   * Takes back turns accepted as new whose jobs could not be enqueued (lua/unaccept.lua), and their place in the
+   * tenant's queued count, so that a failed request leaves nothing accepted; a resend is then new again.
+   */
+  async unaccept(tenant: string, session: string, turns: { turnId: string; seq: number }[]): Promise<void> {
+    if (turns.length === 0) return;
+    const removed = await this.redis.memUnaccept(this.keys.pending(tenant, session), ...turns.flatMap((t) => [t.turnId, t.seq]));
+    await this.release(tenant, removed);
   }
 
   /** Turns accepted for the tenant and not yet processed, as counted by accept() and release(). */
@@ -179,8 +222,9 @@ export class MemoryStore {
     await Promise.all(
       [...bySession.values()].map(async (indexes) => {
         const { tenant, session, user } = turns[indexes[0]];
-        const accepted = await this.accept(tenant, session, indexes.map((i) => turns[i].turnId), user);
-        if (accepted.conflict) throw new Error(`session ${tenant}/${session} belongs to ${accepted.owner}`);
+        const accepted = await this.accept(tenant, session, indexes.map((i) => turns[i].turnId), { user });
+        if (accepted.status === 'conflict') throw new Error(`session ${tenant}/${session} belongs to ${accepted.owner}`);
+        if (accepted.status !== 'accepted') throw new Error(`session ${tenant}/${session}: ${accepted.status}`);
         indexes.forEach((i, j) => (seqs[i] = accepted.turns[j].seq));
       }),
     );

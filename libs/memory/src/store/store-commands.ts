@@ -14,6 +14,8 @@ export interface StoreCommands {
   memWriteTurn(...args: ScriptArgs): Promise<[number, string]>;
   memAppendLog(...args: ScriptArgs): Promise<string>;
   memRelease(...args: ScriptArgs): Promise<null>;
+  memReserve(...args: ScriptArgs): Promise<[number, number]>;
+  memUnaccept(...args: ScriptArgs): Promise<number>;
   memDeleteSession(...args: ScriptArgs): Promise<(number | string)[]>;
   memDeleteTurn(...args: ScriptArgs): Promise<[number, string?]>;
   memApplyMemories(...args: ScriptArgs): Promise<number[]>;
@@ -36,6 +38,8 @@ const COMMANDS: Record<keyof StoreCommands, { script: string; keys: number }> = 
   memWriteTurn: { script: 'write-turn', keys: 5 },
   memAppendLog: { script: 'append-log', keys: 2 },
   memRelease: { script: 'release', keys: 1 },
+  memReserve: { script: 'reserve', keys: 1 },
+  memUnaccept: { script: 'unaccept', keys: 1 },
   memDeleteSession: { script: 'delete-session', keys: 5 },
   memDeleteTurn: { script: 'delete-turn', keys: 3 },
   memApplyMemories: { script: 'apply-memories', keys: 4 },

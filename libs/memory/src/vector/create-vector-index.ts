@@ -1,4 +1,5 @@
 import type { RedisClient } from '../redis/create-redis';
+import { isRedisUnavailable } from '../redis/redis-unavailable';
 import { MirroredVectorIndex } from './in-process/mirrored-vector-index';
 import { RediSearchIndex } from './redisearch/redisearch-index';
 import type { IndexLogger, VectorBackend, VectorIndex, VectorIndexOptions } from './vector-index';
@@ -14,7 +15,10 @@ export async function createVectorIndex(opts: VectorIndexOptions): Promise<Vecto
   return index;
 }
 
-/** True when the server has the search module (Redis Stack, Redis 8); MODULE LIST can be denied by ACLs. */
+/**
+ * True when the server has the search module (Redis Stack, Redis 8); MODULE LIST can be denied by ACLs. A Redis that
+ * cannot answer now is an error (retried at start-up), not "no module": that would pick the wrong backend.
+ */
 export async function hasSearchModule(redis: RedisClient, logger: IndexLogger): Promise<boolean> {
   try {
     const modules = (await redis.call('MODULE', 'LIST')) as unknown[][];
@@ -23,6 +27,7 @@ export async function hasSearchModule(redis: RedisClient, logger: IndexLogger): 
       return at >= 0 && /^(search|ft)$/i.test(String(m[at + 1]));
     });
   } catch (err) {
+    if (isRedisUnavailable(err)) throw err;
     logger.warn(`vector index: MODULE LIST failed (${(err as Error).message}); assuming no search module`);
     return false;
   }

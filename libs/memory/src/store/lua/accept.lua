@@ -1,8 +1,9 @@
 --[[
   Numbers the turn ids of one request in a session: an id already stored or still queued keeps its seq, a new one
   takes the next and a pending entry. The first write naming a user makes the session that user's; another user is
-  a conflict, and nothing is written. The session's counter is made permanent again (a delete left it expiring).
-  Session slot.
+  a conflict, and nothing is written. A request answering a turn (a chat's reply) is accepted only while that turn is
+  still stored or queued: a DELETE of the session (or of the turn) since refuses it, atomically, so a reply cannot bring
+  a forgotten session back. The session's counter is made permanent again (a delete left it expiring). Session slot.
 
   Input:
     KEYS[1] the session's seq counter
@@ -11,11 +12,14 @@
     KEYS[4] the session's meta (user, created)
     ARGV[1] user ('' for none)
     ARGV[2] now (epoch ms), the session's created time if it is new
-    ARGV[3..] the request's turn ids
+    ARGV[3] the turn id the request answers ('' for none)
+    ARGV[4..] the request's turn ids
 
   Output:
-    {1, owner or '', counter, seq1, state1, ...}, state 0 new, 1 pending, 2 stored; or {-1, owner} on a conflict.
+    {1, owner or '', counter, seq1, state1, ...}, state 0 new, 1 pending, 2 stored; {-1, owner} on a conflict; {-2}
+    when the turn answered is gone.
 ]]
+if ARGV[3] ~= '' and not redis.call('HGET', KEYS[2], ARGV[3]) and not redis.call('HGET', KEYS[3], ARGV[3]) then return {-2} end
 local owner = redis.call('HGET', KEYS[4], 'user')
 if ARGV[1] ~= '' then
   if owner and owner ~= ARGV[1] then return {-1, owner} end
@@ -24,7 +28,7 @@ end
 redis.call('HSETNX', KEYS[4], 'created', ARGV[2])
 redis.call('PERSIST', KEYS[1])
 local out = {1, owner or '', 0}
-for i = 3, #ARGV do
+for i = 4, #ARGV do
   local seq, state = redis.call('HGET', KEYS[2], ARGV[i]), 2
   if not seq then
     seq, state = redis.call('HGET', KEYS[3], ARGV[i]), 1

@@ -1,6 +1,7 @@
 --[[
   Lists a session in its tenant (and user) index, recording the highest seq registered so an older delete's
-  unregister cannot hide it, and counts the new turns as queued for the tenant. Idempotent (ZADD; gens only rises).
+  unregister cannot hide it, and settles the tenant's queued count: the turns reserved for the request (see
+  reserve.lua) that were not new after all are given back. Idempotent but for that count (ZADD; gens only rises).
   Tenant slot. Defined twice, with 3 keys and with 4 (the user index): a fixed key count per command.
 
   Input:
@@ -10,7 +11,7 @@
     KEYS[4] optional: the user's sessions zset
     ARGV[1] session
     ARGV[2] the session's seq counter after the accept
-    ARGV[3] turns newly accepted (added to the queued count)
+    ARGV[3] what to add to the queued count: turns newly accepted minus turns reserved (negative: given back)
     ARGV[4] the queued count's TTL (seconds)
 
   Output: none.
@@ -18,7 +19,10 @@
 if tonumber(ARGV[2]) > tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '-1') then redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) end
 redis.call('ZADD', KEYS[1], 0, ARGV[1])
 if KEYS[4] then redis.call('ZADD', KEYS[4], 0, ARGV[1]) end
-if tonumber(ARGV[3]) > 0 then
-  redis.call('INCRBY', KEYS[3], ARGV[3])
+local delta = tonumber(ARGV[3])
+if delta > 0 then
+  redis.call('INCRBY', KEYS[3], delta)
   redis.call('EXPIRE', KEYS[3], ARGV[4])
+elseif delta < 0 and redis.call('DECRBY', KEYS[3], -delta) < 0 then
+  redis.call('SET', KEYS[3], 0, 'KEEPTTL')
 end
