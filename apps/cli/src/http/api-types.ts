@@ -3,7 +3,7 @@ import type { StoredTurn } from '@app/memory/store/turn';
 
 /** The HTTP API's bodies, as the CLI reads them (see apps/api). */
 export type Role = 'user' | 'assistant' | 'system';
-export type { SearchMode } from '@app/memory/vector/fusion';
+export type { SearchMode } from '@app/memory/vector/vector-index';
 
 export interface TurnInput {
   role: Role;
