@@ -51,6 +51,18 @@ export class RankOptions {
   @Max(1)
   minScore?: number;
 
+  @IsOptional()
+  @IsTimestamp('The time that relative dates in the query ("last week", "in March") are read against; default now', '2024-06-15T12:00:00Z')
+  asOf?: number;
+
+  @ApiPropertyOptional({ description: 'Each turn hit carries up to this many turns before and after it (shown beside it, not counted as hits)', minimum: 0, maximum: LIMITS.neighbours, default: 0 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(LIMITS.neighbours)
+  neighbours?: number;
+
   @ApiPropertyOptional({ enum: SEARCH_MODES, default: 'hybrid', description: 'hybrid: the full-text (BM25) and vector rankings fused; vector; text' })
   @IsOptional()
   @IsIn(SEARCH_MODES)

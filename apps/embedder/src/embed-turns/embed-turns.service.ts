@@ -4,6 +4,7 @@ import { countTokens, EmbedTurnJob, EmbedTurnResult, MemoryConfig, MemoryStore, 
 import { MicroBatcher } from '@app/memory/queues/micro-batcher';
 import { EMBEDDING_PROVIDER } from '@app/memory/nest/tokens';
 import { observeProvider } from '@app/memory/metrics/observe-provider';
+import { eventDate } from '@app/memory/time/text-dates';
 import { ExtractFeed } from './extract-feed';
 
 /** Embeds turns in micro-batches (one provider call per batch) and stores them idempotently. */
@@ -35,7 +36,12 @@ export class EmbedTurnsService {
     const vectors = await observeProvider(this.metrics, 'embedding', this.embedder.name, () =>
       this.embedder.embed(jobs.map((j) => j.content)),
     );
-    const written = await this.store.write(jobs.map((j, i) => ({ ...j, tokenCount: countTokens(j.content), embedding: vectors[i] })));
+    // Contextual indexing: the previous turn's words are indexed with the turn's; dates it names are resolved now.
+    const missing = jobs.filter((j) => j.context === undefined);
+    const read = new Map((await this.store.previousContents(missing, jobs)).map((context, i) => [missing[i], context]));
+    const written = await this.store.write(
+      jobs.map((j, i) => ({ ...j, tokenCount: countTokens(j.content), embedding: vectors[i], context: j.context ?? read.get(j), eventAt: eventDate(j.content, j.timestamp) })),
+    );
     // A replay ('existing') feeds again: the job it queued may have been lost with a crash, and the watermark makes it harmless.
     this.extractFeed.stored(jobs.filter((_, i) => written[i].outcome !== 'dropped'));
     return written.map(({ turnId, seq, outcome }) => ({ turnId, seq, outcome }));

@@ -107,7 +107,9 @@ function newestFirst(a: { timestamp: number; seq: number; key: string }, b: { ti
 /** A turn says who spoke; an extracted memory says it is one, and of which type (its time: since when it holds). */
 function memoryCandidate(m: RetrievedMemory): Candidate {
   const who = m.memory ? `long-term memory, ${m.memory.type}` : m.role;
-  return candidate(m, 'memory', `- [${iso(m.timestamp)}] ${who} (similarity ${m.similarity.toFixed(3)}): ${body(m.content)}\n`);
+  // Neighbours are part of the memory's block, so the budget counts them with it.
+  const beside = (m.neighbours ?? []).map((n) => `  - [${iso(n.timestamp)}] ${n.seq < m.seq ? 'before' : 'after'}, ${n.role}: ${body(n.content)}\n`);
+  return candidate(m, 'memory', `- [${iso(m.timestamp)}] ${who} (similarity ${m.similarity.toFixed(3)}): ${body(m.content)}\n${beside.join('')}`);
 }
 
 function recentCandidate(t: StoredTurn): Candidate {

@@ -13,6 +13,13 @@ export const STOP_WORDS: ReadonlySet<string> = new Set(
   ).split(' '),
 );
 
+/**
+ * The previous turn's words count this much of the turn's own (contextual indexing): an answer is found by its
+ * question's words. Measured on the LoCoMo dev half (docs/retrieval.md); RediSearch's `context` field has it as its WEIGHT,
+ * MiniSearch as its boost.
+ */
+export const CONTEXT_WEIGHT = 0.5;
+
 /** At most this many distinct words of a query are searched: a 32,000-character query must not cost thousands of term lookups. */
 export const MAX_QUERY_WORDS = 64;
 

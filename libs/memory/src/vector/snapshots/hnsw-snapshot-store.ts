@@ -10,7 +10,8 @@ import type { SearchCore } from '../in-process/search-core';
 import { timeSlicer } from '../in-process/time-slicer';
 import type { MirrorSnapshot } from '../in-process/vector-mirror';
 
-const VERSION = 1;
+// 2: the text index has a context field (contextual indexing); a version-1 snapshot is rebuilt from Redis.
+const VERSION = 2;
 
 /** The pointer file: which snapshot is the newest, what it was built with, and the change-log positions it covers. */
 interface SnapshotPointer {
