@@ -368,6 +368,11 @@ export interface components {
         };
         ContextBody: {
             /**
+             * @description The time that relative dates in the query ("last week", "in March") are read against; default now: ISO 8601 (UTC unless it has an offset) or epoch milliseconds
+             * @example 2024-06-15T12:00:00Z
+             */
+            asOf?: string | number;
+            /**
              * @description Memories to return (default TOP_K_MEMORIES)
              * @example 5
              */
@@ -396,6 +401,11 @@ export interface components {
              * @enum {string}
              */
             mode?: "hybrid" | "vector" | "text";
+            /**
+             * @description Each turn hit carries up to this many turns before and after it (shown beside it, not counted as hits)
+             * @default 0
+             */
+            neighbours?: number;
             /**
              * @description The message the context is for (usually the user message about to be answered)
              * @example When does my flight leave?
@@ -522,9 +532,11 @@ export interface components {
             metadata: {
                 [key: string]: unknown;
             };
+            /** @description With neighbours=n: the adjacent turns of the session, oldest first (context, not hits) */
+            neighbours?: components["schemas"]["NeighbourView"][];
             /** @enum {string} */
             role: "user" | "assistant" | "system";
-            /** @description The ranking score: similarity, blended with recency when RECENCY_WEIGHT > 0 */
+            /** @description The ranking score: similarity, plus RERANK_DATE_WEIGHT for a turn on a date the query names (half for a dated turn when the query asks "when"), plus RERANK_NEIGHBOUR_WEIGHT x the best similarity of its adjacent turns among the results; blended with recency when RECENCY_WEIGHT > 0 */
             score: number;
             /**
              * @description Position in the session, from 1
@@ -533,9 +545,11 @@ export interface components {
             seq: number;
             /** @example support-42 */
             sessionId: string;
-            /** @description 1 - cosine distance to the query */
+            /** @description How well the memory matches the query, on a scale that does not depend on the query (so minScore means the same for every query). vector mode: 1 - cosine distance. text mode: BM25 / (BM25 + 8), in [0, 1). hybrid: HYBRID_TEXT_WEIGHT x textScore + (1 - HYBRID_TEXT_WEIGHT) x vectorScore */
             similarity: number;
             tags: string[];
+            /** @description text and hybrid modes: BM25 / (BM25 + 8) of the query words in the turn (and, at half weight, in the turn before it); null when no query word matched */
+            textScore: number | null;
             /** Format: date-time */
             timestamp: string;
             /**
@@ -548,6 +562,8 @@ export interface components {
              * @example alice
              */
             userId: string | null;
+            /** @description hybrid mode: max(0, cosine similarity); null when the memory was not among the nearest vectors */
+            vectorScore: number | null;
         };
         MemorySourceView: {
             /** @example support-42 */
@@ -611,6 +627,15 @@ export interface components {
              */
             validFrom: string;
         };
+        NeighbourView: {
+            content: string;
+            /** @enum {string} */
+            role: "user" | "assistant" | "system";
+            seq: number;
+            /** Format: date-time */
+            timestamp: string;
+            turnId: string;
+        };
         Readiness: {
             /**
              * @example {
@@ -627,6 +652,11 @@ export interface components {
             status: string;
         };
         SearchAllMemoriesBody: {
+            /**
+             * @description The time that relative dates in the query ("last week", "in March") are read against; default now: ISO 8601 (UTC unless it has an offset) or epoch milliseconds
+             * @example 2024-06-15T12:00:00Z
+             */
+            asOf?: string | number;
             /**
              * @description Memories to return (default TOP_K_MEMORIES)
              * @example 5
@@ -651,6 +681,11 @@ export interface components {
              * @enum {string}
              */
             mode?: "hybrid" | "vector" | "text";
+            /**
+             * @description Each turn hit carries up to this many turns before and after it (shown beside it, not counted as hits)
+             * @default 0
+             */
+            neighbours?: number;
             /**
              * @description The text to find related memories for
              * @example When does my flight leave?
@@ -1853,6 +1888,8 @@ export interface operations {
     SearchMemoriesController_session: {
         parameters: {
             query: {
+                /** @description The time that relative dates in the query ("last week", "in March") are read against; default now: ISO 8601 (UTC unless it has an offset) or epoch milliseconds */
+                asOf?: number | string;
                 /** @description Memories to return (default TOP_K_MEMORIES) */
                 k?: number;
                 /** @description turn: stored turns; memory: long-term memories extracted from them (default both; a roles or tags filter means turns only). In a query string: kinds=turn,memory */
@@ -1861,6 +1898,8 @@ export interface operations {
                 minScore?: number;
                 /** @description hybrid: the full-text (BM25) and vector rankings fused; vector; text */
                 mode?: "hybrid" | "vector" | "text";
+                /** @description Each turn hit carries up to this many turns before and after it (shown beside it, not counted as hits) */
+                neighbours?: number;
                 /** @description The text to find related memories for */
                 q: string;
                 /** @description Only turns of this role */
