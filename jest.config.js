@@ -4,7 +4,8 @@ module.exports = {
   rootDir: '.',
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
   transform: { '^.+\\.ts$': 'ts-jest' },
-  moduleNameMapper: { '^@app/memory(.*)$': '<rootDir>/libs/memory/src$1' },
+  // libs/client is also an ES module package, whose relative imports name the .js they compile to.
+  moduleNameMapper: { '^@app/memory(.*)$': '<rootDir>/libs/memory/src$1', '^(\\.{1,2}/.*)\\.js$': '$1' },
   testTimeout: 60000,
   globalSetup: '<rootDir>/test/support/global-setup.ts',
 };

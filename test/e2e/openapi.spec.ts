@@ -75,11 +75,13 @@ describe('OpenAPI document and its examples', () => {
       'GET /healthz',
       'GET /readyz',
       'GET /v1/memories/{memoryId}/history',
+      'GET /v1/models',
       'GET /v1/sessions',
       'GET /v1/sessions/{sessionId}/long-term-memories',
       'GET /v1/sessions/{sessionId}/memories',
       'GET /v1/sessions/{sessionId}/turns',
       'GET /v1/users/{userId}/memories',
+      'POST /v1/chat/completions',
       'POST /v1/keys',
       'POST /v1/memories/search',
       'POST /v1/sessions/{sessionId}/chat',
@@ -90,9 +92,13 @@ describe('OpenAPI document and its examples', () => {
       const success = Object.entries(op.responses).filter(([status]) => status.startsWith('2'));
       expect([id, success.length > 0 && success.every(([, r]) => r.content?.['application/json']?.schema !== undefined)]).toEqual([id, true]);
       if (!id.includes('/v1/')) continue;
-      for (const status of ['400', '401', '403', '429', '503']) {
-        expect([id, status, op.responses[status]?.content?.['application/json']?.schema]).toEqual([id, status, { $ref: '#/components/schemas/ErrorBody' }]);
+      // The OpenAI-compatible proxy answers errors in OpenAI's shape.
+      const openAi = id.endsWith('/v1/chat/completions') || id.endsWith('/v1/models');
+      for (const status of ['401', '403', '429', '503']) {
+        const schema = op.responses[status]?.content?.['application/json']?.schema;
+        expect([id, status, openAi ? Object.keys(schema?.properties ?? {}) : schema]).toEqual([id, status, openAi ? ['error'] : { $ref: '#/components/schemas/ErrorBody' }]);
       }
+      if (!openAi) expect([id, op.responses['400']?.content?.['application/json']?.schema]).toEqual([id, { $ref: '#/components/schemas/ErrorBody' }]);
     }
     // A property typed by its initializer alone used to come out as a reference to an empty "Object" schema.
     expect(Object.keys(doc.components.schemas)).not.toContain('Object');

@@ -12,6 +12,9 @@ import { ContextController } from './build-context/context.controller';
 import { ContextService } from './build-context/context.service';
 import { ChatController } from './chat/chat.controller';
 import { ChatService } from './chat/chat.service';
+import { ChatCompletionsController } from './chat-completions/chat-completions.controller';
+import { ChatCompletionsService } from './chat-completions/chat-completions.service';
+import { llmUpstreamProvider } from './chat-completions/llm-upstream';
 import { JobGateway } from './common/job-gateway';
 import type { TenantRequest } from './common/tenant.decorator';
 import { QueueDepthGauge } from './common/queue-depth.gauge';
@@ -71,6 +74,7 @@ export const API_QUEUES = registerQueues([QUEUES.embed, QUEUES.retrieve, QUEUES.
     WriteTurnsController,
     SessionHistoryController,
     ChatController,
+    ChatCompletionsController,
     SearchMemoriesController,
     ContextController,
     ListSessionsController,
@@ -103,6 +107,8 @@ export const API_QUEUES = registerQueues([QUEUES.embed, QUEUES.retrieve, QUEUES.
     WriteTurnsService,
     TenantWriteSlots,
     ChatService,
+    ChatCompletionsService,
+    llmUpstreamProvider,
     MemorySearchService,
     ContextService,
     ListSessionsService,

@@ -20,33 +20,41 @@ export function domainStatus(err: unknown): number | undefined {
   return STATUS.find(([type]) => err instanceof type)?.[1];
 }
 
-/** The one place where errors become HTTP answers: {statusCode, error, message}. */
+/** An error's HTTP answer: status, body {statusCode, error, message} and headers. */
+export interface ErrorAnswer {
+  status: number;
+  body: { statusCode: number; error?: string; message: string | string[] };
+  headers: Record<string, string>;
+}
+
+const logger = new Logger('HTTP');
+
+/** The one place where errors become HTTP answers (unexpected ones are logged and answer 500). */
+export function errorAnswer(err: unknown): ErrorAnswer {
+  if (err instanceof HttpException) {
+    const body = err.getResponse();
+    return { status: err.getStatus(), body: typeof body === 'string' ? { statusCode: err.getStatus(), message: body } : (body as ErrorAnswer['body']), headers: {} };
+  }
+  if (isRedisUnavailable(err)) {
+    const status = HttpStatus.SERVICE_UNAVAILABLE;
+    return { status, body: { statusCode: status, error: 'Service Unavailable', message: 'Redis is unavailable; retry after 5 s' }, headers: { 'Retry-After': '5' } };
+  }
+  const known = domainStatus(err);
+  if (known === undefined) {
+    logger.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  }
+  const status = known ?? HttpStatus.INTERNAL_SERVER_ERROR;
+  return {
+    status,
+    body: { statusCode: status, error: err instanceof Error ? err.name : 'Error', message: known === undefined ? 'internal error' : (err as Error).message },
+    headers: err instanceof TenantBusyError ? { 'Retry-After': String(err.retryAfterSeconds) } : {},
+  };
+}
+
 @Catch()
 export class DomainExceptionFilter implements ExceptionFilter {
-  private readonly logger = new Logger('HTTP');
-
   catch(err: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    if (err instanceof HttpException) {
-      const body = err.getResponse();
-      reply.status(err.getStatus()).send(typeof body === 'string' ? { statusCode: err.getStatus(), message: body } : body);
-      return;
-    }
-    if (isRedisUnavailable(err)) {
-      reply.header('Retry-After', '5').status(HttpStatus.SERVICE_UNAVAILABLE);
-      reply.send({ statusCode: HttpStatus.SERVICE_UNAVAILABLE, error: 'Service Unavailable', message: 'Redis is unavailable; retry after 5 s' });
-      return;
-    }
-    const status = domainStatus(err);
-    if (status === undefined) {
-      this.logger.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-    }
-    const code = status ?? HttpStatus.INTERNAL_SERVER_ERROR;
-    if (err instanceof TenantBusyError) reply.header('Retry-After', String(err.retryAfterSeconds));
-    reply.status(code).send({
-      statusCode: code,
-      error: err instanceof Error ? err.name : 'Error',
-      message: status === undefined ? 'internal error' : (err as Error).message,
-    });
+    const { status, body, headers } = errorAnswer(err);
+    host.switchToHttp().getResponse<FastifyReply>().headers(headers).status(status).send(body);
   }
 }

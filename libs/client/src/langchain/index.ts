@@ -1,0 +1,2 @@
+export * from './chat-message-history.js';
+export * from './retriever.js';
