@@ -120,12 +120,13 @@ export async function startStack(options: StackOptions): Promise<StackHandle> {
 
   let redis: ManagedProcess | undefined;
   const stop = async () => {
-    process.removeListener('exit', killAll);
     for (const p of processes.filter((p) => p !== redis)) await p.stop();
     // Last: the workers may still be acknowledging jobs.
     await redis?.stop();
     await cluster?.nodes.stop();
     if (cluster) rmSync(cluster.dir, { recursive: true, force: true });
+    // Only now: a launcher that exits halfway through stopping still kills the children left.
+    process.removeListener('exit', killAll);
   };
 
   try {
