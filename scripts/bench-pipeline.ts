@@ -4,7 +4,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadConfig } from '@app/memory/config/load-config';
 import { percentiles } from '@app/memory/metrics/quantiles';
-import type { SearchMode } from '@app/memory/vector/fusion';
+import type { SearchMode } from '@app/memory/vector/vector-index';
 import { bullmqRoundTrips, directIndexQueries, httpRoundTrips } from '../apps/cli/src/bench/pipeline-floors';
 import { benchQuery, benchSession, preloadThroughApi, type SearchParts, timeConcurrentSearches, timeSearchParts } from '../apps/cli/src/bench/pipeline-load';
 import { syntheticTexts } from '../apps/cli/src/bench/synthetic-corpus';

@@ -8,7 +8,7 @@ import { VECTOR_BACKENDS } from '@app/memory/config/memory-config';
 import { createEmbeddingProvider } from '@app/memory/embedding/create-embedding-provider';
 import { METRIC_NAMES } from '@app/memory/metrics/metric-names';
 import { percentiles } from '@app/memory/metrics/quantiles';
-import { SEARCH_MODES, type SearchMode } from '@app/memory/vector/fusion';
+import { SEARCH_MODES, type SearchMode } from '@app/memory/vector/vector-index';
 import { type LocomoConversation, readLocomo, toClientId } from '../apps/cli/src/bench/locomo/locomo-data';
 import { RECALL_KS, RecallTable } from '../apps/cli/src/bench/locomo/recall-at-k';
 import { ApiClient } from '../apps/cli/src/http/api-client';

@@ -8,7 +8,7 @@ import { connectRedis, type RedisClient, redisEndpoint } from '@app/memory/redis
 import { VectorBackend, VectorHit } from '@app/memory/vector/vector-index';
 import { RedisCluster } from '../support/redis-cluster';
 import { RedisServer } from '../support/redis-server';
-import { RediSearchIndex } from '@app/memory/vector/redisearch-index';
+import { RediSearchIndex } from '@app/memory/vector/redisearch/redisearch-index';
 import { T0, VectorFixture, axis, seededVector, testConfig } from '../support/vector-fixture';
 
 /**

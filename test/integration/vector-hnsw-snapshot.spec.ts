@@ -2,8 +2,8 @@ import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import { HnswIndex } from '@app/memory/vector/hnsw-index';
-import { HnswSnapshotStore } from '@app/memory/vector/hnsw-snapshot-store';
+import { HnswIndex } from '@app/memory/vector/in-process/hnsw-index';
+import { HnswSnapshotStore } from '@app/memory/vector/snapshots/hnsw-snapshot-store';
 import type { VectorIndex } from '@app/memory/vector/vector-index';
 import { RedisServer } from '../support/redis-server';
 import { VectorFixture, seededVector } from '../support/vector-fixture';

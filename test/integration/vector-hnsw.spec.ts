@@ -1,9 +1,9 @@
 import Redis from 'ioredis';
 import { MemoryConfig } from '@app/memory/config/memory-config';
 import { ConfigError } from '@app/memory/errors/config.error';
-import { ChangeLogReader } from '@app/memory/vector/change-log-reader';
+import { ChangeLogReader } from '@app/memory/vector/change-log/change-log-reader';
 import { createVectorIndex } from '@app/memory/vector/create-vector-index';
-import { HnswIndex } from '@app/memory/vector/hnsw-index';
+import { HnswIndex } from '@app/memory/vector/in-process/hnsw-index';
 import { VectorQuery } from '@app/memory/vector/vector-index';
 import { RedisServer } from '../support/redis-server';
 import { T0, VectorFixture, seededVector, testConfig } from '../support/vector-fixture';

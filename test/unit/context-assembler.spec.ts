@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { ContextAssembler } from '@app/memory/context/context-assembler';
 import { countTokens } from '@app/memory/context/tokenizer';
 import { InvalidInputError } from '@app/memory/errors/invalid-input.error';
-import type { RetrievedMemory } from '@app/memory/queues/job-contracts';
+import type { RetrievedMemory } from '@app/memory/context/memory-context';
 import type { Role, StoredTurn } from '@app/memory/store/turn';
 
 const T0 = Date.UTC(2026, 0, 1, 9, 0, 0);

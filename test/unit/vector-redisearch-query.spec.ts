@@ -3,13 +3,13 @@ import fc from 'fast-check';
 import Redis from 'ioredis';
 import { KeySchema } from '@app/memory/redis/key-schema';
 import { MemoryStore } from '@app/memory/store/memory-store';
-import { RediSearchIndex, schemaDifferences } from '@app/memory/vector/redisearch-index';
+import { RediSearchIndex, schemaDifferences } from '@app/memory/vector/redisearch/redisearch-index';
 import { SearchReplyError } from '@app/memory/errors/search-reply.error';
 import {
   buildFilter, buildKnnArgs, buildTextArgs, escapeTag, parseKnnReply, parseTextReply, textClause,
-} from '@app/memory/vector/redisearch-query';
+} from '@app/memory/vector/redisearch/redisearch-query';
 import { MAX_QUERY_WORDS } from '@app/memory/vector/text-terms';
-import { compareStreamIds } from '@app/memory/vector/stream-id';
+import { compareStreamIds } from '@app/memory/vector/change-log/stream-id';
 import { testConfig } from '../support/vector-fixture';
 
 describe('RediSearch query building (no server needed)', () => {

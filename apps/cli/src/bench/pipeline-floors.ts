@@ -8,7 +8,7 @@ import { redisEndpoint } from '@app/memory/redis/redis-endpoint';
 import { KeySchema } from '@app/memory/redis/key-schema';
 import { MemoryStore } from '@app/memory/store/memory-store';
 import { createVectorIndex } from '@app/memory/vector/create-vector-index';
-import type { SearchMode } from '@app/memory/vector/fusion';
+import type { SearchMode } from '@app/memory/vector/vector-index';
 
 /**
  * The floors the pipeline is measured against, on the same machine and Redis in the same run: what the endpoint's

@@ -1,4 +1,4 @@
-import type { SearchMode } from '@app/memory/vector/fusion';
+import type { SearchMode } from '@app/memory/vector/vector-index';
 import type { ApiClient } from '../http/api-client';
 import { promSample } from '../stress/prom-text';
 

@@ -1,5 +1,5 @@
 import type { MemoryStore } from '@app/memory/store/memory-store';
-import { loadHits } from '@app/memory/vector/load-hits';
+import { loadHits } from '@app/memory/vector/in-process/load-hits';
 import type { VectorHit } from '@app/memory/vector/vector-index';
 
 const cosine = (a: Float32Array, b: Float32Array): number => {

@@ -1,5 +1,5 @@
 import type { RedisClient } from '@app/memory/redis/create-redis';
-import { toMap } from '@app/memory/vector/redisearch-index';
+import { toMap } from '@app/memory/vector/redisearch/redisearch-index';
 
 const NO_INDEX = /unknown index name|no such index/i;
 

@@ -2,7 +2,7 @@ import type { Operation } from '@app/memory/metrics/metric-names';
 
 /** The HTTP API's bodies, as the CLI reads them (see apps/api). */
 export type Role = 'user' | 'assistant' | 'system';
-export type { SearchMode } from '@app/memory/vector/fusion';
+export type { SearchMode } from '@app/memory/vector/vector-index';
 
 export interface TurnInput {
   role: Role;

@@ -1,6 +1,6 @@
 import { InvalidInputError } from '../errors/invalid-input.error';
-import type { RetrievedMemory } from '../queues/job-contracts';
 import type { StoredTurn } from '../store/turn';
+import type { RetrievedMemory } from './memory-context';
 import { countTokens } from './tokenizer';
 
 export interface AssembleInput {

@@ -1,7 +1,6 @@
-import type { ChatTurn } from '../llm/llm-provider';
-import type { RetrievedMemory } from '../queues/job-contracts';
 import type { StoredTurn } from '../store/turn';
 import type { ContextAssembler } from './context-assembler';
+import type { MemoryContext, RetrievedMemory } from './memory-context';
 import { countTokens } from './tokenizer';
 
 /** The system message's instructions; the relevant memories follow them. */
@@ -16,18 +15,6 @@ const NO_MEMORIES = '(no stored memory is relevant to this message)';
 
 /** Tokens kept back from the assembler's budget so the system message, preamble included, fits as well. */
 const PREAMBLE_TOKENS = countTokens(`${MEMORY_PREAMBLE}\n\n${NO_MEMORIES}`);
-
-/** A context ready for an OpenAI-style chat call: what the context endpoint answers and what /chat sends its LLM. */
-export interface MemoryContext {
-  /** A system message with the preamble and the relevant memories, then the recent turns, oldest first. */
-  messages: ChatTurn[];
-  /** The same memories and turns as one markdown text ("## Relevant memories", "## Recent conversation"). */
-  text: string;
-  /** o200k tokens of `text`; the contents of `messages` add up to at most the budget too. */
-  tokens: number;
-  /** Memories and recent turns left out because they did not fit. */
-  dropped: number;
-}
 
 /** Packs memories and recent turns into `maxTokens` (see ContextAssembler) and renders them both ways. */
 export function buildMemoryContext(

@@ -1,6 +1,6 @@
 import { LocalEmbedder } from '../embedding/local-embedder';
 import type { LlmProvider, LlmRequest } from './llm-provider';
-import { dot } from '../vector/vector-mirror';
+import { dot } from '../vector/in-process/vector-mirror';
 
 const LABEL = 'offline extractive responder';
 const PREFIX = `[${LABEL}]`;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { MemoryContext } from '../context/context-messages';
-import type { MemoryFacet, MemoryKind, Role } from '../store/turn';
-import type { SearchMode } from '../vector/fusion';
+import type { MemoryContext, RetrievedMemory } from '../context/memory-context';
+import type { MemoryKind, Role } from '../store/turn';
+import type { SearchMode } from '../vector/vector-index';
 
 /** Queue names, shared by the API (producer) and the workers (consumers). */
 export const QUEUES = { embed: 'embed', retrieve: 'retrieve', extract: 'extract' } as const;
@@ -76,25 +76,6 @@ export interface RetrieveJob {
   exclude?: string[];
   /** Assemble a context for the LLM as well, within this many tokens. */
   assemble?: { maxTokens: number; recentTurns: number; session: string };
-}
-
-export interface RetrievedMemory {
-  key: string;
-  session: string;
-  seq: number;
-  turnId: string;
-  user?: string;
-  role: Role;
-  content: string;
-  timestamp: number;
-  tags?: string[];
-  metadata?: Record<string, unknown>;
-  /** Set on an extracted memory (its turnId is then the memory id, its seq 0, its role 'system'); absent on a turn. */
-  memory?: MemoryFacet;
-  /** The relevance the index ranked by (see VectorHit.similarity: cosine, relative BM25 or fused, per mode). */
-  similarity: number;
-  /** Similarity blended with recency (equal to similarity when RECENCY_WEIGHT is 0). */
-  score: number;
 }
 
 export interface RetrieveResult {

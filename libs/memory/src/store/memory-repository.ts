@@ -4,6 +4,7 @@ import { InvalidInputError } from '../errors/invalid-input.error';
 import type { RedisClient } from '../redis/create-redis';
 import type { KeySchema, MemoryScope } from '../redis/key-schema';
 import type { MemoryStore } from './memory-store';
+import { type ScriptArgs, type StoreCommands, withStoreCommands } from './store-commands';
 import { type MemorySource, type MemoryType, TURN_FIELDS as F } from './turn';
 import { bufferToVector, vectorToBuffer } from './vector-bytes';
 
@@ -59,100 +60,6 @@ export interface MemoryVector {
   embedding: Float32Array;
 }
 
-// Applies one extraction to a scope, if the session's watermark is still the one the extraction read (else {-1}):
-// adds, updates (the old version is pushed onto the memory's history with the time it stopped being true) and
-// deletes (the same, and the id is kept among the retired so forgetting finds its history). The change-log entries the
-// in-process indexes need are queued in the same step (an update is a removal and an add: its vector changed), so a
-// crash before they are appended cannot lose them (see flushLog). KEYS: the session's watermark, memories zset,
-// retired set, unlogged list. ARGV: session, expected, next, now, the scope's memory-key and history prefixes, then
-// per op: name, field-count, id, fields... Memory keys are built from the prefixes (see FORGET).
-const APPLY = `
-if tonumber(redis.call('GET', KEYS[1]) or '0') ~= tonumber(ARGV[2]) then return {-1} end
-local now = ARGV[4]
-local out = {1, 0, 0, 0}
-local removed, added = {}, {}
-local i = 7
-while i <= #ARGV do
-  local op, n, id = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
-  local key, history = ARGV[5] .. id, ARGV[6] .. id .. ':history'
-  if op ~= 'add' then removed[#removed + 1] = 'rm ' .. key end
-  if op ~= 'delete' then added[#added + 1] = 'add ' .. key end
-  if op == 'add' then
-    redis.call('HSET', key, unpack(ARGV, i + 3, i + 2 + n))
-    redis.call('ZADD', KEYS[2], now, id)
-    out[2] = out[2] + 1
-  else
-    local old = redis.call('HMGET', key, 'content', 'memory_type', 'entities', 'sources', 'timestamp')
-    if old[1] then
-      redis.call('LPUSH', history, '{"content":' .. cjson.encode(old[1]) .. ',"type":' .. cjson.encode(old[2]) ..
-        ',"entities":' .. old[3] .. ',"sources":' .. old[4] .. ',"validFrom":' .. old[5] .. ',"validUntil":' .. now ..
-        ',"change":"' .. op .. '"}')
-      if op == 'update' then
-        redis.call('HSET', key, unpack(ARGV, i + 3, i + 2 + n))
-        redis.call('ZADD', KEYS[2], now, id)
-        out[3] = out[3] + 1
-      else
-        redis.call('DEL', key)
-        redis.call('ZREM', KEYS[2], id)
-        redis.call('SADD', KEYS[3], id)
-        out[4] = out[4] + 1
-      end
-    end
-  end
-  i = i + 3 + n
-end
-redis.call('SET', KEYS[1], ARGV[3])
-if #removed > 0 then redis.call('RPUSH', KEYS[4], unpack(removed)) end
-if #added > 0 then redis.call('RPUSH', KEYS[4], unpack(added)) end
-return out
-`;
-
-// Forgets a scope's memories derived from one session (ARGV[5] '1': every memory of the scope), live and retired,
-// with their histories, and sets the session's watermark to ARGV[2] (its last seq) for ARGV[6] seconds, as long as
-// its seq counter lives: an extraction of the forgotten turns still running finds the watermark moved and writes
-// nothing, and a session of the same name started after the counter expired starts from 0 again. Memory and history
-// keys are built from the scope's prefixes (ARGV[3], ARGV[4]): they carry the scope's hash tag, so the script stays
-// in its slot, and the declared keys stay a fixed three (ioredis routes an auto-pipelined cluster script by its
-// first argument). Returns the keys of the live memories deleted.
-const FORGET = `
-local needle = '"session":' .. cjson.encode(ARGV[1])
-local gone = {}
-for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
-  local key = ARGV[3] .. id
-  local sources = redis.call('HGET', key, 'sources') or ''
-  if ARGV[5] == '1' or string.find(sources, needle, 1, true) then
-    redis.call('DEL', key, ARGV[4] .. id .. ':history')
-    redis.call('ZREM', KEYS[2], id)
-    gone[#gone + 1] = key
-  end
-end
-for _, id in ipairs(redis.call('SMEMBERS', KEYS[3])) do
-  local history = ARGV[4] .. id .. ':history'
-  if ARGV[5] == '1' or string.find(redis.call('LINDEX', history, 0) or '', needle, 1, true) then
-    redis.call('DEL', history)
-    redis.call('SREM', KEYS[3], id)
-  end
-end
-redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[6])
-redis.call('DEL', KEYS[4])
-return gone
-`;
-
-// Forgets one memory and its history: 1 when it existed (live or retired), else 0.
-const DELETE = `
-local live = redis.call('ZREM', KEYS[3], ARGV[1])
-local retired = redis.call('SREM', KEYS[4], ARGV[1])
-redis.call('DEL', KEYS[1], KEYS[2])
-return live + retired
-`;
-
-type Args = (string | number | Buffer)[];
-type ScriptedRedis = RedisClient & {
-  memApplyMemories(...args: Args): Promise<number[]>;
-  memForgetMemories(...args: Args): Promise<string[]>;
-  memDeleteMemory(...args: Args): Promise<number>;
-};
-
 /** What a listing reads of a memory's hash: everything but the vector, which only the extractor needs. */
 const MEMORY_FIELDS = [F.content, F.memoryType, F.entities, F.sources, F.timestamp, 'created'] as const;
 
@@ -161,7 +68,7 @@ const MEMORY_FIELDS = [F.content, F.memoryType, F.entities, F.sources, F.timesta
  * each scope's list, histories and extraction watermarks. Every script touches one scope's slot.
  */
 export class MemoryRepository {
-  private readonly redis: ScriptedRedis;
+  private readonly redis: RedisClient & StoreCommands;
 
   constructor(
     redis: RedisClient,
@@ -170,10 +77,7 @@ export class MemoryRepository {
     /** How long a deleted session's watermark is kept: as long as its seq counter (FORGET_TTL_SECONDS). */
     private readonly forgetTtlSeconds = 24 * 3600,
   ) {
-    redis.defineCommand('memApplyMemories', { numberOfKeys: 4, lua: APPLY });
-    redis.defineCommand('memForgetMemories', { numberOfKeys: 4, lua: FORGET });
-    redis.defineCommand('memDeleteMemory', { numberOfKeys: 4, lua: DELETE });
-    this.redis = redis as ScriptedRedis;
+    this.redis = withStoreCommands(redis);
   }
 
   /** The scope of a session's memories: its user's when it has one, else its own. */
@@ -209,7 +113,7 @@ export class MemoryRepository {
    */
   async apply(scope: MemoryScope, session: string, expected: number, next: number, ops: MemoryOp[]): Promise<ApplyResult> {
     const now = Date.now();
-    const args: Args = [session, expected, next, now, this.keys.scopeMemories(scope), this.keys.memoryHistoryPrefix(scope)];
+    const args: ScriptArgs = [session, expected, next, now, this.keys.scopeMemories(scope), this.keys.memoryHistoryPrefix(scope)];
     for (const op of ops) {
       const fields = op.op === 'delete' ? [] : this.hashFields(scope, op, now);
       args.push(op.op, fields.length, op.id, ...fields);
@@ -287,7 +191,7 @@ export class MemoryRepository {
 
   /**
    * Forgets what was learnt from a deleted session: under a user scope the memories any of its turns went into,
-   * under its own scope all of them. `lastSeq` becomes its watermark for a while (see FORGET).
+   * under its own scope all of them. `lastSeq` becomes its watermark for a while (see lua/forget-memories.lua).
    */
   async forgetSession(tenant: string, session: string, user: string | undefined, lastSeq: number): Promise<number> {
     const scope = MemoryRepository.scopeOf(tenant, session, user);
@@ -335,8 +239,8 @@ export class MemoryRepository {
   }
 
   /** The hash of a memory: the turn fields every index reads (role 'system', seq 0, the id as turn id) plus its own. */
-  private hashFields(scope: MemoryScope, m: MemoryWrite & { op: 'add' | 'update'; id: string }, now: number): Args {
-    const fields: Args = [
+  private hashFields(scope: MemoryScope, m: MemoryWrite & { op: 'add' | 'update'; id: string }, now: number): ScriptArgs {
+    const fields: ScriptArgs = [
       F.kind, 'memory',
       F.tenant, scope.tenant,
       scope.kind === 'user' ? F.user : F.session, scope.id,

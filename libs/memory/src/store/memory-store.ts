@@ -2,6 +2,7 @@ import type { RedisClient } from '../redis/create-redis';
 import { KeySchema } from '../redis/key-schema';
 import { scanKeys } from '../redis/scan-keys';
 import { Role, StoredTurn, TURN_FIELDS as F, TurnWrite, WriteResult } from './turn';
+import { type ScriptArgs, type StoreCommands, withStoreCommands } from './store-commands';
 import { parseTurnHash, TURN_READ_FIELDS } from './turn-hash';
 import { bufferToVector, vectorToBuffer } from './vector-bytes';
 
@@ -52,141 +53,6 @@ export interface DeletedSession {
 /** A change-log entry: an added turn, a removed turn, or a forgotten session. */
 export type LogOp = { op: 'add' | 'rm'; keys: string[] } | { op: 'del'; session: string };
 
-// Numbers the turn ids of one request in a session: an id already stored or still queued keeps its seq, a new one
-// takes the next. The first write naming a user makes the session that user's; another user is a conflict.
-// Returns {1, owner, counter, seq1, state1, ...} with state 0 new, 1 pending, 2 stored; or {-1, owner}.
-const ACCEPT = `
-local owner = redis.call('HGET', KEYS[4], 'user')
-if ARGV[1] ~= '' then
-  if owner and owner ~= ARGV[1] then return {-1, owner} end
-  if not owner then redis.call('HSET', KEYS[4], 'user', ARGV[1]); owner = ARGV[1] end
-end
-redis.call('HSETNX', KEYS[4], 'created', ARGV[2])
-redis.call('PERSIST', KEYS[1])
-local out = {1, owner or '', 0}
-for i = 3, #ARGV do
-  local seq, state = redis.call('HGET', KEYS[2], ARGV[i]), 2
-  if not seq then
-    seq, state = redis.call('HGET', KEYS[3], ARGV[i]), 1
-    if not seq then
-      seq, state = redis.call('INCR', KEYS[1]), 0
-      redis.call('HSET', KEYS[3], ARGV[i], seq)
-    end
-  end
-  out[#out + 1] = tonumber(seq)
-  out[#out + 1] = state
-end
-out[3] = tonumber(redis.call('GET', KEYS[1]) or '0')
-return out
-`;
-
-// Lists a session in its tenant (and user) index, recording the highest seq registered so an older delete's
-// unregister cannot hide it, and counts the new turns as queued for the tenant.
-const REGISTER = `
-if tonumber(ARGV[2]) > tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '-1') then redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) end
-redis.call('ZADD', KEYS[1], 0, ARGV[1])
-if KEYS[4] then redis.call('ZADD', KEYS[4], 0, ARGV[1]) end
-if tonumber(ARGV[3]) > 0 then
-  redis.call('INCRBY', KEYS[3], ARGV[3])
-  redis.call('EXPIRE', KEYS[3], ARGV[4])
-end
-`;
-
-// Unlists a forgotten session, unless it was registered again after the delete (a seq above the delete's mark).
-const UNREGISTER = `
-if tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '-1') <= tonumber(ARGV[2]) then
-  redis.call('HDEL', KEYS[2], ARGV[1])
-  redis.call('ZREM', KEYS[1], ARGV[1])
-  if KEYS[3] then redis.call('ZREM', KEYS[3], ARGV[1]) end
-end
-`;
-
-// Stores a turn if its accept is still pending (a forgotten session or turn has no entry: its job is dropped), and
-// answers a replay of an already stored turn with its seq. {1|0|-1, seq}: stored, existing, dropped.
-const WRITE_TURN = `
-local stored = redis.call('HGET', KEYS[2], ARGV[1])
-if stored then return {0, stored} end
-if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return {-1, ARGV[2]} end
-redis.call('HSET', KEYS[1], unpack(ARGV, 4))
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-redis.call('HDEL', KEYS[3], ARGV[1])
-redis.call('ZADD', KEYS[4], ARGV[2], ARGV[2])
-local ts = tonumber(ARGV[3])
-if ts < tonumber(redis.call('HGET', KEYS[5], 'first') or ts + 1) then redis.call('HSET', KEYS[5], 'first', ARGV[3]) end
-if ts > tonumber(redis.call('HGET', KEYS[5], 'last') or ts - 1) then redis.call('HSET', KEYS[5], 'last', ARGV[3]) end
-return {1, ARGV[2]}
-`;
-
-// Appends entries of one tenant to a change-log partition and records the newest as the tenant's position there.
-const APPEND_LOG = `
-local id
-if ARGV[3] == 'del' then
-  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'op', 'del', 'tenant', ARGV[2], 'session', ARGV[4])
-else
-  for i = 4, #ARGV do id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'op', ARGV[3], 'key', ARGV[i]) end
-end
-redis.call('HSET', KEYS[2], ARGV[2], id)
-return id
-`;
-
-const RELEASE = `
-if redis.call('DECRBY', KEYS[1], ARGV[1]) < 0 then redis.call('SET', KEYS[1], 0, 'KEEPTTL') end
-`;
-
-// Deletes every turn hash of a session and its bookkeeping. The seq counter stays for ARGV[2] seconds (raised past
-// every stored seq) so numbers, and the job ids made from them, are not reused while the session's jobs may still
-// run. Returns {-1} for a session that has neither a counter nor a stored turn, else {deleted, mark, user, id, seq, ...}
-// for the turns still pending.
-const DELETE_SESSION = `
-local seqs = redis.call('ZRANGE', KEYS[2], 0, -1)
-local accepted = redis.call('GET', KEYS[1])
-if not accepted and #seqs == 0 then return {-1} end
-local mark = tonumber(accepted or '0')
-for _, s in ipairs(seqs) do
-  redis.call('DEL', ARGV[1] .. s)
-  if tonumber(s) > mark then mark = tonumber(s) end
-end
-local pending = redis.call('HGETALL', KEYS[4])
-local user = redis.call('HGET', KEYS[5], 'user') or ''
-redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
-redis.call('SET', KEYS[1], mark, 'EX', ARGV[2])
-local out = {#seqs, mark, user}
-for _, s in ipairs(pending) do out[#out + 1] = s end
-return out
-`;
-
-// Forgets one turn: {1, seq} stored (now deleted), {2, seq} still queued (its job will be dropped), {0} unknown.
-const DELETE_TURN = `
-local seq = redis.call('HGET', KEYS[1], ARGV[1])
-if seq then
-  redis.call('DEL', ARGV[2] .. seq)
-  redis.call('HDEL', KEYS[1], ARGV[1])
-  redis.call('ZREM', KEYS[3], seq)
-  return {1, seq}
-end
-seq = redis.call('HGET', KEYS[2], ARGV[1])
-if seq then
-  redis.call('HDEL', KEYS[2], ARGV[1])
-  return {2, seq}
-end
-return {0}
-`;
-
-
-type Args = (string | number | Buffer)[];
-type ScriptedRedis = RedisClient & {
-  memAccept(...args: Args): Promise<(number | string)[]>;
-  memRegister(...args: Args): Promise<null>;
-  memRegisterUser(...args: Args): Promise<null>;
-  memUnregister(...args: Args): Promise<null>;
-  memUnregisterUser(...args: Args): Promise<null>;
-  memWriteTurn(...args: Args): Promise<[number, string]>;
-  memAppendLog(...args: Args): Promise<string>;
-  memRelease(...args: Args): Promise<null>;
-  memDeleteSession(...args: Args): Promise<(number | string)[]>;
-  memDeleteTurn(...args: Args): Promise<[number, string?]>;
-};
-
 export interface StoreOptions {
   /** Approximate length each change-log partition is trimmed to. */
   changelogMaxLen?: number;
@@ -202,7 +68,7 @@ export interface StoreOptions {
  * that span sessions are issued together (one round trip per node), never as one multi-slot pipeline.
  */
 export class MemoryStore {
-  private readonly redis: ScriptedRedis;
+  private readonly redis: RedisClient & StoreCommands;
   private readonly changelogMaxLen: number;
   private readonly forgetTtl: number;
   private readonly queuedTtl: number;
@@ -215,23 +81,11 @@ export class MemoryStore {
     this.changelogMaxLen = options.changelogMaxLen ?? 100_000;
     this.forgetTtl = options.forgetTtlSeconds ?? 24 * 3600;
     this.queuedTtl = options.queuedTtlSeconds ?? 3600;
-    redis.defineCommand('memAccept', { numberOfKeys: 4, lua: ACCEPT });
-    // Fixed key counts (the optional user index has a variant): auto-pipelining groups a script by its first
-    // argument, and a leading key count once sent cluster scripts to the wrong node.
-    redis.defineCommand('memRegister', { numberOfKeys: 3, lua: REGISTER });
-    redis.defineCommand('memRegisterUser', { numberOfKeys: 4, lua: REGISTER });
-    redis.defineCommand('memUnregister', { numberOfKeys: 2, lua: UNREGISTER });
-    redis.defineCommand('memUnregisterUser', { numberOfKeys: 3, lua: UNREGISTER });
-    redis.defineCommand('memWriteTurn', { numberOfKeys: 5, lua: WRITE_TURN });
-    redis.defineCommand('memAppendLog', { numberOfKeys: 2, lua: APPEND_LOG });
-    redis.defineCommand('memRelease', { numberOfKeys: 1, lua: RELEASE });
-    redis.defineCommand('memDeleteSession', { numberOfKeys: 5, lua: DELETE_SESSION });
-    redis.defineCommand('memDeleteTurn', { numberOfKeys: 3, lua: DELETE_TURN });
-    this.redis = redis as ScriptedRedis;
+    this.redis = withStoreCommands(redis);
   }
 
   /**
-   * Numbers a request's turns (see ACCEPT) and lists the session in its tenant's (and user's) index. A turn id seen
+   * Numbers a request's turns (see lua/accept.lua) and lists the session in its tenant's (and user's) index. A turn id seen
    * before keeps its seq, so a resent request gets the same numbers and nothing is stored twice.
    */
   async accept(tenant: string, session: string, turnIds: string[], user?: string): Promise<AcceptResult> {
@@ -528,8 +382,8 @@ export class MemoryStore {
     return turns.filter((t): t is StoredTurn => t !== null);
   }
 
-  private hashFields(t: TurnWrite): Args {
-    const fields: Args = [
+  private hashFields(t: TurnWrite): ScriptArgs {
+    const fields: ScriptArgs = [
       F.tenant, t.tenant,
       F.session, t.session,
       F.seq, t.seq,

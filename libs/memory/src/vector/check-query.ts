@@ -2,9 +2,8 @@ import { DimensionMismatchError } from '../errors/dimension-mismatch.error';
 import { InvalidInputError } from '../errors/invalid-input.error';
 import { assertId } from '../redis/key-schema';
 import { MEMORY_KINDS, ROLES, TAG_PATTERN } from '../store/turn';
-import { SEARCH_MODES } from './fusion';
-import { STREAM_ID } from './stream-id';
-import type { VectorQuery } from './vector-index';
+import { STREAM_ID } from './change-log/stream-id';
+import { SEARCH_MODES, type VectorQuery } from './vector-index';
 
 /**
  * Validates a query the same way for every backend; throws a typed error on bad input.

@@ -1,6 +1,6 @@
 import type { RedisClient } from '../redis/create-redis';
-import { MirroredVectorIndex } from './mirrored-vector-index';
-import { RediSearchIndex } from './redisearch-index';
+import { MirroredVectorIndex } from './in-process/mirrored-vector-index';
+import { RediSearchIndex } from './redisearch/redisearch-index';
 import type { IndexLogger, VectorBackend, VectorIndex, VectorIndexOptions } from './vector-index';
 
 /** Builds and initialises the configured backend; VECTOR_BACKEND=auto picks redisearch when MODULE LIST shows it. */

@@ -1,9 +1,5 @@
 import type { RankedKey, VectorQuery } from './vector-index';
 
-export const SEARCH_MODES = ['hybrid', 'vector', 'text'] as const;
-/** hybrid: full-text and vector rankings fused; vector: cosine similarity only; text: BM25 only. */
-export type SearchMode = (typeof SEARCH_MODES)[number];
-
 /** Hybrid search fuses each ranking's best this-many (or k, if larger): deeper lists barely changed recall on the dev set. */
 export const FUSION_DEPTH = 50;
 

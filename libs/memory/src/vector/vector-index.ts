@@ -2,11 +2,16 @@ import type { MemoryConfig } from '../config/memory-config';
 import type { RedisClient } from '../redis/create-redis';
 import type { MemoryStore } from '../store/memory-store';
 import type { MemoryKind, Role, StoredTurn } from '../store/turn';
-import type { RebuildReason } from './change-log-follower';
 import type { SearchFailure } from '../errors/search-reply.error';
-import type { SearchMode } from './fusion';
 
 export type VectorBackend = 'redisearch' | 'hnsw' | 'exact';
+
+export const SEARCH_MODES = ['hybrid', 'vector', 'text'] as const;
+/** hybrid: full-text and vector rankings fused; vector: cosine similarity only; text: BM25 only. */
+export type SearchMode = (typeof SEARCH_MODES)[number];
+
+/** Why an in-process index was rebuilt after start-up. */
+export type RebuildReason = 'trimmed' | 'rolled_back';
 
 export interface VectorQuery {
   /** Always filtered. */

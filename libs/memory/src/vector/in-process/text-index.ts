@@ -1,5 +1,5 @@
 import MiniSearch, { type AsPlainObject } from 'minisearch';
-import { indexTerm, queryWords, words } from './text-terms';
+import { indexTerm, queryWords, words } from '../text-terms';
 
 /** A label (the mirror's dense id) and its BM25 score. */
 export interface TextMatch {

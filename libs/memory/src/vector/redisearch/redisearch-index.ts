@@ -1,12 +1,12 @@
-import { ConfigError } from '../errors/config.error';
-import { IndexSchemaMismatchError } from '../errors/index-schema-mismatch.error';
-import { SearchReplyError } from '../errors/search-reply.error';
-import { TURN_FIELDS as F } from '../store/turn';
-import { vectorToBuffer } from '../store/vector-bytes';
-import { checkQuery } from './check-query';
-import { FUSION_DEPTH, fuseRankings, relativeScores } from './fusion';
+import { ConfigError } from '../../errors/config.error';
+import { IndexSchemaMismatchError } from '../../errors/index-schema-mismatch.error';
+import { SearchReplyError } from '../../errors/search-reply.error';
+import { TURN_FIELDS as F } from '../../store/turn';
+import { vectorToBuffer } from '../../store/vector-bytes';
+import { checkQuery } from '../check-query';
+import { FUSION_DEPTH, fuseRankings, relativeScores } from '../fusion';
 import { buildKnnArgs, buildTextArgs, parseKnnReply, parseTextReply, type RankedTurn } from './redisearch-query';
-import type { IndexLogger, RankedKey, VectorHit, VectorIndex, VectorIndexOptions, VectorQuery } from './vector-index';
+import type { IndexLogger, RankedKey, VectorHit, VectorIndex, VectorIndexOptions, VectorQuery } from '../vector-index';
 
 /** The indexed fields: type plus the flags FT.INFO must show. Id and tag TAGs are case-sensitive (ids are). */
 const SCHEMA: { field: string; type: string; flags: string[] }[] = [

@@ -1,4 +1,4 @@
-import { duplicateForBlocking, type RedisClient } from '../redis/create-redis';
+import { duplicateForBlocking, type RedisClient } from '../../redis/create-redis';
 
 export type ChangeLogEntry =
   | { id: string; op: 'add' | 'rm'; key: string }

@@ -1,5 +1,5 @@
-import type { StoredVector } from '../store/memory-store';
-import type { RankedKey, VectorQuery } from './vector-index';
+import type { StoredVector } from '../../store/memory-store';
+import type { RankedKey, VectorQuery } from '../vector-index';
 
 /** The in-memory part of the exact and hnsw backends: what the change-log follower feeds and searches query. */
 export interface SearchCore {

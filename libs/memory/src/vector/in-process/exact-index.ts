@@ -1,7 +1,7 @@
-import type { StoredVector } from '../store/memory-store';
-import { rankByMode } from './fusion';
+import type { StoredVector } from '../../store/memory-store';
+import { rankByMode } from '../fusion';
 import type { SearchCore } from './search-core';
-import type { RankedKey, VectorQuery } from './vector-index';
+import type { RankedKey, VectorQuery } from '../vector-index';
 import { dot, normalise, VectorMirror } from './vector-mirror';
 
 /** Brute-force cosine scan over the mirror: the ground truth for recall and the fallback of the hnsw backend. */

@@ -1,12 +1,12 @@
-import { ChangeLogFollower } from './change-log-follower';
-import { ChangeLogReader } from './change-log-reader';
-import { checkQuery } from './check-query';
+import { ChangeLogFollower } from '../change-log/change-log-follower';
+import { ChangeLogReader } from '../change-log/change-log-reader';
+import { checkQuery } from '../check-query';
 import { ExactIndex } from './exact-index';
 import { HnswIndex, type HnswOptions } from './hnsw-index';
-import { HnswSnapshotStore } from './hnsw-snapshot-store';
+import { HnswSnapshotStore } from '../snapshots/hnsw-snapshot-store';
 import { loadHits } from './load-hits';
 import type { SearchCore } from './search-core';
-import type { VectorHit, VectorIndex, VectorIndexOptions, VectorQuery } from './vector-index';
+import type { VectorHit, VectorIndex, VectorIndexOptions, VectorQuery } from '../vector-index';
 import { VectorMirror } from './vector-mirror';
 
 /** The hnsw and exact backends: an in-process core rebuilt from Redis and kept current by the change log. */

@@ -1,17 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DimensionMismatchError } from '../errors/dimension-mismatch.error';
-import { IndexLagError } from '../errors/index-lag.error';
-import { IndexSchemaMismatchError } from '../errors/index-schema-mismatch.error';
-import type { MemoryStore } from '../store/memory-store';
+import { DimensionMismatchError } from '../../errors/dimension-mismatch.error';
+import { IndexLagError } from '../../errors/index-lag.error';
+import { IndexSchemaMismatchError } from '../../errors/index-schema-mismatch.error';
+import type { MemoryStore } from '../../store/memory-store';
 import type { ChangeLogEntry, ChangeLogReader, LogPosition } from './change-log-reader';
-import type { CoreSnapshots } from './core-snapshots';
-import type { SearchCore } from './search-core';
+import type { CoreSnapshots } from '../snapshots/core-snapshots';
+import type { SearchCore } from '../in-process/search-core';
 import { compareStreamIds } from './stream-id';
-import { timeSlicer } from './time-slicer';
-import type { IndexLogger } from './vector-index';
-
-/** Why an index was rebuilt after start-up. */
-export type RebuildReason = 'trimmed' | 'rolled_back';
+import { timeSlicer } from '../in-process/time-slicer';
+import type { IndexLogger, RebuildReason } from '../vector-index';
 
 export interface FollowerOptions {
   /** One reader per change-log partition, in partition order. */

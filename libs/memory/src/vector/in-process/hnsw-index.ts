@@ -1,9 +1,9 @@
 import { HierarchicalNSW } from 'hnswlib-node';
-import type { StoredVector } from '../store/memory-store';
+import type { StoredVector } from '../../store/memory-store';
 import { ExactIndex } from './exact-index';
-import { rankByMode } from './fusion';
+import { rankByMode } from '../fusion';
 import type { SearchCore } from './search-core';
-import type { IndexLogger, RankedKey, VectorQuery } from './vector-index';
+import type { IndexLogger, RankedKey, VectorQuery } from '../vector-index';
 import { type MirrorSnapshot, VectorMirror } from './vector-mirror';
 
 /** Post-filtering fetches this many times k / share neighbours, and is used only up to MAX_OVERFETCH of them. */

@@ -1,10 +1,10 @@
-import { SearchReplyError } from '../errors/search-reply.error';
-import type { StoredTurn } from '../store/turn';
-import { TURN_FIELDS as F } from '../store/turn';
-import { parseTurnHash, TURN_READ_FIELDS } from '../store/turn-hash';
-import { vectorToBuffer } from '../store/vector-bytes';
-import { queryWords } from './text-terms';
-import type { RankedKey, VectorQuery } from './vector-index';
+import { SearchReplyError } from '../../errors/search-reply.error';
+import type { StoredTurn } from '../../store/turn';
+import { TURN_FIELDS as F } from '../../store/turn';
+import { parseTurnHash, TURN_READ_FIELDS } from '../../store/turn-hash';
+import { vectorToBuffer } from '../../store/vector-bytes';
+import { queryWords } from '../text-terms';
+import type { RankedKey, VectorQuery } from '../vector-index';
 
 /** Name the KNN distance is returned under. */
 export const SCORE_FIELD = 'score';

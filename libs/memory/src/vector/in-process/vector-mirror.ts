@@ -1,8 +1,8 @@
-import { DimensionMismatchError } from '../errors/dimension-mismatch.error';
-import type { StoredVector } from '../store/memory-store';
-import type { MemoryKind, Role } from '../store/turn';
+import { DimensionMismatchError } from '../../errors/dimension-mismatch.error';
+import type { StoredVector } from '../../store/memory-store';
+import type { MemoryKind, Role } from '../../store/turn';
 import { TextIndex, type TextIndexSnapshot } from './text-index';
-import type { RankedKey, VectorQuery } from './vector-index';
+import type { RankedKey, VectorQuery } from '../vector-index';
 
 interface Entry {
   key: string;

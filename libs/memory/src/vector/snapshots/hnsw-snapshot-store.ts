@@ -3,12 +3,12 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LogPosition } from './change-log-reader';
+import type { LogPosition } from '../change-log/change-log-reader';
 import type { CoreSnapshots, LoadedSnapshot } from './core-snapshots';
-import { HnswIndex, type HnswOptions } from './hnsw-index';
-import type { SearchCore } from './search-core';
-import { timeSlicer } from './time-slicer';
-import type { MirrorSnapshot } from './vector-mirror';
+import { HnswIndex, type HnswOptions } from '../in-process/hnsw-index';
+import type { SearchCore } from '../in-process/search-core';
+import { timeSlicer } from '../in-process/time-slicer';
+import type { MirrorSnapshot } from '../in-process/vector-mirror';
 
 const VERSION = 1;
 

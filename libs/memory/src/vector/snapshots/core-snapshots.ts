@@ -1,5 +1,5 @@
-import type { LogPosition } from './change-log-reader';
-import type { SearchCore } from './search-core';
+import type { LogPosition } from '../change-log/change-log-reader';
+import type { SearchCore } from '../in-process/search-core';
 
 /** A snapshot read back with the change-log positions it covers, or why there is none to use. */
 export type LoadedSnapshot = { core: SearchCore; positions: LogPosition[] } | { unusable: string };

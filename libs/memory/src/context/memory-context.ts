@@ -1,0 +1,34 @@
+import type { ChatTurn } from '../llm/llm-provider';
+import type { MemoryFacet, Role } from '../store/turn';
+
+/** A memory as retrieval hands it on: in the retrieve job's result and to the context assembler. */
+export interface RetrievedMemory {
+  key: string;
+  session: string;
+  seq: number;
+  turnId: string;
+  user?: string;
+  role: Role;
+  content: string;
+  timestamp: number;
+  tags?: string[];
+  metadata?: Record<string, unknown>;
+  /** Set on an extracted memory (its turnId is then the memory id, its seq 0, its role 'system'); absent on a turn. */
+  memory?: MemoryFacet;
+  /** The relevance the index ranked by (see VectorHit.similarity: cosine, relative BM25 or fused, per mode). */
+  similarity: number;
+  /** Similarity blended with recency (equal to similarity when RECENCY_WEIGHT is 0). */
+  score: number;
+}
+
+/** A context ready for an OpenAI-style chat call: what the context endpoint answers and what /chat sends its LLM. */
+export interface MemoryContext {
+  /** A system message with the preamble and the relevant memories, then the recent turns, oldest first. */
+  messages: ChatTurn[];
+  /** The same memories and turns as one markdown text ("## Relevant memories", "## Recent conversation"). */
+  text: string;
+  /** o200k tokens of `text`; the contents of `messages` add up to at most the budget too. */
+  tokens: number;
+  /** Memories and recent turns left out because they did not fit. */
+  dropped: number;
+}

@@ -1,0 +1,40 @@
+--[[
+  Numbers the turn ids of one request in a session: an id already stored or still queued keeps its seq, a new one
+  takes the next and a pending entry. The first write naming a user makes the session that user's; another user is
+  a conflict, and nothing is written. The session's counter is made permanent again (a delete left it expiring).
+  Session slot.
+
+  Input:
+    KEYS[1] the session's seq counter
+    KEYS[2] the session's stored ids (turn id -> seq)
+    KEYS[3] the session's pending ids (turn id -> seq)
+    KEYS[4] the session's meta (user, created)
+    ARGV[1] user ('' for none)
+    ARGV[2] now (epoch ms), the session's created time if it is new
+    ARGV[3..] the request's turn ids
+
+  Output:
+    {1, owner or '', counter, seq1, state1, ...}, state 0 new, 1 pending, 2 stored; or {-1, owner} on a conflict.
+]]
+local owner = redis.call('HGET', KEYS[4], 'user')
+if ARGV[1] ~= '' then
+  if owner and owner ~= ARGV[1] then return {-1, owner} end
+  if not owner then redis.call('HSET', KEYS[4], 'user', ARGV[1]); owner = ARGV[1] end
+end
+redis.call('HSETNX', KEYS[4], 'created', ARGV[2])
+redis.call('PERSIST', KEYS[1])
+local out = {1, owner or '', 0}
+for i = 3, #ARGV do
+  local seq, state = redis.call('HGET', KEYS[2], ARGV[i]), 2
+  if not seq then
+    seq, state = redis.call('HGET', KEYS[3], ARGV[i]), 1
+    if not seq then
+      seq, state = redis.call('INCR', KEYS[1]), 0
+      redis.call('HSET', KEYS[3], ARGV[i], seq)
+    end
+  end
+  out[#out + 1] = tonumber(seq)
+  out[#out + 1] = state
+end
+out[3] = tonumber(redis.call('GET', KEYS[1]) or '0')
+return out

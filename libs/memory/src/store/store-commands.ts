@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RedisClient } from '../redis/create-redis';
+
+export type ScriptArgs = (string | number | Buffer)[];
+
+/** The store's Lua scripts as ioredis commands: keys first, then arguments (each script's header lists them). */
+export interface StoreCommands {
+  memAccept(...args: ScriptArgs): Promise<(number | string)[]>;
+  memRegister(...args: ScriptArgs): Promise<null>;
+  memRegisterUser(...args: ScriptArgs): Promise<null>;
+  memUnregister(...args: ScriptArgs): Promise<null>;
+  memUnregisterUser(...args: ScriptArgs): Promise<null>;
+  memWriteTurn(...args: ScriptArgs): Promise<[number, string]>;
+  memAppendLog(...args: ScriptArgs): Promise<string>;
+  memRelease(...args: ScriptArgs): Promise<null>;
+  memDeleteSession(...args: ScriptArgs): Promise<(number | string)[]>;
+  memDeleteTurn(...args: ScriptArgs): Promise<[number, string?]>;
+  memApplyMemories(...args: ScriptArgs): Promise<number[]>;
+  memForgetMemories(...args: ScriptArgs): Promise<string[]>;
+  memDeleteMemory(...args: ScriptArgs): Promise<number>;
+  memMigrateSession(...args: ScriptArgs): Promise<number>;
+}
+
+/**
+ * Each command's script (in lua/) and key count. Key counts are fixed (the optional user index has a variant):
+ * auto-pipelining groups a script by its first argument, and a leading key count once sent cluster scripts to the
+ * wrong node.
+ */
+const COMMANDS: Record<keyof StoreCommands, { script: string; keys: number }> = {
+  memAccept: { script: 'accept', keys: 4 },
+  memRegister: { script: 'register', keys: 3 },
+  memRegisterUser: { script: 'register', keys: 4 },
+  memUnregister: { script: 'unregister', keys: 2 },
+  memUnregisterUser: { script: 'unregister', keys: 3 },
+  memWriteTurn: { script: 'write-turn', keys: 5 },
+  memAppendLog: { script: 'append-log', keys: 2 },
+  memRelease: { script: 'release', keys: 1 },
+  memDeleteSession: { script: 'delete-session', keys: 5 },
+  memDeleteTurn: { script: 'delete-turn', keys: 3 },
+  memApplyMemories: { script: 'apply-memories', keys: 4 },
+  memForgetMemories: { script: 'forget-memories', keys: 4 },
+  memDeleteMemory: { script: 'delete-memory', keys: 4 },
+  memMigrateSession: { script: 'migrate-session', keys: 10 },
+};
+
+/** Read once, when the module loads: lua/ sits beside this file in the sources and in dist (the build copies it). */
+const DEFINITIONS = Object.entries(COMMANDS).map(([name, { script, keys }]) => ({
+  name,
+  numberOfKeys: keys,
+  lua: readFileSync(join(__dirname, 'lua', `${script}.lua`), 'utf8'),
+}));
+
+/** Defines the store's commands on a client (again on a client that has them: harmless) and types it with them. */
+export function withStoreCommands<R extends RedisClient>(redis: R): R & StoreCommands {
+  for (const { name, numberOfKeys, lua } of DEFINITIONS) redis.defineCommand(name, { numberOfKeys, lua });
+  return redis as R & StoreCommands;
+}
