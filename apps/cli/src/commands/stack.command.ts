@@ -52,7 +52,7 @@ export function describeStack(stack: StackHandle): string {
     : 'already running, not started here: the stack stores into it';
   const rows: [string, string, string?][] = [
     ['API', stack.apiUrl, `OpenAPI ${stack.apiUrl}/docs, metrics ${stack.apiUrl}/metrics`],
-    ...(stack.apiKey ? [['API key', stack.apiKey] as [string, string]] : []),
+    ...(stack.apiKey ? [['API key', stack.apiKey, stack.apiKeyMadeUp ? 'made up for this run: API_KEYS is not set (the API counts it as 1 from API_KEYS)' : 'the first of API_KEYS'] as [string, string, string]] : []),
     ['Redis', stack.redisUrl, redisNote],
     ...Object.entries(stack.workerMetrics).map(([name, url]): [string, string] => [name, url]),
   ];
