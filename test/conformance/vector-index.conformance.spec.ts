@@ -452,8 +452,11 @@ describe.each(runs)('VectorIndex conformance: $backend on $on', ({ backend, open
 });
 
 
-/** An index this service did not create, or created otherwise: it is refused, naming what differs. */
-(stackUrl ? describe : describe.skip)('RediSearch index of another schema (REDIS_STACK_URL)', () => {
+/**
+ * An existing index: one from a build before extracted memories lacks the kind field and gets it at start-up; one
+ * of another schema is refused, naming what differs.
+ */
+(stackUrl ? describe : describe.skip)('an existing RediSearch index (REDIS_STACK_URL)', () => {
   let redis: Redis;
   let fx: VectorFixture;
 
@@ -497,18 +500,6 @@ describe.each(runs)('VectorIndex conformance: $backend on $on', ({ backend, open
       expect(fx.warnings.join('\n')).toMatch(/does not report the vector field's parameters/);
     }
   });
-});
-
-/** An index created by a build from before extracted memories: it lacks the kind field, and gets it at start-up. */
-(stackUrl ? describe : describe.skip)('RediSearch index from before the kind field (REDIS_STACK_URL)', () => {
-  let redis: Redis;
-  let fx: VectorFixture;
-
-  beforeAll(() => {
-    redis = new Redis(stackUrl!);
-  });
-  afterAll(() => redis.disconnect());
-  afterEach(() => fx.close());
 
   it('adds kind with FT.ALTER, keeps the turns indexed before, and tells memories from them', async () => {
     fx = new VectorFixture(redis, 'redisearch');
