@@ -6,7 +6,7 @@ import { redisEndpoint } from '@app/memory/redis/redis-endpoint';
 import { type Command, Option } from 'commander';
 import { runBench } from '../bench/run-bench';
 import { writeBenchmarkDocs } from '../report/benchmark-docs';
-import { benchMarkdown, type BenchReport, formatBench, readmePerformance } from '../report/format-bench';
+import { benchMarkdown, type BenchReport, formatBench, performancePage } from '../report/format-bench';
 import { machine } from '../report/machine';
 import { freePort } from '../stack/free-port';
 import { startLocalRedis } from '../stack/local-redis';
@@ -27,7 +27,7 @@ function replaceSection(text: string, name: string, body: string): string {
   const begin = `<!-- ${name}:begin -->`;
   const end = `<!-- ${name}:end -->`;
   const [from, to] = [text.indexOf(begin), text.indexOf(end)];
-  if (from < 0 || to < from) throw new Error(`README.md has no ${begin} ... ${end} section`);
+  if (from < 0 || to < from) throw new Error(`docs/performance.md has no ${begin} ... ${end} section`);
   return `${text.slice(0, from + begin.length)}\n${body}\n${text.slice(to)}`;
 }
 
@@ -42,7 +42,7 @@ export function registerBench(program: Command): void {
     .addOption(new Option('--redis-stack-url <url>', 'a disposable Redis Stack (it is flushed) for the redisearch backend').env('REDIS_STACK_URL'))
     .addOption(new Option('--redis-stack-cluster <nodes>', 'or a disposable Redis 8 cluster (host:port,...; every master is flushed)').env('REDIS_STACK_CLUSTER_NODES'))
     .option('--json <file>', 'write the figures as JSON')
-    .option('--write-docs', 'write docs/benchmarks/bench-search.json and .md')
+    .option('--write-docs', 'write docs/benchmarks/bench-search.json and .md, and the table of docs/performance.md')
     .action(async (f: BenchFlags) => {
       const config = processConfig();
       const dir = mkdtempSync(join(tmpdir(), 'agent-memory-bench-'));
@@ -70,9 +70,9 @@ export function registerBench(program: Command): void {
         if (f.json) writeFileSync(f.json, `${JSON.stringify(report, null, 2)}\n`);
         if (f.writeDocs) {
           const written = writeBenchmarkDocs('bench-search', report, benchMarkdown(report));
-          const readme = join(repoRoot(), 'README.md');
-          writeFileSync(readme, replaceSection(readFileSync(readme, 'utf8'), 'performance', readmePerformance(report)));
-          console.log(`wrote ${written.join(', ')} and the README's performance table`);
+          const page = join(repoRoot(), 'docs', 'performance.md');
+          writeFileSync(page, replaceSection(readFileSync(page, 'utf8'), 'performance', performancePage(report)));
+          console.log(`wrote ${written.join(', ')} and the performance table of docs/performance.md`);
         }
       } finally {
         await redis.stop();

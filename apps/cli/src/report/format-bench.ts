@@ -43,14 +43,14 @@ const markdownTable = (r: BenchReport): string => {
   return [`| ${h.join(' | ')} |`, `|${h.map(() => '---:').join('|')}|`, ...rows(r).map((row) => `| ${row.join(' | ')} |`)].join('\n');
 };
 
-/** The README's performance section: the table, where it comes from, and where the details are. */
-export function readmePerformance(r: BenchReport): string {
+/** docs/performance.md's headline section: the table, where it comes from, and where the details are. */
+export function performancePage(r: BenchReport): string {
   return `Search for the top ${r.k} among all of one tenant's observations (the prototype's before/after table), measured in one run
 by \`npm run bench -- --write-docs\` on ${r.date}: ${describeMachine(r.machine)}.
 
 ${markdownTable(r)}
 
-Details, and what each column measures: [docs/benchmarks/bench-search.md](docs/benchmarks/bench-search.md).`;
+Details, and what each column measures: [benchmarks/bench-search.md](benchmarks/bench-search.md).`;
 }
 
 /** docs/benchmarks/bench-search.md. */
