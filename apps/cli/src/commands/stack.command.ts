@@ -109,7 +109,7 @@ async function stackRedisUrl(flags: StackFlags): Promise<string | undefined> {
 
 export function registerStack(program: Command): void {
   withStackOptions(program.command('stack'))
-    .description('run redis (if none answers), the API and the workers locally until Ctrl-C')
+    .description('run a redis-server of its own (unless one is named), the API and the workers locally until Ctrl-C')
     .option('--redis-url <url>', 'Redis to use (default: REDIS_URL, or the cluster of REDIS_CLUSTER_NODES; neither set: a redis-server of its own on a free port, data in ./.data); a redis-server is started here on its port when none answers')
     .option('--fresh', "start the stack's own redis-server with an empty data directory (its earlier data is deleted)")
     .action(async (flags: StackFlags & { fresh?: boolean }) => {
