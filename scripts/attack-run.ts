@@ -34,7 +34,7 @@ const program = new Command('attack-run')
   .option('--appendfsync <mode>', "the main Redis's appendfsync (compose: always)", 'always')
   .option('--json <file>', 'where to write the figures', 'reports/attack-run.json')
   .option('--log <file>', "where the stack's processes log", 'reports/attack-run.log')
-  .option('--only <groups>', 'comma-separated groups to run (isolation, resend, small-faults, forget, nested-json, neighbour-flood, delete-during-flood, kill-retriever, kill-api, redis-term-kill, redis-stall, wire, provider, limits)')
+  .option('--only <groups>', 'comma-separated groups to run (isolation, resend, small-faults, forget, nested-json, neighbour-flood, delete-during-flood, kill-retriever, kill-api, redis-term-kill, redis-stall, wire, long-words, junk-and-mcp, provider, limits)')
   .option('--write-docs', 'rewrite the attack rerun section of docs/reliability.md')
   .parse();
 const opts = program.opts<{ floodSeconds: string; appendfsync: string; json: string; log: string; only?: string; writeDocs?: boolean }>();
@@ -588,6 +588,98 @@ async function redisStall(t: Target): Promise<void> {
   record({ id: 'redis-stall', item: '10.3', title: `Redis SIGSTOPped for ${FLOOD_MS / 1000} s under a write flood, every kind of request probed every 0.5 s`, held: lost === 0 && slowest < 2_500, figures: { byProbe, slowestProbeMs: round(slowest), afterSigcontMs: { write202: writeBackMs, search200: searchBackMs }, floodAcknowledged: f.acknowledgedCount, floodOutcomes: outcomes(f), lost, problems } });
 }
 
+/** Random lowercase words: text the BPE caches have never seen (its worst case per character within the token limits). */
+const randomWords = (chars: number) => {
+  let text = '';
+  while (text.length < chars) text += `${Array.from({ length: 3 + Math.floor(Math.random() * 6) }, () => String.fromCharCode(97 + Math.floor(Math.random() * 26))).join('')} `;
+  return text.slice(0, chars);
+};
+
+/**
+ * Issue 21.1: one long "word" froze the API (BPE of one pre-token is super-linear; a 256,000-character query got its
+ * 400 after 77.7 s, 3 MB through MCP hung the API for 90 s), and 32,000-character turns within the limits blocked the
+ * API, embedders and retrievers for seconds. Tenant B reads its history back to back meanwhile; its slowest answer
+ * above its median before the attack is the stall it saw. Every process's largest event-loop delay over the attack
+ * (prom-client's nodejs_eventloop_lag_max_seconds, reset at each scrape) is read as well.
+ */
+async function longWords(t: Target): Promise<void> {
+  const targets = { api: `${t.api}/metrics`, ...t.stack.workerMetrics };
+  const lagMaxMs = async () =>
+    Object.fromEntries(await Promise.all(Object.entries(targets).map(async ([name, url]) => [name, round((promSample(await (await fetch(url)).text(), 'nodejs_eventloop_lag_max_seconds') ?? NaN) * 1000)] as const)));
+  const probe = async (stopAt: () => boolean) => {
+    const ms: number[] = [];
+    while (!stopAt()) ms.push((await call(t.api, 'GET', '/v1/sessions/quiet/turns?limit=5', { key: KEY_B })).ms);
+    return ms;
+  };
+  await call(t.api, 'POST', '/v1/sessions/quiet/turns?wait=true', { key: KEY_B, body: { role: 'user', content: 'a quiet turn' } });
+  const calmUntil = performance.now() + 3_000;
+  const calm = await probe(() => performance.now() > calmUntil);
+  const mcp = (query: string) =>
+    call(t.api, 'POST', '/mcp', { key: KEY_A, headers: { accept: 'application/json, text/event-stream' }, body: { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'search_memory', arguments: { query } } } });
+  const calmP50 = percentiles(calm).p50;
+  /** Runs `attack` while tenant B reads: B's slowest answer above its calm median, and each process's largest event-loop delay. */
+  const phase = async <T>(attack: () => Promise<T>) => {
+    await lagMaxMs(); // resets the maxima
+    let attacking = true;
+    const during = probe(() => !attacking);
+    const started = performance.now();
+    const answers = await attack();
+    const seconds = round((performance.now() - started) / 1000);
+    attacking = false;
+    const seen = await during;
+    const lag = await lagMaxMs();
+    return { answers, figures: { seconds, tenantB: pct(seen), stallMs: round(Math.max(...seen) - calmP50), eventLoopLagMaxMs: lag, load: load() } };
+  };
+  // Within the documented limits: 32,000-character turns of one word and of unseen words, a 32,000-character query, a
+  // context over 50 such turns.
+  const within = await phase(async () => {
+    const turns = await Promise.all([
+      ...Array.from({ length: 20 }, (_, i) => call(t.api, 'POST', '/v1/sessions/long-words/turns', { key: KEY_A, body: { role: 'user', content: 'x'.repeat(32_000 - i) } })),
+      ...Array.from({ length: 10 }, () => call(t.api, 'POST', '/v1/sessions/long-words/turns', { key: KEY_A, body: { role: 'user', content: randomWords(12_000) } })),
+    ]);
+    const query = await call(t.api, 'POST', '/v1/memories/search', { key: KEY_A, body: { query: 'x'.repeat(32_000) } });
+    await t.drained();
+    const context = await call(t.api, 'POST', '/v1/sessions/long-words/context', { key: KEY_A, body: { query: randomWords(12_000), recentTurns: 50, maxTokens: 128_000 } });
+    return [...turns, query, context];
+  });
+  // Past them: one 256,000-character word, and 3 MB through MCP's search_memory (bodies up to 4 MiB are read and parsed).
+  const past = await phase(() => Promise.all([call(t.api, 'POST', '/v1/memories/search', { key: KEY_A, body: { query: 'x'.repeat(256_000) } }), mcp('y'.repeat(3_000_000))]));
+  const [tooLong, tooLongMcp] = past.answers;
+  const mcpRefused = /shorter than or equal to 32000 characters/.test(tooLongMcp.text);
+  done.badInput5xx += [...within.answers, ...past.answers].filter((a) => is5xx(a.status)).length;
+  const answeredRight = within.answers.every((a) => a.status === 202 || a.status === 200) && tooLong.status === 400 && mcpRefused;
+  record({
+    id: 'long-words', item: '21.1', title: "32,000-character turns, query and 50-turn context; then a 256,000-character word and 3 MB through MCP: tenant B's reads meanwhile",
+    held: answeredRight && within.figures.stallMs < 50,
+    figures: { withinLimits: { answers: tally(within.answers.map((a) => a.status)), ...within.figures }, pastLimits: { search256k: tooLong.status, search256kMs: round(tooLong.ms), mcp3MBRefused: mcpRefused, mcp3MBMs: round(tooLongMcp.ms), ...past.figures }, tenantBCalm: pct(calm), targetMs: 50 },
+  });
+}
+
+/** Issue 21.9 and 21.13: junk deletes of memories, unknown MCP arguments, a JSON-RPC batch repeating an id. */
+async function junkDeletesAndMcpArguments(t: Target): Promise<void> {
+  const client = new Redis(t.redis.url);
+  const logged = async () => (await Promise.all((await client.keys('*changelog:{*}')).map((k) => client.xlen(k)))).reduce((a, b) => a + b, 0);
+  const before = await logged();
+  const deletes: Answer[] = [];
+  for (let i = 0; i < 2_000; i++) deletes.push(await call(t.api, 'DELETE', `/v1/memories/u.ghost.${String(i).padStart(16, 'A')}`, { key: KEY_A }));
+  const appended = (await logged()) - before;
+  client.disconnect();
+  record({ id: 'junk-memory-deletes', item: '21.9', title: '2,000 DELETEs of memories that do not exist', held: appended === 0 && deletes.every((a) => a.status === 404), figures: { answers: tally(deletes.map((a) => a.status)), changeLogEntriesAppended: appended } });
+
+  const rpc = (body: unknown) => call(t.api, 'POST', '/mcp', { key: KEY_A, headers: { accept: 'application/json, text/event-stream' }, body });
+  const request = (id: number, name: string, args: Record<string, unknown>) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } });
+  const unknownArg = await rpc(request(1, 'search_memory', { query: 'secret', tenant: TENANT_B }));
+  const refusedArg = /"isError":\s*true/.test(unknownArg.text) && /tenant/.test(unknownArg.text);
+  const repeated = await rpc([request(7, 'list_sessions', {}), request(7, 'search_memory', { query: 'secret' })]);
+  const distinct = await rpc([request(1, 'list_sessions', {}), request(2, 'search_memory', { query: 'secret' })]);
+  const answers = (JSON.parse(distinct.text) as { id: number }[]).map((a) => a.id).sort();
+  record({
+    id: 'mcp-arguments-and-batches', item: '21.13', title: 'an unknown MCP argument; a JSON-RPC batch repeating a request id, and one with distinct ids',
+    held: refusedArg && repeated.status === 400 && /-32600/.test(repeated.text) && answers.join() === '1,2',
+    figures: { unknownArgument: refusedArg ? 'tool error' : unknownArg.text.slice(0, 80), repeatedIdBatch: `${repeated.status} ${messageOf(repeated)}`.slice(0, 100), distinctIdBatchAnswers: answers },
+  });
+}
+
 async function wireAttacks(t: Target): Promise<void> {
   // slow-loris headers: 100 sockets sending a header byte a second.
   const head = 'POST /v1/sessions/loris/turns HTTP/1.1\r\nHost: x\r\nX-Slow: ';
@@ -678,24 +770,30 @@ async function providerAttacks(): Promise<void> {
   const wire = await new OpenAiWireServer({ dim: 1024 }).start();
   const t = await Target.start(COMPOSE_REDIS, { EMBEDDING_PROVIDER: 'openai-compatible', OPENAI_BASE_URL: wire.baseURL, EMBED_BATCH_WAIT_MS: '50' });
   try {
-    // 10.2: B's turn that the provider refuses (its model takes 2,000 tokens), amid A's 300.
+    // 10.2 and 21.2: B's turn that the provider refuses (its model takes 2,000 tokens) with a 400, then with a 500, amid A's 300.
     wire.maxInputTokens = 2_000;
-    const acked = new Map([['neighbour', new Set<string>()]]);
-    const statuses: number[] = [];
-    await Promise.all(Array.from({ length: 12 }, async (_, b) => {
-      const turns = Array.from({ length: 25 }, (_, i) => ({ role: 'user', content: `A's note ${b}.${i} about the harbour`, id: `a-${b}-${i}` }));
-      const res = await call(t.api, 'POST', '/v1/sessions/neighbour/turns', { key: KEY_A, body: { turns } });
-      statuses.push(res.status as number);
-      if (res.status === 202) turns.forEach((x) => acked.get('neighbour')!.add(x.id));
-      if (b === 5) statuses.push((await call(t.api, 'POST', '/v1/sessions/long/turns', { key: KEY_B, body: { role: 'user', content: '你'.repeat(5_000), id: 'b-long' } })).status as number);
-    }));
-    const tooLong = await call(t.api, 'POST', '/v1/sessions/long/turns', { key: KEY_B, body: { role: 'user', content: '你'.repeat(30_000) } });
-    await t.drained();
-    const { lost, problems } = await t.lost(TENANT_A, acked);
-    const failed = await t.probe.failed('embed');
-    done.acknowledgedLost += lost;
-    done.badInput5xx += is5xx(tooLong.status) ? 1 : 0;
-    record({ id: 'bad-input-isolation', item: '10.2', title: "tenant B's turn refused by an OpenAI-compatible provider, amid tenant A's 300", held: lost === 0 && failed === 1 && tooLong.status === 400, figures: { writes: tally(statuses), tenantAAcknowledged: acked.get('neighbour')!.size, tenantALost: lost, failedJobs: failed, failedReason: (await t.probe.failedReasons('embed', 1))[0]?.slice(0, 120), turnOf30000Tokens: tooLong.status, providerCalls: wire.requests.length, problems } });
+    for (const [item, status] of [['10.2', 400], ['21.2', 500]] as const) {
+      wire.tooLongStatus = status;
+      await t.probe.queues.embed.clean(0, 1000, 'failed');
+      const neighbour = `neighbour-${status}`;
+      const acked = new Map([[neighbour, new Set<string>()]]);
+      const statuses: number[] = [];
+      await Promise.all(Array.from({ length: 12 }, async (_, b) => {
+        const turns = Array.from({ length: 25 }, (_, i) => ({ role: 'user', content: `A's note ${b}.${i} about the harbour`, id: `a-${b}-${i}` }));
+        const res = await call(t.api, 'POST', `/v1/sessions/${neighbour}/turns`, { key: KEY_A, body: { turns } });
+        statuses.push(res.status as number);
+        if (res.status === 202) turns.forEach((x) => acked.get(neighbour)!.add(x.id));
+        if (b === 5) statuses.push((await call(t.api, 'POST', `/v1/sessions/long-${status}/turns`, { key: KEY_B, body: { role: 'user', content: '你'.repeat(5_000), id: 'b-long' } })).status as number);
+      }));
+      const tooLong = await call(t.api, 'POST', '/v1/sessions/long/turns', { key: KEY_B, body: { role: 'user', content: '你'.repeat(30_000) } });
+      await t.drained();
+      const { lost, problems } = await t.lost(TENANT_A, acked);
+      const failed = await t.probe.failed('embed');
+      done.acknowledgedLost += lost;
+      done.badInput5xx += is5xx(tooLong.status) ? 1 : 0;
+      record({ id: `bad-input-isolation-${status}`, item, title: `tenant B's turn refused with a ${status} by an OpenAI-compatible provider, amid tenant A's 300`, held: lost === 0 && failed === 1 && tooLong.status === 400, figures: { writes: tally(statuses), tenantAAcknowledged: acked.get(neighbour)!.size, tenantALost: lost, failedJobs: failed, failedReason: (await t.probe.failedReasons('embed', 1))[0]?.slice(0, 120), turnOf30000Tokens: tooLong.status, providerCalls: wire.requests.length, problems } });
+      wire.reset();
+    }
 
     // 10.9: can A tell whether B just searched an exact text? Half the texts are searched by B first.
     wire.maxInputTokens = undefined;
@@ -804,6 +902,8 @@ async function main(): Promise<void> {
     ['redis-term-kill', redisTermAndKill],
     ['redis-stall', redisStall],
     ['wire', wireAttacks],
+    ['long-words', longWords],
+    ['junk-and-mcp', junkDeletesAndMcpArguments],
   ];
   try {
     for (const [group, attack] of groups) if (runs(group)) await attack(t);

@@ -10,7 +10,9 @@ import { METRIC_NAMES } from '@app/memory/metrics/metric-names';
 import { percentiles } from '@app/memory/metrics/quantiles';
 import { SEARCH_MODES, type SearchMode } from '@app/memory/vector/vector-index';
 import { type LocomoConversation, readLocomo, toClientId } from '../apps/cli/src/bench/locomo/locomo-data';
-import { RECALL_KS, RecallTable } from '../apps/cli/src/bench/locomo/recall-at-k';
+import { type QuestionOutcome, RECALL_KS, RecallTable } from '../apps/cli/src/bench/locomo/recall-at-k';
+import { inProcessRankings } from '../apps/cli/src/bench/locomo/in-process-recall';
+import { pairedBootstrap, type PairedDifference } from '../apps/cli/src/bench/locomo/paired-bootstrap';
 import { ApiClient } from '../apps/cli/src/http/api-client';
 import { promSample } from '../apps/cli/src/stress/prom-text';
 import { describeMachine, machine } from '../apps/cli/src/report/machine';
@@ -28,9 +30,11 @@ const program = new Command('bench-recall')
   .option('--env <KEY=VALUE...>', 'extra environment for the stack (e.g. VECTOR_BACKEND=exact, EMBEDDING_DIM=1536)', [])
   .option('--write-docs', 'write docs/benchmarks/recall-locomo-dev.{json,md}')
   .option('--json <file>', 'also write the figures as JSON here')
+  .option('--baseline <file>', "a baseline run's --json output: paired bootstrap of each mode's recall against the same mode there")
+  .option('--in-process', 'for iterating: the exact core, the embedder and the re-ranking in this process, no stack (report figures from the API run)')
   .parse();
 
-const opts = program.opts<{ data: string; modes: string; env: string[]; writeDocs?: boolean; json?: string }>();
+const opts = program.opts<{ data: string; modes: string; env: string[]; writeDocs?: boolean; json?: string; inProcess?: boolean; baseline?: string }>();
 const K = Math.max(...RECALL_KS);
 const round = (x: number) => Math.round(x * 100) / 100;
 
@@ -49,10 +53,24 @@ function bm25Baseline(conversations: LocomoConversation[]): RecallTable {
   return table;
 }
 
+/** The in-process path: recall per mode and category, no latency, nothing written. */
+async function labRun(conversations: LocomoConversation[], modes: SearchMode[]): Promise<void> {
+  const config = loadConfig({ LOG_LEVEL: 'warn', ...envOf(opts.env) });
+  const rankings = await inProcessRankings(conversations, config, modes, K);
+  const questions = conversations.flatMap((c) => c.questions);
+  for (const mode of modes) {
+    const table = new RecallTable();
+    rankings.get(mode)!.forEach((ranked, i) => table.add(['all', `category ${questions[i].category}`], ranked, questions[i].evidence));
+    const r = table.result();
+    process.stdout.write(`${mode}: ${Object.entries(r).map(([g, x]) => `${g} @5 ${x['@5']} @10 ${x['@10']}`).join(' | ')}\n`);
+  }
+}
+
 async function main(): Promise<void> {
   const { conversations, repairs } = readLocomo(JSON.parse(readFileSync(opts.data, 'utf8')));
   const modes = opts.modes.split(',') as SearchMode[];
   for (const m of modes) if (!SEARCH_MODES.includes(m)) throw new Error(`unknown mode ${m}`);
+  if (opts.inProcess) return labRun(conversations, modes);
   const questions = conversations.reduce((n, c) => n + c.questions.length, 0);
   process.stderr.write(
     `${conversations.length} conversations, ${conversations.reduce((n, c) => n + c.turns.length, 0)} turns, ${questions} questions; evidence: ` +
@@ -93,19 +111,29 @@ async function main(): Promise<void> {
     const latency = new Map<SearchMode, number[]>(modes.map((m) => [m, []]));
     let asked = 0;
     for (const c of conversations) {
+      // Questions are asked as of the conversation's last session, as a client in its timeline would.
+      const asOf = Math.max(...c.turns.map((t) => t.timestamp));
       for (const q of c.questions) {
         for (const mode of asked++ % 2 ? [...modes].reverse() : modes) {
           const t = performance.now();
-          const res = await api.memories(c.id, q.question, K, { mode, windowHours });
+          const res = await api.memories(c.id, q.question, K, { mode, windowHours, asOf });
           latency.get(mode)!.push(performance.now() - t);
           tables.get(mode)!.add(['all', `category ${q.category}`], res.memories.map((m) => diaIdBySeq.get(c.id)!.get(m.seq) ?? ''), q.evidence);
         }
       }
     }
-    const service: Record<string, { recall: ReturnType<RecallTable['result']>; latencyMs: { p50: number; p99: number; mean: number } }> = {};
+    const askedQuestions = conversations.flatMap((c) => c.questions.map((q, i) => ({ conversation: c.id, question: i, evidence: q.evidence })));
+    const service: Result['service']['modes'] = {};
     for (const mode of modes) {
       const p = percentiles(latency.get(mode)!);
-      service[mode] = { recall: tables.get(mode)!.result(), latencyMs: { p50: round(p.p50), p99: round(p.p99), mean: round(p.mean) } };
+      const outcomes = tables.get(mode)!.outcomes;
+      service[mode] = {
+        recall: tables.get(mode)!.result(),
+        latencyMs: { p50: round(p.p50), p99: round(p.p99), mean: round(p.mean) },
+        outcomes,
+        // The misses at @10, by conversation and question number (never the data's text: it is not ours to publish).
+        misses: outcomes.flatMap((o, i) => (o.recall['@10'] < 1 ? [{ ...askedQuestions[i], group: o.group, bestRank: o.bestRank }] : [])),
+      };
       process.stderr.write(`${mode}: recall@10 ${service[mode].recall.all['@10']}, P50 ${round(p.p50)} ms, P99 ${round(p.p99)} ms\n`);
     }
 
@@ -123,7 +151,11 @@ async function main(): Promise<void> {
         modes: service,
       },
       bm25Baseline: bm25Baseline(conversations).result(),
+      ...(opts.baseline ? { against: againstBaseline(service, JSON.parse(readFileSync(opts.baseline, 'utf8')) as Result) } : {}),
     };
+    for (const [mode, groups] of Object.entries(result.against ?? {})) {
+      for (const [g, d] of Object.entries(groups)) process.stderr.write(`${mode} - baseline ${mode}, ${g}, @10: ${d['@10'].difference} [${d['@10'].low}, ${d['@10'].high}]\n`);
+    }
     console.log(JSON.stringify(result, null, 2));
     const outputs: [string, string][] = [];
     if (opts.json) outputs.push([opts.json, JSON.stringify(result, null, 2)]);
@@ -140,12 +172,48 @@ async function main(): Promise<void> {
   }
 }
 
+type ModeResult = {
+  recall: ReturnType<RecallTable['result']>;
+  latencyMs: Record<string, number>;
+  outcomes: QuestionOutcome[];
+  misses: { conversation: string; question: number; evidence: string[]; group: string; bestRank: number | null }[];
+};
 type Result = {
   machine: ReturnType<typeof machine>;
   data: { conversations: number; turns: number; questions: number; repairs: ReturnType<typeof readLocomo>['repairs'] };
-  service: { backend: string; embedder: string; embeddingDim: number; hybridTextWeight: number; modes: Record<string, { recall: ReturnType<RecallTable['result']>; latencyMs: Record<string, number> }> };
+  service: { backend: string; embedder: string; embeddingDim: number; hybridTextWeight: number; modes: Record<string, ModeResult> };
   bm25Baseline: ReturnType<RecallTable['result']>;
+  /** mode -> group -> @k -> this run minus the baseline's same mode, paired by question. */
+  against?: Record<string, Record<string, Record<'@5' | '@10', PairedDifference>>>;
 };
+
+/** Each mode measured in both runs, overall and per group, at @5 and @10. */
+function againstBaseline(modes: Result['service']['modes'], baseline: Result): NonNullable<Result['against']> {
+  const out: NonNullable<Result['against']> = {};
+  for (const [mode, m] of Object.entries(modes)) {
+    const base = baseline.service.modes[mode]?.outcomes;
+    if (!base) continue;
+    if (base.length !== m.outcomes.length) throw new Error(`the baseline asked ${base.length} questions, this run ${m.outcomes.length}: not the same data`);
+    const groups = ['all', ...new Set(m.outcomes.map((o) => o.group))].sort();
+    out[mode] = Object.fromEntries(groups.map((g) => {
+      const pick = m.outcomes.flatMap((o, i) => (g === 'all' || o.group === g ? [i] : []));
+      const at = (k: '@5' | '@10') => pairedBootstrap(pick.map((i) => base[i].recall[k]), pick.map((i) => m.outcomes[i].recall[k]));
+      return [g, { '@5': at('@5'), '@10': at('@10') }];
+    }));
+  }
+  return out;
+}
+
+/** How far the misses at @10 were: their best evidence rank, bucketed. */
+function missBuckets(misses: ModeResult['misses']): string {
+  const buckets: [string, (r: number | null) => boolean][] = [
+    ['some evidence in the top 10', (r) => r !== null && r <= 10],
+    ['best at 11-25', (r) => r !== null && r > 10 && r <= 25],
+    ['best at 26-50', (r) => r !== null && r > 25],
+    ['none in the top 50', (r) => r === null],
+  ];
+  return buckets.map(([name, test]) => `${name}: ${misses.filter((m) => test(m.bestRank)).length}`).join('; ');
+}
 
 function markdown(r: Result): string {
   const header = `| | ${RECALL_KS.map((k) => `recall@${k}`).join(' | ')} | questions |\n|---|${RECALL_KS.map(() => '---|').join('')}---|`;
@@ -179,6 +247,21 @@ function markdown(r: Result): string {
       row('BM25 baseline', r.bm25Baseline[g]),
       '',
     ]),
+    ...(r.against
+      ? [
+        '## Against the baseline run (paired bootstrap, 2,000 resamples, 95% interval)',
+        '',
+        '| mode | group | Δ recall@5 | Δ recall@10 |',
+        '|---|---|---|---|',
+        ...Object.entries(r.against).flatMap(([mode, groups]) => Object.entries(groups).map(([g, d]) =>
+          `| ${mode} | ${g} | ${d['@5'].difference.toFixed(3)} [${d['@5'].low.toFixed(3)}, ${d['@5'].high.toFixed(3)}] | ${d['@10'].difference.toFixed(3)} [${d['@10'].low.toFixed(3)}, ${d['@10'].high.toFixed(3)}] |`)),
+        '',
+      ]
+      : []),
+    '## Misses at @10 (questions with evidence outside the top 10; the list is in the JSON)',
+    '',
+    ...Object.entries(r.service.modes).map(([mode, m]) => `- ${mode}: ${m.misses.length} questions. ${missBuckets(m.misses)}.`),
+    '',
     '## Search latency (client-side, k = 50)',
     '',
     '| mode | P50 ms | P99 ms | mean ms |',

@@ -313,9 +313,11 @@ describe.each(runs)('VectorIndex conformance: $backend on $on', ({ backend, open
       const keys = await fx.write(corpus);
       const hits = await fx.search(index, { mode: 'text', k: 10, text: 'What did they say about violins?' });
       expect(keysOf(hits)).toEqual([keys[2], keys[0]]);
-      expect(hits[0].similarity).toBe(1);
+      // BM25 / (BM25 + 8): a fixed scale in [0, 1), the same number as the text component.
+      expect(hits[0].similarity).toBeLessThan(1);
       expect(hits[1].similarity).toBeGreaterThan(0);
-      expect(hits[1].similarity).toBeLessThan(1);
+      expect(hits[1].similarity).toBeLessThan(hits[0].similarity);
+      expect(hits[0].text).toBe(hits[0].similarity);
       expect(hits[0].turn.content).toBe(corpus[2].content);
       expect(await fx.search(index, { mode: 'text', k: 10, text: 'what is it, and how?' })).toEqual([]);
       expect(await fx.search(index, { mode: 'text', k: 10, text: 'saxophone' })).toEqual([]);
@@ -368,6 +370,43 @@ describe.each(runs)('VectorIndex conformance: $backend on $on', ({ backend, open
       const vectorOnly = keysOf(await fx.search(index, { k: 3, vector: axis(8, 0) }));
       expect(vectorOnly).not.toContain(keys[2]);
       expect(keysOf(await fx.search(index, { mode: 'hybrid', k: 10, text: 'violin', vector: axis(8, 0), roles: ['assistant'] }))).toEqual([]);
+    });
+
+    it('hybrid similarity is the weighted sum of fixed-scale components carried beside it, not scaled to the best hit', async () => {
+      const index = await fx.open();
+      await fx.write(corpus);
+      const hits = await fx.search(index, { mode: 'hybrid', k: 4, text: 'violin', vector: axis(8, 0) });
+      for (const h of hits) expect(h.similarity).toBeCloseTo(0.7 * (h.text ?? 0) + 0.3 * (h.vector ?? 0), 5);
+      const lone = await fx.search(index, { mode: 'hybrid', k: 1, text: 'violin', vector: axis(8, 4) });
+      // The best hit is not 1 by construction: its vector component is 1, its text component below 1.
+      expect(lone[0].vector).toBeCloseTo(1, 5);
+      expect(lone[0].similarity).toBeLessThan(1);
+      // A query whose words match nothing: the hits carry no text component and score the vector share at most.
+      for (const h of await fx.search(index, { mode: 'hybrid', k: 4, text: 'saxophone', vector: axis(8, 0) })) {
+        expect(h.text).toBeUndefined();
+        expect(h.similarity).toBeLessThanOrEqual(0.3 + 1e-6);
+      }
+    });
+
+    it('finds a turn by the previous turn\'s words (its context field) at a lower weight than its own words', async () => {
+      const index = await fx.open();
+      const [asked, answered, other] = await fx.write([
+        { seq: 1, content: 'Which pottery class did you take?' },
+        { seq: 2, content: 'The one on Tuesdays, with Ana', context: 'Which pottery class did you take?' },
+        { seq: 3, content: 'unrelated words entirely' },
+      ]);
+      const hits = await fx.search(index, { mode: 'text', k: 10, text: 'pottery class' });
+      expect(keysOf(hits)).toEqual([asked, answered]);
+      expect(keysOf(hits)).not.toContain(other);
+      expect(hits[1].turn.content).toBe('The one on Tuesdays, with Ana');
+    });
+
+    it('returns the date a turn names, resolved at write time, with the turn', async () => {
+      const index = await fx.open();
+      const [dated, undated] = await fx.write([{ seq: 1, content: 'violin recital', eventAt: T0 - 86_400_000 }, { seq: 2, content: 'violin practice' }]);
+      const hits = await fx.search(index, { mode: 'text', k: 10, text: 'violin' });
+      expect(hits.find((h) => h.key === dated)!.turn.eventAt).toBe(T0 - 86_400_000);
+      expect(hits.find((h) => h.key === undated)!.turn.eventAt).toBeUndefined();
     });
 
     it('rejects a text or hybrid query without text, and a vector or hybrid query without a vector', async () => {

@@ -81,8 +81,10 @@ describe('agent API e2e: users, filtered search, context, management', () => {
       kind: 'turn',
       turnId: 'D1:3', sessionId: 'alice-1', userId: 'alice', seq: 1, role: 'user', content: 'I always prefer aisle seats on flights.',
       timestamp: '2020-03-01T10:00:00.000Z', metadata: { source: 'onboarding' }, tags: ['preference', 'travel'],
-      similarity: expect.any(Number), score: hits[0].similarity,
+      similarity: expect.any(Number), textScore: expect.any(Number), vectorScore: expect.any(Number), score: expect.any(Number),
     });
+    // The hybrid similarity is its components' weighted sum (HYBRID_TEXT_WEIGHT 0.7), on scales that do not depend on the query.
+    expect(hits[0].similarity).toBeCloseTo(0.7 * hits[0].textScore! + 0.3 * hits[0].vectorScore!, 6);
     const bob = await search({ query: 'which seats do I prefer on flights', userId: 'bob' });
     expect(bob.map((h) => [h.sessionId, h.content])).toEqual([['bob-1', 'I always prefer window seats on flights.']]);
     expect(await search({ query: 'seats', userId: 'carol' })).toEqual([]);
@@ -93,6 +95,25 @@ describe('agent API e2e: users, filtered search, context, management', () => {
     expect(res.status).toBe(409);
     expect(res.body.message).toMatch(/belongs to user alice/);
     expect((await search({ query: 'hijack', userId: 'bob' })).map((h) => h.content)).not.toContain('hijack');
+  });
+
+  it('carries adjacent turns beside each hit with neighbours=n, never as hits, and counts them in the context budget', async () => {
+    const q = encodeURIComponent('prefer aisle seats flights');
+    const res = await call('GET', `/v1/sessions/alice-1/memories?q=${q}&k=1&neighbours=1&mode=text`);
+    expect(res.status).toBe(200);
+    expect(res.body.memories!.map((h) => [h.turnId, h.neighbours])).toEqual([
+      ['D1:3', [{ turnId: 'msg:123', seq: 2, role: 'assistant', content: 'Noted: aisle seats from now on.', timestamp: new Date(OLD + 5000).toISOString() }]],
+    ]);
+    expect((await call('GET', `/v1/sessions/alice-1/memories?q=${q}&k=1&mode=text`)).body.memories![0].neighbours).toBeUndefined();
+    expect((await call('GET', `/v1/sessions/alice-1/memories?q=${q}&neighbours=6`)).status).toBe(400);
+    const body = { query: 'prefer aisle seats flights', k: 1, recentTurns: 0, mode: 'text' };
+    const [plain, beside] = await Promise.all([call('POST', '/v1/sessions/alice-1/context', body), call('POST', '/v1/sessions/alice-1/context', { ...body, neighbours: 1 })]);
+    expect(plain.body.text).not.toContain('Noted: aisle seats');
+    expect(beside.body.text).toContain('Noted: aisle seats from now on.');
+    expect(beside.body.tokens as number).toBeGreaterThan(plain.body.tokens as number);
+    const budget = (plain.body.tokens as number) + 100;
+    const tight = await call('POST', '/v1/sessions/alice-1/context', { ...body, neighbours: 1, maxTokens: budget });
+    expect(tight.body.tokens as number).toBeLessThanOrEqual(budget);
   });
 
   it('searches all time when no window is named, and says which window it applied', async () => {
@@ -308,7 +329,7 @@ describe('agent API e2e: recency (RECENCY_WEIGHT 0.5)', () => {
 
   beforeAll(async () => {
     await redis.start();
-    stack = await startStack({ config: loadConfig({ LOG_LEVEL: 'warn', AUTH_MODE: 'none', RECENCY_WEIGHT: '0.5' }), redisUrl: redis.url, log: () => undefined });
+    stack = await startStack({ config: loadConfig({ LOG_LEVEL: 'warn', AUTH_MODE: 'none', RECENCY_WEIGHT: '0.5', RERANK_NEIGHBOUR_WEIGHT: '0', RERANK_DATE_WEIGHT: '0' }), redisUrl: redis.url, log: () => undefined });
   }, 90_000);
 
   afterAll(async () => {
@@ -326,8 +347,8 @@ describe('agent API e2e: recency (RECENCY_WEIGHT 0.5)', () => {
     ]) {
       const hits = (await search()).memories!;
       expect(hits.map((h) => h.turnId)).toEqual(['day-10', 'day-5', 'day-0']);
-      const similarity = hits[0].similarity;
-      expect(hits.map((h) => h.score - 0.5 * similarity)).toEqual([expect.closeTo(0.5, 6), expect.closeTo(0.25, 6), expect.closeTo(0, 6)]);
+      // Each hit's own similarity: the later two also match through their previous turn's words (contextual indexing).
+      expect(hits.map((h) => h.score - 0.5 * h.similarity)).toEqual([expect.closeTo(0.5, 6), expect.closeTo(0.25, 6), expect.closeTo(0, 6)]);
     }
     // A window narrows the span: since day 5, the day-5 turn is its start.
     const windowed = (await post('/v1/memories/search', { query: 'gate code', since: OLD + 5 * DAY })).memories!;

@@ -102,6 +102,34 @@ describe('MCP server e2e (official SDK client, Streamable HTTP)', () => {
     expect([unknown.isError, unknown.text]).toEqual([true, 'no memory u.alice.AAAAAAAAAAAAAAAA']);
   });
 
+  // Issue 21, defect 13: unknown arguments were dropped silently (REST answers 400), and a JSON-RPC batch repeating
+  // a request id got one answer for two requests.
+  it('refuses unknown arguments, at the top and inside a turn, as the REST API does', async () => {
+    const client = await connect(key);
+    const top = await call(client, 'search_memory', { query: 'passport', tenant: 'someone-else' });
+    expect([top.isError, top.text]).toEqual([true, expect.stringMatching(/tenant/)]);
+    const nested = await call(client, 'store_turns', { sessionId: 'strict', turns: [{ role: 'user', content: 'x', seq: 7 }] });
+    expect([nested.isError, nested.text]).toEqual([true, expect.stringMatching(/seq/)]);
+    expect(((await call(client, 'list_sessions', {})).json().sessions as { sessionId: string }[]).map((s) => s.sessionId)).not.toContain('strict');
+  });
+
+  it('answers every request of a JSON-RPC batch, and refuses a batch that repeats a request id', async () => {
+    const post = async (body: unknown) => {
+      const res = await fetch(`${stack.apiUrl}/mcp`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as unknown };
+    };
+    const request = (id: number, name: string, args: Record<string, unknown>) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } });
+    const distinct = await post([request(1, 'list_sessions', {}), request(2, 'search_memory', { query: 'passport' })]);
+    expect(distinct.status).toBe(200);
+    expect((distinct.body as { id: number }[]).map((a) => a.id).sort()).toEqual([1, 2]);
+    const repeated = await post([request(1, 'list_sessions', {}), request(1, 'search_memory', { query: 'passport' })]);
+    expect(repeated).toEqual({ status: 400, body: { jsonrpc: '2.0', id: null, error: { code: -32600, message: expect.stringMatching(/repeats request id 1/) } } });
+  });
+
   it('wants the API key, as the REST API does', async () => {
     await expect(connect()).rejects.toThrow(/401|missing API key/);
     await expect(connect('sk-not-a-real-key-000000')).rejects.toThrow(/401|unknown API key/);

@@ -95,7 +95,7 @@ describe('OpenAPI document and its examples', () => {
     // A property typed by its initializer alone used to come out as a reference to an empty "Object" schema.
     expect(Object.keys(doc.components.schemas)).not.toContain('Object');
     const hit = doc.components.schemas.MemoryHit.properties!;
-    expect(Object.keys(hit).sort()).toEqual(['content', 'entities', 'kind', 'memoryType', 'metadata', 'role', 'score', 'seq', 'sessionId', 'similarity', 'tags', 'timestamp', 'turnId', 'userId']);
+    expect(Object.keys(hit).sort()).toEqual(['content', 'entities', 'kind', 'memoryType', 'metadata', 'neighbours', 'role', 'score', 'seq', 'sessionId', 'similarity', 'tags', 'textScore', 'timestamp', 'turnId', 'userId', 'vectorScore']);
     expect(Object.keys(doc.components.schemas.MemoryView.properties!).sort()).toEqual([
       'content', 'createdAt', 'entities', 'memoryId', 'sessionId', 'sources', 'type', 'userId', 'validFrom',
     ]);

@@ -7,6 +7,7 @@ import { createLlmProvider, createStructuredLlm } from '@app/memory/llm/create-l
 import type { LlmRequest } from '@app/memory/llm/llm-provider';
 import { ContextAssembler } from '@app/memory/context/context-assembler';
 import { buildMemoryContext } from '@app/memory/context/context-messages';
+import type { MemoryContext } from '@app/memory/context/memory-context';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { OpenAiWireServer } from '../support/openai-wire-server';
@@ -89,17 +90,21 @@ describe('openai SDK providers against a local OpenAI wire-format server', () =>
       PROVIDER_MAX_RETRIES: '1',
     });
   const fact = 'Training GPT-3 emitted an estimated 552 tCO2e.';
-  const memoryContext = buildMemoryContext(new ContextAssembler(), {
-    memories: [{ key: 'k1', session: 's', seq: 1, turnId: 'a', role: 'assistant', content: fact, timestamp: 1_700_000_000_000, similarity: 0.8, score: 0.8 }],
-    recent: [{ key: 'k2', tenant: 't', session: 's', seq: 2, turnId: 'b', role: 'user', content: 'Thanks, noted.', timestamp: 1_700_000_001_000, tokenCount: 3 }],
-    maxTokens: 1000,
+  let memoryContext: MemoryContext;
+  let chatRequest: LlmRequest;
+  beforeAll(async () => {
+    memoryContext = await buildMemoryContext(new ContextAssembler(), {
+      memories: [{ key: 'k1', session: 's', seq: 1, turnId: 'a', role: 'assistant', content: fact, timestamp: 1_700_000_000_000, similarity: 0.8, score: 0.8 }],
+      recent: [{ key: 'k2', tenant: 't', session: 's', seq: 2, turnId: 'b', role: 'user', content: 'Thanks, noted.', timestamp: 1_700_000_001_000, tokenCount: 3 }],
+      maxTokens: 1000,
+    });
+    chatRequest = {
+      question: 'How much CO2 did training GPT-3 emit?',
+      messages: memoryContext.messages,
+      context: memoryContext.text,
+      memories: [{ role: 'assistant', content: fact, similarity: 0.8 }],
+    };
   });
-  const chatRequest: LlmRequest = {
-    question: 'How much CO2 did training GPT-3 emit?',
-    messages: memoryContext.messages,
-    context: memoryContext.text,
-    memories: [{ role: 'assistant', content: fact, similarity: 0.8 }],
-  };
 
   beforeAll(() => server.start());
   afterAll(() => server.stop());

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
@@ -110,7 +110,7 @@ describe('hnsw snapshots: a restart loads the graph and replays the change log (
     await snapshotThenChange(fx);
     const [graph] = readdirSync(dir).filter((f) => f.endsWith('.graph'));
     truncateSync(join(dir, graph), 1000);
-    await fallsBack(fx, /snapshot graph .*\.graph is corrupt \(1000 bytes/);
+    await fallsBack(fx, /snapshot graph .*\.graph is corrupt \(its SHA-256/);
     const again = fixture();
     await snapshotThenChange(again);
     for (const f of readdirSync(dir).filter((f) => f.endsWith('.graph'))) rmSync(join(dir, f));
@@ -118,7 +118,28 @@ describe('hnsw snapshots: a restart loads the graph and replays the change log (
     const third = fixture();
     await snapshotThenChange(third);
     for (const f of readdirSync(dir).filter((f) => f.endsWith('.units'))) truncateSync(join(dir, f), 640);
-    await fallsBack(third, /missing or corrupt \(10 unit vectors for 300 labels\)/);
+    await fallsBack(third, /snapshot units .*\.units is corrupt \(its SHA-256/);
+  });
+
+  // Issue 21, defect 6: 64 KiB flipped in the graph loaded, and the first search spun at 100% CPU forever; a
+  // randomised units file and swapped mirror keys answered wrong, silently. Corruption that keeps the size.
+  it.each(['graph', 'units', 'mirror.json'])('rebuilds when the snapshot %s is corrupt but keeps its size', async (kind) => {
+    const fx = fixture();
+    await snapshotThenChange(fx);
+    const [file] = readdirSync(dir).filter((f) => f.endsWith(`.${kind}`)).map((f) => join(dir, f));
+    const bytes = readFileSync(file);
+    const size = bytes.length;
+    if (kind === 'mirror.json') {
+      // Two keys swapped: still valid JSON of the same length.
+      const text = bytes.toString('latin1').replace('{t1:a}:turn:11"', '@@SWAP@@').replace('{t1:a}:turn:12"', '{t1:a}:turn:11"').replace('@@SWAP@@', '{t1:a}:turn:12"');
+      expect(text === bytes.toString('latin1')).toBe(false);
+      writeFileSync(file, text, 'latin1');
+    } else {
+      for (let i = Math.floor(size / 3); i < Math.min(size, Math.floor(size / 3) + 64 * 1024); i++) bytes[i] ^= 0xa5;
+      writeFileSync(file, bytes);
+    }
+    expect(statSync(file).size).toBe(size);
+    await fallsBack(fx, new RegExp(`snapshot ${kind.split('.')[0]} .* is corrupt \\(its SHA-256`));
   });
 
   it('rebuilds when the snapshot metadata is not JSON', async () => {

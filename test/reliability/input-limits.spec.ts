@@ -174,6 +174,70 @@ describe('input limits and injection', () => {
     }
   });
 
+  /**
+   * Issue 21, defect 1: one 256,000-character word made the API tokenise it (super-linear BPE, 77.7 s) even after
+   * MaxLength had failed, and 3 MB through MCP's search_memory hung it for 90 s: every tenant waited. Now the length
+   * is checked first and tokens are counted in bounded, time-sliced pieces. The other tenant's bound is generous
+   * (before: tens of seconds); the figure of the worst stall is measured by `npm run attack` (group long-words).
+   */
+  it('answers an over-long word with 400 from the length check, while another tenant keeps being answered', async () => {
+    const mcpSearch = (query: string) =>
+      fetch(`${rs.stack.apiUrl}/mcp`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'search_memory', arguments: { query } } }),
+        signal: AbortSignal.timeout(20_000),
+      });
+    const other: number[] = [];
+    let attacking = true;
+    const otherTenant = (async () => {
+      while (attacking) {
+        const started = performance.now();
+        const res = await rs.call('GET', '/v1/sessions/elsewhere/turns', undefined, OTHER_KEY);
+        expect(res.status).toBe(200);
+        other.push(performance.now() - started);
+      }
+    })();
+    const word = 'x'.repeat(256_000);
+    const [rest, mcp, ...turns] = await Promise.all([
+      rs.call('POST', '/v1/memories/search', { query: word }),
+      mcpSearch('y'.repeat(3_000_000)),
+      // Within the limits: 10 turns of one 32,000-character word each (before: 5.4 s of BPE, a 504 for the other tenant).
+      ...Array.from({ length: 10 }, (_, i) => rs.call('POST', '/v1/sessions/long-words/turns', turn({ content: 'x'.repeat(32_000 - i) }))),
+    ]);
+    attacking = false;
+    await otherTenant;
+    const message = await expectRejected(rest);
+    expect(message).toMatch(/shorter than or equal to 32000 characters/);
+    expect(message).not.toMatch(/tokens/); // the token count never ran
+    expect(JSON.stringify(await mcp.json())).toMatch(/shorter than or equal to 32000 characters/);
+    expect(turns.map((t) => t.status)).toEqual(Array(10).fill(202));
+    expect(other.length).toBeGreaterThan(0);
+    expect(Math.max(...other)).toBeLessThan(2000);
+  });
+
+  // Issue 21, defect 9: 2,000 DELETEs of memories that do not exist appended 2,000 change-log entries (the partitions
+  // are trimmed at 100k: junk deletes could push a stopped retriever into a full rebuild).
+  it('appends nothing to the change log for a DELETE of a memory that does not exist', async () => {
+    const client = new Redis(redis.url);
+    const logged = async () => {
+      const streams = await client.keys('*changelog:{*}');
+      const lengths = await Promise.all(streams.map((k) => client.xlen(k)));
+      return lengths.reduce((a, b) => a + b, 0);
+    };
+    try {
+      const before = await logged();
+      for (let i = 0; i < 20; i++) {
+        for (const id of [`u.ghost.${String(i).padStart(16, 'A')}`, `s.ghost-session.${String(i).padStart(16, 'B')}`]) {
+          expect([id, (await rs.call('DELETE', `/v1/memories/${id}`)).status]).toEqual([id, 404]);
+        }
+      }
+      expect(await logged()).toBe(before);
+    } finally {
+      client.disconnect();
+    }
+  });
+
   it('wrote nothing for any rejected id: no Redis key contains the marker', async () => {
     const client = new Redis(redis.url);
     try {

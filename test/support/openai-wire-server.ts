@@ -57,6 +57,8 @@ export class OpenAiWireServer {
    * has a smaller limit.
    */
   maxInputTokens?: number;
+  /** The status of that refusal: some compatible servers answer 500 instead of 400. */
+  tooLongStatus: 400 | 500 = 400;
   private readonly faults: WireFault[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly embedder: LocalEmbedder;
@@ -146,7 +148,7 @@ export class OpenAiWireServer {
     const tooLong = this.maxInputTokens === undefined ? -1 : input.findIndex((t: string) => countTokens(t) > this.maxInputTokens!);
     if (tooLong >= 0) {
       const message = `This model's maximum context length is ${this.maxInputTokens} tokens, however you requested ${countTokens(input[tooLong])} tokens (input[${tooLong}])`;
-      return sendError(res, 400, 'invalid_request_error', message);
+      return sendError(res, this.tooLongStatus, 'invalid_request_error', message);
     }
     if (fault?.kind === 'malformed') return sendJson(res, 200, JSON.stringify({ object: 'list', model: request.model }));
     const dim = fault?.kind === 'wrong_dimension' ? fault.dim : this.options.dim;

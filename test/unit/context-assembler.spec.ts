@@ -19,9 +19,9 @@ function memory(seq: number, score: number, content: string, session = 's0'): Re
 const assembler = new ContextAssembler();
 
 describe('ContextAssembler', () => {
-  it('marks an extracted memory as one, with its type, where a turn shows its role', () => {
+  it('marks an extracted memory as one, with its type, where a turn shows its role', async () => {
     const learnt: RetrievedMemory = { ...memory(2, 0.7, 'The user lives in Berlin.'), role: 'system', memory: { id: 'u.ada.AAAAAAAAAAAAAAAA', type: 'fact', entities: ['Berlin'], sources: [] } };
-    const out = assembler.assemble({ memories: [learnt, memory(1, 0.5, 'I moved to Berlin.')], recent: [], maxTokens: 1000 });
+    const out = await assembler.assemble({ memories: [learnt, memory(1, 0.5, 'I moved to Berlin.')], recent: [], maxTokens: 1000 });
     expect(out.sections.memories).toBe(
       [
         '## Relevant memories',
@@ -32,8 +32,8 @@ describe('ContextAssembler', () => {
     );
   });
 
-  it('writes memories then the recent conversation, each in chronological order', () => {
-    const out = assembler.assemble({
+  it('writes memories then the recent conversation, each in chronological order', async () => {
+    const out = await assembler.assemble({
       memories: [memory(3, 0.9, 'I prefer window seats.'), memory(1, 0.5, 'My name is Ada.\nI live in Oslo.')],
       recent: [turn(11, 'Sure, which date?'), turn(10, 'Book me a flight.')],
       maxTokens: 1000,
@@ -60,9 +60,9 @@ describe('ContextAssembler', () => {
     expect(out.dropped).toEqual([]);
   });
 
-  it('shows a turn that is both a memory and a recent turn once, in the conversation', () => {
+  it('shows a turn that is both a memory and a recent turn once, in the conversation', async () => {
     const shared = turn(5, 'The meeting moved to Friday.');
-    const out = assembler.assemble({
+    const out = await assembler.assemble({
       memories: [{ ...memory(5, 0.95, shared.content), key: shared.key }, memory(2, 0.4, 'Unrelated.'), memory(2, 0.3, 'Unrelated.')],
       recent: [turn(4, 'When is the meeting?'), shared],
       maxTokens: 1000,
@@ -80,13 +80,13 @@ describe('ContextAssembler', () => {
     ]);
   });
 
-  it('reserves a quarter for the newest turns, fills with memories by score, then adds older turns', () => {
+  it('reserves a quarter for the newest turns, fills with memories by score, then adds older turns', async () => {
     const words = (n: number, w: string) => Array(n).fill(w).join(' ');
     const recent = [turn(20, words(30, 'old')), turn(21, words(30, 'mid')), turn(22, words(30, 'new'))];
     const memories = [memory(1, 0.9, words(150, 'best')), memory(2, 0.8, words(150, 'second')), memory(3, 0.2, words(20, 'small'))];
     // Block costs in o200k: a section header 4, a 30-word turn 51, a 150-word memory 178, the 20-word one 48.
     const maxTokens = 370;
-    const out = assembler.assemble({ memories, recent, maxTokens });
+    const out = await assembler.assemble({ memories, recent, maxTokens });
     // (1) 25% of 370 = 92: header + 'new' = 55; 'mid' would make 106.
     // (2) 'best' (4 + 178) makes 237; 'second' would make 415; the smaller 'small' still fits: 285.
     // (3) Leftover: 'mid' makes 336; 'old' would make 387.
@@ -104,34 +104,34 @@ describe('ContextAssembler', () => {
     expect(out.tokens).toBe(countTokens(out.text));
   });
 
-  it('keeps the conversation without gaps: stops at the first recent turn that does not fit', () => {
+  it('keeps the conversation without gaps: stops at the first recent turn that does not fit', async () => {
     const recent = [turn(1, 'short'), turn(2, 'x '.repeat(500)), turn(3, 'latest')];
-    const out = assembler.assemble({ memories: [], recent, maxTokens: 200 });
+    const out = await assembler.assemble({ memories: [], recent, maxTokens: 200 });
     expect(out.included).toEqual([{ key: key(3), source: 'recent' }]);
     expect(out.dropped.map((d) => d.key)).toEqual([key(1), key(2)]);
   });
 
-  it('drops a memory too big for the budget instead of cutting it', () => {
+  it('drops a memory too big for the budget instead of cutting it', async () => {
     const big = memory(1, 0.99, 'lorem ipsum '.repeat(400));
-    const out = assembler.assemble({ memories: [big, memory(2, 0.1, 'fits')], recent: [], maxTokens: 100 });
+    const out = await assembler.assemble({ memories: [big, memory(2, 0.1, 'fits')], recent: [], maxTokens: 100 });
     expect(out.text).not.toContain('lorem');
     expect(out.text).toContain('fits');
     expect(out.dropped).toEqual([{ key: big.key, reason: 'budget' }]);
   });
 
-  it('counts unicode exactly and keeps every character', () => {
+  it('counts unicode exactly and keeps every character', async () => {
     const content = 'Café ☕ naïve 日本語のテキスト 👋🏽 e\u0301 <|endoftext|>';
-    const out = assembler.assemble({ memories: [memory(1, 0.7, content)], recent: [turn(2, '¿Qué tal? 🙂')], maxTokens: 500 });
+    const out = await assembler.assemble({ memories: [memory(1, 0.7, content)], recent: [turn(2, '¿Qué tal? 🙂')], maxTokens: 500 });
     expect(out.text).toContain(content);
     expect(out.text).toContain('¿Qué tal? 🙂');
     expect(out.tokens).toBe(countTokens(out.text));
   });
 
-  it('returns an empty context for a zero budget and rejects a bad one', () => {
-    const out = assembler.assemble({ memories: [memory(1, 0.5, 'a')], recent: [turn(2, 'b')], maxTokens: 0 });
+  it('returns an empty context for a zero budget and rejects a bad one', async () => {
+    const out = await assembler.assemble({ memories: [memory(1, 0.5, 'a')], recent: [turn(2, 'b')], maxTokens: 0 });
     expect(out).toEqual({ text: '', sections: { memories: '', recent: '' }, tokens: 0, included: [], dropped: [{ key: key(1, 's0'), reason: 'budget' }, { key: key(2), reason: 'budget' }] });
-    expect(() => assembler.assemble({ memories: [], recent: [], maxTokens: -1 })).toThrow(InvalidInputError);
-    expect(() => assembler.assemble({ memories: [], recent: [], maxTokens: 10.5 })).toThrow(/maxTokens/);
+    await expect(assembler.assemble({ memories: [], recent: [], maxTokens: -1 })).rejects.toThrow(InvalidInputError);
+    await expect(assembler.assemble({ memories: [], recent: [], maxTokens: 10.5 })).rejects.toThrow(/maxTokens/);
   });
 
   describe('on random input', () => {
@@ -162,10 +162,10 @@ describe('ContextAssembler', () => {
       maxTokens,
     });
 
-    it('never exceeds the budget and reports the exact token count of the text', () => {
-      fc.assert(
-        fc.property(input, (raw) => {
-          const out = assembler.assemble(build(raw));
+    it('never exceeds the budget and reports the exact token count of the text', async () => {
+      await fc.assert(
+        fc.asyncProperty(input, async (raw) => {
+          const out = await assembler.assemble(build(raw));
           expect(out.tokens).toBe(countTokens(out.text));
           expect(out.tokens).toBeLessThanOrEqual(raw.maxTokens);
         }),
@@ -173,11 +173,11 @@ describe('ContextAssembler', () => {
       );
     });
 
-    it('shows each key once, accounts for every key, and keeps chronological sections', () => {
-      fc.assert(
-        fc.property(input, (raw) => {
+    it('shows each key once, accounts for every key, and keeps chronological sections', async () => {
+      await fc.assert(
+        fc.asyncProperty(input, async (raw) => {
           const { memories, recent, maxTokens } = build(raw);
-          const out = assembler.assemble({ memories, recent, maxTokens });
+          const out = await assembler.assemble({ memories, recent, maxTokens });
           const shown = out.included.map((i) => i.key);
           expect(new Set(shown).size).toBe(shown.length);
           const offered = new Set([...memories, ...recent].map((x) => x.key));
@@ -199,14 +199,14 @@ describe('ContextAssembler', () => {
       );
     });
 
-    it('is deterministic whatever the input order', () => {
-      fc.assert(
-        fc.property(input, fc.integer(), (raw, seed) => {
+    it('is deterministic whatever the input order', async () => {
+      await fc.assert(
+        fc.asyncProperty(input, fc.integer(), async (raw, seed) => {
           const a = build(raw);
           const shuffle = <T>(xs: T[]) => xs.map((x, i) => ({ x, k: (i * 7919 + seed) % 104729 })).sort((p, q) => p.k - q.k).map((p) => p.x);
           const b = { ...a, memories: shuffle(a.memories), recent: shuffle(a.recent) };
-          const outA = assembler.assemble(a);
-          const outB = assembler.assemble(b);
+          const outA = await assembler.assemble(a);
+          const outB = await assembler.assemble(b);
           expect(outB.text).toBe(outA.text);
           expect(outB.included).toEqual(outA.included);
         }),

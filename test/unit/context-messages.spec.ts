@@ -17,8 +17,8 @@ const memory = (seq: number, score: number, content: string): RetrievedMemory =>
 });
 
 describe('buildMemoryContext: the messages the context endpoint answers and /chat sends', () => {
-  it('is a system message with the preamble and the memories, then the recent turns as chat messages, oldest first', () => {
-    const ctx = buildMemoryContext(assembler, {
+  it('is a system message with the preamble and the memories, then the recent turns as chat messages, oldest first', async () => {
+    const ctx = await buildMemoryContext(assembler, {
       memories: [memory(1, 0.8, 'I prefer aisle seats.')],
       recent: [turn(3, 'Book the flight.'), turn(2, 'Which date?')],
       maxTokens: 1000,
@@ -33,19 +33,19 @@ describe('buildMemoryContext: the messages the context endpoint answers and /cha
     expect(ctx.dropped).toBe(0);
   });
 
-  it('says so when no memory is relevant', () => {
-    const ctx = buildMemoryContext(assembler, { memories: [], recent: [], maxTokens: 500 });
+  it('says so when no memory is relevant', async () => {
+    const ctx = await buildMemoryContext(assembler, { memories: [], recent: [], maxTokens: 500 });
     expect(ctx.messages).toEqual([{ role: 'system', content: `${MEMORY_PREAMBLE}\n\n(no stored memory is relevant to this message)` }]);
     expect(ctx).toMatchObject({ text: '', tokens: 0, dropped: 0 });
   });
 
-  it('keeps the contents of every message, preamble included, within maxTokens, and counts what it left out', () => {
+  it('keeps the contents of every message, preamble included, within maxTokens, and counts what it left out', async () => {
     const words = fc.array(fc.constantFrom('seat', 'flight', 'Lisbon', '09:40', 'aisle', 'naïve', '日本', '\n'), { minLength: 1, maxLength: 40 }).map((w) => w.join(' '));
-    fc.assert(
-      fc.property(fc.array(words, { maxLength: 12 }), fc.array(words, { maxLength: 8 }), fc.integer({ min: 120, max: 800 }), (mems, recents, maxTokens) => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(words, { maxLength: 12 }), fc.array(words, { maxLength: 8 }), fc.integer({ min: 120, max: 800 }), async (mems, recents, maxTokens) => {
         const memories = mems.map((c, i) => memory(i + 1, 1 - i / 20, c));
         const recent = recents.map((c, i) => turn(i + 1, c));
-        const ctx = buildMemoryContext(assembler, { memories, recent, maxTokens });
+        const ctx = await buildMemoryContext(assembler, { memories, recent, maxTokens });
         const used = ctx.messages.reduce((sum, m) => sum + countTokens(m.content), 0);
         expect(used).toBeLessThanOrEqual(maxTokens);
         expect(ctx.tokens).toBe(countTokens(ctx.text));

@@ -64,4 +64,23 @@ describe("the extractor's LLM answers", () => {
     expect(reason(() => parseDecisions({ decisions: [decision({ candidate: 2 })] }, neighbours))).toMatch(/candidate 2 does not exist/);
     expect(reason(() => parseDecisions({ decisions: [decision({ event: 'MERGE' })] }, neighbours))).toMatch(/decisions answer is malformed/);
   });
+
+  // Issue 21, defect 8: an ADD or NOOP naming a memory id crashed the extractor with a TypeError (retried 5 times, 5
+  // more pairs of LLM calls), and sourceTurnIds had no bound: one answer added 38 MiB to a memory.
+  it('refuses an ADD or NOOP naming a memory that is not a neighbour, and takes a NOOP naming its neighbour', () => {
+    const neighbours = [new Set(['m1'])];
+    expect(reason(() => parseDecisions({ decisions: [decision({ memoryId: 'u.alice.AAAAAAAAAAAAAAAA' })] }, neighbours))).toMatch(/ADD of candidate 0 names "u.alice.AAAAAAAAAAAAAAAA", not one of its neighbours/);
+    expect(reason(() => parseDecisions({ decisions: [decision({ event: 'NOOP', memoryId: 'm9' })] }, neighbours))).toMatch(/NOOP of candidate 0 names "m9"/);
+    expect(parseDecisions({ decisions: [decision({ event: 'NOOP', memoryId: 'm1' })] }, neighbours)).toEqual([decision({ event: 'NOOP', memoryId: 'm1' })]);
+  });
+
+  it('bounds every list of an answer and takes each item once', () => {
+    const turnIds = new Set(['t1', 't2']);
+    const [taken] = parseFacts({ facts: [fact({ sourceTurnIds: ['t1', 't2', 't1', 't1'], entities: ['tofu', 'tofu'] })] }, turnIds);
+    expect([taken.sourceTurnIds, taken.entities]).toEqual([['t1', 't2'], ['tofu']]);
+    expect(reason(() => parseFacts({ facts: [fact({ sourceTurnIds: Array(100_000).fill('t1') })] }, turnIds))).toMatch(/facts answer is malformed.*sourceTurnIds/);
+    expect(reason(() => parseFacts({ facts: [fact({ sourceTurnIds: ['t'.repeat(1_000_000)] })] }, turnIds))).toMatch(/facts answer is malformed/);
+    const many = Array.from({ length: 101 }, (_, i) => decision({ candidate: i }));
+    expect(reason(() => parseDecisions({ decisions: many }, Array.from({ length: 101 }, () => new Set<string>())))).toMatch(/decisions answer is malformed/);
+  });
 });

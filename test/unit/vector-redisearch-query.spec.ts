@@ -52,7 +52,7 @@ describe('RediSearch query building (no server needed)', () => {
     expect(buildFilter({ tenant: 't', until: 5 })).toBe('(@tenant:{t} @timestamp:[-inf 5])');
   });
 
-  const turnFields = ['tenant', 'session', 'seq', 'turn_id', 'role', 'content', 'timestamp', 'token_count', 'user', 'tags', 'metadata', 'kind', 'memory_type', 'entities', 'sources'];
+  const turnFields = ['tenant', 'session', 'seq', 'turn_id', 'role', 'content', 'timestamp', 'token_count', 'user', 'tags', 'metadata', 'kind', 'memory_type', 'entities', 'sources', 'event_at'];
 
   it('builds an FT.SEARCH filtered KNN query with PARAMS, RETURN of the score and the turn, SORTBY, LIMIT, TIMEOUT and DIALECT 2', () => {
     const vector = new Float32Array([1, 0.5]);
@@ -60,7 +60,7 @@ describe('RediSearch query building (no server needed)', () => {
     expect(args).toEqual([
       'mem-idx', '(@tenant:{t} @session:{s})=>[KNN $k @embedding $vec EF_RUNTIME $ef AS score]',
       'PARAMS', 6, 'k', 50, 'vec', Buffer.from(vector.buffer), 'ef', 128,
-      'RETURN', 16, 'score', ...turnFields, 'SORTBY', 'score', 'ASC', 'LIMIT', 0, 50, 'TIMEOUT', 900, 'DIALECT', 2,
+      'RETURN', 17, 'score', ...turnFields, 'SORTBY', 'score', 'ASC', 'LIMIT', 0, 50, 'TIMEOUT', 900, 'DIALECT', 2,
     ]);
     expect(args).not.toContain('embedding');
   });
@@ -68,8 +68,8 @@ describe('RediSearch query building (no server needed)', () => {
   it('builds a BM25 full-text query under the same filter, any of the words, returning the turns, with TIMEOUT and DIALECT 2', () => {
     const args = buildTextArgs('mem-idx', { tenant: 't', sessions: ['s'], roles: ['user'], k: 7, text: 'When did Dana plant the tomatoes?' }, 50, 900);
     expect(args).toEqual([
-      'mem-idx', '(@tenant:{t} @session:{s} @role:{user}) @content:(dana|plant|tomatoes)',
-      'WITHSCORES', 'RETURN', 15, ...turnFields, 'SCORER', 'BM25', 'LIMIT', 0, 50, 'TIMEOUT', 900, 'DIALECT', 2,
+      'mem-idx', '(@tenant:{t} @session:{s} @role:{user}) @content|context:(dana|plant|tomatoes)',
+      'WITHSCORES', 'RETURN', 16, ...turnFields, 'SCORER', 'BM25', 'LIMIT', 0, 50, 'TIMEOUT', 900, 'DIALECT', 2,
     ]);
     expect(buildTextArgs('mem-idx', { tenant: 't', k: 7, text: 'what is it? -- | *' }, 50, 900)).toBeUndefined();
   });
@@ -83,22 +83,22 @@ describe('RediSearch query building (no server needed)', () => {
     for (const text of hostile) {
       const clause = textClause(text);
       if (clause === undefined) continue;
-      const inner = /^@content:\((.*)\)$/.exec(clause)![1];
+      const inner = /^@content\|context:\((.*)\)$/.exec(clause)![1];
       for (const term of inner.split('|')) expect(term).toMatch(/^[\p{L}\p{N}]+$/u);
     }
-    expect(textClause("it's 2023's best—café naïve 日本語")).toBe('@content:(s|2023|best|café|naïve|日本語)');
-    expect(textClause('@tenant:{other} | @session:{*}')).toBe('@content:(tenant|other|session)');
+    expect(textClause("it's 2023's best—café naïve 日本語")).toBe('@content|context:(s|2023|best|café|naïve|日本語)');
+    expect(textClause('@tenant:{other} | @session:{*}')).toBe('@content|context:(tenant|other|session)');
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (text) => {
         const clause = textClause(text);
-        if (clause !== undefined) expect(clause).toMatch(/^@content:\([\p{L}\p{N}]+(\|[\p{L}\p{N}]+)*\)$/u);
+        if (clause !== undefined) expect(clause).toMatch(/^@content\|context:\([\p{L}\p{N}]+(\|[\p{L}\p{N}]+)*\)$/u);
       }),
     );
   });
 
   it('searches at most MAX_QUERY_WORDS distinct words of a long query', () => {
     const text = Array.from({ length: 500 }, (_, i) => `word${i} word${i}`).join(' ');
-    expect(textClause(text)!.split('|')).toHaveLength(MAX_QUERY_WORDS);
+    expect(/\((.*)\)/.exec(textClause(text)!)![1].split('|')).toHaveLength(MAX_QUERY_WORDS);
   });
 
   // A turn hash as RETURN gives it: name-value pairs, absent fields (user, tags, metadata here) left out.
@@ -176,7 +176,7 @@ describe('RediSearch query building (no server needed)', () => {
         'tenant', 'TAG', 'CASESENSITIVE', 'session', 'TAG', 'CASESENSITIVE', 'user', 'TAG', 'CASESENSITIVE', 'tags', 'TAG', 'CASESENSITIVE', 'role', 'TAG',
         'timestamp', 'NUMERIC', 'SORTABLE', 'content', 'TEXT',
         'embedding', 'VECTOR', 'HNSW', 12, 'TYPE', 'FLOAT32', 'DIM', 1536, 'DISTANCE_METRIC', 'COSINE', 'M', 16, 'EF_CONSTRUCTION', 200, 'EF_RUNTIME', 64,
-        'kind', 'TAG',
+        'kind', 'TAG', 'context', 'TEXT', 'WEIGHT', '0.5', 'event_at', 'NUMERIC',
       ]);
     });
 
@@ -194,6 +194,8 @@ describe('RediSearch query building (no server needed)', () => {
         ['identifier', 'content', 'attribute', 'content', 'type', 'TEXT', 'WEIGHT', '1'],
         ['identifier', 'embedding', 'attribute', 'embedding', 'type', 'VECTOR'],
         ['identifier', 'kind', 'attribute', 'kind', 'type', 'TAG', 'SEPARATOR', ','],
+        ['identifier', 'context', 'attribute', 'context', 'type', 'TEXT', 'WEIGHT', '0.5'],
+        ['identifier', 'event_at', 'attribute', 'event_at', 'type', 'NUMERIC'],
       ],
     });
 
@@ -208,7 +210,7 @@ describe('RediSearch query building (no server needed)', () => {
       ]);
       const noCase = info('mem:');
       noCase.attributes[0] = ['identifier', 'tenant', 'attribute', 'tenant', 'type', 'TAG', 'SEPARATOR', ','];
-      noCase.attributes.splice(-2, 1);
+      noCase.attributes.splice(-4, 1);
       expect(schemaDifferences(noCase, 'mem:', params)).toEqual(['field tenant is not CASESENSITIVE', 'field embedding is missing']);
     });
 

@@ -1,16 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsIn, IsInt, IsNumber, IsOptional, Matches, Max, Min } from 'class-validator';
 import { ID_PATTERN, SEARCH_MODES, type SearchMode } from '@app/memory';
-import { FitsEmbeddingInput } from '../common/fits-embedding-input';
+import { IsEmbeddableText } from '../common/fits-embedding-input';
 import { LIMITS } from '../common/limits';
 import { MemoryHit } from '../search-memories/memory-view';
 
 export class ChatDto {
   @ApiProperty({ maxLength: LIMITS.contentChars, example: 'When does my flight leave?' })
-  @IsString()
-  @MinLength(1)
-  @MaxLength(LIMITS.contentChars)
-  @FitsEmbeddingInput()
+  @IsEmbeddableText()
   message: string;
 
   @ApiPropertyOptional({ description: 'Memories to retrieve (default TOP_K_MEMORIES)', minimum: 1, maximum: LIMITS.k, example: 5 })

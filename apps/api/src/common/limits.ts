@@ -13,6 +13,8 @@ export const LIMITS = {
   /** The last millisecond a JavaScript Date can represent. */
   maxTimestamp: 8.64e15,
   k: 100,
+  /** Turns before and after each hit (search and context's `neighbours`). */
+  neighbours: 5,
   windowHours: 24 * 365 * 10,
   /** Sessions named in one search. */
   sessionIds: 100,

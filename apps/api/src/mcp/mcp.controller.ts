@@ -22,6 +22,11 @@ export class McpController {
   @Post()
   @UsesQueues(QUEUES.embed, QUEUES.retrieve)
   async handle(@Tenant() tenant: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply, @Body() body: unknown): Promise<void> {
+    const refused = repeatedRequestId(body);
+    if (refused !== undefined) {
+      reply.status(400).send({ jsonrpc: '2.0', error: { code: -32600, message: `Invalid Request: a batch repeats request id ${JSON.stringify(refused)}; each request needs its own id` }, id: null });
+      return;
+    }
     const server = this.tools.serverFor(tenant);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     reply.raw.on('close', () => {
@@ -58,4 +63,20 @@ function notAllowed(reply: FastifyReply): void {
     .status(405)
     .header('Allow', 'POST')
     .send({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this MCP server is stateless; POST JSON-RPC messages' }, id: null });
+}
+
+/**
+ * The first request id repeated in a JSON-RPC batch: answers are matched to requests by id, so the SDK's transport
+ * keeps one answer per id and the other request would go unanswered. (MCP 2025-06-18 dropped batches; earlier
+ * clients may still send them.)
+ */
+function repeatedRequestId(body: unknown): string | number | undefined {
+  if (!Array.isArray(body)) return undefined;
+  const seen = new Set<unknown>();
+  for (const message of body as { id?: unknown; method?: unknown }[]) {
+    if (message?.method === undefined || message.id === undefined || message.id === null) continue; // notifications and responses
+    if (seen.has(message.id)) return message.id as string | number;
+    seen.add(message.id);
+  }
+  return undefined;
 }

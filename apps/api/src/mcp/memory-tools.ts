@@ -36,7 +36,8 @@ const sessionId = z.string().describe('The session (conversation) id: letters, d
 
 /**
  * The MCP tools: the REST API's use cases for one tenant, with the same validation (the REST DTOs check every
- * argument, so limits live in one place) and the same services. The zod shapes only describe the arguments to clients.
+ * argument, so limits live in one place) and the same services. The zod schemas describe the arguments to clients
+ * and, strict, refuse unknown ones as the REST API does (the SDK's default drops them silently).
  */
 @Injectable()
 export class MemoryTools {
@@ -65,11 +66,11 @@ export class MemoryTools {
       {
         title: 'Store conversation turns',
         description: 'Stores turns of a session (conversation) so they can be searched later. A turn id sent twice is stored once.',
-        inputSchema: {
+        inputSchema: z.strictObject({
           sessionId,
           turns: z
             .array(
-              z.object({
+              z.strictObject({
                 role: z.enum(ROLES),
                 content: z.string(),
                 id: z.string().optional().describe('Your id for the turn (any printable text up to 128 characters)'),
@@ -81,7 +82,7 @@ export class MemoryTools {
             .describe('Up to 1000 turns, in order'),
           userId: z.string().optional().describe('The user the session belongs to (a session belongs to one user)'),
           wait: z.boolean().optional().describe('Answer once the turns are searchable (default true)'),
-        },
+        }),
       },
       ({ sessionId: session, turns, userId, wait }) =>
         this.run(async () => {
@@ -98,7 +99,7 @@ export class MemoryTools {
       {
         title: 'Search memory',
         description: "Finds the stored turns most related to a query, across the tenant's sessions, or one user's, or some sessions; all time unless since/until are given.",
-        inputSchema: {
+        inputSchema: z.strictObject({
           query: z.string(),
           userId: z.string().optional().describe("Only this user's turns, across the user's sessions"),
           sessionIds: z.array(z.string()).optional().describe('Only these sessions'),
@@ -107,7 +108,7 @@ export class MemoryTools {
           roles: z.array(z.enum(ROLES)).optional(),
           tags: z.array(z.string()).optional().describe('Only turns carrying any of these tags'),
           ...ranking,
-        },
+        }),
       },
       (args) => this.run(async () => this.memories.searchAll(tenant, await this.check(SearchAllMemoriesBody, args))),
     );
@@ -118,14 +119,14 @@ export class MemoryTools {
         title: 'Get memory context',
         description:
           'The memory context for your next LLM call in a session: a system message with the relevant memories, then the recent turns, within maxTokens; append your new user message and send.',
-        inputSchema: {
+        inputSchema: z.strictObject({
           sessionId,
           query: z.string().describe('The message about to be answered'),
           maxTokens: z.number().int().optional().describe('Token budget (o200k; default 4000)'),
           recentTurns: z.number().int().optional().describe("The session's latest turns to include (default 4)"),
           scope: z.enum(['session', 'user']).optional().describe("Memories from this session (default) or from all of its user's sessions"),
           ...ranking,
-        },
+        }),
       },
       ({ sessionId: session, ...body }) =>
         this.run(async () => {
@@ -139,7 +140,7 @@ export class MemoryTools {
       {
         title: 'List sessions',
         description: "Lists the tenant's sessions (or one user's), in id order, with turn counts and first and last activity; pass nextCursor as cursor for the next page.",
-        inputSchema: { userId: z.string().optional(), cursor: z.string().optional(), limit: z.number().int().optional().describe('1 to 500 (default 50)') },
+        inputSchema: z.strictObject({ userId: z.string().optional(), cursor: z.string().optional(), limit: z.number().int().optional().describe('1 to 500 (default 50)') }),
       },
       (args) => this.run(async () => this.sessions.list(tenant, await this.check(ListSessionsQuery, args))),
     );
@@ -149,7 +150,7 @@ export class MemoryTools {
       {
         title: 'Forget a session',
         description: 'Deletes a session for good: its turns, its history, its vectors, and the turns still queued for it.',
-        inputSchema: { sessionId },
+        inputSchema: z.strictObject({ sessionId }),
         annotations: { destructiveHint: true, idempotentHint: true },
       },
       (args) =>
@@ -166,12 +167,12 @@ export class MemoryTools {
         title: 'List long-term memories',
         description:
           "Lists the long-term memories extracted from a user's turns (userId), or learnt from one session (sessionId), most recently changed first; empty when extraction is off (LLM_PROVIDER=local).",
-        inputSchema: {
+        inputSchema: z.strictObject({
           userId: z.string().optional(),
           sessionId: sessionId.optional(),
           offset: z.number().int().optional(),
           limit: z.number().int().optional().describe('1 to 500 (default 50)'),
-        },
+        }),
       },
       ({ userId, sessionId: session, ...page }) =>
         this.run(async () => {
@@ -187,7 +188,7 @@ export class MemoryTools {
       {
         title: 'Memory history',
         description: 'How a long-term memory changed: its current version and the earlier ones, each with the time it stopped being true.',
-        inputSchema: { memoryId: z.string() },
+        inputSchema: z.strictObject({ memoryId: z.string() }),
       },
       (args) => this.run(async () => this.histories.history(tenant, (await this.check(MemoryParams, args)).memoryId)),
     );
@@ -197,7 +198,7 @@ export class MemoryTools {
       {
         title: 'Forget a memory',
         description: 'Deletes one long-term memory and its history for good (the turns it came from stay).',
-        inputSchema: { memoryId: z.string() },
+        inputSchema: z.strictObject({ memoryId: z.string() }),
         annotations: { destructiveHint: true, idempotentHint: true },
       },
       (args) => this.run(async () => this.forgettingMemories.forget(tenant, (await this.check(MemoryParams, args)).memoryId)),

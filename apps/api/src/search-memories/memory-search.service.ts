@@ -6,7 +6,7 @@ import { toMemoryHit } from './memory-view';
 import type { AppliedWindow, SearchAllMemoriesBody, SearchMemoriesResponse } from './search-memories.dto';
 
 /** What to search for, and where: every search, context and chat of the API is one of these. */
-export type MemoryRequest = Pick<RetrieveJob, 'query' | 'sessions' | 'users' | 'since' | 'until' | 'roles' | 'tags' | 'kinds' | 'minScore' | 'mode'> & {
+export type MemoryRequest = Pick<RetrieveJob, 'query' | 'sessions' | 'users' | 'since' | 'until' | 'roles' | 'tags' | 'kinds' | 'minScore' | 'mode' | 'asOf' | 'neighbours'> & {
   k?: number;
   /** Hours back from now, instead of `since`. */
   windowHours?: number;
@@ -62,6 +62,8 @@ export class MemorySearchService {
         kinds: req.kinds,
         minScore: req.minScore,
         mode: req.mode,
+        ...(req.asOf !== undefined ? { asOf: req.asOf } : {}),
+        ...(req.neighbours ? { neighbours: req.neighbours } : {}),
         k: req.k ?? this.config.TOP_K_MEMORIES,
         since,
         until,

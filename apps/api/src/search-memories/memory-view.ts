@@ -2,6 +2,24 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { MEMORY_KINDS, MEMORY_TYPES, type MemoryKind, type MemoryType, type RetrievedMemory, type Role, ROLES } from '@app/memory';
 import { toIso } from '../common/timestamp';
 
+/** A turn shown beside a hit. */
+export class NeighbourView {
+  @ApiProperty()
+  turnId: string;
+
+  @ApiProperty()
+  seq: number;
+
+  @ApiProperty({ enum: ROLES })
+  role: Role;
+
+  @ApiProperty()
+  content: string;
+
+  @ApiProperty({ format: 'date-time' })
+  timestamp: string;
+}
+
 /** A memory as clients see it: which turn (or extracted memory) it is, what it says, and how well it matched. */
 export class MemoryHit {
   @ApiProperty({
@@ -43,11 +61,27 @@ export class MemoryHit {
   @ApiProperty({ type: [String] })
   tags: string[];
 
-  @ApiProperty({ description: '1 - cosine distance to the query' })
+  @ApiProperty({
+    description:
+      'How well the memory matches the query, on a scale that does not depend on the query (so minScore means the same for every query). ' +
+      'vector mode: 1 - cosine distance. text mode: BM25 / (BM25 + 8), in [0, 1). hybrid: HYBRID_TEXT_WEIGHT x textScore + (1 - HYBRID_TEXT_WEIGHT) x vectorScore',
+  })
   similarity: number;
 
-  @ApiProperty({ description: 'The ranking score: similarity, blended with recency when RECENCY_WEIGHT > 0' })
+  @ApiProperty({ type: Number, nullable: true, description: 'text and hybrid modes: BM25 / (BM25 + 8) of the query words in the turn (and, at half weight, in the turn before it); null when no query word matched' })
+  textScore: number | null;
+
+  @ApiProperty({ type: Number, nullable: true, description: 'hybrid mode: max(0, cosine similarity); null when the memory was not among the nearest vectors' })
+  vectorScore: number | null;
+
+  @ApiProperty({
+    description: 'The ranking score: similarity, plus RERANK_DATE_WEIGHT for a turn on a date the query names (half for a dated turn when the query asks "when"), ' +
+      'plus RERANK_NEIGHBOUR_WEIGHT x the best similarity of its adjacent turns among the results; blended with recency when RECENCY_WEIGHT > 0',
+  })
   score: number;
+
+  @ApiPropertyOptional({ type: () => [NeighbourView], description: 'With neighbours=n: the adjacent turns of the session, oldest first (context, not hits)' })
+  neighbours?: NeighbourView[];
 }
 
 /** Storage keys stay internal; times are ISO 8601. */
@@ -64,5 +98,8 @@ export const toMemoryHit = (m: RetrievedMemory): MemoryHit => ({
   metadata: m.metadata ?? {},
   tags: m.tags ?? [],
   similarity: m.similarity,
+  textScore: m.text ?? null,
+  vectorScore: m.vector ?? null,
   score: m.score,
+  ...(m.neighbours ? { neighbours: m.neighbours.map((n) => ({ turnId: n.turnId, seq: n.seq, role: n.role, content: n.content, timestamp: toIso(n.timestamp)! })) } : {}),
 });

@@ -9,17 +9,14 @@ import {
   IsInt,
   IsNumber,
   IsOptional,
-  IsString,
   Matches,
   Max,
-  MaxLength,
   Min,
-  MinLength,
-} from 'class-validator';
+  } from 'class-validator';
 import type { MemoryKind, Role, SearchMode } from '@app/memory';
 import { ID_PATTERN, MEMORY_KINDS, ROLES, SEARCH_MODES, TAG_PATTERN } from '@app/memory';
 import { LIMITS } from '../common/limits';
-import { FitsEmbeddingInput } from '../common/fits-embedding-input';
+import { IsEmbeddableText } from '../common/fits-embedding-input';
 import { IsTimestamp } from '../common/timestamp';
 import { MemoryHit } from './memory-view';
 
@@ -27,10 +24,7 @@ import { MemoryHit } from './memory-view';
 const IsQueryText = (): PropertyDecorator =>
   applyDecorators(
     ApiProperty({ description: 'The text to find related memories for', example: 'When does my flight leave?' }),
-    IsString(),
-    MinLength(1),
-    MaxLength(LIMITS.contentChars),
-    FitsEmbeddingInput(),
+    IsEmbeddableText(),
   );
 
 /** How many memories, above which score, ranked how: the same on every search. */
@@ -50,6 +44,18 @@ export class RankOptions {
   @Min(-1)
   @Max(1)
   minScore?: number;
+
+  @IsOptional()
+  @IsTimestamp('The time that relative dates in the query ("last week", "in March") are read against; default now', '2024-06-15T12:00:00Z')
+  asOf?: number;
+
+  @ApiPropertyOptional({ description: 'Each turn hit carries up to this many turns before and after it (shown beside it, not counted as hits)', minimum: 0, maximum: LIMITS.neighbours, default: 0 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(LIMITS.neighbours)
+  neighbours?: number;
 
   @ApiPropertyOptional({ enum: SEARCH_MODES, default: 'hybrid', description: 'hybrid: the full-text (BM25) and vector rankings fused; vector; text' })
   @IsOptional()

@@ -9,13 +9,11 @@ import {
   IsOptional,
   IsString,
   Matches,
-  MaxLength,
-  MinLength,
   ValidateNested,
 } from 'class-validator';
 import type { Role } from '@app/memory';
 import { ID_PATTERN, ROLES, TAG_PATTERN, TURN_ID_PATTERN } from '@app/memory';
-import { FitsEmbeddingInput } from '../common/fits-embedding-input';
+import { IsEmbeddableText } from '../common/fits-embedding-input';
 import { LIMITS } from '../common/limits';
 import { IsTimestamp } from '../common/timestamp';
 import { IsSmallJsonObject } from './is-small-json-object';
@@ -26,10 +24,7 @@ export class TurnDto {
   role: Role;
 
   @ApiProperty({ maxLength: LIMITS.contentChars, example: 'My flight to Lisbon leaves on 12 May at 09:40.' })
-  @IsString()
-  @MinLength(1)
-  @MaxLength(LIMITS.contentChars)
-  @FitsEmbeddingInput()
+  @IsEmbeddableText()
   content: string;
 
   @IsOptional()

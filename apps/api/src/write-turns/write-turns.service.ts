@@ -51,6 +51,8 @@ export class WriteTurnsService {
           seq,
           role: t.role,
           content: t.content,
+          // The previous turn of the same request, for contextual indexing (the embedder reads it from the store otherwise).
+          ...(i > 0 && accepted.turns[i - 1].seq === seq - 1 ? { context: turns[i - 1].content } : {}),
           timestamp: t.timestamp ?? now,
           ...(accepted.user ? { user: accepted.user } : {}),
           ...(t.tags?.length ? { tags: t.tags } : {}),

@@ -25,7 +25,7 @@ export class ApiClient {
     return this.json('POST', `${this.sessionPath(session)}/chat`, { message, ...options });
   }
 
-  memories(session: string, q: string, k?: number, options: { windowHours?: number; mode?: SearchMode } = {}): Promise<MemoriesResponse> {
+  memories(session: string, q: string, k?: number, options: { windowHours?: number; mode?: SearchMode; asOf?: number; neighbours?: number } = {}): Promise<MemoriesResponse> {
     return this.json('GET', `${this.sessionPath(session)}/memories?${query({ q, k, ...options })}`);
   }
 

@@ -31,7 +31,12 @@ export interface Memory {
   metadata: Record<string, unknown>;
   tags: string[];
   similarity: number;
+  /** BM25 / (BM25 + 8) and max(0, cosine): the components of a text or hybrid similarity (null when absent). */
+  textScore?: number | null;
+  vectorScore?: number | null;
   score: number;
+  /** With neighbours=n: the adjacent turns, oldest first. */
+  neighbours?: { turnId: string; seq: number; role: Role; content: string; timestamp: string }[];
 }
 
 /** ms per operation of one chat cycle. */

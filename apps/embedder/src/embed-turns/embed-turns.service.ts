@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EmbeddingProvider } from '@app/memory';
-import { countTokens, EmbedTurnJob, EmbedTurnResult, MemoryConfig, MemoryStore, Metrics, ProviderError } from '@app/memory';
+import { countTokensSliced, EmbedTurnJob, EmbedTurnResult, MemoryConfig, MemoryStore, Metrics, ProviderError } from '@app/memory';
 import { MicroBatcher } from '@app/memory/queues/micro-batcher';
 import { EMBEDDING_PROVIDER } from '@app/memory/nest/tokens';
 import { observeProvider } from '@app/memory/metrics/observe-provider';
+import { eventDate } from '@app/memory/time/text-dates';
 import { ExtractFeed } from './extract-feed';
 
 /** Embeds turns in micro-batches (one provider call per batch) and stores them idempotently. */
@@ -21,8 +22,10 @@ export class EmbedTurnsService {
     this.batcher = new MicroBatcher((jobs) => this.embedAndStore(jobs), {
       maxSize: config.EMBED_BATCH_SIZE,
       maxWaitMs: config.EMBED_BATCH_WAIT_MS,
-      // A provider refuses the whole request for one bad input: only that input's job may fail, not its neighbours'.
-      isolate: (err) => err instanceof ProviderError && err.kind === 'bad_request',
+      // A provider refuses the whole request for one bad input, with a 400 or, for some compatible servers, a 500
+      // (after the SDK's retries): only that input's job may fail and spend an attempt, not its neighbours'. Other
+      // failures (rate limits, overload, timeouts) are not one input's fault, and splitting would only add calls.
+      isolate: (err) => err instanceof ProviderError && (err.kind === 'bad_request' || err.status === 500),
     });
   }
 
@@ -35,7 +38,13 @@ export class EmbedTurnsService {
     const vectors = await observeProvider(this.metrics, 'embedding', this.embedder.name, () =>
       this.embedder.embed(jobs.map((j) => j.content)),
     );
-    const written = await this.store.write(jobs.map((j, i) => ({ ...j, tokenCount: countTokens(j.content), embedding: vectors[i] })));
+    // Contextual indexing: the previous turn's words are indexed with the turn's; dates it names are resolved now.
+    const missing = jobs.filter((j) => j.context === undefined);
+    const read = new Map((await this.store.previousContents(missing, jobs)).map((context, i) => [missing[i], context]));
+    const tokenCounts = await countTokensSliced(jobs.map((j) => j.content));
+    const written = await this.store.write(
+      jobs.map((j, i) => ({ ...j, tokenCount: tokenCounts[i], embedding: vectors[i], context: j.context ?? read.get(j), eventAt: eventDate(j.content, j.timestamp) })),
+    );
     // A replay ('existing') feeds again: the job it queued may have been lost with a crash, and the watermark makes it harmless.
     this.extractFeed.stored(jobs.filter((_, i) => written[i].outcome !== 'dropped'));
     return written.map(({ turnId, seq, outcome }) => ({ turnId, seq, outcome }));

@@ -114,7 +114,8 @@ export class ExtractMemoriesService {
     const reworded: (MemoryOp & { op: 'update' })[] = [];
     candidates.forEach((c, i) => {
       const d = decisions?.[i] ?? { event: 'ADD' as const, memoryId: null, content: null };
-      const target = d.memoryId === null ? undefined : c.neighbours.find((n) => n.memory.id === d.memoryId)!.memory;
+      // Only an UPDATE or DELETE acts on the memory it names (a NOOP may name the neighbour that already says it).
+      const target = d.event === 'UPDATE' || d.event === 'DELETE' ? c.neighbours.find((n) => n.memory.id === d.memoryId)!.memory : undefined;
       // One change per memory and extraction: a second candidate deciding on the same memory changes nothing.
       if (d.event === 'NOOP' || (target && touched.has(target.id))) return void unchanged++;
       if (target) touched.add(target.id);

@@ -5,6 +5,10 @@ import { MEMORY_TYPES, ProviderError } from '@app/memory';
 const MAX_FACTS = 100;
 const MAX_FACT_CHARS = 2000;
 const MAX_ENTITIES = 20;
+/** The most turns one extraction sends (EXTRACT_MAX_TURNS's bound): a fact citing more ids is malformed. */
+const MAX_SOURCE_TURNS = 500;
+/** Far longer than any memory id (a prefix, a 64-character scope id, 16 characters). */
+const MAX_ID_CHARS = 200;
 
 export const DECISION_EVENTS = ['ADD', 'UPDATE', 'DELETE', 'NOOP'] as const;
 
@@ -19,21 +23,23 @@ const factsAnswer = z.strictObject({
         content: z.string().trim().min(1).max(MAX_FACT_CHARS),
         type: z.enum(MEMORY_TYPES),
         entities: z.array(z.string().trim().min(1).max(200)).max(MAX_ENTITIES),
-        sourceTurnIds: z.array(z.string()).min(1),
+        sourceTurnIds: z.array(z.string().max(MAX_ID_CHARS)).min(1).max(MAX_SOURCE_TURNS),
       }),
     )
     .max(MAX_FACTS),
 });
 
 const decisionsAnswer = z.strictObject({
-  decisions: z.array(
-    z.strictObject({
-      candidate: z.number().int().min(0),
-      event: z.enum(DECISION_EVENTS),
-      memoryId: z.string().nullable(),
-      content: z.string().trim().min(1).max(MAX_FACT_CHARS).nullable(),
-    }),
-  ),
+  decisions: z
+    .array(
+      z.strictObject({
+        candidate: z.number().int().min(0),
+        event: z.enum(DECISION_EVENTS),
+        memoryId: z.string().max(MAX_ID_CHARS).nullable(),
+        content: z.string().trim().min(1).max(MAX_FACT_CHARS).nullable(),
+      }),
+    )
+    .max(MAX_FACTS),
 });
 
 export type ExtractedFact = z.infer<typeof factsAnswer>['facts'][number];
@@ -70,19 +76,22 @@ export const DECISIONS_INSTRUCTIONS = [
   'already says it. memoryId is null for ADD and NOOP; content is null unless the event is UPDATE.',
 ].join(' ');
 
-/** Validates the facts answer against the turns it was asked about; a malformed answer fails the job for good. */
+/**
+ * Validates the facts answer against the turns it was asked about; a malformed answer fails the job for good. Lists
+ * come back without repeats: an answer repeating a turn id thousands of times must not grow a memory by as much.
+ */
 export function parseFacts(value: unknown, turnIds: ReadonlySet<string>): ExtractedFact[] {
   const { facts } = parse(factsAnswer, value, 'facts');
   for (const fact of facts) {
     const unknown = fact.sourceTurnIds.find((id) => !turnIds.has(id));
     if (unknown !== undefined) throw malformed('facts', `a fact cites turn ${JSON.stringify(unknown)}, which is not among the turns sent`);
   }
-  return facts;
+  return facts.map((f) => ({ ...f, entities: [...new Set(f.entities)], sourceTurnIds: [...new Set(f.sourceTurnIds)] }));
 }
 
 /**
- * Validates the decisions: one per candidate, and an UPDATE or DELETE names one of that candidate's neighbours
- * (`neighbours[i]`: the memory ids shown with candidate i).
+ * Validates the decisions: one per candidate; an UPDATE or DELETE names one of that candidate's neighbours
+ * (`neighbours[i]`: the memory ids shown with candidate i), and an ADD or NOOP names none or one of them.
  */
 export function parseDecisions(value: unknown, neighbours: readonly ReadonlySet<string>[]): Decision[] {
   const { decisions } = parse(decisionsAnswer, value, 'decisions');
@@ -90,7 +99,8 @@ export function parseDecisions(value: unknown, neighbours: readonly ReadonlySet<
   for (const d of decisions) {
     if (d.candidate >= neighbours.length) throw malformed('decisions', `candidate ${d.candidate} does not exist`);
     if (byCandidate.has(d.candidate)) throw malformed('decisions', `candidate ${d.candidate} has two decisions`);
-    if ((d.event === 'UPDATE' || d.event === 'DELETE') && (d.memoryId === null || !neighbours[d.candidate].has(d.memoryId))) {
+    const needsOne = d.event === 'UPDATE' || d.event === 'DELETE';
+    if (d.memoryId === null ? needsOne : !neighbours[d.candidate].has(d.memoryId)) {
       throw malformed('decisions', `${d.event} of candidate ${d.candidate} names ${JSON.stringify(d.memoryId)}, not one of its neighbours`);
     }
     byCandidate.set(d.candidate, d);

@@ -1,4 +1,5 @@
-import type { RetrievedMemory, VectorHit } from '@app/memory';
+import type { MemoryConfig, RetrievedMemory, VectorHit } from '@app/memory';
+import type { DateSpan } from '@app/memory/time/text-dates';
 
 export interface RerankOptions {
   /** 0 ranks by similarity alone; up to 1 blends in recency. */
@@ -8,31 +9,58 @@ export interface RerankOptions {
   minScore?: number;
   /** Recency's scale: 0 at `start`, 1 at `end` (the newest turn in scope), linear in between. */
   span?: { start: number; end: number };
+  /** The dates the query names: a turn of (or naming) one of them gains `dateWeight`. */
+  dates?: DateSpan[];
+  /** The query asks "when": a turn that names a date gains `dateWeight` / 2. */
+  asksWhen?: boolean;
+  dateWeight?: number;
+  /** A hit gains this share of the best similarity among its adjacent turns in the same list (neighbour agreement). */
+  neighbourWeight?: number;
 }
 
+/** How many hits to re-rank for the best k: re-ranking can lift a hit from below the top k, so it looks at a wider set. */
+export const rerankDepth = (config: MemoryConfig, k: number): number =>
+  config.RECENCY_WEIGHT > 0 || config.RERANK_DATE_WEIGHT > 0 || config.RERANK_NEIGHBOUR_WEIGHT > 0 ? k * 3 : k;
+
+const within = (t: number | undefined, spans: DateSpan[]) => t !== undefined && spans.some((s) => t >= s.start && t < s.end);
+
 /**
- * Blends similarity with recency: score = (1 - w) * similarity + w * recency, where recency runs over the span of the
- * scope (not up to the server's clock, which would squeeze an old conversation into a narrow band). With w = 0 the
- * order is the index's order.
+ * The one re-ranking stage: score = (1 - w) * relevance + w * recency, where relevance is the index's similarity
+ * plus the offline features (a date the query names, a date for a "when" question, the neighbours' agreement), and
+ * recency runs over the span of the scope (not up to the server's clock, which would squeeze an old conversation
+ * into a narrow band). With every weight 0 the order is the index's order.
  */
-export function rerank(hits: VectorHit[], { weight, k, minScore, span }: RerankOptions): RetrievedMemory[] {
+export function rerank(hits: VectorHit[], opts: RerankOptions): RetrievedMemory[] {
+  const { weight, k, minScore, span, dates = [], asksWhen = false, dateWeight = 0, neighbourWeight = 0 } = opts;
   const recency = (ts: number) => (!span ? 0 : span.end <= span.start ? 1 : Math.min(1, Math.max(0, (ts - span.start) / (span.end - span.start))));
+  const bySeq = new Map(hits.filter((h) => !h.turn.memory).map((h) => [`${h.turn.session}\n${h.turn.seq}`, h.similarity]));
+  const neighbour = ({ turn }: VectorHit) =>
+    turn.memory ? 0 : Math.max(bySeq.get(`${turn.session}\n${turn.seq - 1}`) ?? 0, bySeq.get(`${turn.session}\n${turn.seq + 1}`) ?? 0);
+  const relevance = (h: VectorHit) =>
+    h.similarity +
+    dateWeight * (within(h.turn.timestamp, dates) || within(h.turn.eventAt, dates) ? 1 : asksWhen && h.turn.eventAt !== undefined ? 0.5 : 0) +
+    neighbourWeight * neighbour(h);
   return hits
-    .map(({ key, similarity, turn }): RetrievedMemory => ({
-      key,
-      session: turn.session,
-      seq: turn.seq,
-      turnId: turn.turnId,
-      ...(turn.user ? { user: turn.user } : {}),
-      role: turn.role,
-      content: turn.content,
-      timestamp: turn.timestamp,
-      ...(turn.tags ? { tags: turn.tags } : {}),
-      ...(turn.metadata ? { metadata: turn.metadata } : {}),
-      ...(turn.memory ? { memory: turn.memory } : {}),
-      similarity,
-      score: weight > 0 ? (1 - weight) * similarity + weight * recency(turn.timestamp) : similarity,
-    }))
+    .map((h): RetrievedMemory => {
+      const { key, similarity, text, vector, turn } = h;
+      return {
+        key,
+        session: turn.session,
+        seq: turn.seq,
+        turnId: turn.turnId,
+        ...(turn.user ? { user: turn.user } : {}),
+        role: turn.role,
+        content: turn.content,
+        timestamp: turn.timestamp,
+        ...(turn.tags ? { tags: turn.tags } : {}),
+        ...(turn.metadata ? { metadata: turn.metadata } : {}),
+        ...(turn.memory ? { memory: turn.memory } : {}),
+        similarity,
+        ...(text !== undefined ? { text } : {}),
+        ...(vector !== undefined ? { vector } : {}),
+        score: (1 - weight) * relevance(h) + weight * recency(turn.timestamp),
+      };
+    })
     .filter((m) => minScore === undefined || m.score >= minScore)
     .sort((a, b) => b.score - a.score || b.timestamp - a.timestamp)
     .slice(0, k);

@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { VectorHit, VectorIndex, VectorQuery } from '@app/memory';
-import { buildMemoryContext, ContextAssembler, MEMORY_KINDS, MemoryConfig, MemoryStore, RetrieveJob, RetrieveResult } from '@app/memory';
+import { buildMemoryContext, ContextAssembler, MEMORY_KINDS, MemoryConfig, MemoryStore, RetrievedMemory, RetrieveJob, RetrieveResult, StoredTurn } from '@app/memory';
+import { asksWhen, datesIn } from '@app/memory/time/text-dates';
 import { VECTOR_INDEX } from '@app/memory/nest/tokens';
 import { QueryEmbedder } from './query-embedder';
-import { rerank, type RerankOptions } from './rerank';
+import { rerank, rerankDepth, type RerankOptions } from './rerank';
 
 /** Embed the query, search with the filters, re-rank, and optionally assemble the LLM context. */
 @Injectable()
@@ -25,8 +26,7 @@ export class RetrieveService {
 
     const exclude = new Set(job.exclude ?? []);
     const weight = this.config.RECENCY_WEIGHT;
-    // Recency can lift a hit from below the top k, so re-ranking looks at a wider set.
-    const candidates = (weight > 0 ? job.k * 3 : job.k) + exclude.size;
+    const candidates = rerankDepth(this.config, job.k) + exclude.size;
     const query: VectorQuery = {
       tenant: job.tenant,
       sessions: job.sessions,
@@ -42,17 +42,34 @@ export class RetrieveService {
       text: job.query,
     };
     const [hits, span] = await Promise.all([this.search(job, query), weight > 0 ? this.recencySpan(job) : undefined]);
-    const memories = rerank(hits.filter((h) => !exclude.has(h.key)), { weight, k: job.k, minScore: job.minScore, span });
+    const ranked = rerank(hits.filter((h) => !exclude.has(h.key)), {
+      weight, k: job.k, minScore: job.minScore, span,
+      dates: datesIn(job.query, job.asOf ?? Date.now()), asksWhen: asksWhen(job.query),
+      dateWeight: this.config.RERANK_DATE_WEIGHT, neighbourWeight: this.config.RERANK_NEIGHBOUR_WEIGHT,
+    });
+    const memories = job.neighbours ? await this.withNeighbours(job.tenant, ranked, job.neighbours, exclude) : ranked;
     const t2 = performance.now();
 
     let context: RetrieveResult['context'];
     if (job.assemble) {
       const { session, recentTurns, maxTokens } = job.assemble;
       const recent = (await this.store.recent(job.tenant, session, recentTurns + exclude.size)).filter((t) => !exclude.has(t.key));
-      context = buildMemoryContext(this.assembler, { memories, recent: recent.slice(-recentTurns), maxTokens });
+      context = await buildMemoryContext(this.assembler, { memories, recent: recent.slice(-recentTurns), maxTokens });
     }
     const t3 = performance.now();
     return { memories, context, timings: { embedMs: t1 - t0, searchMs: t2 - t1, assembleMs: t3 - t2 } };
+  }
+
+  /** Each turn hit with its session's stored turns up to `n` seqs before and after it, in one pipelined read (a memory has none). */
+  private async withNeighbours(tenant: string, memories: RetrievedMemory[], n: number, exclude: Set<string>): Promise<RetrievedMemory[]> {
+    const around = memories.map((m) => (m.memory ? [] : [...Array(2 * n + 1).keys()].map((i) => m.seq - n + i).filter((seq) => seq !== m.seq && seq > 0)));
+    const turns = await this.store.getTurns(memories.flatMap((m, i) => around[i].map((seq) => this.store.keys.turn(tenant, m.session, seq))));
+    let next = 0;
+    return memories.map((m, i) => {
+      const found = turns.slice(next, (next += around[i].length)).filter((t): t is StoredTurn => t !== null && !exclude.has(t.key));
+      if (m.memory) return m;
+      return { ...m, neighbours: found.map(({ seq, turnId, role, content, timestamp }) => ({ seq, turnId, role, content, timestamp })) };
+    });
   }
 
   /**

@@ -70,7 +70,7 @@ export class MemoryConfig {
 
   /** Hybrid search: the full-text ranking's share of the fused score (the vector ranking gets the rest). */
   @Type(() => Number) @IsNumber() @Min(0) @Max(1)
-  HYBRID_TEXT_WEIGHT = 0.5;
+  HYBRID_TEXT_WEIGHT = 0.7;
 
   /** A filtered search whose candidate set is at most this big is answered by an exact scan. */
   @Type(() => Number) @IsInt() @Min(0)
@@ -160,6 +160,14 @@ export class MemoryConfig {
   /** 0 ranks by similarity alone; up to 1 blends in recency, from the scope's first turn (or since) to its newest. */
   @Type(() => Number) @IsNumber() @Min(0) @Max(1)
   RECENCY_WEIGHT = 0;
+
+  /** Re-ranking: a hit dated on (or naming) a date the query names gains this much (half for a "when" question's dated turns). */
+  @Type(() => Number) @IsNumber() @Min(0) @Max(1)
+  RERANK_DATE_WEIGHT = 0.1;
+
+  /** Re-ranking: a hit gains this share of the best similarity among its adjacent turns in the same result list. */
+  @Type(() => Number) @IsNumber() @Min(0) @Max(1)
+  RERANK_NEIGHBOUR_WEIGHT = 0.3;
 
   // Queues and workers
   @Type(() => Number) @IsInt() @Min(1) @Max(2048)

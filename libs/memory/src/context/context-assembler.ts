@@ -1,7 +1,7 @@
 import { InvalidInputError } from '../errors/invalid-input.error';
 import type { StoredTurn } from '../store/turn';
 import type { RetrievedMemory } from './memory-context';
-import { countTokens } from './tokenizer';
+import { countTokens, countTokensSliced } from './tokenizer';
 
 export interface AssembleInput {
   /** Retrieved memories, any order; the best scores are preferred. */
@@ -41,6 +41,7 @@ interface Candidate {
   block: string;
   tokens: number;
 }
+type Block = Omit<Candidate, 'tokens'>;
 
 /**
  * Packs memories and recent turns into a token budget, deterministically.
@@ -58,12 +59,19 @@ interface Candidate {
 export class ContextAssembler {
   private readonly headerTokens = { memory: countTokens(MEMORY_HEADER), recent: countTokens(RECENT_HEADER) };
 
-  assemble({ memories, recent, maxTokens }: AssembleInput): AssembledContext {
+  async assemble({ memories, recent, maxTokens }: AssembleInput): Promise<AssembledContext> {
     if (!Number.isInteger(maxTokens) || maxTokens < 0) {
       throw new InvalidInputError(`maxTokens must be a non-negative integer, got ${maxTokens}`);
     }
-    const newest = [...recent].sort(newestFirst).map(recentCandidate);
-    const bestFirst = [...memories].sort((a, b) => b.score - a.score || b.similarity - a.similarity || newestFirst(a, b));
+    const blocks = [
+      ...[...recent].sort(newestFirst).map(recentBlock),
+      ...[...memories].sort((a, b) => b.score - a.score || b.similarity - a.similarity || newestFirst(a, b)).map(memoryBlock),
+    ];
+    // Turns are up to 32,000 characters each: counted time-sliced, so other jobs' searches go on meanwhile.
+    const tokens = await countTokensSliced(blocks.map((b) => b.block));
+    const counted: Candidate[] = blocks.map((b, i) => ({ ...b, tokens: tokens[i] }));
+    const newest = counted.slice(0, recent.length);
+    const bestFirst = counted.slice(recent.length);
     const chosen = new Map<string, Candidate>();
     let used = 0;
 
@@ -80,7 +88,7 @@ export class ContextAssembler {
     const takeNewest = (limit: number) => newest.every((c) => chosen.has(c.key) || tryTake(c, limit));
 
     takeNewest(Math.floor(maxTokens * RECENT_SHARE));
-    for (const m of bestFirst) if (!chosen.has(m.key)) tryTake(memoryCandidate(m), maxTokens);
+    for (const m of bestFirst) if (!chosen.has(m.key)) tryTake(m, maxTokens);
     takeNewest(maxTokens);
 
     const section = (source: Candidate['source'], header: string) => {
@@ -105,17 +113,19 @@ function newestFirst(a: { timestamp: number; seq: number; key: string }, b: { ti
 }
 
 /** A turn says who spoke; an extracted memory says it is one, and of which type (its time: since when it holds). */
-function memoryCandidate(m: RetrievedMemory): Candidate {
+function memoryBlock(m: RetrievedMemory): Block {
   const who = m.memory ? `long-term memory, ${m.memory.type}` : m.role;
-  return candidate(m, 'memory', `- [${iso(m.timestamp)}] ${who} (similarity ${m.similarity.toFixed(3)}): ${body(m.content)}\n`);
+  // Neighbours are part of the memory's block, so the budget counts them with it.
+  const beside = (m.neighbours ?? []).map((n) => `  - [${iso(n.timestamp)}] ${n.seq < m.seq ? 'before' : 'after'}, ${n.role}: ${body(n.content)}\n`);
+  return candidate(m, 'memory', `- [${iso(m.timestamp)}] ${who} (similarity ${m.similarity.toFixed(3)}): ${body(m.content)}\n${beside.join('')}`);
 }
 
-function recentCandidate(t: StoredTurn): Candidate {
+function recentBlock(t: StoredTurn): Block {
   return candidate(t, 'recent', `- [${iso(t.timestamp)}] ${t.role}: ${body(t.content)}\n`);
 }
 
-function candidate(x: { key: string; timestamp: number; seq: number }, source: Candidate['source'], block: string): Candidate {
-  return { key: x.key, source, timestamp: x.timestamp, seq: x.seq, block, tokens: countTokens(block) };
+function candidate(x: { key: string; timestamp: number; seq: number }, source: Candidate['source'], block: string): Block {
+  return { key: x.key, source, timestamp: x.timestamp, seq: x.seq, block };
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -17,11 +17,11 @@ const NO_MEMORIES = '(no stored memory is relevant to this message)';
 const PREAMBLE_TOKENS = countTokens(`${MEMORY_PREAMBLE}\n\n${NO_MEMORIES}`);
 
 /** Packs memories and recent turns into `maxTokens` (see ContextAssembler) and renders them both ways. */
-export function buildMemoryContext(
+export async function buildMemoryContext(
   assembler: ContextAssembler,
   input: { memories: RetrievedMemory[]; recent: StoredTurn[]; maxTokens: number },
-): MemoryContext {
-  const assembled = assembler.assemble({ ...input, maxTokens: Math.max(0, input.maxTokens - PREAMBLE_TOKENS) });
+): Promise<MemoryContext> {
+  const assembled = await assembler.assemble({ ...input, maxTokens: Math.max(0, input.maxTokens - PREAMBLE_TOKENS) });
   const shown = new Set(assembled.included.filter((i) => i.source === 'recent').map((i) => i.key));
   const recent = input.recent.filter((t) => shown.has(t.key)).sort((a, b) => a.timestamp - b.timestamp || a.seq - b.seq);
   return {

@@ -15,10 +15,24 @@ export interface RetrievedMemory {
   metadata?: Record<string, unknown>;
   /** Set on an extracted memory (its turnId is then the memory id, its seq 0, its role 'system'); absent on a turn. */
   memory?: MemoryFacet;
-  /** The relevance the index ranked by (see VectorHit.similarity: cosine, relative BM25 or fused, per mode). */
+  /** The relevance the index ranked by (see VectorHit.similarity: cosine, BM25 on a fixed scale, or both fused, per mode). */
   similarity: number;
-  /** Similarity blended with recency (equal to similarity when RECENCY_WEIGHT is 0). */
+  /** The components of a text or fused similarity (see VectorHit). */
+  text?: number;
+  vector?: number;
+  /** The re-ranking score: similarity plus the date and neighbour features, blended with recency (see rerank). */
   score: number;
+  /** The adjacent turns of the same session, oldest first, when the job asked for neighbours (a turn hit only). */
+  neighbours?: NeighbourTurn[];
+}
+
+/** A turn shown beside a hit: context for it, not a hit itself. */
+export interface NeighbourTurn {
+  seq: number;
+  turnId: string;
+  role: Role;
+  content: string;
+  timestamp: number;
 }
 
 /** A context ready for an OpenAI-style chat call: what the context endpoint answers and what /chat sends its LLM. */

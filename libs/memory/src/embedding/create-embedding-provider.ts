@@ -6,13 +6,15 @@ import { createOpenAiClient } from './openai-client';
 import { OpenAiEmbedder } from './openai-embedder';
 
 /**
- * The provider EMBEDDING_PROVIDER names; every one checks its vectors against EMBEDDING_DIM. The local embedder mixes in
- * word vectors when EMBEDDING_DIM leaves the lexical part at least as many dimensions as they take (>= 200).
+ * The provider EMBEDDING_PROVIDER names; every one checks its vectors against EMBEDDING_DIM. The local embedder is the
+ * word vectors alone at their own dimension (100), mixes them in when EMBEDDING_DIM leaves the lexical part at least
+ * as many dimensions as they take (>= 200), and is lexical only otherwise.
  */
 export function createEmbeddingProvider(config: MemoryConfig): EmbeddingProvider {
   const provider = config.EMBEDDING_PROVIDER;
   if (provider === 'local') {
-    return new LocalEmbedder(config.EMBEDDING_DIM, config.EMBEDDING_DIM >= 2 * WORD_VECTOR_DIM ? WordVectors.load() : undefined);
+    const dim = config.EMBEDDING_DIM;
+    return new LocalEmbedder(dim, dim === WORD_VECTOR_DIM || dim >= 2 * WORD_VECTOR_DIM ? WordVectors.load() : undefined);
   }
   // Azure routes by deployment; the model field is then only informative.
   const model = provider === 'azure' ? (config.AZURE_OPENAI_EMBEDDING_DEPLOYMENT ?? config.EMBEDDING_MODEL) : config.EMBEDDING_MODEL;

@@ -56,10 +56,12 @@ export class LocalEmbedder implements EmbeddingProvider {
   ) {
     if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`LocalEmbedder dimension must be a positive integer, got ${dim}`);
     this.lexical = dim - (wordVectors?.dim ?? 0);
-    if (this.lexical < 1) throw new RangeError(`LocalEmbedder dimension ${dim} leaves no room for the lexical part`);
-    this.label = wordVectors
-      ? `offline embedder (stemmed lexical feature hashing ${this.lexical}-d + ${wordVectors.source} word vectors ${wordVectors.dim}-d)`
-      : `offline lexical embedder (stemmed feature hashing, ${dim}-d)`;
+    if (this.lexical < 0 || (this.lexical === 0 && !wordVectors)) throw new RangeError(`LocalEmbedder dimension ${dim} leaves no room for the lexical part`);
+    this.label = !wordVectors
+      ? `offline lexical embedder (stemmed feature hashing, ${dim}-d)`
+      : this.lexical === 0
+        ? `offline word-vector embedder (${wordVectors.source} word vectors ${wordVectors.dim}-d)`
+        : `offline embedder (stemmed lexical feature hashing ${this.lexical}-d + ${wordVectors.source} word vectors ${wordVectors.dim}-d)`;
   }
 
   async embed(texts: string[]): Promise<Float32Array[]> {
@@ -72,6 +74,10 @@ export class LocalEmbedder implements EmbeddingProvider {
     let prev = 0;
     let prevStop = false;
     let semantic = false;
+    if (this.lexical === 0) {
+      for (const word of words(text)) if (!STOP_WORDS.has(word)) this.wordVectors!.addTo(out, 0, word, 1);
+      return scaled(out, 1);
+    }
     for (const [i, word] of words(text).entries()) {
       const stop = STOP_WORDS.has(word);
       const stem = hash(stemWord(word), WORD_SEED);
@@ -118,6 +124,13 @@ export class LocalEmbedder implements EmbeddingProvider {
     if (semantic) scale(out, this.lexical, this.dim, Math.sqrt(share) / norm(out, this.lexical, this.dim));
     return out;
   }
+}
+
+/** The vector at unit length (the zero vector, which every similarity treats as unrelated, stays zero). */
+function scaled(v: Float32Array, to: number): Float32Array {
+  const n = norm(v, 0, v.length);
+  if (n > 0) scale(v, 0, v.length, to / n);
+  return v;
 }
 
 function norm(v: Float32Array, from: number, to: number): number {

@@ -18,6 +18,8 @@ export interface EmbedTurnJob {
   seq: number;
   role: Role;
   content: string;
+  /** The previous turn's content when the same request carried it (else the embedder reads it from the store). */
+  context?: string;
   timestamp: number;
   user?: string;
   tags?: string[];
@@ -70,6 +72,10 @@ export interface RetrieveJob {
   kinds?: MemoryKind[];
   /** Leaves out memories whose score is below this. */
   minScore?: number;
+  /** The time relative dates in the query ("last week") are read against (epoch ms); default now. */
+  asOf?: number;
+  /** Each turn hit carries up to this many turns before and after it (default 0). */
+  neighbours?: number;
   /** Read-your-writes: do not answer before the index has applied these change-log positions (partition -> id). */
   minLogIds?: Record<number, string>;
   /** Turn keys to leave out, e.g. the message being answered, which is written while retrieval runs. */

@@ -184,9 +184,10 @@ export class MemoryRepository {
   /** Forgets one memory and its history; false when there was none. */
   async delete(scope: MemoryScope, id: string): Promise<boolean> {
     const key = this.keys.memory(scope, id);
-    const existed = await this.redis.memDeleteMemory(key, this.keys.memoryHistory(scope, id), this.keys.memoryIndex(scope), this.keys.retiredMemories(scope), id);
-    await this.log(scope, 'rm', [key]);
-    return existed === 1;
+    const existed = (await this.redis.memDeleteMemory(key, this.keys.memoryHistory(scope, id), this.keys.memoryIndex(scope), this.keys.retiredMemories(scope), id)) > 0;
+    // Nothing to tell the indexes about a memory that was not there: junk deletes must not fill the change log.
+    if (existed) await this.log(scope, 'rm', [key]);
+    return existed;
   }
 
   /**

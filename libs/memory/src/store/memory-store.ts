@@ -21,6 +21,8 @@ export interface StoredVector {
   embedding: Float32Array;
   /** For the in-process full-text index. */
   content: string;
+  /** The previous turn's content, indexed at CONTEXT_TEXT_WEIGHT. */
+  context?: string;
 }
 
 /** How accept() found each turn id: new (numbered now), still queued from an earlier request, or already stored. */
@@ -183,6 +185,19 @@ export class MemoryStore {
       }),
     );
     return this.write(turns.map((t, i) => ({ ...t, seq: seqs[i] })));
+  }
+
+  /**
+   * Each turn's previous turn's content (seq - 1), for contextual indexing: from `batch` (the turns being written with
+   * it) when it is there, else from the store; undefined for a first turn, or one whose previous turn is not stored.
+   */
+  async previousContents(
+    turns: Pick<TurnWrite, 'tenant' | 'session' | 'seq'>[],
+    batch: Pick<TurnWrite, 'tenant' | 'session' | 'seq' | 'content'>[] = [],
+  ): Promise<(string | undefined)[]> {
+    const inBatch = new Map(batch.map((t) => [this.keys.turn(t.tenant, t.session, t.seq), t.content]));
+    const keys = turns.map((t) => this.keys.turn(t.tenant, t.session, t.seq - 1));
+    return Promise.all(keys.map(async (key) => inBatch.get(key) ?? (await this.redis.hget(key, F.content)) ?? undefined));
   }
 
   async getTurn(tenant: string, session: string, seq: number): Promise<StoredTurn | null> {
@@ -350,10 +365,10 @@ export class MemoryStore {
   /** Vectors, contents and filter fields of the given keys; keys that are gone are left out. */
   async loadVectors(keys: string[]): Promise<StoredVector[]> {
     const replies = await Promise.all(
-      keys.map((key) => this.redis.hmgetBuffer(key, F.tenant, F.session, F.role, F.timestamp, F.embedding, F.content, F.user, F.tags, F.kind)),
+      keys.map((key) => this.redis.hmgetBuffer(key, F.tenant, F.session, F.role, F.timestamp, F.embedding, F.content, F.user, F.tags, F.kind, F.context)),
     );
     return replies.flatMap((values, i) => {
-      const [tenant, session, role, timestamp, embedding, content, user, tags, kind] = values;
+      const [tenant, session, role, timestamp, embedding, content, user, tags, kind, context] = values;
       const memory = kind?.toString() === 'memory';
       if (!tenant || !(session || memory) || !role || !timestamp || !embedding || !content) return [];
       return [{
@@ -367,6 +382,7 @@ export class MemoryStore {
         content: content.toString(),
         ...(user ? { user: user.toString() } : {}),
         ...(tags ? { tags: tags.toString().split(',') } : {}),
+        ...(context ? { context: context.toString() } : {}),
       }];
     });
   }
@@ -397,6 +413,8 @@ export class MemoryStore {
     if (t.user !== undefined) fields.push(F.user, t.user);
     if (t.tags !== undefined && t.tags.length > 0) fields.push(F.tags, t.tags.join(','));
     if (t.metadata !== undefined) fields.push(F.metadata, JSON.stringify(t.metadata));
+    if (t.context) fields.push(F.context, t.context);
+    if (t.eventAt !== undefined) fields.push(F.eventAt, t.eventAt);
     return fields;
   }
 }

@@ -35,6 +35,8 @@ export interface StoredTurn {
   /** Unix epoch milliseconds. */
   timestamp: number;
   tokenCount: number;
+  /** Epoch ms of the first date the content names, resolved at write time against `timestamp` (absent: it names none). */
+  eventAt?: number;
   /** The user the session belongs to, if any. */
   user?: string;
   tags?: string[];
@@ -49,6 +51,8 @@ export interface StoredTurn {
 /** What the embedder hands the store: a turn plus its vector. */
 export interface TurnWrite extends Omit<StoredTurn, 'key'> {
   embedding: Float32Array;
+  /** The previous turn's content, for contextual indexing (absent for a session's first turn). */
+  context?: string;
 }
 
 export interface WriteResult {
@@ -73,6 +77,10 @@ export const TURN_FIELDS = {
   tags: 'tags',
   metadata: 'metadata',
   embedding: 'embedding',
+  /** The previous turn's content, indexed as full text at a lower weight (contextual indexing, docs/retrieval.md). */
+  context: 'context',
+  /** Epoch ms of the first date the content names ("yesterday", "last May"), resolved against the turn's timestamp. */
+  eventAt: 'event_at',
   /** 'memory' on extracted memories; turns have none (so stores written before memories existed need no migration). */
   kind: 'kind',
   memoryType: 'memory_type',

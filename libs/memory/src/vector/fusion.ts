@@ -3,33 +3,37 @@ import type { RankedKey, VectorQuery } from './vector-index';
 /** Hybrid search fuses each ranking's best this-many (or k, if larger): deeper lists barely changed recall on the dev set. */
 export const FUSION_DEPTH = 50;
 
-/** Each ranking's scores min-max scaled to [0, 1] (a one-item or all-equal list scales to 1). */
-function scaled(ranking: RankedKey[]): Map<string, number> {
-  const hi = ranking[0]?.similarity ?? 0;
-  const lo = ranking.at(-1)?.similarity ?? 0;
-  return new Map(ranking.map((r) => [r.key, hi > lo ? (r.similarity - lo) / (hi - lo) : 1]));
+/**
+ * BM25 mapped to [0, 1) as score / (score + BM25_HALF): a query-independent scale (unlike "relative to the best hit"),
+ * so that a text score, and a fused one, mean the same from query to query and MIN_SCORE-style thresholds work.
+ * A BM25 of BM25_HALF (about two rare query words in a short turn) scores 0.5.
+ */
+export const BM25_HALF = 8;
+
+export const textScore = (bm25: number): number => (bm25 > 0 ? bm25 / (bm25 + BM25_HALF) : 0);
+
+/** BM25 scores on the query-independent [0, 1) scale, each with its component. */
+export function textScores(ranking: RankedKey[]): RankedKey[] {
+  return ranking.map((r) => ({ key: r.key, similarity: textScore(r.similarity), text: textScore(r.similarity) }));
 }
 
 /**
- * Convex combination of min-max scaled scores: textWeight * text + (1 - textWeight) * vector, a key missing from
- * one ranking counting as that ranking's worst. On the LoCoMo dev set it beat reciprocal rank fusion (recall@10
- * 0.63 against 0.61), which gives a weak ranking as much say as a strong one (docs/retrieval.md).
- * The fused score, in [0, 1], becomes the hit's similarity; ties keep the vector ranking's order.
+ * Convex combination of unscaled scores: textWeight * textScore(BM25) + (1 - textWeight) * max(0, cosine), a key
+ * missing from one ranking counting 0 there. Both components are on fixed scales, so the fused score means the same
+ * from query to query (min-max scaling, used before, made every query's best hit 1 and a lone hit 0.5); each hit
+ * carries its components. Ties keep the vector ranking's order.
  */
 export function fuseRankings(text: RankedKey[], vector: RankedKey[], textWeight: number, k: number): RankedKey[] {
-  const t = scaled(text);
-  const v = scaled(vector);
+  const t = new Map(text.map((r) => [r.key, textScore(r.similarity)]));
+  const v = new Map(vector.map((r) => [r.key, Math.max(0, r.similarity)]));
   const keys = [...new Set([...vector.map((r) => r.key), ...text.map((r) => r.key)])];
   return keys
-    .map((key) => ({ key, similarity: textWeight * (t.get(key) ?? 0) + (1 - textWeight) * (v.get(key) ?? 0) }))
+    .map((key) => {
+      const [ts, vs] = [t.get(key), v.get(key)];
+      return { key, similarity: textWeight * (ts ?? 0) + (1 - textWeight) * (vs ?? 0), ...(ts !== undefined ? { text: ts } : {}), ...(vs !== undefined ? { vector: vs } : {}) };
+    })
     .sort((a, b) => b.similarity - a.similarity)
     .slice(0, k);
-}
-
-/** BM25 scores relative to the best hit (1), so that every mode's similarity lies in [0, 1] for re-ranking. */
-export function relativeScores(ranking: RankedKey[]): RankedKey[] {
-  const best = ranking[0]?.similarity ?? 1;
-  return ranking.map((r) => ({ key: r.key, similarity: best > 0 ? r.similarity / best : 0 }));
 }
 
 /** The search of an in-process core, in the query's mode, from its two rankings (each asked for its best k). */
@@ -40,7 +44,7 @@ export function rankByMode(
 ): RankedKey[] {
   const mode = q.mode ?? 'hybrid';
   if (mode === 'vector') return rank.vector(q.k);
-  if (mode === 'text') return relativeScores(rank.text(q.k));
+  if (mode === 'text') return textScores(rank.text(q.k));
   const depth = Math.max(q.k, FUSION_DEPTH);
   return fuseRankings(rank.text(depth), rank.vector(depth), textWeight, q.k);
 }

@@ -13,6 +13,13 @@ export const STOP_WORDS: ReadonlySet<string> = new Set(
   ).split(' '),
 );
 
+/**
+ * The previous turn's words count this much of the turn's own (contextual indexing): an answer is found by its
+ * question's words. Measured on the LoCoMo dev half (docs/retrieval.md); RediSearch's `context` field has it as its WEIGHT,
+ * MiniSearch as its boost.
+ */
+export const CONTEXT_WEIGHT = 0.5;
+
 /** At most this many distinct words of a query are searched: a 32,000-character query must not cost thousands of term lookups. */
 export const MAX_QUERY_WORDS = 64;
 
@@ -25,8 +32,15 @@ const DIGIT = /\d/;
 const stems = new Map<string, string>();
 const MAX_CACHED_STEMS = 200_000;
 
+/**
+ * No English word is longer; Porter2's cost grows faster than linearly with length (a 32,000-character "word" took
+ * 2.35 s), so a longer one is used as it is.
+ */
+export const MAX_STEMMED = 64;
+
 /** Porter2 (Snowball English, as RediSearch's default TEXT stemming) with a bounded memo: stemming is the embedder's hot path. */
 export function stemWord(word: string): string {
+  if (word.length > MAX_STEMMED) return word;
   let s = stems.get(word);
   if (s === undefined) {
     s = word.length > 2 && !DIGIT.test(word) ? stem(word) : word; // porter2 mangles numbers: 2023 -> 202i

@@ -44,10 +44,13 @@ export interface VectorQuery {
 export interface VectorHit {
   key: string;
   /**
-   * The relevance the hits are ranked by, best first, in [0, 1] for the text and hybrid modes: 1 - cosine distance
-   * (vector), BM25 relative to the best hit (text), the fused score (hybrid, see fuseRankings).
+   * The relevance the hits are ranked by, best first, on scales that do not depend on the query: 1 - cosine distance
+   * (vector), BM25 / (BM25 + BM25_HALF) in [0, 1) (text), their weighted sum (hybrid, see fuseRankings).
    */
   similarity: number;
+  /** The text and hybrid modes' components of `similarity` (see RankedKey). */
+  text?: number;
+  vector?: number;
   turn: StoredTurn;
 }
 
@@ -84,4 +87,7 @@ export interface VectorIndexOptions {
 export interface RankedKey {
   key: string;
   similarity: number;
+  /** The components of a text or fused score: textScore(BM25) and max(0, cosine) (absent: not in that ranking). */
+  text?: number;
+  vector?: number;
 }

@@ -6,6 +6,6 @@ export async function loadHits(store: MemoryStore, ranked: RankedKey[]): Promise
   const turns = await store.getTurns(ranked.map((r) => r.key));
   return ranked.flatMap((r, i) => {
     const turn = turns[i];
-    return turn ? [{ key: r.key, similarity: r.similarity, turn }] : [];
+    return turn ? [{ ...r, turn }] : [];
   });
 }

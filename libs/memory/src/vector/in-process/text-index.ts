@@ -1,5 +1,5 @@
 import MiniSearch, { type AsPlainObject } from 'minisearch';
-import { indexTerm, queryWords, words } from '../text-terms';
+import { CONTEXT_WEIGHT, indexTerm, queryWords, words } from '../text-terms';
 
 /** A label (the mirror's dense id) and its BM25 score. */
 export interface TextMatch {
@@ -7,8 +7,15 @@ export interface TextMatch {
   score: number;
 }
 
-const OPTIONS = { fields: ['content'], idField: 'id', tokenize: words, processTerm: indexTerm };
-const newSessionIndex = () => new MiniSearch<{ id: number; content: string }>(OPTIONS);
+interface TextDoc {
+  id: number;
+  content: string;
+  context?: string;
+}
+
+const OPTIONS = { fields: ['content', 'context'], idField: 'id', tokenize: words, processTerm: indexTerm };
+const SEARCH = { boost: { context: CONTEXT_WEIGHT } };
+const newSessionIndex = () => new MiniSearch<TextDoc>(OPTIONS);
 
 /** tenant -> session -> MiniSearch's own serialisation of that session's index. */
 export type TextIndexSnapshot = Record<string, Record<string, AsPlainObject>>;
@@ -21,7 +28,7 @@ export type TextIndexSnapshot = Record<string, Record<string, AsPlainObject>>;
  */
 export class TextIndex {
   /** tenant -> session -> index */
-  private readonly sessions = new Map<string, Map<string, MiniSearch<{ id: number; content: string }>>>();
+  private readonly sessions = new Map<string, Map<string, MiniSearch<TextDoc>>>();
 
   /** The JSON text of a TextIndexSnapshot in pieces, one session's index each, so a caller can yield between them. */
   *snapshotJson(): Generator<string> {
@@ -45,12 +52,12 @@ export class TextIndex {
     return out;
   }
 
-  add(label: number, tenant: string, session: string, content: string): void {
+  add(label: number, tenant: string, session: string, content: string, context?: string): void {
     let bySession = this.sessions.get(tenant);
     if (!bySession) this.sessions.set(tenant, (bySession = new Map()));
     let index = bySession.get(session);
     if (!index) bySession.set(session, (index = newSessionIndex()));
-    index.add({ id: label, content });
+    index.add({ id: label, content, context });
   }
 
   /** Drops one document (a forgotten turn). */
@@ -72,7 +79,7 @@ export class TextIndex {
     if (query === '' || !bySession) return [];
     const matches: TextMatch[] = [];
     for (const name of new Set(scope.sessions ?? bySession.keys())) {
-      for (const r of bySession.get(name)?.search(query, { filter: (r) => passes(r.id as number) }) ?? []) {
+      for (const r of bySession.get(name)?.search(query, { ...SEARCH, filter: (r) => passes(r.id as number) }) ?? []) {
         matches.push({ label: r.id as number, score: r.score });
       }
     }

@@ -95,7 +95,7 @@ export class VectorMirror {
     const label = this.entries.length;
     this.entries.push({ key: v.key, kind: v.kind ?? 'turn', tenant: v.tenant, session: v.session, user: v.user, tags: v.tags, role: v.role, timestamp: v.timestamp, unit: normalise(v.embedding) });
     this.register(label, v.key, v.kind ?? 'turn', v.tenant, v.session, v.user);
-    this.text.add(label, v.tenant, v.session, v.content);
+    this.text.add(label, v.tenant, v.session, v.content, v.context);
     return label;
   }
 

@@ -4,8 +4,8 @@ import { SearchReplyError } from '../../errors/search-reply.error';
 import { TURN_FIELDS as F } from '../../store/turn';
 import { vectorToBuffer } from '../../store/vector-bytes';
 import { checkQuery } from '../check-query';
-import { STOP_WORDS } from '../text-terms';
-import { FUSION_DEPTH, fuseRankings, relativeScores } from '../fusion';
+import { FUSION_DEPTH, fuseRankings, textScores } from '../fusion';
+import { CONTEXT_WEIGHT, STOP_WORDS } from '../text-terms';
 import { buildKnnArgs, buildTextArgs, parseKnnReply, parseTextReply, type RankedTurn } from './redisearch-query';
 import type { IndexLogger, RankedKey, VectorHit, VectorIndex, VectorIndexOptions, VectorQuery } from '../vector-index';
 
@@ -23,6 +23,9 @@ const SCHEMA: { field: string; type: string; flags: string[]; without?: string[]
   { field: F.content, type: 'TEXT', flags: [], without: ['NOSTEM'] },
   { field: F.embedding, type: 'VECTOR', flags: [] },
   { field: F.kind, type: 'TAG', flags: [] },
+  // The previous turn's words, at a lower weight (contextual indexing, as the in-process index's boost).
+  { field: F.context, type: 'TEXT', flags: ['WEIGHT', String(CONTEXT_WEIGHT)] },
+  { field: F.eventAt, type: 'NUMERIC', flags: [] },
 ];
 
 /** The vector field's parameters, as FT.CREATE sets them and FT.INFO (2.10+) reports them. */
@@ -33,7 +36,7 @@ export interface VectorParams {
 }
 
 /** Fields added after the first schema: an index without them gets them with FT.ALTER (only new hashes carry them). */
-const ADDED_LATER = new Set<string>([F.kind]);
+const ADDED_LATER = new Set<string>([F.kind, F.context, F.eventAt]);
 
 /**
  * RediSearch (Redis Stack 7.x, Redis 8) indexes the turn hashes itself on HSET, so searches see every completed
@@ -83,7 +86,7 @@ export class RediSearchIndex implements VectorIndex {
     if (mode === 'vector') return this.knn(q, q.k);
     if (mode === 'text') {
       const text = await this.text(q, q.k);
-      return withTurns(relativeScores(text), text);
+      return withTurns(textScores(text), text);
     }
     return this.hybrid(q);
   }
@@ -227,7 +230,7 @@ export class RediSearchIndex implements VectorIndex {
 /** Ranked keys with the turns the replies returned for them. */
 function withTurns(ranked: RankedKey[], found: RankedTurn[]): VectorHit[] {
   const turns = new Map(found.map((r) => [r.key, r.turn]));
-  return ranked.map((r) => ({ key: r.key, similarity: r.similarity, turn: turns.get(r.key)! }));
+  return ranked.map((r) => ({ ...r, turn: turns.get(r.key)! }));
 }
 
 /** Whether FT.INFO reports the vector field's parameters (RediSearch 2.10+; 2.6 and 2.8 give its type only). */

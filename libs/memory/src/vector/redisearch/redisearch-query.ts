@@ -39,13 +39,13 @@ export function buildFilter(q: Pick<VectorQuery, 'tenant' | 'sessions' | 'users'
 }
 
 /**
- * The full-text clause: any of the query's words in `content`. The text is cut into runs of letters and digits
+ * The full-text clause: any of the query's words in `content` or (at the field's lower WEIGHT) `context`. The text is cut into runs of letters and digits
  * (stop words dropped, as in the in-process index), so no operator, quote, prefix, fuzzy or attribute syntax can
  * reach the query; each word is escaped besides. Undefined when no searchable word is left.
  */
 export function textClause(text: string): string | undefined {
   const terms = queryWords(text).map(escapeTag);
-  return terms.length === 0 ? undefined : `@${F.content}:(${terms.join('|')})`;
+  return terms.length === 0 ? undefined : `@${F.content}|${F.context}:(${terms.join('|')})`;
 }
 
 /** A ranked key with the turn FT.SEARCH returned for it (RETURN of the turn's fields), so no second round trip loads it. */

@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogPosition } from '../change-log/change-log-reader';
 import type { CoreSnapshots, LoadedSnapshot } from './core-snapshots';
@@ -10,7 +10,11 @@ import type { SearchCore } from '../in-process/search-core';
 import { timeSlicer } from '../in-process/time-slicer';
 import type { MirrorSnapshot } from '../in-process/vector-mirror';
 
-const VERSION = 1;
+// 2: the text index has a context field (contextual indexing); 3: the pointer holds the files' digests. An older
+// snapshot is rebuilt from Redis.
+const VERSION = 3;
+
+type SnapshotFiles = { graph: string; mirror: string; units: string };
 
 /** The pointer file: which snapshot is the newest, what it was built with, and the change-log positions it covers. */
 interface SnapshotPointer {
@@ -21,7 +25,8 @@ interface SnapshotPointer {
   /** Per change-log partition, the position the snapshot covers. */
   positions: LogPosition[];
   id: string;
-  graphBytes: number;
+  /** SHA-256 of each file, hex: corruption that keeps a file's size (a flipped block) must not be loaded. */
+  sha256: SnapshotFiles;
 }
 
 export interface HnswSnapshotOptions {
@@ -35,8 +40,9 @@ export interface HnswSnapshotOptions {
 /**
  * Snapshots of an HnswIndex in a directory: the graph in hnswlib's format (`<prefix>-hnsw-<id>.graph`), the mirror's
  * entries and full-text index (`<prefix>-hnsw-<id>.mirror.json`), and a small pointer naming the newest
- * (`<prefix>-hnsw.json`: the id, dimension, M and the change-log positions covered). The pointer is renamed into
- * place after both files are written, so it always names a complete snapshot; the one it named before is deleted.
+ * (`<prefix>-hnsw.json`: the id, dimension, M, the change-log positions covered and each file's SHA-256). The
+ * pointer is renamed into place after the files are written, so it always names a complete snapshot; the one it
+ * named before is deleted. A file whose digest differs is never used: a corrupt graph can make a search loop forever.
  */
 export class HnswSnapshotStore implements CoreSnapshots {
   readonly intervalMs: number;
@@ -49,7 +55,7 @@ export class HnswSnapshotStore implements CoreSnapshots {
     this.description = this.pointerFile;
   }
 
-  private files(id: string): { graph: string; mirror: string; units: string } {
+  private files(id: string): SnapshotFiles {
     const base = join(this.opts.dir, `${this.opts.prefix}-hnsw-${id}`);
     return { graph: `${base}.graph`, mirror: `${base}.mirror.json`, units: `${base}.units` };
   }
@@ -66,7 +72,7 @@ export class HnswSnapshotStore implements CoreSnapshots {
     await writePieces(files.units, core.mirror.unitBytes());
     await graphWritten;
     const pointer: SnapshotPointer = {
-      version: VERSION, prefix: this.opts.prefix, dim: this.opts.hnsw.dim, m: this.opts.hnsw.m, positions, id, graphBytes: (await stat(files.graph)).size,
+      version: VERSION, prefix: this.opts.prefix, dim: this.opts.hnsw.dim, m: this.opts.hnsw.m, positions, id, sha256: await digests(files),
     };
     const before = await this.pointer().catch(() => undefined);
     const tmp = `${this.pointerFile}.${id}.tmp`;
@@ -88,8 +94,9 @@ export class HnswSnapshotStore implements CoreSnapshots {
     if (pointer.dim !== dim || pointer.m !== m) return { unusable: `snapshot ${this.pointerFile} has dimension ${pointer.dim} and M ${pointer.m}, the index wants ${dim} and ${m}` };
     const files = this.files(pointer.id);
     try {
-      const bytes = (await stat(files.graph)).size;
-      if (bytes !== pointer.graphBytes) return { unusable: `snapshot graph ${files.graph} is corrupt (${bytes} bytes, ${pointer.graphBytes} written)` };
+      const found = await digests(files);
+      const changed = (Object.keys(files) as (keyof SnapshotFiles)[]).find((kind) => found[kind] !== pointer.sha256[kind]);
+      if (changed) return { unusable: `snapshot ${changed} ${files[changed]} is corrupt (its SHA-256 is not the one written)` };
       const mirror = JSON.parse(await readFile(files.mirror, 'utf8')) as MirrorSnapshot;
       const raw = await readFile(files.units);
       // A Float32Array needs 4-byte alignment; a file read into its own buffer has it, a pooled one may not.
@@ -104,6 +111,17 @@ export class HnswSnapshotStore implements CoreSnapshots {
   private async pointer(): Promise<SnapshotPointer> {
     return JSON.parse(await readFile(this.pointerFile, 'utf8')) as SnapshotPointer;
   }
+}
+
+/** Each file's SHA-256, read as a stream (no file is held in memory for it, and the event loop goes on between chunks). */
+async function digests(files: SnapshotFiles): Promise<SnapshotFiles> {
+  const digest = async (file: string) => {
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+    return hash.digest('hex');
+  };
+  const [graph, mirror, units] = await Promise.all([digest(files.graph), digest(files.mirror), digest(files.units)]);
+  return { graph, mirror, units };
 }
 
 /** Writes a JSON text piece by piece, yielding to the event loop every few ms so that searches are not held up. */
