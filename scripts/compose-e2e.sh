@@ -69,7 +69,8 @@ export CONTAINERS_CONF="$work/containers.conf"
 export DOCKER_HOST="unix://$work/podman.sock"
 export COMPOSE_E2E_PROJECT="$project"
 
-# docker-compose speaks the Docker API; podman serves it on a private socket for this run.
+# docker-compose speaks the Docker API; podman serves it on a private socket for this run: the podman path of
+# docs/observability.md#with-podman, which this test is the check of.
 podman system service --time=0 "$DOCKER_HOST" >"$work/podman-service.log" 2>&1 &
 service_pid=$!
 for _ in $(seq 50); do [ -S "$work/podman.sock" ] && break; sleep 0.1; done

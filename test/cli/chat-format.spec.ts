@@ -31,7 +31,7 @@ describe('the chat REPL output', () => {
     const lines = formatAnswer(response({ memories: [memory] }), true).split('\n');
     expect(lines[1]).toBe('    sim 1.000  #3 user: line one');
     expect(lines[2]).toBe(`${' '.repeat('    sim 1.000  #3 user: '.length)}line two`);
-    expect(formatHistoryTurn({ seq: 1, turnId: 't', role: 'user', content: 'a\nb', timestamp: 0, tokenCount: 2 } as never)).toBe(
+    expect(formatHistoryTurn({ seq: 1, turnId: 't', role: 'user', content: 'a\nb', timestamp: '1970-01-01T00:00:00.000Z', tokenCount: 2, userId: null })).toBe(
       `  #1 1970-01-01T00:00:00.000Z user: a\n${' '.repeat('  #1 1970-01-01T00:00:00.000Z user: '.length)}b`,
     );
     expect(hangingIndent('one', 4)).toBe('one');

@@ -46,21 +46,26 @@ describe('keys picks its Redis explicitly', () => {
 });
 
 describe("the stack's summary", () => {
-  it('lines up its columns', () => {
-    const text = describeStack({
+  it('lines up its columns, and says where the API key comes from', () => {
+    const stack = {
       apiUrl: 'http://127.0.0.1:3000',
       apiKey: 'local-abc',
+      apiKeyMadeUp: true,
       redisUrl: 'redis://127.0.0.1:6379',
       dataDir: '/repo/.data',
       persist: true,
       workerMetrics: { 'embedder-1': 'http://127.0.0.1:9101/metrics', 'retriever-12': 'http://127.0.0.1:9112/metrics' },
       stop: async () => undefined,
-    });
-    const lines = text.split('\n');
+    };
+    const lines = describeStack(stack).split('\n');
     expect(lines.map((l) => l.search(/(?<=^\S+(?: \S+)?\s{2,})\S/))).toEqual(Array(5).fill('retriever-12'.length + 2));
     expect(lines.find((l) => l.startsWith('Redis'))).toMatch(/redis:\/\/127.0.0.1:6379 +started here; data in \/repo\/.data \(AOF on\)$/);
     // The notes column starts at the same place on every row that has one.
-    const notes = lines.filter((l) => /OpenAPI|started here/.test(l)).map((l) => l.search(/OpenAPI|started here/));
+    const notes = lines.filter((l) => /OpenAPI|started here|made up/.test(l)).map((l) => l.search(/OpenAPI|started here|made up/));
+    expect(notes).toHaveLength(3);
     expect(new Set(notes).size).toBe(1);
+    // A key the stack made up is not passed off as one of the configured ones.
+    expect(lines.find((l) => l.startsWith('API key'))).toMatch(/local-abc +made up for this run: API_KEYS is not set/);
+    expect(describeStack({ ...stack, apiKeyMadeUp: false }).split('\n').find((l) => l.startsWith('API key'))).toMatch(/the first of API_KEYS$/);
   });
 });

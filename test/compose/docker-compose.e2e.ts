@@ -181,6 +181,17 @@ describe('docker-compose.yml on podman, workers scaled', () => {
   );
 
   it(
+    "gives RediSearch ON_TIMEOUT FAIL through REDISEARCH_ARGS, with the image's own module arguments kept",
+    withLogs(async () => {
+      // The stand-in has no search module: what is checked is what redis-stack-server's entrypoint hands the module.
+      const [redis] = await running('redis');
+      const env = JSON.parse(await project.podman(['container', 'inspect', '-f', '{{json .Config.Env}}', redis.id])) as string[];
+      const args = env.find((e) => e.startsWith('REDISEARCH_ARGS='))?.slice('REDISEARCH_ARGS='.length).split(/\s+/);
+      expect(args).toEqual(['MAXSEARCHRESULTS', '10000', 'MAXAGGREGATERESULTS', '10000', 'ON_TIMEOUT', 'FAIL']);
+    }),
+  );
+
+  it(
     'passes every recall probe of customer_support through the published port',
     withLogs(async () => {
       const run = await runScenario(api, SCENARIOS.customer_support);

@@ -175,8 +175,45 @@ describe('agent API e2e: users, filtered search, context, management', () => {
       ],
     });
     const history = await call('GET', '/v1/sessions/times/turns');
-    const at = Date.UTC(2021, 5, 1, 8);
-    expect((history.body.turns as { timestamp: number }[]).map((t) => t.timestamp)).toEqual([at, at, at, Date.UTC(2021, 5, 1), at]);
+    const at = '2021-06-01T08:00:00.000Z';
+    expect((history.body.turns as { timestamp: string }[]).map((t) => t.timestamp)).toEqual([at, at, at, '2021-06-01T00:00:00.000Z', at]);
+  });
+
+  it("lists a session's turns in the shape of search hits: ISO 8601 timestamps and userId", async () => {
+    const history = await call('GET', '/v1/sessions/alice-1/turns');
+    const [first] = history.body.turns as Record<string, unknown>[];
+    expect(first).toMatchObject({ turnId: 'D1:3', timestamp: '2020-03-01T10:00:00.000Z', userId: 'alice' });
+    expect(first).not.toHaveProperty('user');
+    expect((await call('GET', '/v1/sessions/nobody/turns')).body.turns).toEqual([expect.objectContaining({ userId: null })]);
+  });
+
+  it('answers every error as {statusCode, error, code, message}, with one message per invalid field', async () => {
+    const raw = async (path: string, headers: Record<string, string>, body?: string) => {
+      const res = await fetch(`${stack.apiUrl}${path}`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, ...headers }, body });
+      return { status: res.status, body: (await res.json()) as Body };
+    };
+    const turn = JSON.stringify({ role: 'user', content: 'hello' });
+    const cases: [Promise<{ status: number; body: Body }>, number, string, string | RegExp | string[]][] = [
+      [raw('/v1/sessions/errs/turns', { 'content-type': 'application/x-www-form-urlencoded' }, 'role=user'), 415, 'unsupported_media_type', /Content-Type: application\/json/],
+      // A JSON body labelled text/plain: told about the content type, not about its fields.
+      [raw('/v1/sessions/errs/turns', { 'content-type': 'text/plain' }, turn), 415, 'unsupported_media_type', /Content-Type: application\/json/],
+      [raw('/v1/sessions/errs/turns', { 'content-type': 'application/json' }, '{"role": "user",'), 400, 'invalid_json', /JSON/],
+      [raw('/v1/sessions/errs/turns', { 'content-type': 'application/json' }), 400, 'empty_body', /empty/],
+      [raw('/v1/sessions/errs/turns', { 'content-type': 'application/json' }, JSON.stringify({ role: 'user' })), 400, 'invalid_input', ['content must be a string']],
+      [raw('/v1/sessions/errs/chat', { 'content-type': 'application/json' }, '{}'), 400, 'invalid_input', ['message must be a string']],
+      [raw('/v1/sessions/alice-1/turns', { 'content-type': 'application/json' }, JSON.stringify({ userId: 'bob', ...JSON.parse(turn) })), 409, 'session_user_conflict', /alice/],
+      [raw('/v1/sessions/errs/turns', { authorization: 'Bearer nope', 'content-type': 'application/json' }, turn), 401, 'unauthorized', 'unknown API key'],
+      [call('DELETE', '/v1/sessions/errs/turns/no-such-turn'), 404, 'not_found', /no-such-turn/],
+    ];
+    for (const [answer, status, code, message] of cases) {
+      const { status: got, body } = await answer;
+      expect([got, body.code]).toEqual([status, code]);
+      expect(Object.keys(body).sort()).toEqual(['code', 'error', 'message', 'statusCode']);
+      expect(body.statusCode).toBe(status);
+      expect(typeof body.error).toBe('string');
+      if (Array.isArray(message)) expect(body.message).toEqual(message);
+      else expect(body.message).toMatch(message);
+    }
   });
 
   it('builds a context: a system message with the relevant memories, then the recent turns, within maxTokens', async () => {
@@ -211,7 +248,11 @@ describe('agent API e2e: users, filtered search, context, management', () => {
     llm.reset();
     const chat = await call('POST', '/v1/sessions/alice-1/chat', { message: question });
     expect([chat.status, chat.body.reply]).toEqual([200, 'Noted.']);
-    const sent = llm.requests.find((r) => r.path === '/v1/chat/completions')!.body as { messages: unknown[] };
+    // The extractor calls the same route (with a response_format) for the turns written before and by this chat,
+    // whenever it gets to them: the chat's request is the one without.
+    const chats = llm.requests.filter((r) => r.path === '/v1/chat/completions' && !(r.body as { response_format?: unknown }).response_format);
+    expect(chats).toHaveLength(1);
+    const sent = chats[0].body as { messages: unknown[] };
     expect(sent.messages).toEqual([...(context.body.messages as unknown[]), { role: 'user', content: question }]);
     expect(chat.body.contextTokens).toBe(context.body.tokens);
     expect(chat.body.memories).toEqual(context.body.memories);

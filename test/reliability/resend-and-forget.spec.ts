@@ -89,6 +89,16 @@ describe('resent turns and forgotten sessions', () => {
     expect(retry.body.reply).toBe(first.body.reply);
     const stored = await history('retried-chat');
     expect(stored.turns.map((t) => t.turnId)).toEqual([expect.any(String), 'chat:42', 'chat:42:reply']);
+
+    // The same key with another message: refused, as payment APIs do, and nothing more is stored.
+    const reused = await fetch(`${rs.stack.apiUrl}/v1/sessions/retried-chat/chat`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json', 'idempotency-key': 'chat:42' },
+      body: JSON.stringify({ message: 'forget my locker code' }),
+    });
+    expect(reused.status).toBe(422);
+    expect(await reused.json()).toMatchObject({ statusCode: 422, error: 'Unprocessable Entity', code: 'idempotency_key_reused', message: expect.stringContaining('chat:42') });
+    expect((await history('retried-chat')).turns.map((t) => [t.turnId, t.content])).toEqual(stored.turns.map((t) => [t.turnId, t.content]));
   });
 
   it('forgets a deleted session everywhere: no key in Redis holds its content or turn ids afterwards, jobs, events and search results included', async () => {

@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import Redis from 'ioredis';
 import { KeySchema } from '@app/memory/redis/key-schema';
 import { MemoryStore } from '@app/memory/store/memory-store';
-import { RediSearchIndex, schemaDifferences } from '@app/memory/vector/redisearch/redisearch-index';
+import { RediSearchIndex, schemaDifferences, vectorParamsReported } from '@app/memory/vector/redisearch/redisearch-index';
+import { STOP_WORDS } from '@app/memory/vector/text-terms';
 import { SearchReplyError } from '@app/memory/errors/search-reply.error';
 import {
   buildFilter, buildKnnArgs, buildTextArgs, escapeTag, parseKnnReply, parseTextReply, textClause,
@@ -171,7 +172,7 @@ describe('RediSearch query building (no server needed)', () => {
 
     it('creates the documented FT.CREATE schema', () => {
       expect(index.createArgs()).toEqual([
-        'mem-idx-v2', 'ON', 'HASH', 'PREFIX', 1, 'mem:', 'SCHEMA',
+        'mem-idx-v2', 'ON', 'HASH', 'PREFIX', 1, 'mem:', 'STOPWORDS', STOP_WORDS.size, ...STOP_WORDS, 'SCHEMA',
         'tenant', 'TAG', 'CASESENSITIVE', 'session', 'TAG', 'CASESENSITIVE', 'user', 'TAG', 'CASESENSITIVE', 'tags', 'TAG', 'CASESENSITIVE', 'role', 'TAG',
         'timestamp', 'NUMERIC', 'SORTABLE', 'content', 'TEXT',
         'embedding', 'VECTOR', 'HNSW', 12, 'TYPE', 'FLOAT32', 'DIM', 1536, 'DISTANCE_METRIC', 'COSINE', 'M', 16, 'EF_CONSTRUCTION', 200, 'EF_RUNTIME', 64,
@@ -180,8 +181,9 @@ describe('RediSearch query building (no server needed)', () => {
     });
 
     // FT.INFO as RediSearch 2.6/2.8 replies for the schema above (vector attributes carry no DIM there).
-    const info = (prefix: string, timestampType = 'NUMERIC') => ({
+    const info = (prefix: string, timestampType = 'NUMERIC'): { index_definition: unknown[]; stopwords_list?: string[]; attributes: unknown[][] } => ({
       index_definition: ['key_type', 'HASH', 'prefixes', [prefix], 'default_score', '1'],
+      stopwords_list: [...STOP_WORDS],
       attributes: [
         ['identifier', 'tenant', 'attribute', 'tenant', 'type', 'TAG', 'SEPARATOR', ',', 'CASESENSITIVE'],
         ['identifier', 'session', 'attribute', 'session', 'type', 'TAG', 'SEPARATOR', ',', 'CASESENSITIVE'],
@@ -197,16 +199,51 @@ describe('RediSearch query building (no server needed)', () => {
       ],
     });
 
+    const params = { dim: 1536, m: 16, efConstruction: 200 };
+
     it('accepts an FT.INFO reply of the same schema and names every difference of another', () => {
-      expect(schemaDifferences(info('mem:'), 'mem:')).toEqual([]);
-      expect(schemaDifferences(info('other:', 'TAG'), 'mem:')).toEqual([
+      expect(schemaDifferences(info('mem:'), 'mem:', params)).toEqual([]);
+      expect(vectorParamsReported(info('mem:'))).toBe(false);
+      expect(schemaDifferences(info('other:', 'TAG'), 'mem:', params)).toEqual([
         'prefixes are [other:], not [mem:]',
         'field timestamp is TAG, not NUMERIC',
       ]);
       const noCase = info('mem:');
       noCase.attributes[0] = ['identifier', 'tenant', 'attribute', 'tenant', 'type', 'TAG', 'SEPARATOR', ','];
       noCase.attributes.splice(-4, 1);
-      expect(schemaDifferences(noCase, 'mem:')).toEqual(['field tenant is not CASESENSITIVE', 'field embedding is missing']);
+      expect(schemaDifferences(noCase, 'mem:', params)).toEqual(['field tenant is not CASESENSITIVE', 'field embedding is missing']);
+    });
+
+    it("names RediSearch's default stop words (no stopwords_list), another list, and NOSTEM on content", () => {
+      const other = info('mem:');
+      other.stopwords_list = undefined;
+      other.attributes[6] = ['identifier', 'content', 'attribute', 'content', 'type', 'TEXT', 'WEIGHT', '1', 'NOSTEM'];
+      expect(schemaDifferences(other, 'mem:', params)).toEqual([`it uses RediSearch's default stop words, not the service's`, 'field content is NOSTEM']);
+      other.stopwords_list = ['the', 'a'];
+      expect(schemaDifferences(other, 'mem:', params)[0]).toBe(`its stop words are [the, a], not the service's`);
+    });
+
+    // The vector attribute as RediSearch 2.10 reports it in FT.INFO: algorithm, type, DIM, metric, M, EF_CONSTRUCTION.
+    const vector210 = (over: Record<string, string | number> = {}) => {
+      const fields = { algorithm: 'HNSW', data_type: 'FLOAT32', dim: 1536, distance_metric: 'COSINE', M: 16, ef_construction: 200, ...over };
+      return ['identifier', 'embedding', 'attribute', 'embedding', 'type', 'VECTOR', ...Object.entries(fields).flat()];
+    };
+
+    it("compares the vector field's parameters where FT.INFO reports them (2.10+)", () => {
+      const same = info('mem:');
+      same.attributes[7] = vector210();
+      expect(vectorParamsReported(same)).toBe(true);
+      expect(schemaDifferences(same, 'mem:', params)).toEqual([]);
+      const other = info('mem:');
+      other.attributes[7] = vector210({ algorithm: 'FLAT', data_type: 'FLOAT64', dim: 384, distance_metric: 'L2', M: 32, ef_construction: 100 });
+      expect(schemaDifferences(other, 'mem:', params)).toEqual([
+        'field embedding has algorithm FLAT, not HNSW',
+        'field embedding has data_type FLOAT64, not FLOAT32',
+        'field embedding has dim 384, not 1536',
+        'field embedding has distance_metric L2, not COSINE',
+        'field embedding has m 32, not 16',
+        'field embedding has ef_construction 100, not 200',
+      ]);
     });
   });
 

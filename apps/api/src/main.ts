@@ -31,6 +31,8 @@ async function bootstrap(): Promise<void> {
   // JSON is the only body the API takes (no form bodies: 415), through its own parser.
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule, adapter, { bodyParser: false, logger: appLogger(config.LOG_LEVEL) });
   app.useBodyParser('application/json', { bodyLimit: LIMITS.bodyBytes }, jsonBodyParser(fastify));
+  // Fastify's own text/plain parser would hand a JSON body sent as text/plain to validation as a string: 415 instead.
+  fastify.removeContentTypeParser('text/plain');
   const metrics = app.get(Metrics);
   app.useGlobalPipes(new ValidationPipe(VALIDATION));
   app.useGlobalFilters(new DomainExceptionFilter());

@@ -7,6 +7,8 @@ import { redisEndpoint } from '@app/memory/redis/redis-endpoint';
 import { type RedisTarget, targetEnv } from '../../support/test-redis';
 import { waitUntil } from './wait-until';
 
+const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
+
 /** The stack's BullMQ queues, seen from the test (same connection kind and prefixes as the apps). */
 export class QueueProbe {
   readonly queues: Record<QueueName, Queue>;
@@ -17,6 +19,14 @@ export class QueueProbe {
     this.connection = createQueueConnection(redisEndpoint(config), false);
     const queue = (name: QueueName) => new Queue(name, { connection: this.connection, prefix: queuePrefix(config, name) });
     this.queues = { embed: queue(QUEUES.embed), retrieve: queue(QUEUES.retrieve), extract: queue(QUEUES.extract) };
+    // A Queue with no 'error' listener prints each connection error with its stack: one per reconnect attempt while
+    // a test keeps Redis down on purpose. Those are expected; anything else is still printed, and a probe call
+    // made while Redis is down still rejects.
+    for (const q of Object.values(this.queues)) {
+      q.on('error', (err: NodeJS.ErrnoException) => {
+        if (!CONNECTION_ERRORS.has(err.code ?? '')) console.error(err);
+      });
+    }
   }
 
   /** Jobs not finished yet: waiting, active, delayed (backing off) or prioritized. */

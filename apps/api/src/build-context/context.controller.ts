@@ -22,7 +22,7 @@ export class ContextController {
   @HttpCode(200)
   @ApiOperation({ summary: 'The memory context for your own LLM call: a system message with the relevant memories, then the recent turns, within maxTokens' })
   @ApiOkResponse({ type: ContextResponse })
-  @ApiErrors(502, 504)
+  @ApiErrors(415, 502, 504)
   build(@Tenant() tenant: string, @Param() { sessionId }: SessionParams, @Body() body: ContextBody): Promise<ContextResponse> {
     return this.contexts.build(tenant, sessionId, body);
   }

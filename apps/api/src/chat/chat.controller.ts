@@ -30,7 +30,7 @@ export class ChatController {
     type: ChatResponse,
     description: 'JSON; or, with Accept: text/event-stream, `token` events ({text}) then a `done` event carrying this body (an `error` event if the LLM fails midway)',
   })
-  @ApiErrors(409, 502, 504)
+  @ApiErrors(409, 415, 422, 502, 504)
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'A chat retried with the same key stores its message and reply once' })
   async send(
     @Tenant() tenant: string,

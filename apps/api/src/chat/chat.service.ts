@@ -4,6 +4,7 @@ import type { LlmProvider } from '@app/memory';
 import { KeySchema, LlmRequest, MemoryConfig, ProviderError, MemoryStore, Metrics, RetrieveResult } from '@app/memory';
 import { LLM_PROVIDER } from '@app/memory/nest/tokens';
 import { observeProvider } from '@app/memory/metrics/observe-provider';
+import { IdempotencyKeyReusedError } from '../common/idempotency-key-reused.error';
 import { JobGateway } from '../common/job-gateway';
 import { TurnForgottenError } from '../common/turn-forgotten.error';
 import { WriteTurnsService } from '../write-turns/write-turns.service';
@@ -113,6 +114,10 @@ export class ChatService {
         .then((r) => ((retrieveMs = since(t)), r)),
     ]);
     const replyId = `${userTurn.turnId}:reply`;
+    // A resent key (its turn is stored by now: the write was awaited above) must name the same message.
+    if (userTurn.state !== 'new' && (await this.store.getTurn(tenant, session, userTurn.seq))?.content !== dto.message) {
+      throw new IdempotencyKeyReusedError(userTurn.turnId);
+    }
     const storedReply = userTurn.state === 'new' ? undefined : await this.storedTurn(tenant, session, replyId);
     const assemble = retrieved.timings.assembleMs;
     const context = retrieved.context!;

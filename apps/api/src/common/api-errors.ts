@@ -1,15 +1,19 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiResponse } from '@nestjs/swagger';
+import { ERROR_CODES, type ErrorBodyShape } from './error-code';
 
-/** Every error answer: {statusCode, error, message} (see DomainExceptionFilter). */
-export class ErrorBody {
+/** Every error answer: {statusCode, error, code, message} (see DomainExceptionFilter). */
+export class ErrorBody implements ErrorBodyShape {
   @ApiProperty({ example: 400 })
   statusCode: number;
 
-  @ApiProperty({ example: 'Bad Request' })
+  @ApiProperty({ example: 'Bad Request', description: 'The HTTP reason phrase' })
   error: string;
 
-  @ApiProperty({ oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], example: ['k must not be greater than 100'] })
+  @ApiProperty({ enum: Object.keys(ERROR_CODES), example: 'invalid_input', description: 'Stable and machine-readable: branch on it, not on the message' })
+  code: string;
+
+  @ApiProperty({ oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], example: ['k must not be greater than 100'], description: 'One message, or one per invalid field' })
   message: string | string[];
 }
 
@@ -20,6 +24,8 @@ const MEANING: Record<number, string> = {
   404: 'Not found',
   409: 'The session belongs to another user',
   413: 'Body over 4 MiB',
+  415: 'A body that is not JSON: send Content-Type: application/json',
+  422: 'An Idempotency-Key sent again with another message',
   429: 'Rate limit, or the tenant is past one of its own bounds (turns queued, bulk writes at once); see Retry-After',
   502: 'A worker gave up on the job; the message has its reason',
   503: 'Redis is down or the queues are full; see Retry-After',

@@ -1,5 +1,6 @@
-import { BadRequestException } from '@nestjs/common';
+import { HttpStatus } from '@nestjs/common';
 import type { FastifyBodyParser, FastifyInstance } from 'fastify';
+import { ApiException } from './api-exception';
 import { LIMITS } from './limits';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
@@ -32,7 +33,12 @@ function hasLoneSurrogate(value: unknown): boolean {
   return Object.entries(value).some(([key, v]) => LONE_SURROGATE.test(key) || hasLoneSurrogate(v));
 }
 
-const refuse = (message: string) => new BadRequestException(`invalid JSON body: ${message}`);
+const refuse = (message: string) => new ApiException(HttpStatus.BAD_REQUEST, 'invalid_json', `invalid JSON body: ${message}`);
+/** Fastify's parser errors, with the API's codes. */
+const parseError = (err: Error & { code?: string }) =>
+  err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+    ? new ApiException(HttpStatus.BAD_REQUEST, 'empty_body', 'the body is empty: send a JSON body')
+    : refuse(err.message);
 
 /**
  * The API's JSON body parser: Fastify's own (with its prototype-poisoning checks) behind three checks that answer
@@ -55,7 +61,7 @@ export function jsonBodyParser(fastify: FastifyInstance): FastifyBodyParser<Buff
       if (!err && SURROGATE_ESCAPE.test(text) && hasLoneSurrogate(value)) {
         return done(refuse('a string holds a lone surrogate (\\ud800 to \\udfff without its pair), which is not Unicode text'), undefined);
       }
-      done(err, value);
+      done(err ? parseError(err) : null, value);
     });
   };
 }

@@ -1,9 +1,10 @@
-import { CanActivate, ExecutionContext, Inject, Injectable, Logger, OnApplicationShutdown, ServiceUnavailableException } from '@nestjs/common';
+import { CanActivate, ExecutionContext, HttpStatus, Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { duplicateForProbe, type RedisClient } from '@app/memory/redis/create-redis';
 import { Reflector } from '@nestjs/core';
 import { MemoryConfig, type QueueName, QUEUES } from '@app/memory';
 import { REDIS } from '@app/memory/nest/tokens';
+import { ApiException } from './api-exception';
 import { JobGateway } from './job-gateway';
 import type { TenantRequest } from './tenant.decorator';
 import { USES_QUEUES } from './uses-queues.decorator';
@@ -85,6 +86,6 @@ export class LoadSheddingGuard implements CanActivate, OnApplicationShutdown {
 
   private shed(reply: FastifyReply, retryAfterSeconds: number, message: string): never {
     reply.header('Retry-After', String(retryAfterSeconds));
-    throw new ServiceUnavailableException(`${message}; retry after ${retryAfterSeconds} s`);
+    throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE, 'overloaded', `${message}; retry after ${retryAfterSeconds} s`);
   }
 }

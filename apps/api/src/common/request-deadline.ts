@@ -1,5 +1,6 @@
 import { HttpStatus } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { errorBody } from './error-code';
 
 /**
  * An onRequest hook that answers 503 to a request still unanswered `ms` after its first byte, whatever it waits for
@@ -11,11 +12,7 @@ export function requestDeadline(ms: number) {
   return async (_request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const timer = setTimeout(() => {
       if (reply.sent) return;
-      reply.code(HttpStatus.SERVICE_UNAVAILABLE).send({
-        statusCode: HttpStatus.SERVICE_UNAVAILABLE,
-        error: 'Service Unavailable',
-        message: `no answer within HTTP_REQUEST_TIMEOUT_MS (${ms} ms)`,
-      });
+      reply.code(HttpStatus.SERVICE_UNAVAILABLE).send(errorBody(HttpStatus.SERVICE_UNAVAILABLE, 'request_timeout', `no answer within HTTP_REQUEST_TIMEOUT_MS (${ms} ms)`));
     }, ms);
     reply.raw.once('close', () => clearTimeout(timer));
   };

@@ -1,9 +1,10 @@
-import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, HttpStatus, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { RedisClient } from '@app/memory/redis/create-redis';
 import { extractionEnabled, MemoryConfig, QUEUES } from '@app/memory';
 import { checkRedis } from '@app/memory/redis/check-redis';
 import { REDIS } from '@app/memory/nest/tokens';
+import { ApiException } from '../common/api-exception';
 import { JobGateway } from '../common/job-gateway';
 
 export class Liveness {
@@ -45,7 +46,7 @@ export class HealthController {
     security: [],
   })
   @ApiOkResponse({ type: Readiness })
-  @ApiServiceUnavailableResponse({ description: 'Not ready: {statusCode, message, checks} says which check failed' })
+  @ApiServiceUnavailableResponse({ description: 'Not ready: {statusCode, error, code: not_ready, message, checks}: checks says which failed' })
   async ready(): Promise<Readiness> {
     const checks: Record<string, string> = {};
     try {
@@ -62,7 +63,7 @@ export class HealthController {
     }
     // Extraction runs behind the writes: without an extractor, turns are still stored and searched, so it is reported, not required.
     const ok = Object.entries(checks).every(([name, c]) => name === EXTRACT_CHECK || c.startsWith('ok'));
-    if (!ok) throw new ServiceUnavailableException({ statusCode: 503, message: 'not ready', checks });
+    if (!ok) throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE, 'not_ready', 'not ready', { checks });
     return { status: 'ready', checks };
   }
 }

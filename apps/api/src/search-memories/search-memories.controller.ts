@@ -33,7 +33,7 @@ export class SearchMemoriesController {
   @TimedOperation('read', 'memories_search')
   @ApiOperation({ summary: "Memories across the tenant's sessions, filtered by user, sessions, time, roles and tags" })
   @ApiOkResponse({ type: SearchMemoriesResponse })
-  @ApiErrors(502, 504)
+  @ApiErrors(415, 502, 504)
   tenant(@Tenant() tenant: string, @Body() body: SearchAllMemoriesBody): Promise<SearchMemoriesResponse> {
     return this.memories.searchAll(tenant, body);
   }

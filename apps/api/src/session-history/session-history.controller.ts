@@ -2,7 +2,7 @@ import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
-import { MemoryStore, type Role, ROLES } from '@app/memory';
+import { MemoryStore, type Role, ROLES, type StoredTurn } from '@app/memory';
 import { ApiErrors } from '../common/api-errors';
 import { LIMITS } from '../common/limits';
 import { PageLimit } from '../common/page-limit.dto';
@@ -10,6 +10,7 @@ import { SessionParams } from '../common/session-params.dto';
 import { Tenant } from '../common/tenant.decorator';
 import { TimedOperation } from '../common/timed-operation';
 import { Access } from '../auth/access.decorator';
+import { toIso } from '../common/timestamp';
 
 export class HistoryQuery extends PageLimit {
   @ApiPropertyOptional({ type: 'integer', default: 0, minimum: 0, maximum: LIMITS.maxOffset })
@@ -34,14 +35,14 @@ export class HistoryTurn {
   @ApiProperty()
   content: string;
 
-  @ApiProperty({ description: 'Epoch milliseconds' })
-  timestamp: number;
+  @ApiProperty({ format: 'date-time', example: '2024-05-01T09:00:00.000Z' })
+  timestamp: string;
 
   @ApiProperty({ description: 'o200k tokens of content' })
   tokenCount: number;
 
-  @ApiPropertyOptional()
-  user?: string;
+  @ApiProperty({ type: String, nullable: true, description: 'The user the turn was stored for', example: 'alice' })
+  userId: string | null;
 
   @ApiPropertyOptional({ type: [String] })
   tags?: string[];
@@ -61,6 +62,13 @@ export class HistoryPage {
   turns: HistoryTurn[];
 }
 
+/** The shape of search hits: ISO 8601 time and userId (null without a user). */
+const toHistoryTurn = ({ key: _key, tenant: _t, session: _s, user, timestamp, ...turn }: StoredTurn): HistoryTurn => ({
+  ...turn,
+  timestamp: toIso(timestamp)!,
+  userId: user ?? null,
+});
+
 @ApiTags('turns')
 @Controller('v1/sessions/:sessionId/turns')
 export class SessionHistoryController {
@@ -74,6 +82,6 @@ export class SessionHistoryController {
   @ApiErrors()
   async history(@Tenant() tenant: string, @Param() { sessionId }: SessionParams, @Query() { offset, limit }: HistoryQuery): Promise<HistoryPage> {
     const { total, turns } = await this.store.history(tenant, sessionId, offset, limit);
-    return { total, offset, turns: turns.map(({ key: _key, tenant: _t, session: _s, ...turn }) => turn) };
+    return { total, offset, turns: turns.map(toHistoryTurn) };
   }
 }

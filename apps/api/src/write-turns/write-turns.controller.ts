@@ -49,7 +49,7 @@ export class WriteTurnsController {
   })
   @ApiAcceptedResponse({ type: AcceptedTurns, description: 'Queued: durable, searchable shortly' })
   @ApiOkResponse({ type: AcceptedTurns, description: 'With ?wait=true: stored and searchable' })
-  @ApiErrors(409, 413, 502, 504)
+  @ApiErrors(409, 413, 415, 502, 504)
   async write(
     @Tenant() tenant: string,
     @Param() { sessionId }: SessionParams,

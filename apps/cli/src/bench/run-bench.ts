@@ -167,7 +167,8 @@ export async function runBench(o: BenchOptions): Promise<SizeFigures[]> {
           if (backend === 'redisearch') await untilScanned(target.redis, target.store.keys.searchIndex);
           await untilIndexed(index, n);
           const buildSeconds = (performance.now() - t0) / 1000;
-          const timed = await time((v) => index.search({ tenant: TENANT, k: o.k, vector: v }), queries, queriesFor(backend, n), o.k);
+          // Vector search alone, as the prototype's linear scan (the default mode, hybrid, needs the query text).
+          const timed = await time((v) => index.search({ tenant: TENANT, k: o.k, mode: 'vector', vector: v }), queries, queriesFor(backend, n), o.k);
           if (backend === 'exact') exactKeys = timed.keys;
           figures.push({ backend, buildSeconds, recall: backend === 'exact' ? null : recallAtK(timed.keys, exactKeys), ...timed.figures });
         } finally {

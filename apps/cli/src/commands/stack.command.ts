@@ -1,6 +1,8 @@
-import { processConfig } from '@app/memory/config/load-config';
+import { processConfig, processEnv } from '@app/memory/config/load-config';
 import type { Command } from 'commander';
 import { startStack, type StackHandle, type StackOptions, WORKER_APPS } from '../stack/stack';
+import { freePort } from '../stack/free-port';
+import { StackError } from '../stack/stack-error';
 import { readStackFile, removeStackFile, stackFilePath, writeStackFile } from '../stack/stack-file';
 import { intAtLeast, positiveInt } from './api-options';
 
@@ -50,7 +52,7 @@ export function describeStack(stack: StackHandle): string {
     : 'already running, not started here: the stack stores into it';
   const rows: [string, string, string?][] = [
     ['API', stack.apiUrl, `OpenAPI ${stack.apiUrl}/docs, metrics ${stack.apiUrl}/metrics`],
-    ...(stack.apiKey ? [['API key', stack.apiKey] as [string, string]] : []),
+    ...(stack.apiKey ? [['API key', stack.apiKey, stack.apiKeyMadeUp ? 'made up for this run: API_KEYS is not set (the API counts it as 1 from API_KEYS)' : 'the first of API_KEYS'] as [string, string, string]] : []),
     ['Redis', stack.redisUrl, redisNote],
     ...Object.entries(stack.workerMetrics).map(([name, url]): [string, string] => [name, url]),
   ];
@@ -66,31 +68,54 @@ export interface StopSignal {
 }
 
 /**
- * Ctrl-C and SIGTERM, handled from before the first child starts: the children run in their own process
- * group, so without this a signal during start-up would kill the launcher and leave them running.
+ * Ctrl-C, SIGTERM and SIGHUP, handled from before the first child starts: the children run in their own process
+ * group, so without this a signal during start-up would kill the launcher and leave them running. A closed
+ * stdout or stderr (`npm run stack | tee log`, then Ctrl-C, which ends tee too) stops the stack the same way:
+ * left unhandled, the first log line written into it (EPIPE) would crash the launcher halfway through stopping.
  */
 export function stopOnSignal(exitCode = 0): StopSignal {
   const controller = new AbortController();
   let stack: StackHandle | undefined;
   const onSignal = (name: string) => {
     if (controller.signal.aborted) return;
-    process.stderr.write(`\n${name}: stopping the stack…\n`);
+    if (!process.stderr.destroyed) process.stderr.write(`\n${name}: stopping the stack…\n`);
     controller.abort(new Error(`${name} before the stack was ready`)); // startStack stops what it started and rejects
     if (stack) void stack.stop().then(() => process.exit(exitCode));
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(name, onSignal);
+  for (const [label, stream] of [['stdout', process.stdout], ['stderr', process.stderr]] as const) {
+    // Every later write fails the same way: the listener stays, and only the first one stops the stack.
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      onSignal(`${label} closed`);
+    });
+  }
   return { signal: controller.signal, attach: (s) => (stack = s) };
+}
+
+/**
+ * The stack's Redis: the one named (--redis-url, REDIS_URL, REDIS_CLUSTER_NODES, --cluster), or else its own
+ * redis-server on a free port with its data in ./.data: never whatever happens to answer on 6379.
+ */
+async function stackRedisUrl(flags: StackFlags): Promise<string | undefined> {
+  const env = processEnv();
+  if (flags.redisUrl || flags.cluster || env.REDIS_URL || env.REDIS_CLUSTER_NODES) return flags.redisUrl;
+  const other = readStackFile();
+  if (other) {
+    throw new StackError(`another stack (pid ${other.pid}) runs from this checkout with its redis-server on ./.data: stop it, or share its Redis with --redis-url ${other.redisUrl}`);
+  }
+  return `redis://127.0.0.1:${await freePort()}`;
 }
 
 export function registerStack(program: Command): void {
   withStackOptions(program.command('stack'))
-    .description('run redis (if none answers), the API and the workers locally until Ctrl-C')
-    .option('--redis-url <url>', 'Redis to use (default: REDIS_URL, or the cluster of REDIS_CLUSTER_NODES); a redis-server is started here on its port when none answers')
+    .description('run a redis-server of its own (unless one is named), the API and the workers locally until Ctrl-C')
+    .option('--redis-url <url>', 'Redis to use (default: REDIS_URL, or the cluster of REDIS_CLUSTER_NODES; neither set: a redis-server of its own on a free port, data in ./.data); a redis-server is started here on its port when none answers')
     .option('--fresh', "start the stack's own redis-server with an empty data directory (its earlier data is deleted)")
     .action(async (flags: StackFlags & { fresh?: boolean }) => {
       const stop = stopOnSignal();
-      const stack = await startStack(stackOptions(flags, stop.signal, { fresh: flags.fresh }));
+      const redisUrl = await stackRedisUrl(flags);
+      const stack = await startStack(stackOptions({ ...flags, redisUrl }, stop.signal, { fresh: flags.fresh }));
       stop.attach(stack);
       const other = readStackFile();
       let found: string;

@@ -1,5 +1,4 @@
 import type { Operation } from '@app/memory/metrics/metric-names';
-import type { StoredTurn } from '@app/memory/store/turn';
 
 /** The HTTP API's bodies, as the CLI reads them (see apps/api). */
 export type Role = 'user' | 'assistant' | 'system';
@@ -72,8 +71,19 @@ export interface MemorySearch {
   minScore?: number;
 }
 
-/** A stored turn as the history endpoint shows it: without its key, tenant and session. */
-export type HistoryTurn = Omit<StoredTurn, 'key' | 'tenant' | 'session'>;
+/** A stored turn as the history endpoint shows it: the search hit's shape (ISO 8601 time, userId). */
+export interface HistoryTurn {
+  seq: number;
+  turnId: string;
+  role: Role;
+  content: string;
+  /** ISO 8601. */
+  timestamp: string;
+  tokenCount: number;
+  userId: string | null;
+  tags?: string[];
+  metadata?: Record<string, unknown>;
+}
 
 export interface HistoryPage {
   total: number;

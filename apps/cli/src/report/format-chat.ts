@@ -30,4 +30,4 @@ export function formatAnswer(res: ChatResponse, verbose: boolean): string {
   return lines.join('\n');
 }
 
-export const formatHistoryTurn = (t: HistoryTurn): string => labelled(`  #${t.seq} ${new Date(t.timestamp).toISOString()} ${t.role}: `, t.content);
+export const formatHistoryTurn = (t: HistoryTurn): string => labelled(`  #${t.seq} ${t.timestamp} ${t.role}: `, t.content);

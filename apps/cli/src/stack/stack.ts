@@ -50,6 +50,8 @@ export interface StackHandle {
   apiUrl: string;
   /** A key the API accepts: the first of API_KEYS, or one made up for this run; undefined when AUTH_MODE=none. */
   apiKey?: string;
+  /** Whether the key was made up for this run (API_KEYS not set): the API then counts it as its one API_KEYS key. */
+  apiKeyMadeUp: boolean;
   /** The Redis URL, or `cluster` and the seed nodes. */
   redisUrl: string;
   /** Where the redis-server (or cluster) started by the stack keeps its data; undefined when it found a Redis running. */
@@ -82,12 +84,12 @@ export const toEnv = (config: MemoryConfig, extra: Record<string, string | numbe
   );
 
 /** With AUTH_MODE=apikey and no API_KEYS, the local stack makes up a key for the default tenant, for this run only. */
-function apiKeys(config: MemoryConfig): { key?: string; env: Record<string, string> } {
-  if (config.AUTH_MODE === 'none') return { env: {} };
+function apiKeys(config: MemoryConfig): { key?: string; madeUp: boolean; env: Record<string, string> } {
+  if (config.AUTH_MODE === 'none') return { madeUp: false, env: {} };
   const [configured] = parseApiKeys(config.API_KEYS);
-  if (configured) return { key: configured.key, env: {} };
+  if (configured) return { key: configured.key, madeUp: false, env: {} };
   const key = `local-${randomBytes(24).toString('base64url')}`;
-  return { key, env: { API_KEYS: `${config.DEFAULT_TENANT}:${key}` } };
+  return { key, madeUp: true, env: { API_KEYS: `${config.DEFAULT_TENANT}:${key}` } };
 }
 
 const COLOURS = [36, 33, 35, 32, 34, 91, 92, 93, 94, 95, 96];
@@ -120,12 +122,13 @@ export async function startStack(options: StackOptions): Promise<StackHandle> {
 
   let redis: ManagedProcess | undefined;
   const stop = async () => {
-    process.removeListener('exit', killAll);
     for (const p of processes.filter((p) => p !== redis)) await p.stop();
     // Last: the workers may still be acknowledging jobs.
     await redis?.stop();
     await cluster?.nodes.stop();
     if (cluster) rmSync(cluster.dir, { recursive: true, force: true });
+    // Only now: a launcher that exits halfway through stopping still kills the children left.
+    process.removeListener('exit', killAll);
   };
 
   try {
@@ -170,7 +173,7 @@ export async function startStack(options: StackOptions): Promise<StackHandle> {
     }
     const apiUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
     await waitReady(new ApiClient({ url: apiUrl, apiKey: auth.key }), Object.values(workerMetrics), processes, readyTimeoutMs, signal);
-    return { apiUrl, apiKey: auth.key, redisUrl: describeEndpoint(endpoint), dataDir: redis ? dataDir : cluster?.dir, persist: redis !== undefined && persist, workerMetrics, stop };
+    return { apiUrl, apiKey: auth.key, apiKeyMadeUp: auth.madeUp, redisUrl: describeEndpoint(endpoint), dataDir: redis ? dataDir : cluster?.dir, persist: redis !== undefined && persist, workerMetrics, stop };
   } catch (err) {
     await stop();
     throw err;

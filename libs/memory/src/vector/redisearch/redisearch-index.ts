@@ -5,25 +5,35 @@ import { TURN_FIELDS as F } from '../../store/turn';
 import { vectorToBuffer } from '../../store/vector-bytes';
 import { checkQuery } from '../check-query';
 import { FUSION_DEPTH, fuseRankings, textScores } from '../fusion';
-import { CONTEXT_WEIGHT } from '../text-terms';
+import { CONTEXT_WEIGHT, STOP_WORDS } from '../text-terms';
 import { buildKnnArgs, buildTextArgs, parseKnnReply, parseTextReply, type RankedTurn } from './redisearch-query';
 import type { IndexLogger, RankedKey, VectorHit, VectorIndex, VectorIndexOptions, VectorQuery } from '../vector-index';
 
-/** The indexed fields: type plus the flags FT.INFO must show. Id and tag TAGs are case-sensitive (ids are). */
-const SCHEMA: { field: string; type: string; flags: string[] }[] = [
+/**
+ * The indexed fields: type plus the flags FT.INFO must show, and those it must not. Id and tag TAGs are
+ * case-sensitive (ids are); content is stemmed, as the in-process index and the query words assume.
+ */
+const SCHEMA: { field: string; type: string; flags: string[]; without?: string[] }[] = [
   { field: F.tenant, type: 'TAG', flags: ['CASESENSITIVE'] },
   { field: F.session, type: 'TAG', flags: ['CASESENSITIVE'] },
   { field: F.user, type: 'TAG', flags: ['CASESENSITIVE'] },
   { field: F.tags, type: 'TAG', flags: ['CASESENSITIVE'] },
   { field: F.role, type: 'TAG', flags: [] },
   { field: F.timestamp, type: 'NUMERIC', flags: ['SORTABLE'] },
-  { field: F.content, type: 'TEXT', flags: [] },
+  { field: F.content, type: 'TEXT', flags: [], without: ['NOSTEM'] },
   { field: F.embedding, type: 'VECTOR', flags: [] },
   { field: F.kind, type: 'TAG', flags: [] },
   // The previous turn's words, at a lower weight (contextual indexing, as the in-process index's boost).
   { field: F.context, type: 'TEXT', flags: ['WEIGHT', String(CONTEXT_WEIGHT)] },
   { field: F.eventAt, type: 'NUMERIC', flags: [] },
 ];
+
+/** The vector field's parameters, as FT.CREATE sets them and FT.INFO (2.10+) reports them. */
+export interface VectorParams {
+  dim: number;
+  m: number;
+  efConstruction: number;
+}
 
 /** Fields added after the first schema: an index without them gets them with FT.ALTER (only new hashes carry them). */
 const ADDED_LATER = new Set<string>([F.kind, F.context, F.eventAt]);
@@ -56,8 +66,16 @@ export class RediSearchIndex implements VectorIndex {
       info = (await this.info())!;
     }
     info = await this.addMissingFields(info);
-    const differences = [...schemaDifferences(info, this.opts.store.keys.turnPrefix), ...(await this.dimensionDifference())];
+    const { EMBEDDING_DIM: dim, HNSW_M: m, HNSW_EF_CONSTRUCTION: efConstruction } = this.opts.config;
+    const differences = [...schemaDifferences(info, this.opts.store.keys.turnPrefix, { dim, m, efConstruction }), ...(await this.dimensionDifference())];
     if (differences.length > 0) throw new IndexSchemaMismatchError(this.name, differences);
+    if (!vectorParamsReported(info)) {
+      this.logger.warn(
+        `redisearch: this server's FT.INFO does not report the vector field's parameters (RediSearch before 2.10): its DIM is checked by a probe, its algorithm, type, metric, M and EF_CONSTRUCTION are taken on trust`,
+      );
+    }
+    const failures = Number(info.hash_indexing_failures ?? 0);
+    if (failures > 0) this.logger.warn(`redisearch: ${this.name} failed to index ${failures} hashes (hash_indexing_failures): those turns are not searchable`);
     await this.waitForInitialScan();
     await this.checkTimeoutPolicy();
   }
@@ -124,7 +142,9 @@ export class RediSearchIndex implements VectorIndex {
       'M', config.HNSW_M, 'EF_CONSTRUCTION', config.HNSW_EF_CONSTRUCTION, 'EF_RUNTIME', config.HNSW_EF_RUNTIME,
     ];
     return [
-      this.name, 'ON', 'HASH', 'PREFIX', 1, store.keys.turnPrefix, 'SCHEMA',
+      // The service's own stop words: RediSearch's default list also drops words such as "not" and "no" at query
+      // time, and a query of such words then lost its text clause and matched every turn of the tenant.
+      this.name, 'ON', 'HASH', 'PREFIX', 1, store.keys.turnPrefix, 'STOPWORDS', STOP_WORDS.size, ...STOP_WORDS, 'SCHEMA',
       ...SCHEMA.flatMap(({ field, type, flags }) =>
         type === 'VECTOR' ? [field, 'VECTOR', 'HNSW', vector.length, ...vector] : [field, type, ...flags]),
     ];
@@ -213,8 +233,29 @@ function withTurns(ranked: RankedKey[], found: RankedTurn[]): VectorHit[] {
   return ranked.map((r) => ({ ...r, turn: turns.get(r.key)! }));
 }
 
+/** Whether FT.INFO reports the vector field's parameters (RediSearch 2.10+; 2.6 and 2.8 give its type only). */
+export function vectorParamsReported(info: Record<string, unknown>): boolean {
+  const vector = ((info.attributes ?? []) as unknown[][]).map(toMap).find((a) => a.attribute === F.embedding);
+  return vector !== undefined && lowerKeys(vector).dim !== undefined;
+}
+
+const lowerKeys = (map: Record<string, unknown>) => Object.fromEntries(Object.entries(map).map(([k, v]) => [k.toLowerCase(), v]));
+
+/** What differs between the vector field FT.INFO reports (2.10+) and the one this service creates. */
+function vectorDifferences(attribute: Record<string, unknown>, expected: VectorParams): string[] {
+  const reported = lowerKeys(attribute);
+  if (reported.dim === undefined) return []; // before 2.10: see vectorParamsReported
+  const want: [string, string | number][] = [
+    ['algorithm', 'HNSW'], ['data_type', 'FLOAT32'], ['dim', expected.dim], ['distance_metric', 'COSINE'],
+    ['m', expected.m], ['ef_construction', expected.efConstruction],
+  ];
+  return want
+    .filter(([key, value]) => reported[key] !== undefined && String(reported[key]).toUpperCase() !== String(value))
+    .map(([key, value]) => `field ${F.embedding} has ${key} ${String(reported[key])}, not ${value}`);
+}
+
 /** What differs between an FT.INFO reply and the schema this service creates. */
-export function schemaDifferences(info: Record<string, unknown>, prefix: string): string[] {
+export function schemaDifferences(info: Record<string, unknown>, prefix: string, vector: VectorParams): string[] {
   const differences: string[] = [];
   const definition = toMap((info.index_definition ?? []) as unknown[]);
   if (String(definition.key_type) !== 'HASH') differences.push(`key type is ${String(definition.key_type)}, not HASH`);
@@ -222,7 +263,13 @@ export function schemaDifferences(info: Record<string, unknown>, prefix: string)
   if (prefixes.length !== 1 || prefixes[0] !== prefix) differences.push(`prefixes are [${prefixes.join(', ')}], not [${prefix}]`);
   // Flags are read from anywhere in an attribute's reply, nested or not, as versions lay them out differently.
   const attributes = ((info.attributes ?? []) as unknown[][]).map((a) => ({ map: toMap(a), words: a.flat(Infinity).map(String) }));
-  for (const { field, type, flags } of SCHEMA) {
+  // FT.INFO lists stop words only when the index has its own (an index on the default list has none listed).
+  const stopWords = info.stopwords_list as string[] | undefined;
+  if (!stopWords) differences.push(`it uses RediSearch's default stop words, not the service's`);
+  else if (stopWords.length !== STOP_WORDS.size || !stopWords.every((w) => STOP_WORDS.has(String(w)))) {
+    differences.push(`its stop words are [${stopWords.join(', ')}], not the service's`);
+  }
+  for (const { field, type, flags, without = [] } of SCHEMA) {
     const found = attributes.find((a) => a.map.attribute === field);
     if (!found) {
       differences.push(`field ${field} is missing`);
@@ -231,6 +278,8 @@ export function schemaDifferences(info: Record<string, unknown>, prefix: string)
     if (found.map.identifier !== field) differences.push(`field ${field} reads hash field ${String(found.map.identifier)}`);
     if (found.map.type !== type) differences.push(`field ${field} is ${String(found.map.type)}, not ${type}`);
     for (const flag of flags) if (!found.words.includes(flag)) differences.push(`field ${field} is not ${flag}`);
+    for (const flag of without) if (found.words.includes(flag)) differences.push(`field ${field} is ${flag}`);
+    if (type === 'VECTOR') differences.push(...vectorDifferences(found.map, vector));
   }
   return differences;
 }

@@ -15,6 +15,26 @@ describe('bench: when a RediSearch index has finished building', () => {
   });
 });
 
+describe('bench: the in-process backends CI has', () => {
+  const local = new RedisServer();
+  beforeAll(() => local.start());
+  afterAll(() => local.stop());
+
+  it('measures the linear scan, exact and hnsw at a small size, each search answering k hits', async () => {
+    const config = loadConfig({});
+    const [size] = await runBench({ config, sizes: [300], redis: { cluster: false, url: local.url }, k: 5 });
+    expect(size.observations).toBe(300);
+    const figures = Object.fromEntries(size.backends.map((b) => [b.backend, b]));
+    for (const backend of ['linear', 'exact', 'hnsw'] as const) {
+      expect(figures[backend].skipped).toBeUndefined();
+      expect(figures[backend].queries).toBeGreaterThan(0);
+      expect(figures[backend].p50).toBeGreaterThan(0);
+    }
+    expect(figures.hnsw.recall).toBeGreaterThan(0.5);
+    expect(figures.redisearch.skipped).toBe('REDIS_STACK_URL not set');
+  }, 120_000);
+});
+
 /** The redisearch column needs a Redis Stack (REDIS_STACK_URL, flushed): run outside CI against real servers. */
 const stackUrl = process.env.REDIS_STACK_URL;
 if (!stackUrl) {
