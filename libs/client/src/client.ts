@@ -19,6 +19,8 @@ export type SessionsPage = Schemas['SessionsPage'];
 export type MemoriesPage = Schemas['MemoriesPage'];
 export type MemoryHistory = Schemas['MemoryHistoryView'];
 export type Readiness = Schemas['Readiness'];
+export type IssueKeyRequest = Schemas['IssueKeyBody'];
+export type IssuedKey = Schemas['IssuedKeyView'];
 type Query<Op extends keyof operations> = NonNullable<operations[Op]['parameters']['query']>;
 export type SessionSearchQuery = Query<'SearchMemoriesController_session'>;
 export type SessionsQuery = Query<'ListSessionsController_list'>;
@@ -69,6 +71,8 @@ export const OPERATION_METHODS: Record<keyof operations, keyof AgentMemoryClient
   ListMemoriesController_session: 'sessionLongTermMemories',
   MemoryHistoryController_history: 'memoryHistory',
   ForgetMemoryController_forget: 'forgetMemory',
+  ApiKeysController_issue: 'issueKey',
+  ApiKeysController_revoke: 'revokeKey',
   ChatCompletionsController_create: 'openai SDK',
   ChatCompletionsController_models: 'openai SDK',
 };
@@ -186,6 +190,16 @@ export class AgentMemoryClient {
 
   forgetMemory(memoryId: string, opts?: CallOptions) {
     return this.call((fetch) => this.api.DELETE('/v1/memories/{memoryId}', { params: { path: { memoryId } }, fetch }), opts);
+  }
+
+  /** An admin key issues a key for its tenant, optionally bound to one user and to some scopes. */
+  issueKey(body: IssueKeyRequest = {}, opts?: CallOptions): Promise<IssuedKey> {
+    return this.call((fetch) => this.api.POST('/v1/keys', { body, fetch }), opts);
+  }
+
+  /** Revokes one of the tenant's keys by its id (the key's SHA-256, as `issueKey` and `keys list` give it). */
+  revokeKey(keyId: string, opts?: CallOptions) {
+    return this.call((fetch) => this.api.DELETE('/v1/keys/{keyId}', { params: { path: { keyId } }, fetch }), opts);
   }
 
   private fetchFor(opts: CallOptions) {

@@ -52,6 +52,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Issue a key for this tenant, or for one user of it (the key is in this answer only); needs the admin scope */
+        post: operations["ApiKeysController_issue"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys/{keyId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke one of this tenant's keys issued into Redis (API_KEYS are configuration: not here); needs the admin scope */
+        delete: operations["ApiKeysController_revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/memories/{memoryId}": {
         parameters: {
             query?: never;
@@ -436,9 +470,19 @@ export interface components {
             tokens: number;
         };
         ErrorBody: {
-            /** @example Bad Request */
+            /**
+             * @description Stable and machine-readable: branch on it, not on the message
+             * @example invalid_input
+             * @enum {string}
+             */
+            code: "invalid_input" | "invalid_json" | "empty_body" | "unauthorized" | "forbidden" | "scope_forbidden" | "user_forbidden" | "not_found" | "session_user_conflict" | "body_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "rate_limited" | "tenant_busy" | "internal_error" | "job_failed" | "unavailable" | "redis_unavailable" | "overloaded" | "request_timeout" | "not_ready" | "job_timeout";
+            /**
+             * @description The HTTP reason phrase
+             * @example Bad Request
+             */
             error: string;
             /**
+             * @description One message, or one per invalid field
              * @example [
              *       "k must not be greater than 100"
              *     ]
@@ -487,12 +531,52 @@ export interface components {
             role: "user" | "assistant" | "system";
             seq: number;
             tags?: string[];
-            /** @description Epoch milliseconds */
-            timestamp: number;
+            /**
+             * Format: date-time
+             * @example 2024-05-01T09:00:00.000Z
+             */
+            timestamp: string;
             /** @description o200k tokens of content */
             tokenCount: number;
             turnId: string;
-            user?: string;
+            /**
+             * @description The user the turn was stored for
+             * @example alice
+             */
+            userId: string | null;
+        };
+        IssuedKeyView: {
+            /** @description Its id, to revoke it with DELETE /v1/keys/:keyId */
+            id: string;
+            /**
+             * @description The key: shown this once, never again (only its digest is kept)
+             * @example am_Qx3v9kT0aLm2Pq7sQx3v9kT0aLm2Pq7s
+             */
+            key: string;
+            scopes: ("read" | "write" | "admin")[];
+            /** @example acme */
+            tenant: string;
+            /** @description The user it is bound to, or null for a tenant key */
+            userId: string | null;
+        };
+        IssueKeyBody: {
+            /**
+             * @description admin (key management) only on a key without userId
+             * @default [
+             *       "read",
+             *       "write"
+             *     ]
+             * @example [
+             *       "read",
+             *       "write"
+             *     ]
+             */
+            scopes?: ("read" | "write" | "admin")[];
+            /**
+             * @description Bind the key to this user of the tenant: it reaches only the user's data and writes only as the user
+             * @example alice
+             */
+            userId?: string;
         };
         Liveness: {
             /** @example ok */
@@ -650,6 +734,10 @@ export interface components {
             };
             /** @example ready */
             status: string;
+        };
+        RevokedKey: {
+            /** @description The id of the revoked key */
+            id: string;
         };
         SearchAllMemoriesBody: {
             /**
@@ -868,7 +956,7 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
-            /** @description Not ready: {statusCode, message, checks} says which check failed */
+            /** @description Not ready: {statusCode, error, code: not_ready, message, checks}: checks says which failed */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1151,6 +1239,150 @@ export interface operations {
             };
         };
     };
+    ApiKeysController_issue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IssueKeyBody"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssuedKeyView"];
+                };
+            };
+            /** @description Invalid input (unknown fields included); the message says which */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key belongs to another tenant than the one named in X-Tenant-Id, lacks the scope of the route (code scope_forbidden), or is bound to a user and the request names another user's data (code user_forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limit, or the tenant is past one of its own bounds (turns queued, bulk writes at once); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Redis is down or the queues are full; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiKeysController_revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id given when the key was issued (its SHA-256 digest) */
+                keyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevokedKey"];
+                };
+            };
+            /** @description Invalid input (unknown fields included); the message says which */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key belongs to another tenant than the one named in X-Tenant-Id, lacks the scope of the route (code scope_forbidden), or is bound to a user and the request names another user's data (code user_forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limit, or the tenant is past one of its own bounds (turns queued, bulk writes at once); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Redis is down or the queues are full; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     ForgetMemoryController_forget: {
         parameters: {
             query?: never;
@@ -1188,7 +1420,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The key belongs to another tenant than the one named in X-Tenant-Id */
+            /** @description The key belongs to another tenant than the one named in X-Tenant-Id, lacks the scope of the route (code scope_forbidden), or is bound to a user and the request names another user's data (code user_forbidden) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1206,7 +1438,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Rate limit, or too many of the tenant's turns queued; see Retry-After */
+            /** @description Rate limit, or the tenant is past one of its own bounds (turns queued, bulk writes at once); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1263,7 +1495,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The key belongs to another tenant than the one named in X-Tenant-Id */
+            /** @description The key belongs to another tenant than the one named in X-Tenant-Id, lacks the scope of the route (code scope_forbidden), or is bound to a user and the request names another user's data (code user_forbidden) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1281,7 +1513,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Rate limit, or too many of the tenant's turns queued; see Retry-After */
+            /** @description Rate limit, or the tenant is past one of its own bounds (turns queued, bulk writes at once); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1340,7 +1572,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The key belongs to another tenant than the one named in X-Tenant-Id */
+            /** @description The key belongs to another tenant than the one named in X-Tenant-Id, lacks the scope of the route (code scope_forbidden), or is bound to a user and the request names another user's data (code user_forbidden) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1349,7 +1581,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Rate limit, or too many of the tenant's turns queued; see Retry-After */
+            /** @description A body that is not JSON: send Content-Type: application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limit, or the tenant is past one of its own bounds (turns queued, bulk writes at once); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1514,7 +1755,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The key belongs to another tenant than the one named in X-Tenant-Id */
+            /** @description The key belongs to another tenant than the one named in X-Tenant-Id, lacks the scope of the route (code scope_forbidden), or is bound to a user and the request names another user's data (code user_forbidden) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1523,7 +1764,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Rate limit, or too many of the tenant's turns queued; see Retry-After */
+            /** @description Rate limit, or the tenant is past one of its own bounds (turns queued, bulk writes at once); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1580,7 +1821,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The key belongs to another tenant than the one named in X-Tenant-Id */
+            /** @description The key belongs to another tenant than the one named in X-Tenant-Id, lacks the scope of the route (code scope_forbidden), or is bound to a user and the request names another user's data (code user_forbidden) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1598,7 +1839,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Rate limit, or too many of the tenant's turns queued; see Retry-After */
+            /** @description Rate limit, or the tenant is past one of its own bounds (turns queued, bulk writes at once); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1666,7 +1907,7 @@ export interface operations {
                     "text/event-stream": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The key belongs to another tenant than the one named in X-Tenant-Id */
+            /** @description The key belongs to another tenant than the one named in X-Tenant-Id, lacks the scope of the route (code scope_forbidden), or is bound to a user and the request names another user's data (code user_forbidden) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1686,7 +1927,27 @@ export interface operations {
                     "text/event-stream": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Rate limit, or too many of the tenant's turns queued; see Retry-After */
+            /** @description A body that is not JSON: send Content-Type: application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                    "text/event-stream": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An Idempotency-Key sent again with another message */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                    "text/event-stream": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limit, or the tenant is past one of its own bounds (turns queued, bulk writes at once); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1769,7 +2030,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The key belongs to another tenant than the one named in X-Tenant-Id */
+            /** @description The key belongs to another tenant than the one named in X-Tenant-Id, lacks the scope of the route (code scope_forbidden), or is bound to a user and the request names another user's data (code user_forbidden) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1778,7 +2039,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Rate limit, or too many of the tenant's turns queued; see Retry-After */
+            /** @description A body that is not JSON: send Content-Type: application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limit, or the tenant is past one of its own bounds (turns queued, bulk writes at once); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1856,7 +2126,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The key belongs to another tenant than the one named in X-Tenant-Id */
+            /** @description The key belongs to another tenant than the one named in X-Tenant-Id, lacks the scope of the route (code scope_forbidden), or is bound to a user and the request names another user's data (code user_forbidden) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1865,7 +2135,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Rate limit, or too many of the tenant's turns queued; see Retry-After */
+            /** @description Rate limit, or the tenant is past one of its own bounds (turns queued, bulk writes at once); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1947,7 +2217,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The key belongs to another tenant than the one named in X-Tenant-Id */
+            /** @description The key belongs to another tenant than the one named in X-Tenant-Id, lacks the scope of the route (code scope_forbidden), or is bound to a user and the request names another user's data (code user_forbidden) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1956,7 +2226,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Rate limit, or too many of the tenant's turns queued; see Retry-After */
+            /** @description Rate limit, or the tenant is past one of its own bounds (turns queued, bulk writes at once); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2034,7 +2304,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The key belongs to another tenant than the one named in X-Tenant-Id */
+            /** @description The key belongs to another tenant than the one named in X-Tenant-Id, lacks the scope of the route (code scope_forbidden), or is bound to a user and the request names another user's data (code user_forbidden) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2043,7 +2313,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Rate limit, or too many of the tenant's turns queued; see Retry-After */
+            /** @description Rate limit, or the tenant is past one of its own bounds (turns queued, bulk writes at once); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2117,7 +2387,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The key belongs to another tenant than the one named in X-Tenant-Id */
+            /** @description The key belongs to another tenant than the one named in X-Tenant-Id, lacks the scope of the route (code scope_forbidden), or is bound to a user and the request names another user's data (code user_forbidden) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2144,7 +2414,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Rate limit, or too many of the tenant's turns queued; see Retry-After */
+            /** @description A body that is not JSON: send Content-Type: application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limit, or the tenant is past one of its own bounds (turns queued, bulk writes at once); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2221,7 +2500,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The key belongs to another tenant than the one named in X-Tenant-Id */
+            /** @description The key belongs to another tenant than the one named in X-Tenant-Id, lacks the scope of the route (code scope_forbidden), or is bound to a user and the request names another user's data (code user_forbidden) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2239,7 +2518,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Rate limit, or too many of the tenant's turns queued; see Retry-After */
+            /** @description Rate limit, or the tenant is past one of its own bounds (turns queued, bulk writes at once); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2296,7 +2575,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The key belongs to another tenant than the one named in X-Tenant-Id */
+            /** @description The key belongs to another tenant than the one named in X-Tenant-Id, lacks the scope of the route (code scope_forbidden), or is bound to a user and the request names another user's data (code user_forbidden) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2314,7 +2593,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Rate limit, or too many of the tenant's turns queued; see Retry-After */
+            /** @description Rate limit, or the tenant is past one of its own bounds (turns queued, bulk writes at once); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2374,7 +2653,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The key belongs to another tenant than the one named in X-Tenant-Id */
+            /** @description The key belongs to another tenant than the one named in X-Tenant-Id, lacks the scope of the route (code scope_forbidden), or is bound to a user and the request names another user's data (code user_forbidden) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2383,7 +2662,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Rate limit, or too many of the tenant's turns queued; see Retry-After */
+            /** @description Rate limit, or the tenant is past one of its own bounds (turns queued, bulk writes at once); see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
