@@ -300,12 +300,14 @@ describe.each(runs)('VectorIndex conformance: $backend on $on', ({ backend, open
   describe('full text and hybrid', () => {
     // Contents chosen so that the text and vector rankings disagree: the vector favours axis 0, the text "violin".
     // No two vectors lie at the same distance from axis 0 (seq 1 leans a little towards it, seq 3 not at all):
-    // servers order equal distances differently (RediSearch 2.6 and 2.10 do), and a test must not depend on it.
+    // servers order equal distances differently (RediSearch 2.6 and 2.10 do), and a test must not depend on it. Only
+    // the puppy is close to axis 0 (the beach leans 0.2 towards it): BM25 on fixed scales is small in a 4-turn corpus,
+    // and a second close vector would outscore every text match.
     const corpus = [
       { seq: 1, content: 'I started learning the violin last spring', embedding: axis(8, 3, 0.1, 0) },
       { seq: 2, content: 'We adopted a puppy named Biscuit', embedding: axis(8, 0) },
       { seq: 3, content: 'Violin lessons twice a week: my violin teacher is strict', embedding: axis(8, 4) },
-      { seq: 4, content: 'The weather was lovely at the beach', embedding: axis(8, 0, 0.3) },
+      { seq: 4, content: 'The weather was lovely at the beach', embedding: axis(8, 5, 0.2, 0) },
     ];
 
     it('text mode ranks by BM25 over the content, stemmed, with stop words ignored', async () => {
