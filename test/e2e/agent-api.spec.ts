@@ -199,7 +199,7 @@ describe('agent API e2e: users, filtered search, context, management', () => {
       [raw('/v1/sessions/errs/turns', { 'content-type': 'text/plain' }, turn), 415, 'unsupported_media_type', /Content-Type: application\/json/],
       [raw('/v1/sessions/errs/turns', { 'content-type': 'application/json' }, '{"role": "user",'), 400, 'invalid_json', /JSON/],
       [raw('/v1/sessions/errs/turns', { 'content-type': 'application/json' }), 400, 'empty_body', /empty/],
-      [raw('/v1/sessions/errs/turns', { 'content-type': 'application/json' }, JSON.stringify({ role: 'user' })), 400, 'invalid_input', ['content must be a string']],
+      [raw('/v1/sessions/errs/turns', { 'content-type': 'application/json' }, JSON.stringify({ role: 'user' })), 400, 'invalid_input', ['content is required']],
       [raw('/v1/sessions/errs/chat', { 'content-type': 'application/json' }, '{}'), 400, 'invalid_input', ['message must be a string']],
       [raw('/v1/sessions/alice-1/turns', { 'content-type': 'application/json' }, JSON.stringify({ userId: 'bob', ...JSON.parse(turn) })), 409, 'session_user_conflict', /alice/],
       [raw('/v1/sessions/errs/turns', { authorization: 'Bearer nope', 'content-type': 'application/json' }, turn), 401, 'unauthorized', 'unknown API key'],
