@@ -73,7 +73,7 @@ export class WriteTurnsService {
     });
     let stored: Promise<unknown> | undefined;
     try {
-      ({ stored } = await this.jobs.enqueueTurns(jobs, opts.deadline, embedPriority(accepted.queued)));
+      ({ stored } = await this.jobs.enqueueTurns(jobs, opts.deadline, embedPriority(accepted.queued ?? 0)));
     } catch (err) {
       const fresh = jobs.filter((j) => !j.resent).map((j) => ({ turnId: j.data.turnId, seq: j.data.seq }));
       await this.store.unaccept(tenant, session, fresh).catch((undo: Error) => this.logger.warn(`turns of ${tenant}/${session} stay accepted without jobs (a resend enqueues them): ${undo.message}`));

@@ -29,8 +29,8 @@ export interface StoredVector {
 export type AcceptState = 'new' | 'pending' | 'stored';
 
 export type AcceptResult =
-  /** `queued`: the tenant's queued turns once these were reserved (0 without `maxQueued`). */
-  | { status: 'accepted'; user?: string; turns: { seq: number; state: AcceptState }[]; queued: number }
+  /** `queued` (with `maxQueued`): the tenant's queued turns once these were reserved. */
+  | { status: 'accepted'; user?: string; turns: { seq: number; state: AcceptState }[]; queued?: number }
   /** The session belongs to another user. */
   | { status: 'conflict'; owner: string }
   /** The tenant's queued turns plus these would pass `maxQueued`. */
@@ -107,7 +107,7 @@ export class MemoryStore {
   async accept(tenant: string, session: string, turnIds: string[], opts: AcceptOptions = {}): Promise<AcceptResult> {
     const queued = this.keys.queued(tenant);
     let reserved = 0;
-    let queuedAfter = 0;
+    let queuedAfter: number | undefined;
     if (opts.maxQueued !== undefined) {
       const [ok, count] = await this.redis.memReserve(queued, turnIds.length, opts.maxQueued, this.queuedTtl);
       if (ok === 0) return { status: 'full', queued: count };
@@ -143,7 +143,7 @@ export class MemoryStore {
     await (owner
       ? this.redis.memRegisterUser(...tenantKeys, this.keys.userSessions(tenant, owner), ...args)
       : this.redis.memRegister(...tenantKeys, ...args));
-    return { status: 'accepted', user: owner, turns, queued: queuedAfter };
+    return { status: 'accepted', user: owner, turns, ...(queuedAfter === undefined ? {} : { queued: queuedAfter }) };
   }
 
   /**
