@@ -89,11 +89,20 @@ describe('@agent-memory/client e2e', () => {
   it("throws typed errors carrying the API's code and message", async () => {
     const bad = (await client.search({ query: 'x', k: 1000 }).catch((e: unknown) => e)) as AgentMemoryError;
     expect(bad).toBeInstanceOf(AgentMemoryError);
-    expect([bad.status, bad.code, bad.message]).toEqual([400, '400', expect.stringMatching(/k must not be greater than 100/)]);
+    expect([bad.status, bad.code, bad.message]).toEqual([400, 'invalid_input', expect.stringMatching(/k must not be greater than 100/)]);
     const missing = (await client.memoryHistory('u.alice.0123456789abcdef').catch((e: unknown) => e)) as AgentMemoryError;
-    expect([missing.status, missing.code]).toEqual([404, '404']);
+    expect([missing.status, missing.code]).toEqual([404, 'not_found']);
     const stranger = new AgentMemoryClient({ baseUrl: stack.apiUrl, apiKey: 'sk-unknown-0123456789' });
-    expect(await stranger.sessions().catch((e: unknown) => e)).toMatchObject({ status: 401, code: '401' });
+    expect(await stranger.sessions().catch((e: unknown) => e)).toMatchObject({ status: 401, code: 'unauthorized' });
+  });
+
+  it('issues a key bound to one user with the stack key (an admin one), which reaches only that user, and revokes it', async () => {
+    const issued = await client.issueKey({ userId: 'carol', scopes: ['read'] });
+    expect(issued).toMatchObject({ tenant: expect.any(String), userId: 'carol', scopes: ['read'] });
+    const carol = new AgentMemoryClient({ baseUrl: stack.apiUrl, apiKey: issued.key });
+    expect(await carol.sessions({ userId: 'alice' }).catch((e: unknown) => e)).toMatchObject({ status: 403, code: 'user_forbidden' });
+    await client.revokeKey(issued.id);
+    expect(await carol.sessions().catch((e: unknown) => e)).toMatchObject({ status: 401, code: 'unauthorized' });
   });
 
   it('forgets a turn, a session and a user', async () => {

@@ -84,8 +84,8 @@ describe("the extractor's LLM answers", () => {
   // more pairs of LLM calls), and sourceTurnIds had no bound: one answer added 38 MiB to a memory.
   it('refuses an ADD or NOOP naming a memory that is not a neighbour, and takes a NOOP naming its neighbour', () => {
     const neighbours = [new Set(['m1'])];
-    expect(reason(() => parseDecisions({ decisions: [decision({ memoryId: 'u.alice.AAAAAAAAAAAAAAAA' })] }, neighbours))).toMatch(/ADD of candidate 0 names "u.alice.AAAAAAAAAAAAAAAA", not one of its neighbours/);
-    expect(reason(() => parseDecisions({ decisions: [decision({ event: 'NOOP', memoryId: 'm9' })] }, neighbours))).toMatch(/NOOP of candidate 0 names "m9"/);
+    expect(reason(() => parseDecisions({ decisions: [decision({ memoryId: 'u.alice.AAAAAAAAAAAAAAAA' })] }, neighbours))).toMatch(/ADD of candidate 0 names a memory id that is not one of its neighbours/);
+    expect(reason(() => parseDecisions({ decisions: [decision({ event: 'NOOP', memoryId: 'm9' })] }, neighbours))).toMatch(/NOOP of candidate 0 names a memory id that is not one of its neighbours/);
     expect(parseDecisions({ decisions: [decision({ event: 'NOOP', memoryId: 'm1' })] }, neighbours)).toEqual([decision({ event: 'NOOP', memoryId: 'm1' })]);
   });
 
