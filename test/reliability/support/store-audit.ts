@@ -96,7 +96,8 @@ async function auditSession(redis: RedisClient, keys: KeySchema, tenant: string,
     if (t.toString() !== tenant || s.toString() !== session) problems.push(`${key}: tenant/session fields ${t}/${s} do not match the key`);
     if (!key.endsWith(`:turn:${seq.toString()}`)) problems.push(`${key}: seq field ${seq} does not match the key`);
     if (!inHistory.has(seq.toString())) problems.push(`${key}: seq ${seq} is not in the history`);
-    if (pending[turnId.toString()] !== undefined) problems.push(`${key}: ${turnId} is both stored and still pending`);
+    // An own key only: a turn id such as "constructor" or "valueOf" is inherited by every object.
+    if (Object.hasOwn(pending, turnId.toString())) problems.push(`${key}: ${turnId} is both stored and still pending`);
     if (ids[turnId.toString()] !== seq.toString()) problems.push(`${key}: id map says ${turnId} -> ${ids[turnId.toString()]}, hash says ${seq}`);
     const vector = embedding.byteLength % 4 === 0 ? bufferToVector(embedding) : new Float32Array(0);
     if (vector.length !== dim || !vector.every(Number.isFinite)) problems.push(`${key}: vector of ${embedding.byteLength} bytes (want ${dim} finite FLOAT32)`);
