@@ -45,12 +45,14 @@ export class RedisCluster implements TestRedis {
   readonly kind = 'cluster';
   readonly dir = mkdtempSync(join(tmpdir(), 'agent-memory-cluster-'));
   private cluster?: LocalCluster;
+  /** The start in progress: a suite whose hook timed out still stops the nodes it goes on to start. */
+  private starting?: Promise<LocalCluster>;
   private readonly lines: string[] = [];
 
   constructor(private readonly options: { masters?: number; replicas?: number; nodeTimeoutMs?: number } = {}) {}
 
   async start(): Promise<this> {
-    this.cluster = await startLocalCluster({
+    this.starting = startLocalCluster({
       masters: this.options.masters ?? 3,
       replicas: this.options.replicas ?? 1,
       nodeTimeoutMs: this.options.nodeTimeoutMs ?? 1000,
@@ -60,6 +62,7 @@ export class RedisCluster implements TestRedis {
         if (this.lines.length > 200) this.lines.shift();
       },
     });
+    this.cluster = await this.starting;
     await until('every replica is in sync with its master', () => this.replicasInSync(), 30_000);
     return this;
   }
@@ -161,7 +164,7 @@ export class RedisCluster implements TestRedis {
   }
 
   async stop(): Promise<void> {
-    await this.cluster?.stop();
+    await (await this.starting?.catch(() => undefined))?.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
 

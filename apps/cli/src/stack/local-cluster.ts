@@ -111,7 +111,8 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
       }));
       return true;
     }, 10_000);
-    await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `${HOST}:${p}`), '--cluster-replicas', String(o.replicas), '--cluster-yes']);
+    // redis-cli waits for the join without a limit: a node whose bus port could not be bound would hang it forever
+    await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `${HOST}:${p}`), '--cluster-replicas', String(o.replicas), '--cluster-yes'], { timeout: 60_000 });
     await until('every node sees the cluster as ok', () => clusterSettled(cluster, ports, count), 30_000);
     return cluster;
   } catch (err) {
