@@ -1,5 +1,6 @@
 import type { SearchMode } from '@app/memory/vector/vector-index';
 import type { ApiClient } from '../http/api-client';
+import { retrying } from '../http/retrying';
 import { promSample } from '../stress/prom-text';
 
 /** Session `i` of a preload over `sessions` sessions. */
@@ -20,7 +21,8 @@ export async function preloadThroughApi(api: ApiClient, texts: string[], session
   const batches: [string, string[]][] = [];
   for (let s = 0; s < sessions; s++) batches.push([benchSession(s, sessions), texts.filter((_, i) => i % sessions === s)]);
   for (let i = 0; i < batches.length; i += 8) {
-    await Promise.all(batches.slice(i, i + 8).map(([id, ts]) => api.addTurns(id, ts.map((content) => ({ role: 'user' as const, content })))));
+    // eight at a time is past TENANT_MAX_BULK_WRITES: the API's 429 says when to send again
+    await Promise.all(batches.slice(i, i + 8).map(([id, ts]) => retrying(() => api.addTurns(id, ts.map((content) => ({ role: 'user' as const, content }))))));
   }
   const acceptedS = (performance.now() - t0) / 1000;
   // Let the embedders work through the backlog, then write one last turn per session with wait=true:

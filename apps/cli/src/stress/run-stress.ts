@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ApiClient } from '../http/api-client';
 import { ApiError } from '../http/api-error';
-import { ApiUnreachableError } from '../http/api-unreachable.error';
 import type { HistoryTurn, TurnInput } from '../http/api-types';
+import { isRetryable, retrying } from '../http/retrying';
 import { summarize, type LatencySummary } from '../report/latency-report';
 import { auditSession, auditTotals, stressContent, type AuditTotals, type SessionAudit } from './audit';
 import { promSample } from './prom-text';
@@ -102,8 +102,6 @@ interface Batch {
 
 const WORDS = 'login password reset token session memory vector index embedding latency queue worker redis retrieval context budget agent reply history search recall cluster replica shard'.split(' ');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const MAX_ATTEMPTS = 8;
-const MAX_BACKOFF_MS = 2000;
 const HISTORY_PAGE = 100;
 
 /** A sentence of 16 words, different per turn, so the embedder does real work. */
@@ -132,25 +130,6 @@ export function planBatches(runId: string, o: Pick<StressOptions, 'sessions' | '
     }
   }
   return { sessions, batches };
-}
-
-const isRetryable = (err: unknown): boolean => err instanceof ApiUnreachableError || (err instanceof ApiError && err.retryable);
-
-/**
- * Runs `call` again on a network error, 5xx or 429 (after Retry-After when the API sheds load), up to
- * MAX_ATTEMPTS; `onFailure` sees each failed attempt. Other errors, and the last one, are thrown.
- */
-async function retrying<T>(call: () => Promise<T>, onFailure: (err: unknown, last: boolean) => void = () => undefined): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call();
-    } catch (err) {
-      if (!isRetryable(err)) throw err;
-      onFailure(err, attempt === MAX_ATTEMPTS);
-      if (attempt === MAX_ATTEMPTS) throw err;
-      await sleep(Math.min(MAX_BACKOFF_MS, (err instanceof ApiError && err.retryAfterMs) || 50 * 2 ** attempt));
-    }
-  }
 }
 
 /** Sends a batch until it is acknowledged (the client ids make a repeat harmless); false when it was given up. */
