@@ -127,7 +127,7 @@ const redisearchEstimate = (dim: number, m = 16) => Math.round(dim * 4 + (2 * m 
  * One in-process structure, built as a retriever builds it (the graph grows its capacity as vectors arrive), in a
  * fresh process: its RSS growth, heap and native (hnswlib) memory alike, with the input already allocated.
  */
-function measureRetrieverChild(kind: 'mirror' | 'hnsw', dim: number, n: number) {
+async function measureRetrieverChild(kind: 'mirror' | 'hnsw', dim: number, n: number) {
   const vectors = turns(n, dim).map((t, i) => ({ ...t, key: `mem:{${TENANT}:${t.session}}:turn:${(i % PER_SESSION) + 1}` }));
   gc();
   const before = process.memoryUsage().rss;
@@ -136,17 +136,19 @@ function measureRetrieverChild(kind: 'mirror' | 'hnsw', dim: number, n: number) 
     : new HnswIndex({ dim, m: 16, efConstruction: 200, efRuntime: 512, exactThreshold: 4096, logger: console });
   const t = performance.now();
   for (const v of vectors) core.add(v);
-  core.settle(Infinity);
+  await core.settle();
   const seconds = (performance.now() - t) / 1000;
   gc();
   if (core.size !== n) throw new Error(`indexed ${core.size} of ${n}`);
-  return { perVector: perItem(process.memoryUsage().rss - before, n), insertsPerSecond: Math.round(n / seconds) };
+  const rss = process.memoryUsage().rss;
+  await core.close();
+  return { perVector: perItem(rss - before, n), insertsPerSecond: Math.round(n / seconds) };
 }
 
 function retrieverBytes(dim: number, n: number) {
   const child = (kind: string) => JSON.parse(execFileSync(process.execPath, [
     '--expose-gc', __filename, '--retriever-child', kind, '--dims', String(dim), '--vectors', String(n),
-  ], { encoding: 'utf8' })) as ReturnType<typeof measureRetrieverChild>;
+  ], { encoding: 'utf8' })) as Awaited<ReturnType<typeof measureRetrieverChild>>;
   return { mirror: child('mirror'), hnsw: child('hnsw') };
 }
 
@@ -221,7 +223,7 @@ async function main(): Promise<void> {
 }
 
 const run = o.retrieverChild
-  ? async () => console.log(JSON.stringify(measureRetrieverChild(o.retrieverChild!, Number(o.dims), Number(o.vectors))))
+  ? async () => console.log(JSON.stringify(await measureRetrieverChild(o.retrieverChild!, Number(o.dims), Number(o.vectors))))
   : main;
 run().catch((err) => {
   console.error(err);

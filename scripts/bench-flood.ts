@@ -28,10 +28,11 @@ const program = new Command('bench-flood')
   .option('--backend <b>', 'VECTOR_BACKEND (auto: redisearch when the Redis has the module)', 'hnsw')
   .option('--dim <d>', 'EMBEDDING_DIM (default: the configured default)')
   .option('--redis-url <url>', 'use this Redis (e.g. a Redis Stack) instead of a private redis-server')
+  .option('--cpu-prof <dir>', 'write CPU profiles of the API and the retrievers (node --cpu-prof) into this directory')
   .option('--json <file>', 'write the figures as JSON')
   .option('--write-docs', 'write docs/benchmarks/flood.{json,md} (the committed figures)')
   .parse();
-const opts = program.opts<{ seconds: string; clients: string; batch: string; embedders: string; retrievers: string; backend: string; dim?: string; redisUrl?: string; json?: string; writeDocs?: boolean }>();
+const opts = program.opts<{ seconds: string; clients: string; batch: string; embedders: string; retrievers: string; backend: string; dim?: string; redisUrl?: string; cpuProf?: string; json?: string; writeDocs?: boolean }>();
 
 const KEY_A = 'sk-flood-alpha-0123456789abcdef';
 const KEY_B = 'sk-flood-beta-0123456789abcdef0';
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
   const loadAtStart = load();
   const stack = await startStack({
     config, redisUrl, dataDir, persist: false, embedders: Number(opts.embedders), retrievers: Number(opts.retrievers),
+    nodeArgs: opts.cpuProf ? Object.fromEntries(['api', 'retriever'].map((app) => [app, ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProf}`]])) : undefined,
     log: (name, line) => name !== 'redis' && /error|warn/i.test(line) && process.stderr.write(`[${name}] ${line}\n`),
   });
   const api = stack.apiUrl;

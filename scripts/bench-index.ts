@@ -74,20 +74,18 @@ const sample = (): Float32Array => {
   return unit(c.map((x) => x + spread * normal()));
 };
 
-function timeMs(fn: () => void): number {
+async function timeMs(fn: () => unknown): Promise<number> {
   const t = process.hrtime.bigint();
-  fn();
+  await fn();
   return Number(process.hrtime.bigint() - t) / 1e6;
 }
 
-function build(core: SearchCore, vectors: StoredVector[], label: string) {
+async function build(core: SearchCore, vectors: StoredVector[], label: string) {
   const before = process.memoryUsage();
   const t = performance.now();
-  vectors.forEach((v, i) => {
-    core.add(v);
-    core.settle(Infinity); // the whole insert, graph included
-    if ((i + 1) % Math.ceil(n / 10) === 0) log(`  ${label}: ${i + 1}/${n} (${((performance.now() - t) / 1000).toFixed(1)} s)`);
-  });
+  for (const v of vectors) core.add(v);
+  await core.settle(); // the whole insert, graph included
+  log(`  ${label}: ${n} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   const seconds = (performance.now() - t) / 1000;
   const after = process.memoryUsage();
   return {
@@ -132,12 +130,12 @@ async function main(): Promise<void> {
   log(`generated data in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
   const exact = new ExactIndex(new VectorMirror(dim));
-  const exactBuild = build(exact, vectors, 'exact');
+  const exactBuild = await build(exact, vectors, 'exact');
   const hnsw = new HnswIndex({
     dim, m: Number(o.m), efConstruction: Number(o.efConstruction), efRuntime: efs[0], exactThreshold: 4096,
     logger: { log, warn: log },
   });
-  const hnswBuild = build(hnsw, vectors, 'hnsw');
+  const hnswBuild = await build(hnsw, vectors, 'hnsw');
 
   // Three query shapes: the whole tenant, a tenth of its sessions (filtered graph search), one session (exact path).
   const shapes: Record<string, Omit<VectorQuery, 'vector' | 'k'>> = {
@@ -150,22 +148,24 @@ async function main(): Promise<void> {
   for (const [shape, filter] of Object.entries(shapes)) {
     const queries = queryVectors.map((vector) => ({ ...filter, vector, k }));
     const exactMs: number[] = [];
-    const truth = queries.slice(0, truthCount).map((q) => {
+    const truth: string[][] = [];
+    for (const q of queries.slice(0, truthCount)) {
       let keys: string[] = [];
-      exactMs.push(timeMs(() => (keys = exact.search(q).map((r) => r.key))));
-      return keys;
-    });
-    const perEf = efs.map((ef) => {
+      exactMs.push(await timeMs(() => (keys = exact.search(q).map((r) => r.key))));
+      truth.push(keys);
+    }
+    const perEf = [];
+    for (const ef of efs) {
       const ms: number[] = [];
       let recallSum = 0;
-      queries.slice(0, 50).forEach((q) => hnsw.search({ ...q, efRuntime: ef })); // warm-up
-      queries.forEach((q, i) => {
+      for (const q of queries.slice(0, 50)) await hnsw.search({ ...q, efRuntime: ef }); // warm-up
+      for (const [i, q] of queries.entries()) {
         let keys: string[] = [];
-        ms.push(timeMs(() => (keys = hnsw.search({ ...q, efRuntime: ef }).map((r) => r.key))));
+        ms.push(await timeMs(async () => (keys = (await hnsw.search({ ...q, efRuntime: ef })).map((r) => r.key))));
         if (i < truthCount) recallSum += recall(keys, truth[i]);
-      });
-      return { ef, ...latency(ms), recallAt10: round(recallSum / truthCount, 4) };
-    });
+      }
+      perEf.push({ ef, ...latency(ms), recallAt10: round(recallSum / truthCount, 4) });
+    }
     results[shape] = { exact: latency(exactMs), hnsw: perEf };
     log(`${shape}: exact ${JSON.stringify(latency(exactMs))}; hnsw ${JSON.stringify(perEf)}`);
   }
@@ -183,6 +183,7 @@ async function main(): Promise<void> {
     loadAverage: { start: loadBefore, end: loadavg().map((x) => round(x, 2)) },
     date: new Date().toISOString(),
   };
+  await hnsw.close();
   console.log(summary(report));
   if (o.json) {
     mkdirSync(dirname(o.json), { recursive: true });
@@ -195,7 +196,7 @@ type Report = {
   machine: ReturnType<typeof machine>;
   vectors: 'lexical' | 'clustered';
   params: Record<string, number>;
-  insert: Record<'exact' | 'hnsw', ReturnType<typeof build>>;
+  insert: Record<'exact' | 'hnsw', Awaited<ReturnType<typeof build>>>;
   processMemoryMiB: Record<string, number>;
   queries: Record<string, unknown>;
   loadAverage: Record<'start' | 'end', number[]>;

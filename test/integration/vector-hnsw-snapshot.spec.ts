@@ -164,6 +164,7 @@ describe('hnsw snapshots: a restart loads the graph and replays the change log (
     expect('core' in loaded && loaded.core.size).toBe(50);
     const other = await new HnswSnapshotStore({ dir, prefix: 'p', hnsw: { ...hnsw, dim: 32 }, intervalMs: 1000 }).load();
     expect(other).toEqual({ unusable: expect.stringMatching(/has dimension 16 and M 16, the index wants 32 and 16/) });
+    await Promise.all([core.close(), 'core' in loaded && loaded.core.close()]);
   });
 
   it('rebuilds when the change log was trimmed past the snapshot position', async () => {

@@ -1,9 +1,12 @@
 import Redis from 'ioredis';
 import { MemoryConfig } from '@app/memory/config/memory-config';
 import { ConfigError } from '@app/memory/errors/config.error';
+import { ChangeLogFollower } from '@app/memory/vector/change-log/change-log-follower';
 import { ChangeLogReader } from '@app/memory/vector/change-log/change-log-reader';
 import { createVectorIndex } from '@app/memory/vector/create-vector-index';
+import { ExactIndex } from '@app/memory/vector/in-process/exact-index';
 import { HnswIndex } from '@app/memory/vector/in-process/hnsw-index';
+import { VectorMirror } from '@app/memory/vector/in-process/vector-mirror';
 import { VectorQuery } from '@app/memory/vector/vector-index';
 import { RedisServer } from '../support/redis-server';
 import { T0, VectorFixture, seededVector, testConfig } from '../support/vector-fixture';
@@ -62,6 +65,23 @@ describe('hnsw backend specifics (real redis-server)', () => {
     await fx.close();
   });
 
+  it('reports as its lag the change-log entries written and not applied yet, none once it has caught up', async () => {
+    const fx = new VectorFixture(redis, 'hnsw', config);
+    await fx.write(Array.from({ length: 40 }, (_, i) => ({ session: `s${i % 3}`, seq: i + 1, embedding: seededVector(DIM, i) })));
+    const follower = new ChangeLogFollower({
+      readers: fx.keys.allPartitions.map((p) => new ChangeLogReader(redis, fx.keys.changelog(p))),
+      store: fx.store,
+      createCore: () => new ExactIndex(new VectorMirror(DIM)),
+      logger: { log: () => undefined, warn: () => undefined },
+      name: 'lag test',
+    });
+    expect(await follower.backlog()).toBe(40);
+    await follower.start();
+    expect(await follower.backlog()).toBe(0);
+    expect(follower.core.size).toBe(40);
+    await follower.stop();
+  });
+
   it('reports a trimmed change log as a gap, and an intact one as none', async () => {
     const stream = 'gap-test-stream';
     const reader = new ChangeLogReader(redis, stream);
@@ -95,14 +115,14 @@ describe('hnsw backend specifics (real redis-server)', () => {
     reader.close();
   });
 
-  it('post-filters an over-fetched graph search when the filter keeps a fair share, and filters in the graph when too few pass', () => {
+  it('post-filters an over-fetched graph search when the filter keeps a fair share, and filters in the graph when too few pass', async () => {
     const core = new HnswIndex({
       dim: DIM, m: 16, efConstruction: 200, efRuntime: 64, exactThreshold: 0, logger: { log: () => undefined, warn: () => undefined },
     });
     for (let i = 0; i < 3000; i++) {
       core.add({ key: `k${i}`, tenant: 't1', session: `s${i % 4}`, role: 'user', timestamp: T0 + i, embedding: seededVector(DIM, i), content: '' });
     }
-    core.settle(Infinity);
+    await core.settle();
     const keys = (rs: { key: string }[]) => rs.map((r) => r.key);
     let found = 0;
     let wanted = 0;
@@ -114,7 +134,7 @@ describe('hnsw backend specifics (real redis-server)', () => {
       // pass), so hnswlib filters during the search; without that second step fewer than k would come back.
       const narrow: VectorQuery = { tenant: 't1', sessions: ['s0', 's2'], since: T0 + 1000, until: T0 + 1030, k: 10, mode: 'vector', vector };
       for (const q of [quarter, narrow]) {
-        const got = keys(core.knn(q));
+        const got = keys(await core.knn(q));
         const truth = keys(core.exact.search(q));
         expect(got).toHaveLength(10);
         expect(got.every((k) => q.sessions!.includes(`s${Number(k.slice(1)) % 4}`))).toBe(true);
@@ -124,29 +144,50 @@ describe('hnsw backend specifics (real redis-server)', () => {
     }
     // Approximate, on uniform random vectors (HNSW's worst case): recall, not equality.
     expect(found / wanted).toBeGreaterThanOrEqual(0.95);
+    await core.close();
   });
 
-  it('answers with vectors not yet linked into the graph, and forgets them without touching the graph', () => {
+  it('answers with vectors not yet linked into the graph, and forgets them without touching the graph', async () => {
     const core = new HnswIndex({ dim: DIM, m: 16, efConstruction: 100, efRuntime: 64, exactThreshold: 0, logger: { log: () => undefined, warn: () => undefined } });
     const add = (i: number) => core.add({ key: `k${i}`, tenant: 't1', session: 's', role: 'user', timestamp: T0, embedding: seededVector(DIM, i), content: '' });
     for (let i = 0; i < 300; i++) add(i);
-    core.settle(Infinity);
-    for (let i = 300; i < 400; i++) add(i); // searchable, their graph inserts left for settle()
+    await core.settle();
+    for (let i = 300; i < 400; i++) add(i); // searchable at once, their graph inserts still to come on the graph thread
     expect(core.settled).toBe(false);
-    const top = (i: number) => core.search({ tenant: 't1', k: 5, mode: 'vector', vector: seededVector(DIM, i) })[0]?.key;
-    expect([top(350), top(10)]).toEqual(['k350', 'k10']);
+    const graphHas = async (i: number) => (await core.knn({ tenant: 't1', k: 1, mode: 'vector', vector: seededVector(DIM, i) }))[0]?.key === `k${i}`;
+    expect(await graphHas(350)).toBe(false);
+    const top = async (i: number) => (await core.search({ tenant: 't1', k: 5, mode: 'vector', vector: seededVector(DIM, i) }))[0]?.key;
+    expect([await top(350), await top(10)]).toEqual(['k350', 'k10']);
     core.remove('k350');
     core.remove('k10');
-    expect([top(350), top(10)]).not.toContain('k350');
-    expect([top(350), top(10)]).not.toContain('k10');
-    core.settle(Infinity);
+    expect([await top(350), await top(10)]).not.toContain('k350');
+    expect([await top(350), await top(10)]).not.toContain('k10');
+    await core.settle();
     expect(core.settled).toBe(true);
     expect(core.size).toBe(398);
-    expect(core.knn({ tenant: 't1', k: 1, mode: 'vector', vector: seededVector(DIM, 360) })[0].key).toBe('k360');
-    expect(top(350)).not.toBe('k350');
+    expect(await graphHas(360)).toBe(true);
+    expect(await top(350)).not.toBe('k350');
+    await core.close();
   });
 
-  it('falls back to the exact scan when the HNSW search throws, logging and reporting it', () => {
+  it('keeps the graph inserts off the event loop: a search of a small session is answered while the graph thread links a backlog', async () => {
+    const core = new HnswIndex({ dim: DIM, m: 16, efConstruction: 200, efRuntime: 64, exactThreshold: 100, logger: { log: () => undefined, warn: () => undefined } });
+    core.add({ key: 'mine', tenant: 'a', session: 'small', role: 'user', timestamp: T0, embedding: seededVector(DIM, 1), content: '' });
+    for (let i = 0; i < 5000; i++) core.add({ key: `b${i}`, tenant: 'b', session: `s${i % 8}`, role: 'user', timestamp: T0, embedding: seededVector(DIM, 100 + i), content: '' });
+    const settling = core.settle();
+    // Answered on this thread from the mirror, while the backlog is still being linked elsewhere.
+    expect((await core.search({ tenant: 'a', sessions: ['small'], k: 1, mode: 'vector', vector: seededVector(DIM, 1) }))[0].key).toBe('mine');
+    expect(core.settled).toBe(false);
+    // A graph search of the flooding tenant is answered between the thread's chunks, not after the backlog.
+    const hits = await core.search({ tenant: 'b', k: 3, mode: 'vector', vector: seededVector(DIM, 150) });
+    expect(hits[0].key).toBe('b50');
+    expect(core.settled).toBe(false);
+    await settling;
+    expect(core.settled).toBe(true);
+    await core.close();
+  });
+
+  it('falls back to the exact scan when the HNSW search throws, logging and reporting it', async () => {
     const warnings: string[] = [];
     const fallbacks: unknown[] = [];
     const core = new HnswIndex({
@@ -157,22 +198,17 @@ describe('hnsw backend specifics (real redis-server)', () => {
     for (let i = 0; i < 200; i++) {
       core.add({ key: `k${i}`, tenant: 't1', session: 's', role: 'user', timestamp: T0, embedding: seededVector(DIM, i), content: '' });
     }
-    core.settle(Infinity);
+    await core.settle();
     const q: VectorQuery = { tenant: 't1', k: 5, mode: 'vector', vector: seededVector(DIM, 7) };
     const expected = core.exact.search(q);
-    expect(core.search(q).map((r) => r.key)).toEqual(expected.map((r) => r.key));
+    expect((await core.search(q)).map((r) => r.key)).toEqual(expected.map((r) => r.key));
     expect(fallbacks).toHaveLength(0);
     // A broken native index (here: a stand-in graph whose search throws) must not fail the query.
-    (core as unknown as { graph: object }).graph = {
-      getCurrentCount: () => 200,
-      setEf: () => undefined,
-      searchKnn: () => {
-        throw new Error('hnswlib exploded');
-      },
-    };
-    expect(core.search(q)).toEqual(expected);
+    (core as unknown as { graph: { search: () => Promise<never> } }).graph.search = () => Promise.reject(new Error('hnswlib exploded'));
+    expect(await core.search(q)).toEqual(expected);
     expect(fallbacks).toHaveLength(1);
     expect(warnings.join()).toMatch(/HNSW search failed.*hnswlib exploded/);
+    await core.close();
   });
 
   describe('choosing a backend (no modules on this redis-server)', () => {

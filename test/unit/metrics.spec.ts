@@ -40,6 +40,7 @@ describe('Metrics', () => {
       providerErrors: 'counter',
       queueJobs: 'gauge',
       indexVectors: 'gauge',
+      indexLag: 'gauge',
       vectorBackendInfo: 'gauge',
       extractionDuration: 'histogram',
       extractedTurns: 'counter',

@@ -20,6 +20,7 @@ export const METRIC_NAMES = {
   providerErrors: 'agent_memory_provider_errors_total',
   queueJobs: 'agent_memory_queue_jobs',
   indexVectors: 'agent_memory_index_vectors',
+  indexLag: 'agent_memory_index_lag',
   vectorBackendInfo: 'agent_memory_vector_backend_info',
   extractionDuration: 'agent_memory_extraction_duration_seconds',
   extractedTurns: 'agent_memory_extracted_turns_total',

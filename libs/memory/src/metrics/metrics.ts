@@ -78,6 +78,12 @@ export class Metrics {
       this.tenantsShed.set(this.shedTenants.size);
     },
   });
+  private readonly indexLag = new Gauge({
+    name: METRIC_NAMES.indexLag,
+    help: 'Writes stored but not yet searchable in this retriever\'s index (change-log entries not applied yet; 0 on RediSearch, which indexes a write as it is stored)',
+    labelNames: ['backend'],
+    registers: [this.registry],
+  });
   private readonly vectorBackendInfo = new Gauge({ name: METRIC_NAMES.vectorBackendInfo, help: 'The vector backend in use (value 1)', labelNames: ['backend'], registers: [this.registry] });
 
   private readonly routes = new Set<string>();
@@ -169,6 +175,10 @@ export class Metrics {
 
   setIndexVectors(count: number): void {
     this.indexVectors.set(count);
+  }
+
+  setIndexLag(backend: VectorBackendInUse, writes: number): void {
+    this.indexLag.set({ backend }, writes);
   }
 
   /** Exactly one backend series, valued 1. */

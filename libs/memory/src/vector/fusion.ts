@@ -36,6 +36,9 @@ export function fuseRankings(text: RankedKey[], vector: RankedKey[], textWeight:
     .slice(0, k);
 }
 
+/** How many hits a search in the query's mode asks each ranking for. */
+export const rankingDepth = (q: VectorQuery): number => ((q.mode ?? 'hybrid') === 'hybrid' ? Math.max(q.k, FUSION_DEPTH) : q.k);
+
 /** The search of an in-process core, in the query's mode, from its two rankings (each asked for its best k). */
 export function rankByMode(
   q: VectorQuery,
@@ -45,6 +48,6 @@ export function rankByMode(
   const mode = q.mode ?? 'hybrid';
   if (mode === 'vector') return rank.vector(q.k);
   if (mode === 'text') return textScores(rank.text(q.k));
-  const depth = Math.max(q.k, FUSION_DEPTH);
+  const depth = rankingDepth(q);
   return fuseRankings(rank.text(depth), rank.vector(depth), textWeight, q.k);
 }

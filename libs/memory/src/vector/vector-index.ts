@@ -61,6 +61,11 @@ export interface VectorIndex {
   search(q: VectorQuery): Promise<VectorHit[]>;
   /** Vectors indexed. */
   size(): Promise<number>;
+  /**
+   * Writes stored but not yet searchable here (the in-process index's change-log entries not applied yet); absent
+   * where a write is searchable once stored (RediSearch indexes a hash as it is written).
+   */
+  lag?(): Promise<number>;
   close(): Promise<void>;
 }
 

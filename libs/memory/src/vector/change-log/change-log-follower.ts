@@ -1,4 +1,4 @@
-import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DimensionMismatchError } from '../../errors/dimension-mismatch.error';
 import { IndexLagError } from '../../errors/index-lag.error';
 import { IndexSchemaMismatchError } from '../../errors/index-schema-mismatch.error';
@@ -9,9 +9,6 @@ import type { SearchCore } from '../in-process/search-core';
 import { compareStreamIds } from './stream-id';
 import { timeSlicer } from '../in-process/time-slicer';
 import type { IndexLogger, RebuildReason } from '../vector-index';
-
-/** Deferred indexing (HNSW graph inserts) done at once before the loop looks at the change log again. */
-const SETTLE_SLICE_MS = 4;
 
 export interface FollowerOptions {
   /** One reader per change-log partition, in partition order. */
@@ -78,6 +75,7 @@ export class ChangeLogFollower {
     await this.running;
     // A restart then loads what this process had applied.
     if (this.running && this.dirty && this.opts.snapshots) await this.save();
+    await this.current?.close();
   }
 
   /** Resolves once the core covers every given position (partition -> stream id); throws IndexLagError after `timeoutMs`. */
@@ -95,6 +93,12 @@ export class ChangeLogFollower {
       clearTimeout(timer);
       this.waiters = this.waiters.filter((w) => w !== waiter);
     }
+  }
+
+  /** Change-log entries written and not applied yet, over every partition. */
+  async backlog(): Promise<number> {
+    const written = await Promise.all(this.opts.readers.map((r) => r.position()));
+    return written.reduce((sum, at, p) => sum + Math.max(0, at.added - (this.positions[p]?.added ?? 0)), 0);
   }
 
   /** Partitions this follower does not read (a changed CHANGELOG_PARTITIONS) cannot be waited for, so they count as covered. */
@@ -121,7 +125,10 @@ export class ChangeLogFollower {
     const target = await Promise.all(readers.map((r) => r.position()));
     const loaded = await snapshots.load();
     if ('unusable' in loaded) return fallBack(loaded.unusable);
-    if (loaded.positions.length !== readers.length) return fallBack(`the snapshot covers ${loaded.positions.length} change-log partitions, not ${readers.length}`);
+    if (loaded.positions.length !== readers.length) {
+      await loaded.core.close();
+      return fallBack(`the snapshot covers ${loaded.positions.length} change-log partitions, not ${readers.length}`);
+    }
     this.current = loaded.core;
     this.positions = loaded.positions;
     let replayed = 0;
@@ -186,7 +193,9 @@ export class ChangeLogFollower {
       if (err instanceof DimensionMismatchError) throw new IndexSchemaMismatchError(this.opts.name, [err.message]);
       throw err;
     }
+    const replaced = this.current;
     this.current = core;
+    await replaced?.close();
     this.dirty = true;
     this.advance(from);
     this.opts.logger.log(`${this.opts.name}: built from Redis with ${core.size} vectors, following ${from.length} change-log partitions`);
@@ -206,25 +215,20 @@ export class ChangeLogFollower {
         } else if (reads.every((r, p) => r.next === this.positions[p])) {
           this.endRound();
           if (this.closed) return;
-          // Nothing new: link what is left into the graph, a slice at a time, looking for news between slices.
-          if (!this.current.settled) {
-            this.current.settle(SETTLE_SLICE_MS);
-            await yieldToEventLoop();
-            continue;
-          }
+          // Nothing new: wait for news, the next snapshot that is due, or (for that snapshot) the indexing to settle.
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, this.idleMs());
             this.ring = () => {
               clearTimeout(timer);
               resolve();
             };
+            if (!this.current.settled) void this.current.settle().then(this.ring);
           });
           continue;
         } else {
           await this.apply(reads.flatMap((r) => r.entries));
+          // Searchable now; the core goes on indexing them beside the loop (the HNSW graph thread).
           this.advance(reads.map((r) => r.next));
-          // Searchable now; the graph keeps up with a slice per batch, and catches up when the log is quiet.
-          this.current.settle(SETTLE_SLICE_MS);
         }
         this.endRound();
       } catch (err) {

@@ -23,7 +23,9 @@ export class ExactIndex implements SearchCore {
   /** A scan has nothing to index. */
   readonly settled = true;
 
-  settle(): void {}
+  async settle(): Promise<void> {}
+
+  async close(): Promise<void> {}
 
   deleteSession(tenant: string, session: string): void {
     this.mirror.removeSession(tenant, session);

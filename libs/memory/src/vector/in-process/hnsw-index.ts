@@ -1,7 +1,7 @@
-import { HierarchicalNSW } from 'hnswlib-node';
 import type { StoredVector } from '../../store/memory-store';
 import { ExactIndex } from './exact-index';
-import { rankByMode } from '../fusion';
+import { rankByMode, rankingDepth } from '../fusion';
+import { type GraphHit, type GraphHits, GraphThread } from './graph-thread';
 import type { SearchCore } from './search-core';
 import type { IndexLogger, RankedKey, VectorQuery } from '../vector-index';
 import { type MirrorSnapshot, VectorMirror } from './vector-mirror';
@@ -9,11 +9,6 @@ import { type MirrorSnapshot, VectorMirror } from './vector-mirror';
 /** Post-filtering fetches this many times k / share neighbours, and is used only up to MAX_OVERFETCH of them. */
 const OVERFETCH = 2;
 const MAX_OVERFETCH = 512;
-
-interface Labelled {
-  label: number;
-  similarity: number;
-}
 
 export interface HnswOptions {
   dim: number;
@@ -30,40 +25,30 @@ export interface HnswOptions {
 }
 
 /**
- * hnswlib-node graph over the mirror. Small candidate sets (a small session, a narrow window) are scanned exactly,
- * because filtered HNSW loses recall when few vectors pass the filter; a failing HNSW search falls back to the scan.
- * A vector is searchable once it is in the mirror; its graph insert (1-3 ms at 1024 dimensions, most of the cost)
- * waits in `unlinked` for settle(), and graph searches scan the unlinked vectors exactly besides. So a flood of
- * inserts never holds up a search, nor a read-your-writes wait, for longer than one slice of settle().
+ * hnswlib-node graph over the mirror, on its own thread (GraphThread). Small candidate sets (a small session, a
+ * narrow window) are scanned exactly on the caller's thread, because filtered HNSW loses recall when few vectors pass
+ * the filter, and they never wait for the graph; a failing graph search falls back to the scan. A vector is
+ * searchable once it is in the mirror: its graph insert (1-3 ms at 1024 dimensions, most of the cost) happens on the
+ * graph thread, and a graph search also scans exactly the vectors the graph did not hold yet when it ran. So a flood
+ * of inserts holds up neither the event loop nor a search for longer than one chunk of the graph thread.
  */
 export class HnswIndex implements SearchCore {
   readonly exact: ExactIndex;
-  private readonly graph: HierarchicalNSW;
-  /** Marked-deleted slots that the next adds reuse (allowReplaceDeleted). */
-  private deleted = 0;
-  /** Labels in the mirror and not yet in the graph, in the order they came. */
-  private readonly unlinked = new Set<number>();
+  private readonly graph: GraphThread;
+  /** Labels sent to the graph thread and maybe not linked yet, each with its add's number, in that order. */
+  private readonly unlinked = new Map<number, number>();
+  /** Graph searches under way: `unlinked` keeps what they may still need until none is. */
+  private searching = 0;
 
   /** A new, empty index; or, with `graph`, one read from a snapshot together with its mirror. */
   constructor(
     private readonly opts: HnswOptions,
     readonly mirror = new VectorMirror(opts.dim),
-    graph?: HierarchicalNSW,
+    graph?: GraphThread,
   ) {
     this.exact = new ExactIndex(mirror, opts.textWeight);
-    if (graph) {
-      this.graph = graph;
-      // Slots in the graph that no mirrored label holds are marked deleted.
-      this.deleted = graph.getCurrentCount() - mirror.size;
-      return;
-    }
-    this.graph = new HierarchicalNSW('cosine', opts.dim);
-    this.graph.initIndex({
-      maxElements: opts.initialCapacity ?? 1024,
-      m: opts.m,
-      efConstruction: opts.efConstruction,
-      allowReplaceDeleted: true,
-    });
+    this.graph = graph ?? new GraphThread({ dim: opts.dim, m: opts.m, efConstruction: opts.efConstruction, capacity: opts.initialCapacity ?? 1024 });
+    this.graph.onLinked = () => this.searching === 0 && this.prune();
   }
 
   /**
@@ -71,13 +56,18 @@ export class HnswIndex implements SearchCore {
    * taken at the same moment; throws if they do not fit.
    */
   static async load(opts: HnswOptions, graphFile: string, snapshot: MirrorSnapshot, units: Float32Array): Promise<HnswIndex> {
-    const graph = new HierarchicalNSW('cosine', opts.dim);
-    await graph.readIndex(graphFile, true);
     const live = snapshot.rows.filter((r) => r !== null).length;
     if (units.length !== live * opts.dim) throw new Error(`${units.length / opts.dim} unit vectors for ${live} labels`);
     let next = 0;
     const mirror = VectorMirror.restore(opts.dim, snapshot, () => units.subarray(next * opts.dim, ++next * opts.dim));
-    if (graph.getCurrentCount() < mirror.size) throw new Error(`the graph holds ${graph.getCurrentCount()} vectors, the mirror ${mirror.size}`);
+    const graph = new GraphThread({ dim: opts.dim, m: opts.m, efConstruction: opts.efConstruction, capacity: opts.initialCapacity ?? 1024, file: graphFile, live });
+    try {
+      const count = await graph.ready;
+      if (count < mirror.size) throw new Error(`the graph holds ${count} vectors, the mirror ${mirror.size}`);
+    } catch (err) {
+      await graph.close();
+      throw err;
+    }
     return new HnswIndex(opts, mirror, graph);
   }
 
@@ -85,9 +75,8 @@ export class HnswIndex implements SearchCore {
    * Writes the graph (hnswlib's own format) to a file, every vector linked first; the caller takes the mirror's
    * snapshot at the same moment.
    */
-  async writeGraph(file: string): Promise<void> {
-    this.settle(Infinity);
-    await this.graph.writeIndex(file);
+  writeGraph(file: string): Promise<void> {
+    return this.graph.write(file);
   }
 
   get size(): number {
@@ -95,36 +84,32 @@ export class HnswIndex implements SearchCore {
   }
 
   get capacity(): number {
-    return this.graph.getMaxElements();
+    return this.graph.capacity;
   }
 
   add(v: StoredVector): void {
     const label = this.mirror.add(v);
-    if (label !== undefined) this.unlinked.add(label);
+    if (label !== undefined) this.unlinked.set(label, this.graph.add(label, this.mirror.unit(label)));
   }
 
   get settled(): boolean {
-    return this.unlinked.size === 0;
+    return this.graph.settled;
   }
 
-  settle(budgetMs: number): void {
-    const started = performance.now();
-    for (const label of this.unlinked) {
-      if (performance.now() - started >= budgetMs) return;
+  settle(): Promise<void> {
+    return this.graph.settle();
+  }
+
+  close(): Promise<void> {
+    return this.graph.close();
+  }
+
+  /** Forgets the labels the graph holds now. */
+  private prune(): void {
+    for (const [label, added] of this.unlinked) {
+      if (added > this.graph.linked) return;
       this.unlinked.delete(label);
-      this.link(label);
     }
-  }
-
-  private link(label: number): void {
-    if (this.deleted > 0) {
-      this.deleted--;
-    } else if (this.graph.getCurrentCount() >= this.graph.getMaxElements()) {
-      // A graph read from a snapshot has room for what it held only: none, if it was saved empty (doubling 0 made
-      // hnswlib fail to allocate, then crash the process with a double free).
-      this.graph.resizeIndex(Math.max(this.graph.getMaxElements() * 2, this.opts.initialCapacity ?? 1024));
-    }
-    this.graph.addPoint(Array.from(this.mirror.unit(label)), label, true);
   }
 
   deleteSession(tenant: string, session: string): void {
@@ -136,68 +121,66 @@ export class HnswIndex implements SearchCore {
   }
 
   private markDeleted(labels: number[]): void {
-    for (const label of labels) {
-      if (this.unlinked.delete(label)) continue; // never reached the graph
-      this.graph.markDelete(label);
-      this.deleted++;
-    }
+    for (const label of labels) this.unlinked.delete(label);
+    this.graph.delete(labels);
   }
 
-  search(q: VectorQuery): RankedKey[] {
-    return rankByMode(q, this.exact.textWeight, { vector: (k) => this.vectorRank({ ...q, k }), text: (k) => this.mirror.textRank(q, k) });
+  async search(q: VectorQuery): Promise<RankedKey[]> {
+    const vector = q.mode === 'text' ? [] : await this.vectorRank({ ...q, k: rankingDepth(q) });
+    return rankByMode(q, this.exact.textWeight, { vector: () => vector, text: (k) => this.mirror.textRank(q, k) });
   }
 
-  private vectorRank(q: VectorQuery): RankedKey[] {
+  private async vectorRank(q: VectorQuery): Promise<RankedKey[]> {
     const few = this.mirror.candidates(q, this.opts.exactThreshold);
     if (few) return this.exact.rank(few, q.vector!, q.k);
+    this.searching++;
     try {
-      return this.withUnlinked(q, this.knn(q));
+      return this.withUnlinked(q, await this.graphKnn(q));
     } catch (err) {
       this.opts.logger.warn(`HNSW search failed, answering with the exact scan: ${(err as Error).message}`);
       this.opts.onFallback?.(err);
       return this.exact.search({ ...q, mode: 'vector' });
+    } finally {
+      if (--this.searching === 0) this.prune();
     }
   }
 
-  /** Graph hits merged with the exact ranking of the unlinked vectors that pass the query's filter. */
-  private withUnlinked(q: VectorQuery, hits: RankedKey[]): RankedKey[] {
-    if (this.unlinked.size === 0) return hits;
+  /** Graph hits merged with the exact ranking of the vectors that pass the query's filter and the graph did not hold. */
+  private withUnlinked(q: VectorQuery, { hits, linked }: GraphHits): RankedKey[] {
     const passes = this.mirror.predicate(q);
-    const pending = this.exact.rank([...this.unlinked].filter(passes), q.vector!, q.k);
+    const pending: number[] = [];
+    for (const [label, added] of this.unlinked) if (added > linked && passes(label)) pending.push(label);
+    if (pending.length === 0) return this.keyed(hits);
     // Ties go by key, so which of two equally similar vectors comes back does not depend on which was linked first.
     const order = (a: RankedKey, b: RankedKey) => b.similarity - a.similarity || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
-    return [...hits, ...pending].sort(order).slice(0, q.k);
+    return [...this.keyed(hits), ...this.exact.rank(pending, q.vector!, q.k)].sort(order).slice(0, q.k);
+  }
+
+  /** The graph search alone, without the small-set, not-yet-linked and fallback paths. */
+  async knn(q: VectorQuery): Promise<RankedKey[]> {
+    return this.keyed((await this.graphKnn(q)).hits);
+  }
+
+  private keyed(hits: GraphHit[]): RankedKey[] {
+    return hits.map(({ label, similarity }) => ({ key: this.mirror.key(label), similarity }));
   }
 
   /**
-   * The graph search alone, without the small-set and fallback paths. A filter that keeps a fair share of the vectors
-   * is applied after an unfiltered search for proportionally more neighbours: if k of those pass, they are the top k
-   * that pass. Otherwise (a selective filter, or too few passed) hnswlib filters during the search, which visits
-   * about 1/selectivity more nodes and calls back into JS for each.
+   * A filter that keeps a fair share of the vectors is applied after an unfiltered search for proportionally more
+   * neighbours: if k of those pass, they are the top k that pass. Otherwise (a selective filter, or too few passed)
+   * the graph search takes the labels that pass, which visits about 1/selectivity more nodes. Hits are checked
+   * against the mirror either way: a delete may not have reached the graph thread yet.
    */
-  knn(q: VectorQuery): RankedKey[] {
+  private async graphKnn(q: VectorQuery): Promise<GraphHits> {
     const ef = q.efRuntime ?? this.opts.efRuntime;
-    const query = Array.from(q.vector!);
-    return this.graphKnn(q, query, ef).map(({ label, similarity }) => ({ key: this.mirror.key(label), similarity }));
-  }
-
-  private graphKnn(q: VectorQuery, query: number[], ef: number): Labelled[] {
-    if (this.mirror.coversAll(q)) return this.graphSearch(query, q.k, ef);
     const passes = this.mirror.predicate(q);
+    const kept = ({ hits, linked }: GraphHits): GraphHits => ({ hits: hits.filter((h) => passes(h.label)), linked });
+    if (this.mirror.coversAll(q)) return kept(await this.graph.search(q.vector!, q.k, ef));
     const wide = Math.ceil((OVERFETCH * q.k) / this.mirror.share(q));
     if (wide <= MAX_OVERFETCH) {
-      const kept = this.graphSearch(query, wide, ef).filter((r) => passes(r.label));
-      if (kept.length >= q.k) return kept.slice(0, q.k);
+      const found = kept(await this.graph.search(q.vector!, wide, ef));
+      if (found.hits.length >= q.k) return { hits: found.hits.slice(0, q.k), linked: found.linked };
     }
-    return this.graphSearch(query, q.k, ef, passes);
-  }
-
-  private graphSearch(query: number[], k: number, ef: number, filter?: (label: number) => boolean): Labelled[] {
-    // The graph holds the linked vectors only (see unlinked).
-    const linked = this.graph.getCurrentCount() - this.deleted;
-    if (linked <= 0) return [];
-    this.graph.setEf(Math.max(ef, k));
-    const { neighbors, distances } = this.graph.searchKnn(query, Math.min(k, linked), filter);
-    return neighbors.map((label, i) => ({ label, similarity: 1 - distances[i] }));
+    return kept(await this.graph.search(q.vector!, q.k, ef, this.mirror.candidates(q)));
   }
 }

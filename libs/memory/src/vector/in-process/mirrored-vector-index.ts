@@ -53,11 +53,15 @@ export class MirroredVectorIndex implements VectorIndex {
   async search(q: VectorQuery): Promise<VectorHit[]> {
     if (!checkQuery(q, this.opts.config.EMBEDDING_DIM)) return [];
     await this.follower.waitFor(q.minLogIds, this.opts.config.JOB_TIMEOUT_MS);
-    return loadHits(this.opts.store, this.follower.core.search(q));
+    return loadHits(this.opts.store, await this.follower.core.search(q));
   }
 
   async size(): Promise<number> {
     return this.follower.core.size;
+  }
+
+  lag(): Promise<number> {
+    return this.follower.backlog();
   }
 
   close(): Promise<void> {
