@@ -157,7 +157,7 @@ export class ChangeLogFollower {
 
   /**
    * Saves the core if it changed and the interval has passed since the last save, once it is settled (a save links
-   * every vector first, which must not hold the loop for a whole backlog).
+   * every vector first, which would hold up the graph thread's searches for a whole backlog).
    */
   private async saveWhenDue(): Promise<void> {
     const { snapshots } = this.opts;
