@@ -12,6 +12,8 @@ export interface GraphThreadInit {
   live?: number;
   /** How long the thread links at once before it looks at its messages (searches wait at most this long). */
   chunkMs: number;
+  /** The thread's nice value (Linux): linking is background work that must not take a CPU from an event loop. */
+  nice: number;
 }
 
 /** Messages to the graph thread, handled in the order they are sent. */
@@ -41,9 +43,14 @@ export type GraphReply =
 export function graphThreadBody(): void {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
+  const { readlinkSync } = require('node:fs') as typeof import('node:fs');
+  const { setPriority } = require('node:os') as typeof import('node:os');
   const init = workerData as GraphThreadInit;
   const { HierarchicalNSW } = require(init.hnswlib) as typeof import('hnswlib-node');
   /* eslint-enable @typescript-eslint/no-require-imports */
+  // On Linux, setpriority on a thread id renices that thread alone; elsewhere there is no thread-self and the thread
+  // keeps the process's priority.
+  if (process.platform === 'linux') setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), init.nice);
   const port = parentPort!;
   const graph = new HierarchicalNSW('cosine', init.dim);
   const queue: { label: number; unit: Float32Array }[] = [];

@@ -3,6 +3,11 @@ import { type GraphReply, type GraphRequest, type GraphThreadInit, graphThreadBo
 
 /** How long the thread links at once: a graph search waits for at most one chunk. */
 const CHUNK_MS = 4;
+/**
+ * The thread's nice value: during a flood it links at about one core, which on a small machine the API's, the
+ * embedder's and the retriever's own event loops need first (a vector is searchable before it is linked).
+ */
+const NICE = 10;
 
 export interface GraphHit {
   label: number;
@@ -42,11 +47,11 @@ export class GraphThread {
   /** Called after `linked` grew. */
   onLinked: () => void = () => undefined;
 
-  constructor(init: Omit<GraphThreadInit, 'hnswlib' | 'chunkMs'>) {
+  constructor(init: Omit<GraphThreadInit, 'hnswlib' | 'chunkMs' | 'nice'>) {
     this.capacity = init.capacity;
     this.worker = new Worker(`(${graphThreadBody.toString()})()`, {
       eval: true,
-      workerData: { ...init, hnswlib: require.resolve('hnswlib-node'), chunkMs: CHUNK_MS } satisfies GraphThreadInit,
+      workerData: { ...init, hnswlib: require.resolve('hnswlib-node'), chunkMs: CHUNK_MS, nice: NICE } satisfies GraphThreadInit,
     });
     this.ready = new Promise((resolve, reject) => {
       this.worker.once('message', (reply: GraphReply) => (reply.op === 'ready' && !reply.error ? resolve(reply.count) : reject(new Error(`reading the graph failed: ${reply.op === 'ready' && reply.error}`))));
