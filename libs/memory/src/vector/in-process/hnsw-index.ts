@@ -150,19 +150,20 @@ export class HnswIndex implements SearchCore {
     const passes = this.mirror.predicate(q);
     const pending: number[] = [];
     for (const [label, added] of this.unlinked) if (added > linked && passes(label)) pending.push(label);
-    if (pending.length === 0) return this.keyed(hits);
+    if (pending.length === 0) return this.keyed(hits, passes);
     // Ties go by key, so which of two equally similar vectors comes back does not depend on which was linked first.
     const order = (a: RankedKey, b: RankedKey) => b.similarity - a.similarity || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
-    return [...this.keyed(hits), ...this.exact.rank(pending, q.vector!, q.k)].sort(order).slice(0, q.k);
+    return [...this.keyed(hits, passes), ...this.exact.rank(pending, q.vector!, q.k)].sort(order).slice(0, q.k);
   }
 
   /** The graph search alone, without the small-set, not-yet-linked and fallback paths. */
   async knn(q: VectorQuery): Promise<RankedKey[]> {
-    return this.keyed((await this.graphKnn(q)).hits);
+    return this.keyed((await this.graphKnn(q)).hits, this.mirror.predicate(q));
   }
 
-  private keyed(hits: GraphHit[]): RankedKey[] {
-    return hits.map(({ label, similarity }) => ({ key: this.mirror.key(label), similarity }));
+  /** The hits' keys; checked again here, because applying the change log may have removed a hit since graphKnn did. */
+  private keyed(hits: GraphHit[], passes: (label: number) => boolean): RankedKey[] {
+    return hits.filter((h) => passes(h.label)).map(({ label, similarity }) => ({ key: this.mirror.key(label), similarity }));
   }
 
   /**
