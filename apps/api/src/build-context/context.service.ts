@@ -4,7 +4,10 @@ import { MemorySearchService } from '../search-memories/memory-search.service';
 import { toMemoryHit } from '../search-memories/memory-view';
 import type { ContextBody, ContextResponse } from './context.dto';
 
-/** The memory context for an agent's next LLM call: relevant memories plus the session's latest turns, within a budget. */
+/**
+ * The memory context for an agent's next LLM call: the preamble, the session summary, relevant memories and the
+ * session's latest turns, within a budget (assembled by the retriever: see buildMemoryContext).
+ */
 @Injectable()
 export class ContextService {
   constructor(
@@ -21,7 +24,9 @@ export class ContextService {
       { ...rank, query, ...(user ? { users: [user] } : { sessions: [session] }) },
       { assemble: { session, recentTurns: recentTurns ?? this.config.RECENT_TURNS, maxTokens: maxTokens ?? this.config.MAX_CONTEXT_TOKENS } },
     );
-    const { messages, text, tokens, dropped } = result.context!;
-    return { messages, text, tokens, memories: result.memories.map(toMemoryHit), dropped };
+    const { messages, text, tokens, dropped, droppedParts, summary, included } = result.context!;
+    const shown = new Set(included);
+    const memories = result.memories.filter((m) => shown.has(m.key)).map(toMemoryHit);
+    return { messages, text, tokens, memories, ...(summary ? { summary } : {}), dropped, droppedParts };
   }
 }
