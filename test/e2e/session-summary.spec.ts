@@ -215,10 +215,10 @@ describe.each(REDIS_TARGETS)('rolling session summaries, on $name', ({ make }) =
     expect(first.watermark).toBeGreaterThan(12);
     const gone = 10;
     expect((await rs.call('DELETE', `/v1/sessions/turn/turns/${encodeURIComponent(`turn:${gone}`)}`)).status).toBe(200);
+    // No version names it any more (a summary job queued before the DELETE may already have folded the turns after it in again).
     const rolled = (await summary('turn')).body;
-    for (const v of rolled.versions) expect(v.toSeq).toBeLessThan(gone);
+    for (const v of rolled.versions) expect(seqsOf(v.text)).not.toContain(gone);
     expect(rolled.watermark).toBe(rolled.current?.toSeq ?? 0);
-    expect(rolled.watermark).toBeLessThan(gone);
     // The next write queues the summary job again; the forgotten turn is never folded back in.
     await write('turn', 41, 44);
     await summarised('turn', first.watermark);

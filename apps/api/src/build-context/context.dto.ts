@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { type Role, ROLES } from '@app/memory';
 import { LIMITS } from '../common/limits';
 import { MemoryHit } from '../search-memories/memory-view';
@@ -31,6 +31,11 @@ export class ContextBody extends RankOptions {
   @Min(0)
   @Max(LIMITS.recentTurns)
   recentTurns?: number;
+
+  @ApiPropertyOptional({ default: true, description: "Include the session's rolling summary of its turns before the recent window, when it has one" })
+  @IsOptional()
+  @IsBoolean()
+  includeSummary?: boolean;
 
   @ApiPropertyOptional({ enum: CONTEXT_SCOPES, default: 'session', description: "Where memories come from: this session, or all sessions of the session's user" })
   @IsOptional()

@@ -16,13 +16,13 @@ export class ContextService {
     private readonly config: MemoryConfig,
   ) {}
 
-  async build(tenant: string, session: string, { query, maxTokens, recentTurns, scope, ...rank }: ContextBody): Promise<ContextResponse> {
+  async build(tenant: string, session: string, { query, maxTokens, recentTurns, scope, includeSummary, ...rank }: ContextBody): Promise<ContextResponse> {
     const user = scope === 'user' ? await this.store.sessionUser(tenant, session) : undefined;
     if (scope === 'user' && !user) throw new InvalidInputError(`session ${session} belongs to no user: scope "user" needs a session written with a userId`);
     const { result } = await this.memories.retrieve(
       tenant,
       { ...rank, query, ...(user ? { users: [user] } : { sessions: [session] }) },
-      { assemble: { session, recentTurns: recentTurns ?? this.config.RECENT_TURNS, maxTokens: maxTokens ?? this.config.MAX_CONTEXT_TOKENS } },
+      { assemble: { session, recentTurns: recentTurns ?? this.config.RECENT_TURNS, maxTokens: maxTokens ?? this.config.MAX_CONTEXT_TOKENS, summary: includeSummary ?? true } },
     );
     const { messages, text, tokens, dropped, droppedParts, summary, included } = result.context!;
     const shown = new Set(included);

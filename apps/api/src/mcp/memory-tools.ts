@@ -131,13 +131,14 @@ export class MemoryTools {
       {
         title: 'Get memory context',
         description:
-          'The memory context for your next LLM call in a session: a system message with the relevant memories, then the recent turns, within maxTokens; append your new user message and send.',
+          "The memory context for your next LLM call in a session: a system message with the session's summary and the relevant memories, then the recent turns, within maxTokens; append your new user message and send.",
         inputSchema: z.strictObject({
           sessionId,
           query: z.string().describe('The message about to be answered'),
           maxTokens: z.number().int().optional().describe('Token budget (o200k; default 4000)'),
           recentTurns: z.number().int().optional().describe("The session's latest turns to include (default 4)"),
           scope: z.enum(['session', 'user']).optional().describe("Memories from this session (default) or from all of its user's sessions"),
+          includeSummary: z.boolean().optional().describe("Include the session's rolling summary when it has one (default true)"),
           ...ranking,
         }),
       },

@@ -65,7 +65,10 @@ export class RetrieveService {
     let context: RetrieveResult['context'];
     if (job.assemble) {
       const { session, recentTurns, maxTokens } = job.assemble;
-      const [latest, summary] = await Promise.all([this.store.recent(job.tenant, session, recentTurns + exclude.size), this.summaries.current(job.tenant, session)]);
+      const [latest, summary] = await Promise.all([
+        this.store.recent(job.tenant, session, recentTurns + exclude.size),
+        job.assemble.summary === false ? undefined : this.summaries.current(job.tenant, session),
+      ]);
       const kept = latest.filter((t) => !exclude.has(t.key));
       const recent = kept.slice(Math.max(0, kept.length - recentTurns));
       const shown = summary && { text: summary.text, fromSeq: summary.fromSeq, toSeq: summary.toSeq };

@@ -95,8 +95,8 @@ export interface RetrieveJob {
   minLogIds?: Record<number, string>;
   /** Turn keys to leave out, e.g. the message being answered, which is written while retrieval runs. */
   exclude?: string[];
-  /** Assemble a context for the LLM as well, within this many tokens. */
-  assemble?: { maxTokens: number; recentTurns: number; session: string };
+  /** Assemble a context for the LLM as well, within this many tokens (with the session's summary unless `summary` is false). */
+  assemble?: { maxTokens: number; recentTurns: number; session: string; summary?: boolean };
 }
 
 export interface RetrieveResult {
