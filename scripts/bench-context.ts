@@ -312,6 +312,15 @@ function table(r: Result): string {
   ].join('\n');
 }
 
+/** Per budget, the orders that kept the most evidence (ties listed together). */
+function bestOrders(rows: OrderRow[]): { budget: number; orders: string[]; recall: number }[] {
+  return [...new Set(rows.map((r) => r.budget))].map((budget) => {
+    const at = rows.filter((r) => r.budget === budget);
+    const recall = Math.max(...at.map((r) => r.evidenceRecall));
+    return { budget, recall, orders: at.filter((r) => r.evidenceRecall === recall).map((r) => r.order) };
+  });
+}
+
 function markdown(r: Result): string {
   const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
   const rule = (n: number) => `|${'---|'.repeat(n)}`;
@@ -346,6 +355,8 @@ function markdown(r: Result): string {
           row(ORDER_HEAD),
           rule(ORDER_HEAD.length),
           ...r.fillOrder.rows.map((o) => row(orderCells(o))),
+          '',
+          ...bestOrders(r.fillOrder.rows).map(({ budget, orders, recall }) => `- At ${budget} tokens the most evidence (${recall.toFixed(3)}) is kept by: ${orders.join('; ')}.`),
           '',
           `The default fill order is **${r.fillOrder.defaultOrder}** (DEFAULT_FILL_ORDER).`,
         ]
