@@ -84,7 +84,7 @@ describe('ContextAssembler', () => {
     const memories = [memory(1, 0.9, words(150, 'best')), memory(2, 0.8, words(150, 'second')), memory(3, 0.2, words(20, 'small'))];
     // Block costs in o200k: a section header 4, a 30-word turn 51, a 150-word memory 178, the 20-word one 48.
     const maxTokens = 370;
-    const out = await assembler.assemble({ memories, recent, maxTokens });
+    const out = await assembler.assemble({ memories, recent, maxTokens, order: ['reserve', 'memories', 'summary', 'recent'] });
     // (1) 25% of 370 = 92: header + 'new' = 55; 'mid' would make 106.
     // (2) 'best' (4 + 178) makes 237; 'second' would make 415; the smaller 'small' still fits: 285.
     // (3) Leftover: 'mid' makes 336; 'old' would make 387.
@@ -145,6 +145,20 @@ describe('ContextAssembler', () => {
     const memoriesFirst = await assembler.assemble({ memories, recent: [], summary, preamble: 'Instructions.\n', maxTokens, order: ['memories', 'summary'] });
     expect(memoriesFirst.sections.summary).toBe('');
     expect(memoriesFirst.droppedParts).toEqual({ preamble: 0, summary: 1, memories: 0, recent: 0 });
+  });
+
+  it('fills memories first by default (the order bench:context measured best), then the newest turns with what is left', async () => {
+    const words = (n: number, w: string) => Array(n).fill(w).join(' ');
+    const recent = [turn(20, words(30, 'old')), turn(21, words(30, 'mid')), turn(22, words(30, 'new'))];
+    const memories = [memory(1, 0.9, words(150, 'best')), memory(2, 0.8, words(150, 'second')), memory(3, 0.2, words(20, 'small'))];
+    // 'best' 182 and 'second' 178 make 360 of 370; 'small' (48) and every turn (55) no longer fit.
+    const out = await assembler.assemble({ memories, recent, maxTokens: 370 });
+    expect(out.included).toEqual([
+      { key: key(1, 's0'), source: 'memory' },
+      { key: key(2, 's0'), source: 'memory' },
+    ]);
+    expect(out.droppedParts).toEqual({ preamble: 0, summary: 0, memories: 1, recent: 3 });
+    expect(out.tokens).toBe(countTokens(out.text));
   });
 
   it('keeps the conversation without gaps: stops at the first recent turn that does not fit', async () => {

@@ -9,7 +9,7 @@ import { countTokens, countTokensSliced } from './tokenizer';
  * (docs/benchmarks/context.md); the bench passes others to compare.
  */
 export type FillStep = 'reserve' | 'summary' | 'memories' | 'recent';
-export const DEFAULT_FILL_ORDER: readonly FillStep[] = ['reserve', 'memories', 'summary', 'recent'];
+export const DEFAULT_FILL_ORDER: readonly FillStep[] = ['memories', 'reserve', 'summary', 'recent'];
 
 export interface AssembleInput {
   /** Retrieved memories, any order; the best scores are preferred. */
@@ -65,8 +65,9 @@ type Block = Omit<Candidate, 'tokens' | 'textTokens'>;
  * The preamble goes first, if it fits; then the steps of `order`: 'reserve' the newest turns, newest first, within
  * RECENT_SHARE of the budget; 'summary' the summary, whole or not at all; 'memories' by score, skipping any that no
  * longer fit (a smaller one may still fit); 'recent' older turns with what is left. Recent turns stop at the first that
- * does not fit, so the conversation shown has no gaps. A key is shown once: a recent turn already shown makes its
- * memory a duplicate, and vice versa (shown, so not dropped). Nothing is truncated. A recent turn costs the more of
+ * does not fit, so the conversation shown has no gaps. A key is shown once: a memory that is also one of the recent
+ * turns is left to a recent step when one follows (so it is shown in the conversation), and a recent turn already shown
+ * as a memory is skipped; either way it is shown, so not dropped. Nothing is truncated. A recent turn costs the more of
  * its block and its bare content, so the chat messages made of the same parts fit the budget as well.
  *
  * Every block ends with a newline and the next starts with '-' or '#', a point where o200k's pre-tokenizer always
@@ -122,19 +123,20 @@ export class ContextAssembler {
     };
     // A recent turn already shown as a memory is skipped, not a stop: the conversation still reads without gaps.
     const takeNewest = (limit: number) => newest.every((c) => chosen.has(c.key) || tryTake(c, limit));
-    const steps: Record<FillStep, () => void> = {
+    const steps: Record<FillStep, (recentFollows: boolean) => void> = {
       reserve: () => takeNewest(Math.min(maxTokens, used + Math.floor(maxTokens * RECENT_SHARE))),
       summary: () => {
         if (summaryBlock === '' || withSummary || !fits(summaryTokens)) return;
         withSummary = true;
         used += summaryTokens;
       },
-      memories: () => {
-        for (const m of bestFirst) if (!chosen.has(m.key)) tryTake(m, maxTokens);
+      memories: (recentFollows: boolean) => {
+        for (const m of bestFirst) if (!chosen.has(m.key) && !(recentFollows && recentKeys.has(m.key))) tryTake(m, maxTokens);
       },
       recent: () => takeNewest(maxTokens),
     };
-    for (const step of order) steps[step]();
+    const recentKeys = new Set(newest.map((c) => c.key));
+    order.forEach((step, i) => steps[step](order.slice(i + 1).some((s) => s === 'reserve' || s === 'recent')));
 
     const section = (source: Candidate['source'], header: string) => {
       const items = [...chosen.values()].filter((c) => c.source === source).sort((a, b) => newestFirst(b, a));
