@@ -1,8 +1,9 @@
 import { Controller, Get, HttpStatus, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { RedisClient } from '@app/memory/redis/create-redis';
-import { extractionEnabled, MemoryConfig, QUEUES } from '@app/memory';
+import { extractionEnabled, KeySchema, MemoryConfig, QUEUES } from '@app/memory';
 import { checkRedis } from '@app/memory/redis/check-redis';
+import { indexingFailures } from '@app/memory/vector/redisearch/redisearch-index';
 import { REDIS } from '@app/memory/nest/tokens';
 import { ApiException } from '../common/api-exception';
 import { JobGateway } from '../common/job-gateway';
@@ -30,6 +31,7 @@ export class HealthController {
     @Inject(REDIS) private readonly redis: RedisClient,
     private readonly jobs: JobGateway,
     private readonly config: MemoryConfig,
+    private readonly keys: KeySchema,
   ) {}
 
   @Get('healthz')
@@ -42,7 +44,7 @@ export class HealthController {
   @Get('readyz')
   @ApiOperation({
     summary:
-      'Readiness: Redis answers (a cluster: every slot is served), the queues are ready and the embed and retrieve queues each have a worker; extractWorkers reports the extractors, or that extraction is off (LLM_PROVIDER=local), and does not gate readiness',
+      'Readiness: Redis answers (a cluster: every slot is served), the queues are ready and the embed and retrieve queues each have a worker; with a RediSearch index, it has failed to index no hash (searchIndex: FT.INFO hash_indexing_failures is 0); extractWorkers reports the extractors, or that extraction is off (LLM_PROVIDER=local), and does not gate readiness',
     security: [],
   })
   @ApiOkResponse({ type: Readiness })
@@ -58,6 +60,8 @@ export class HealthController {
       queues.forEach((name, i) => (checks[`${name}Workers`] = workers[i] > 0 ? `ok (${workers[i]})` : 'none'));
       // Without a model nothing is extracted: no extractor is needed, and none pretends to work.
       if (!extractionEnabled(this.config)) checks[EXTRACT_CHECK] = 'off (LLM_PROVIDER=local: no model to extract facts with)';
+      const searchIndex = await this.searchIndexCheck();
+      if (searchIndex) checks.searchIndex = searchIndex;
     } catch (err) {
       checks.redis = `unreachable: ${(err as Error).message}`;
     }
@@ -65,5 +69,16 @@ export class HealthController {
     const ok = Object.entries(checks).every(([name, c]) => name === EXTRACT_CHECK || c.startsWith('ok'));
     if (!ok) throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE, 'not_ready', 'not ready', { checks });
     return { status: 'ready', checks };
+  }
+
+  /**
+   * The RediSearch index, where there is one: RediSearch counts a hash it cannot index (hash_indexing_failures)
+   * and still acknowledges the write, so turns would be stored and never found.
+   */
+  private async searchIndexCheck(): Promise<string | undefined> {
+    if (this.config.VECTOR_BACKEND === 'hnsw' || this.config.VECTOR_BACKEND === 'exact') return undefined;
+    const failures = await indexingFailures(this.redis, this.keys.searchIndex);
+    if (failures === undefined) return undefined;
+    return failures === 0 ? 'ok' : `failing: ${failures} hashes not indexed (FT.INFO hash_indexing_failures), their turns are not searchable`;
   }
 }

@@ -68,6 +68,10 @@ export class MemoryConfig {
   @Type(() => Number) @IsInt() @Min(1) @Max(60000)
   REDISEARCH_TIMEOUT_MS = 1000;
 
+  /** How often the retriever reads FT.INFO to report hash_indexing_failures, and to log when it rises. */
+  @Type(() => Number) @IsInt() @Min(100)
+  REDISEARCH_WATCH_INTERVAL_MS = 15000;
+
   /** Hybrid search: the full-text ranking's share of the fused score (the vector ranking gets the rest). */
   @Type(() => Number) @IsNumber() @Min(0) @Max(1)
   HYBRID_TEXT_WEIGHT = 0.7;
@@ -87,6 +91,13 @@ export class MemoryConfig {
   /** How often the hnsw backend saves a snapshot, when it changed since the last (and once when it stops). */
   @Type(() => Number) @IsInt() @Min(1000)
   HNSW_SNAPSHOT_INTERVAL_MS = 300000;
+
+  /**
+   * While the hnsw or exact backend rebuilds after start-up, a search whose sessions (or users, or tenant) hold at
+   * most this many vectors is answered by an exact scan of them read from Redis; a larger one waits for the rebuild.
+   */
+  @Type(() => Number) @IsInt() @Min(0)
+  REBUILD_SCAN_MAX_VECTORS = 5000;
 
   // Embeddings
   @IsIn(PROVIDERS)

@@ -16,6 +16,8 @@ export const METRIC_NAMES = {
   jobs: 'agent_memory_jobs_total',
   hnswFallbacks: 'agent_memory_hnsw_fallbacks_total',
   indexRebuilds: 'agent_memory_index_rebuilds_total',
+  rebuildScans: 'agent_memory_rebuild_scans_total',
+  indexingFailures: 'agent_memory_redisearch_indexing_failures',
   searchFailures: 'agent_memory_search_failures_total',
   providerErrors: 'agent_memory_provider_errors_total',
   queueJobs: 'agent_memory_queue_jobs',

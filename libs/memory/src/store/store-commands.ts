@@ -22,6 +22,8 @@ export interface StoreCommands {
   memForgetMemories(...args: ScriptArgs): Promise<string[]>;
   memDeleteMemory(...args: ScriptArgs): Promise<number>;
   memMigrateSession(...args: ScriptArgs): Promise<number>;
+  memRenewLease(...args: ScriptArgs): Promise<number>;
+  memReleaseLease(...args: ScriptArgs): Promise<number>;
 }
 
 /**
@@ -46,6 +48,8 @@ const COMMANDS: Record<keyof StoreCommands, { script: string; keys: number }> = 
   memForgetMemories: { script: 'forget-memories', keys: 4 },
   memDeleteMemory: { script: 'delete-memory', keys: 4 },
   memMigrateSession: { script: 'migrate-session', keys: 10 },
+  memRenewLease: { script: 'renew-lease', keys: 1 },
+  memReleaseLease: { script: 'release-lease', keys: 1 },
 };
 
 /** Read once, when the module loads: lua/ sits beside this file in the sources and in dist (the build copies it). */
