@@ -70,6 +70,12 @@ describe('rerank', () => {
     expect(withMemory.find((m) => m.seq === 21)!.score).toBe(0.5);
   });
 
+  it("ranks by a reranker model's scores in place of the similarity, its neighbours' scores included, and keeps the index's similarity", () => {
+    const hits = [hit(1, 0.9, YEAR_2020), hit(5, 0.2, YEAR_2020), hit(6, 0.1, YEAR_2020)];
+    const out = rerank(hits, { weight: 0, k: 3, neighbourWeight: 0.5, scores: [0.3, 0.8, 0.1] });
+    expect(out.map((m) => [m.seq, Number(m.score.toFixed(3)), m.similarity])).toEqual([[5, 0.85, 0.2], [6, 0.5, 0.1], [1, 0.3, 0.9]]);
+  });
+
   it('passes the text and vector components of a hit through', () => {
     const [m] = rerank([{ ...hit(1, 0.4, YEAR_2020), text: 0.5, vector: 0.2 }], { weight: 0, k: 1 });
     expect(m).toMatchObject({ similarity: 0.4, text: 0.5, vector: 0.2 });
