@@ -20,9 +20,14 @@ export interface RerankOptions {
   scores?: number[];
 }
 
-/** How many hits to re-rank for the best k: re-ranking can lift a hit from below the top k, so it looks at a wider set. */
+/**
+ * How many hits to re-rank for the best k: re-ranking can lift a hit from far below the top k, so it looks at a wider
+ * set, as wide for a client asking 10 as for one asking 50.
+ */
 export const rerankDepth = (config: MemoryConfig, k: number): number =>
-  config.RECENCY_WEIGHT > 0 || config.RERANK_DATE_WEIGHT > 0 || config.RERANK_NEIGHBOUR_WEIGHT > 0 || config.RERANK_PROVIDER !== 'none' ? k * 3 : k;
+  config.RECENCY_WEIGHT > 0 || config.RERANK_DATE_WEIGHT > 0 || config.RERANK_NEIGHBOUR_WEIGHT > 0 || config.RERANK_PROVIDER !== 'none'
+    ? Math.max(k * 3, config.RERANK_DEPTH)
+    : k;
 
 const within = (t: number | undefined, spans: DateSpan[]) => t !== undefined && spans.some((s) => t >= s.start && t < s.end);
 
