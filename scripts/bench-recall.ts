@@ -17,7 +17,7 @@ import { ApiClient } from '../apps/cli/src/http/api-client';
 import { promSample } from '../apps/cli/src/stress/prom-text';
 import { describeMachine, machine } from '../apps/cli/src/report/machine';
 import { freePort } from '../apps/cli/src/stack/free-port';
-import { startStack } from '../apps/cli/src/stack/stack';
+import { startStackStoppedBySignal } from '../apps/cli/src/commands/stack.command';
 
 /**
  * Retrieval recall on LoCoMo through the whole service: a private stack (redis-server, API, embedder, retriever from
@@ -94,7 +94,7 @@ async function main(): Promise<void> {
 
   const config = loadConfig({ AUTH_MODE: 'none', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '100000000', ...envOf(opts.env) });
   const dataDir = mkdtempSync(join(tmpdir(), 'agent-memory-recall-'));
-  const stack = await startStack({
+  const stack = await startStackStoppedBySignal({
     config,
     redisUrl: `redis://127.0.0.1:${await freePort()}`,
     dataDir,
