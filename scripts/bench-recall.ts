@@ -242,6 +242,7 @@ function markdown(r: Result): string {
       `Evidence repaired: strings holding several ids split: ${repairs.split}; ids reformatted (D:11:26 as D11:26): ${repairs.reformatted}; ` +
       `ids naming no turn dropped: ${repairs.dropped}; questions left without evidence, skipped: ${repairs.questionsSkipped}; adversarial questions (category 5), skipped: ${repairs.adversarialSkipped}.`,
     'Recall@k: per question, the share of its evidence turns in the top k; averaged over questions.',
+    'What was tried, what was kept and why: [retrieval.md](../retrieval.md#round-2-issue-26).',
     '',
     '## Overall',
     '',
