@@ -77,7 +77,7 @@ export type MemoryChange = (typeof MEMORY_CHANGES)[number];
 export const TOKEN_KINDS = ['prompt', 'completion'] as const;
 export type TokenKind = (typeof TOKEN_KINDS)[number];
 
-export const PROVIDER_KINDS = ['embedding', 'llm'] as const;
+export const PROVIDER_KINDS = ['embedding', 'llm', 'rerank'] as const;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 
 /** The `kind` label of provider errors: every ProviderError kind. */

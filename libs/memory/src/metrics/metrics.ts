@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ProviderName } from '../config/memory-config';
+import type { ProviderName, RerankProviderName } from '../config/memory-config';
 import type { ProviderErrorKind } from '../errors/provider.error';
 import type { SearchFailure } from '../errors/search-reply.error';
 import { QUEUES, type QueueName } from '../queues/job-contracts';
@@ -105,7 +105,7 @@ export class Metrics {
   }
 
   /** Times one provider call (failures included); count failures with countProviderError. */
-  timeProvider<T>(kind: ProviderKind, provider: ProviderName, fn: () => Promise<T>): Promise<T> {
+  timeProvider<T>(kind: ProviderKind, provider: ProviderName | RerankProviderName, fn: () => Promise<T>): Promise<T> {
     return timed(fn, (s) => this.providerDuration.observe({ provider_kind: kind, provider }, s));
   }
 
