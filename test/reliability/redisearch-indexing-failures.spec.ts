@@ -14,7 +14,7 @@ if (!stackUrl) console.warn('redisearch-indexing-failures: REDIS_STACK_URL is no
 /**
  * RediSearch acknowledges an HSET it cannot index (a vector of another size, say) and only counts it in FT.INFO's
  * hash_indexing_failures; the turn is stored and never found (issue 27, defect 3). The stack watches the count: a
- * gauge from the retriever, a warning when it rises, and /readyz failing while it is above 0.
+ * gauge from the retriever, a warning when it rises, and /readyz failing after it rises.
  */
 (stackUrl ? describe : describe.skip)('RediSearch hash_indexing_failures, watched by a running stack (REDIS_STACK_URL)', () => {
   const keys = new KeySchema(`relidx${process.pid}`);

@@ -23,6 +23,13 @@ export class Readiness {
 
 const EXTRACT_CHECK = `${QUEUES.extract}Workers`;
 
+/**
+ * How long /readyz fails after FT.INFO's hash_indexing_failures last rose. RediSearch never lowers the count until
+ * the index is re-created, so failing while it is above 0 would leave every replica unready for good over one bad
+ * hash; a misconfigured index (every write failing) keeps it rising, and so keeps readiness failing.
+ */
+const INDEX_FAILURE_WINDOW_MS = 10 * 60_000;
+
 /** Public, as every route outside /v1/ is: probes carry no key. */
 @ApiTags('health')
 @Controller()
@@ -34,6 +41,9 @@ export class HealthController {
     private readonly keys: KeySchema,
   ) {}
 
+  /** The failure count last read, and when it last rose (a count above 0 at the first read counts as a rise). */
+  private indexFailures = { count: 0, roseAt: 0 };
+
   @Get('healthz')
   @ApiOperation({ summary: 'Liveness: the process answers', security: [] })
   @ApiOkResponse({ type: Liveness })
@@ -44,7 +54,7 @@ export class HealthController {
   @Get('readyz')
   @ApiOperation({
     summary:
-      'Readiness: Redis answers (a cluster: every slot is served), the queues are ready and the embed and retrieve queues each have a worker; with a RediSearch index, it has failed to index no hash (searchIndex: FT.INFO hash_indexing_failures is 0); extractWorkers reports the extractors, or that extraction is off (LLM_PROVIDER=local), and does not gate readiness',
+      'Readiness: Redis answers (a cluster: every slot is served), the queues are ready and the embed and retrieve queues each have a worker; with a RediSearch index, its count of hashes it failed to index (searchIndex: FT.INFO hash_indexing_failures) has not risen in the last 10 minutes; extractWorkers reports the extractors, or that extraction is off (LLM_PROVIDER=local), and does not gate readiness',
     security: [],
   })
   @ApiOkResponse({ type: Readiness })
@@ -79,6 +89,10 @@ export class HealthController {
     if (this.config.VECTOR_BACKEND === 'hnsw' || this.config.VECTOR_BACKEND === 'exact') return undefined;
     const failures = await indexingFailures(this.redis, this.keys.searchIndex);
     if (failures === undefined) return undefined;
-    return failures === 0 ? 'ok' : `failing: ${failures} hashes not indexed (FT.INFO hash_indexing_failures), their turns are not searchable`;
+    if (failures > this.indexFailures.count) this.indexFailures.roseAt = Date.now();
+    this.indexFailures.count = failures;
+    if (failures === 0) return 'ok';
+    const note = `${failures} hashes not indexed (FT.INFO hash_indexing_failures), their turns are not searchable`;
+    return Date.now() - this.indexFailures.roseAt < INDEX_FAILURE_WINDOW_MS ? `failing: ${note}` : `ok (${note}; none since ${new Date(this.indexFailures.roseAt).toISOString()})`;
   }
 }
