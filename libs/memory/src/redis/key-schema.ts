@@ -61,6 +61,7 @@ export const STORE_LAYOUT = 2;
  *   {prefix}-sys:apikeys          HASH sha256(api key) -> tenant
  *   {prefix}-sys:layout           STORE_LAYOUT
  *   {prefix}-sys:reply:{job}      a retrieve job's result, until the API reads it
+ *   {prefix}-sys:rebuild-lease    STRING token of the in-process index replica rebuilding now (one at a time), with a TTL
  */
 export class KeySchema {
   readonly turnPrefix: string;
@@ -191,6 +192,10 @@ export class KeySchema {
 
   get layout(): string {
     return `${this.sys}layout`;
+  }
+
+  get rebuildLease(): string {
+    return `${this.sys}rebuild-lease`;
   }
 
   reply(jobId: string): string {

@@ -23,6 +23,8 @@ export interface StoreCommands {
   memDeleteMemory(...args: ScriptArgs): Promise<number>;
   memMigrateSession(...args: ScriptArgs): Promise<number>;
   memWriteSummary(...args: ScriptArgs): Promise<number>;
+  memRenewLease(...args: ScriptArgs): Promise<number>;
+  memReleaseLease(...args: ScriptArgs): Promise<number>;
 }
 
 /**
@@ -48,6 +50,8 @@ const COMMANDS: Record<keyof StoreCommands, { script: string; keys: number }> = 
   memDeleteMemory: { script: 'delete-memory', keys: 4 },
   memMigrateSession: { script: 'migrate-session', keys: 10 },
   memWriteSummary: { script: 'write-summary', keys: 3 },
+  memRenewLease: { script: 'renew-lease', keys: 1 },
+  memReleaseLease: { script: 'release-lease', keys: 1 },
 };
 
 /** Read once, when the module loads: lua/ sits beside this file in the sources and in dist (the build copies it). */
