@@ -25,7 +25,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: Redis answers (a cluster: every slot is served), the queues are ready and the embed and retrieve queues each have a worker; with a RediSearch index, it has failed to index no hash (searchIndex: FT.INFO hash_indexing_failures is 0); extractWorkers reports the extractors, or that extraction is off (LLM_PROVIDER=local), and does not gate readiness */
+        /** Readiness: Redis answers (a cluster: every slot is served), the queues are ready and the embed and retrieve queues each have a worker; with a RediSearch index, its count of hashes it failed to index (searchIndex: FT.INFO hash_indexing_failures) has not risen in the last 10 minutes; extractWorkers reports the extractors, or that extraction is off (LLM_PROVIDER=local), and does not gate readiness */
         get: operations["HealthController_ready"];
         put?: never;
         post?: never;
