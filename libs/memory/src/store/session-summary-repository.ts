@@ -44,9 +44,9 @@ export class SessionSummaryRepository {
     return head === null ? undefined : (JSON.parse(head) as SummaryVersion);
   }
 
-  /** Up to `limit` versions, newest first. */
-  async versions(tenant: string, session: string, limit = this.maxVersions): Promise<SummaryVersion[]> {
-    return (await this.redis.lrange(this.keys.summaries(tenant, session), 0, limit - 1)).map((v) => JSON.parse(v) as SummaryVersion);
+  /** The versions kept (at most maxVersions), newest first. */
+  async versions(tenant: string, session: string): Promise<SummaryVersion[]> {
+    return (await this.redis.lrange(this.keys.summaries(tenant, session), 0, -1)).map((v) => JSON.parse(v) as SummaryVersion);
   }
 
   /** Stores `version` and moves the watermark from `expected` to its toSeq, if neither the watermark nor its turns changed. */
