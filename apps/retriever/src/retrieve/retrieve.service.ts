@@ -1,20 +1,34 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { VectorHit, VectorIndex, VectorQuery } from '@app/memory';
-import { buildMemoryContext, ContextAssembler, MEMORY_KINDS, MemoryConfig, MemoryStore, RetrievedMemory, RetrieveJob, RetrieveResult, StoredTurn } from '@app/memory';
+import {
+  buildMemoryContext,
+  ContextAssembler,
+  MEMORY_KINDS,
+  MemoryConfig,
+  MemoryStore,
+  RetrievedMemory,
+  RetrieveJob,
+  RetrieveResult,
+  SessionSummaryRepository,
+  StoredTurn,
+} from '@app/memory';
 import { asksWhen, datesIn } from '@app/memory/time/text-dates';
 import { VECTOR_INDEX } from '@app/memory/nest/tokens';
+import { HttpReranker } from './http-reranker';
 import { QueryEmbedder } from './query-embedder';
 import { rerank, rerankDepth, type RerankOptions } from './rerank';
 
-/** Embed the query, search with the filters, re-rank, and optionally assemble the LLM context. */
+/** Embed the query, search with the filters, re-rank (with the reranker model, if one is set), and optionally assemble the LLM context. */
 @Injectable()
 export class RetrieveService {
   constructor(
     private readonly queries: QueryEmbedder,
     @Inject(VECTOR_INDEX) private readonly index: VectorIndex,
     private readonly store: MemoryStore,
+    private readonly summaries: SessionSummaryRepository,
     private readonly assembler: ContextAssembler,
     private readonly config: MemoryConfig,
+    private readonly reranker: HttpReranker,
   ) {}
 
   async retrieve(job: RetrieveJob): Promise<RetrieveResult> {
@@ -26,7 +40,7 @@ export class RetrieveService {
 
     const exclude = new Set(job.exclude ?? []);
     const weight = this.config.RECENCY_WEIGHT;
-    const candidates = rerankDepth(this.config, job.k) + exclude.size;
+    const depth = rerankDepth(this.config, job.k) + exclude.size;
     const query: VectorQuery = {
       tenant: job.tenant,
       sessions: job.sessions,
@@ -36,14 +50,16 @@ export class RetrieveService {
       roles: job.roles,
       tags: job.tags,
       minLogIds: job.minLogIds,
-      k: candidates,
+      k: depth,
       mode,
       vector,
       text: job.query,
     };
     const [hits, span] = await Promise.all([this.search(job, query), weight > 0 ? this.recencySpan(job) : undefined]);
-    const ranked = rerank(hits.filter((h) => !exclude.has(h.key)), {
-      weight, k: job.k, minScore: job.minScore, span,
+    const candidates = hits.filter((h) => !exclude.has(h.key));
+    const scores = await this.reranker.score(job.query, candidates.map((h) => h.turn.content));
+    const ranked = rerank(candidates, {
+      weight, k: job.k, minScore: job.minScore, span, scores,
       dates: datesIn(job.query, job.asOf ?? Date.now()), asksWhen: asksWhen(job.query),
       dateWeight: this.config.RERANK_DATE_WEIGHT, neighbourWeight: this.config.RERANK_NEIGHBOUR_WEIGHT,
     });
@@ -53,8 +69,14 @@ export class RetrieveService {
     let context: RetrieveResult['context'];
     if (job.assemble) {
       const { session, recentTurns, maxTokens } = job.assemble;
-      const recent = (await this.store.recent(job.tenant, session, recentTurns + exclude.size)).filter((t) => !exclude.has(t.key));
-      context = await buildMemoryContext(this.assembler, { memories, recent: recent.slice(-recentTurns), maxTokens });
+      const [latest, summary] = await Promise.all([
+        this.store.recent(job.tenant, session, recentTurns + exclude.size),
+        job.assemble.summary === false ? undefined : this.summaries.current(job.tenant, session),
+      ]);
+      const kept = latest.filter((t) => !exclude.has(t.key));
+      const recent = kept.slice(Math.max(0, kept.length - recentTurns));
+      const shown = summary && { text: summary.text, fromSeq: summary.fromSeq, toSeq: summary.toSeq };
+      context = await buildMemoryContext(this.assembler, { memories, recent, summary: shown, maxTokens });
     }
     const t3 = performance.now();
     return { memories, context, timings: { embedMs: t1 - t0, searchMs: t2 - t1, assembleMs: t3 - t2 } };
