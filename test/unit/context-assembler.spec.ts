@@ -216,7 +216,7 @@ describe('ContextAssembler', () => {
       maxTokens: number;
       preamble: string;
       summary: string | null;
-      order: FillStep[];
+      order: readonly FillStep[];
     }
     const input: fc.Arbitrary<RandomInput> = fc.record({
       memorySeqs: seqs,
@@ -226,7 +226,7 @@ describe('ContextAssembler', () => {
       maxTokens: fc.oneof(fc.integer({ min: 0, max: 700 }), fc.integer({ min: 0, max: 100_000 })),
       preamble: fc.oneof(fc.constant(''), content.map((c) => `${c.trim() || 'Instructions.'}\n`)),
       summary: fc.option(text, { nil: null }),
-      order: fc.oneof(fc.constant([...DEFAULT_FILL_ORDER]), steps),
+      order: fc.oneof(fc.constant<FillStep[]>([...DEFAULT_FILL_ORDER]), steps),
     });
     // One session: a memory and a recent turn with the same seq are the same turn (same key).
     const build = ({ memorySeqs, recentSeqs, contents, scores, maxTokens, preamble, summary, order }: RandomInput) => ({
