@@ -44,6 +44,8 @@ import { MemoryTools } from './mcp/memory-tools';
 import { MemorySearchService } from './search-memories/memory-search.service';
 import { SearchMemoriesController } from './search-memories/search-memories.controller';
 import { SessionHistoryController } from './session-history/session-history.controller';
+import { SessionSummaryController } from './session-summary/session-summary.controller';
+import { SessionSummaryService } from './session-summary/session-summary.service';
 import { WriteTurnsController } from './write-turns/write-turns.controller';
 import { WriteTurnsService } from './write-turns/write-turns.service';
 import { TenantWriteSlots } from './write-turns/tenant-write-slots';
@@ -73,6 +75,7 @@ export const API_QUEUES = registerQueues([QUEUES.embed, QUEUES.retrieve, QUEUES.
     HealthController,
     WriteTurnsController,
     SessionHistoryController,
+    SessionSummaryController,
     ChatController,
     ChatCompletionsController,
     SearchMemoriesController,
@@ -111,6 +114,7 @@ export const API_QUEUES = registerQueues([QUEUES.embed, QUEUES.retrieve, QUEUES.
     llmUpstreamProvider,
     MemorySearchService,
     ContextService,
+    SessionSummaryService,
     ListSessionsService,
     ForgetTurnService,
     ForgetSessionService,

@@ -34,6 +34,8 @@ import { VectorIndexCloser } from './retrieve/vector-index-closer';
               logger,
               onFallback: () => metrics.countHnswFallback(),
               onRebuild: (reason) => metrics.countIndexRebuild(reason),
+              onRebuildScan: () => metrics.countRebuildScan(),
+              onIndexingFailures: (count) => metrics.setIndexingFailures(count),
               onSearchFailure: (reason) => metrics.countSearchFailure(reason),
             }),
           logger,

@@ -5,6 +5,7 @@ import { ExtractJob, ExtractResult, MemoryConfig, MemoryRepository, MemoryStore,
 import { observeProvider } from '@app/memory/metrics/observe-provider';
 import { startTimer } from '@app/memory/metrics/timer';
 import { EMBEDDING_PROVIDER } from '@app/memory/nest/tokens';
+import { askStructured } from '../ask-structured';
 import { STRUCTURED_LLM } from '../structured-llm.token';
 import {
   DECISIONS_INSTRUCTIONS,
@@ -160,12 +161,8 @@ export class ExtractMemoriesService {
     return parseDecisions(reply.value, candidates.map((c) => new Set(c.neighbours.map((n) => n.memory.id))));
   }
 
-  private async ask(instructions: string, input: object, name: string, schema: Record<string, unknown>): Promise<StructuredReply> {
-    const llm = this.llm!;
-    const reply = await observeProvider(this.metrics, 'llm', llm.name, () => llm.ask(instructions, JSON.stringify(input), name, schema));
-    this.metrics.countExtractionTokens('prompt', reply.usage.prompt);
-    this.metrics.countExtractionTokens('completion', reply.usage.completion);
-    return reply;
+  private ask(instructions: string, input: object, name: string, schema: Record<string, unknown>): Promise<StructuredReply> {
+    return askStructured(this.llm!, this.metrics, { instructions, input, name, schema });
   }
 
   private embed(texts: string[]): Promise<Float32Array[]> {

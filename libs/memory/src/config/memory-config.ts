@@ -71,6 +71,10 @@ export class MemoryConfig {
   @Type(() => Number) @IsInt() @Min(1) @Max(60000)
   REDISEARCH_TIMEOUT_MS = 1000;
 
+  /** How often the retriever reads FT.INFO to report hash_indexing_failures, and to log when it rises. */
+  @Type(() => Number) @IsInt() @Min(100)
+  REDISEARCH_WATCH_INTERVAL_MS = 15000;
+
   /** Hybrid search: the full-text ranking's share of the fused score (the vector ranking gets the rest). */
   @Type(() => Number) @IsNumber() @Min(0) @Max(1)
   HYBRID_TEXT_WEIGHT = 0.7;
@@ -90,6 +94,13 @@ export class MemoryConfig {
   /** How often the hnsw backend saves a snapshot, when it changed since the last (and once when it stops). */
   @Type(() => Number) @IsInt() @Min(1000)
   HNSW_SNAPSHOT_INTERVAL_MS = 300000;
+
+  /**
+   * While the hnsw or exact backend rebuilds after start-up, a search whose sessions (or users, or tenant) hold at
+   * most this many vectors is answered by an exact scan of them read from Redis; a larger one waits for the rebuild.
+   */
+  @Type(() => Number) @IsInt() @Min(0)
+  REBUILD_SCAN_MAX_VECTORS = 5000;
 
   // Embeddings
   @IsIn(PROVIDERS)
@@ -245,6 +256,19 @@ export class MemoryConfig {
   /** Stored memories each candidate fact is compared with (the nearest of its user's, or session's). */
   @Type(() => Number) @IsInt() @Min(1) @Max(50)
   EXTRACT_NEIGHBOURS = 5;
+
+  // Rolling session summaries (apps/extractor, the same queue and feed); off with LLM_PROVIDER=local
+  /** A session's turns older than the recent window (RECENT_TURNS) and not yet summarised are summarised once they pass this many tokens. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(1_000_000)
+  SUMMARY_THRESHOLD_TOKENS = 2000;
+
+  /** Turns sent to the LLM in one summary update; more are folded in by the next update of the same job. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(500)
+  SUMMARY_MAX_TURNS = 100;
+
+  /** Summary versions kept per session (the newest is the current summary). */
+  @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  SUMMARY_MAX_VERSIONS = 20;
 
   /** A worker's job lock; a crashed worker's jobs are taken over after at most about twice this. */
   @Type(() => Number) @IsInt() @Min(500)

@@ -16,6 +16,8 @@ export const METRIC_NAMES = {
   jobs: 'agent_memory_jobs_total',
   hnswFallbacks: 'agent_memory_hnsw_fallbacks_total',
   indexRebuilds: 'agent_memory_index_rebuilds_total',
+  rebuildScans: 'agent_memory_rebuild_scans_total',
+  indexingFailures: 'agent_memory_redisearch_indexing_failures',
   searchFailures: 'agent_memory_search_failures_total',
   providerErrors: 'agent_memory_provider_errors_total',
   queueJobs: 'agent_memory_queue_jobs',
@@ -47,7 +49,7 @@ export type Operation = (typeof OPERATIONS)[number];
  * others one each: POST /turns a write (`turns`: 202 once queued; `turns_wait`: ?wait=true, 200 once
  * searchable), GET /memories and GET /turns a read, DELETE a session a write.
  */
-export const ENDPOINTS = ['chat', 'turns', 'turns_wait', 'memories', 'memories_search', 'context', 'history', 'sessions', 'forget', 'forget_turn', 'forget_user', 'memories_list', 'memory_history', 'forget_memory'] as const;
+export const ENDPOINTS = ['chat', 'turns', 'turns_wait', 'memories', 'memories_search', 'context', 'history', 'summary', 'sessions', 'forget', 'forget_turn', 'forget_user', 'memories_list', 'memory_history', 'forget_memory'] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 
 export const JOB_OUTCOMES = ['completed', 'failed', 'retried'] as const;

@@ -11,6 +11,7 @@ import { retryStartup } from '../redis/retry-startup';
 import { KeySchema } from '../redis/key-schema';
 import { MemoryRepository } from '../store/memory-repository';
 import { MemoryStore } from '../store/memory-store';
+import { SessionSummaryRepository } from '../store/session-summary-repository';
 import { assertLayout } from '../store/store-layout';
 import { MetricsController } from './metrics.controller';
 import { RedisCloser } from './redis-closer';
@@ -60,10 +61,15 @@ export class MemoryCoreModule {
           inject: [REDIS, KeySchema, MemoryStore, MemoryConfig],
           useFactory: (r: RedisClient, k: KeySchema, s: MemoryStore, c: MemoryConfig) => new MemoryRepository(r, k, s, c.FORGET_TTL_SECONDS),
         },
+        {
+          provide: SessionSummaryRepository,
+          inject: [REDIS, KeySchema, MemoryConfig],
+          useFactory: (r: RedisClient, k: KeySchema, c: MemoryConfig) => new SessionSummaryRepository(r, k, c.SUMMARY_MAX_VERSIONS),
+        },
         { provide: Metrics, useFactory: () => new Metrics(service) },
         RedisCloser,
       ],
-      exports: [MemoryConfig, REDIS, KeySchema, MemoryStore, MemoryRepository, Metrics],
+      exports: [MemoryConfig, REDIS, KeySchema, MemoryStore, MemoryRepository, SessionSummaryRepository, Metrics],
     };
   }
 }

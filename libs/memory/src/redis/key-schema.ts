@@ -46,6 +46,8 @@ export const STORE_LAYOUT = 2;
  *   {prefix}-sys:{T:S}:resent     HASH turnId -> how many later requests found the turn pending (and may have been
  *                                 answered): a failed request takes back a pending entry only when no other holds it
  *   {prefix}-sys:{T:S}:meta       HASH user, created, first, last (turn timestamps)
+ *   {prefix}-sys:{T:S}:summaries  LIST of the session's rolling summary versions (JSON), newest first
+ *   {prefix}-sys:{T:S}:summarised the seq up to which the session's turns are summarised (the newest version's end)
  *   {prefix}-sys:{T}:sessions     ZSET (score 0, by name) of the tenant's sessions
  *   {prefix}-sys:{T}:gens         HASH session -> highest seq registered, so a late unregister never hides a newer life
  *   {prefix}-sys:{T}:user:{U}     ZSET (score 0) of a user's sessions
@@ -61,6 +63,7 @@ export const STORE_LAYOUT = 2;
  *   {prefix}-sys:apikeys          HASH sha256(api key) -> tenant
  *   {prefix}-sys:layout           STORE_LAYOUT
  *   {prefix}-sys:reply:{job}      a retrieve job's result, until the API reads it
+ *   {prefix}-sys:rebuild-lease    STRING token of the in-process index replica rebuilding now (one at a time), with a TTL
  */
 export class KeySchema {
   readonly turnPrefix: string;
@@ -106,6 +109,14 @@ export class KeySchema {
 
   meta(tenant: string, session: string): string {
     return this.sessionSys(tenant, session, 'meta');
+  }
+
+  summaries(tenant: string, session: string): string {
+    return this.sessionSys(tenant, session, 'summaries');
+  }
+
+  summarised(tenant: string, session: string): string {
+    return this.sessionSys(tenant, session, 'summarised');
   }
 
   sessions(tenant: string): string {
@@ -187,6 +198,10 @@ export class KeySchema {
 
   get layout(): string {
     return `${this.sys}layout`;
+  }
+
+  get rebuildLease(): string {
+    return `${this.sys}rebuild-lease`;
   }
 
   reply(jobId: string): string {

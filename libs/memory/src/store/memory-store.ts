@@ -1,7 +1,7 @@
 import type { RedisClient } from '../redis/create-redis';
-import { KeySchema } from '../redis/key-schema';
-import { scanKeys } from '../redis/scan-keys';
-import { Role, StoredTurn, TURN_FIELDS as F, TurnWrite, WriteResult } from './turn';
+import { KeySchema, type MemoryScope } from '../redis/key-schema';
+import { type ReadStep, runOnce, scanKeys } from '../redis/scan-keys';
+import { MEMORY_KINDS, type MemoryKind, Role, StoredTurn, TURN_FIELDS as F, TurnWrite, WriteResult } from './turn';
 import { type ScriptArgs, type StoreCommands, withStoreCommands } from './store-commands';
 import { parseTurnHash, TURN_READ_FIELDS } from './turn-hash';
 import { bufferToVector, vectorToBuffer } from './vector-bytes';
@@ -361,7 +361,7 @@ export class MemoryStore {
   }
 
   /**
-   * Forgets a session: its turns, its bookkeeping, (through the change log) its vectors, and the turns accepted for
+   * Forgets a session: its turns, its bookkeeping and summaries, (through the change log) its vectors, and the turns accepted for
    * it that are still queued (their jobs find no pending entry and are dropped). Null when the session never
    * accepted a turn.
    */
@@ -372,6 +372,8 @@ export class MemoryStore {
       this.keys.turnIds(tenant, session),
       this.keys.pending(tenant, session),
       this.keys.meta(tenant, session),
+      this.keys.summaries(tenant, session),
+      this.keys.summarised(tenant, session),
       this.keys.resent(tenant, session),
       this.keys.sessionTurns(tenant, session),
       this.forgetTtl,
@@ -390,12 +392,17 @@ export class MemoryStore {
     return { deleted: Number(deleted), pending, lastSeq: Number(mark), ...(user ? { user: String(user) } : {}) };
   }
 
-  /** Forgets one turn by its id: 'stored' (deleted, and dropped from the index), 'pending' (its job will be dropped) or 'unknown'. */
+  /**
+   * Forgets one turn by its id: 'stored' (deleted, and dropped from the index, with the summary versions that covered
+   * it), 'pending' (its job will be dropped) or 'unknown'.
+   */
   async deleteTurn(tenant: string, session: string, turnId: string): Promise<{ state: 'stored' | 'pending'; seq: number } | { state: 'unknown' }> {
     const [code, seq] = await this.redis.memDeleteTurn(
       this.keys.turnIds(tenant, session),
       this.keys.pending(tenant, session),
       this.keys.history(tenant, session),
+      this.keys.summarised(tenant, session),
+      this.keys.summaries(tenant, session),
       this.keys.resent(tenant, session),
       turnId,
       this.keys.sessionTurns(tenant, session),
@@ -418,12 +425,38 @@ export class MemoryStore {
     return Object.fromEntries(partitions.flatMap((p, i) => (ids[i] ? [[p, ids[i]]] : [])));
   }
 
-  /** Every stored vector, in batches, for rebuilding an in-process index. */
-  async *scanVectors(batchSize = 500): AsyncGenerator<StoredVector[]> {
-    for await (const keys of scanKeys(this.redis, `${this.keys.turnPrefix}*`, batchSize)) {
-      const vectors = await this.loadVectors(keys);
+  /** Every stored vector, in batches, for rebuilding an in-process index; `run` runs each Redis step (see ReadStep). */
+  async *scanVectors(batchSize = 500, run: ReadStep = runOnce): AsyncGenerator<StoredVector[]> {
+    for await (const keys of scanKeys(this.redis, `${this.keys.turnPrefix}*`, batchSize, run)) {
+      const vectors = await run(() => this.loadVectors(keys));
       if (vectors.length > 0) yield vectors;
     }
+  }
+
+  /**
+   * The keys of every turn and memory a search of these sessions (else of these users' sessions, else of all the
+   * tenant's) can find, or undefined when there are more than `max`: what an in-process index scans while it
+   * rebuilds. A session's memories are its user's, or its own when it has none.
+   */
+  async scopeKeys(tenant: string, scope: { sessions?: string[]; users?: string[]; kinds?: readonly MemoryKind[] }, max: number): Promise<string[] | undefined> {
+    const named = scope.sessions ?? (await Promise.all((scope.users ?? [undefined]).map((user) => this.sessionNames(tenant, { user, limit: max + 1 })))).flat();
+    const sessions = [...new Set(named)];
+    if (sessions.length > max) return undefined;
+    const kinds = scope.kinds ?? MEMORY_KINDS;
+    const turns = kinds.includes('turn') ? sessions : [];
+    const counts = await Promise.all(turns.map((s) => this.redis.zcard(this.keys.history(tenant, s))));
+    if (counts.reduce((sum, n) => sum + n, 0) > max) return undefined;
+    const seqs = await Promise.all(turns.map((s) => this.redis.zrange(this.keys.history(tenant, s), 0, -1)));
+    const keys = turns.flatMap((s, i) => seqs[i].map((seq) => this.keys.turn(tenant, s, Number(seq))));
+    if (!kinds.includes('memory')) return keys;
+    const owners = await Promise.all(sessions.map((s) => this.sessionUser(tenant, s)));
+    const scopes: MemoryScope[] = [
+      ...new Set([...(scope.users ?? []), ...owners.filter((u): u is string => u !== undefined)]),
+    ].map((id) => ({ tenant, kind: 'user', id }));
+    scopes.push(...sessions.filter((_, i) => owners[i] === undefined).map((id): MemoryScope => ({ tenant, kind: 'session', id })));
+    const ids = await Promise.all(scopes.map((sc) => this.redis.zrange(this.keys.memoryIndex(sc), 0, max)));
+    keys.push(...scopes.flatMap((sc, i) => ids[i].map((id) => this.keys.memory(sc, id))));
+    return keys.length > max ? undefined : keys;
   }
 
   /** Vectors, contents and filter fields of the given keys; keys that are gone are left out. */

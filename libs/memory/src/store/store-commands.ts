@@ -22,6 +22,9 @@ export interface StoreCommands {
   memForgetMemories(...args: ScriptArgs): Promise<string[]>;
   memDeleteMemory(...args: ScriptArgs): Promise<number>;
   memMigrateSession(...args: ScriptArgs): Promise<number>;
+  memWriteSummary(...args: ScriptArgs): Promise<number>;
+  memRenewLease(...args: ScriptArgs): Promise<number>;
+  memReleaseLease(...args: ScriptArgs): Promise<number>;
 }
 
 /**
@@ -40,12 +43,15 @@ const COMMANDS: Record<keyof StoreCommands, { script: string; keys: number }> = 
   memRelease: { script: 'release', keys: 1 },
   memReserve: { script: 'reserve', keys: 1 },
   memUnaccept: { script: 'unaccept', keys: 2 },
-  memDeleteSession: { script: 'delete-session', keys: 6 },
-  memDeleteTurn: { script: 'delete-turn', keys: 4 },
+  memDeleteSession: { script: 'delete-session', keys: 8 },
+  memDeleteTurn: { script: 'delete-turn', keys: 6 },
   memApplyMemories: { script: 'apply-memories', keys: 4 },
   memForgetMemories: { script: 'forget-memories', keys: 4 },
   memDeleteMemory: { script: 'delete-memory', keys: 4 },
   memMigrateSession: { script: 'migrate-session', keys: 10 },
+  memWriteSummary: { script: 'write-summary', keys: 3 },
+  memRenewLease: { script: 'renew-lease', keys: 1 },
+  memReleaseLease: { script: 'release-lease', keys: 1 },
 };
 
 /** Read once, when the module loads: lua/ sits beside this file in the sources and in dist (the build copies it). */

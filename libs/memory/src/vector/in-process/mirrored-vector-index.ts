@@ -1,10 +1,12 @@
 import { ChangeLogFollower } from '../change-log/change-log-follower';
 import { ChangeLogReader } from '../change-log/change-log-reader';
+import { RebuildLease } from '../change-log/rebuild-lease';
 import { checkQuery } from '../check-query';
 import { ExactIndex } from './exact-index';
 import { HnswIndex, type HnswOptions } from './hnsw-index';
 import { HnswSnapshotStore } from '../snapshots/hnsw-snapshot-store';
 import { loadHits } from './load-hits';
+import { ScopeScan } from './scope-scan';
 import type { SearchCore } from './search-core';
 import type { VectorHit, VectorIndex, VectorIndexOptions, VectorQuery } from '../vector-index';
 import { VectorMirror } from './vector-mirror';
@@ -12,6 +14,7 @@ import { VectorMirror } from './vector-mirror';
 /** The hnsw and exact backends: an in-process core rebuilt from Redis and kept current by the change log. */
 export class MirroredVectorIndex implements VectorIndex {
   private readonly follower: ChangeLogFollower;
+  private readonly scan: ScopeScan;
 
   constructor(
     readonly backend: 'hnsw' | 'exact',
@@ -43,7 +46,9 @@ export class MirroredVectorIndex implements VectorIndex {
       name: `${backend} index (${store.keys.prefix})`,
       onRebuild: opts.onRebuild,
       snapshots,
+      lease: new RebuildLease(redis, store.keys.rebuildLease),
     });
+    this.scan = new ScopeScan(store, config.EMBEDDING_DIM, config.HYBRID_TEXT_WEIGHT, config.REBUILD_SCAN_MAX_VECTORS);
   }
 
   init(): Promise<void> {
@@ -52,6 +57,14 @@ export class MirroredVectorIndex implements VectorIndex {
 
   async search(q: VectorQuery): Promise<VectorHit[]> {
     if (!checkQuery(q, this.opts.config.EMBEDDING_DIM)) return [];
+    // The core is not trusted while it rebuilds: a scope small enough is answered from Redis, a larger one waits.
+    if (this.follower.rebuilding) {
+      const hits = await this.scan.search(q);
+      if (hits) {
+        this.opts.onRebuildScan?.();
+        return hits;
+      }
+    }
     await this.follower.waitFor(q.minLogIds, this.opts.config.JOB_TIMEOUT_MS);
     return loadHits(this.opts.store, this.follower.core.search(q));
   }
