@@ -22,6 +22,10 @@ export interface StoreCommands {
   memForgetMemories(...args: ScriptArgs): Promise<string[]>;
   memDeleteMemory(...args: ScriptArgs): Promise<number>;
   memMigrateSession(...args: ScriptArgs): Promise<number>;
+  memBeginReindex(...args: ScriptArgs): Promise<(number | string)[]>;
+  memReindexProgress(...args: ScriptArgs): Promise<number>;
+  memEndReindex(...args: ScriptArgs): Promise<string | null>;
+  memSetVectors(...args: ScriptArgs): Promise<number>;
 }
 
 /**
@@ -46,6 +50,10 @@ const COMMANDS: Record<keyof StoreCommands, { script: string; keys: number }> = 
   memForgetMemories: { script: 'forget-memories', keys: 4 },
   memDeleteMemory: { script: 'delete-memory', keys: 4 },
   memMigrateSession: { script: 'migrate-session', keys: 10 },
+  memBeginReindex: { script: 'begin-reindex', keys: 1 },
+  memReindexProgress: { script: 'reindex-progress', keys: 1 },
+  memEndReindex: { script: 'end-reindex', keys: 1 },
+  memSetVectors: { script: 'set-vectors', keys: 1 },
 };
 
 /** Read once, when the module loads: lua/ sits beside this file in the sources and in dist (the build copies it). */
