@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { MemoryConfig, parseGenerationSpec, ReindexControl } from '@app/memory';
 import { Access } from '../auth/access.decorator';
 import { AccessDeniedError } from '../auth/access-denied.error';
@@ -27,7 +27,7 @@ export class ReindexController {
   @HttpCode(202)
   @Access('admin')
   @ApiOperation({ summary: 'Start re-embedding every stored turn and memory into a new embedding generation, in the background; searches switch when it covers everything. Needs the admin scope of the operator tenant' })
-  @ApiOkResponse({ type: ReindexStatusView })
+  @ApiAcceptedResponse({ type: ReindexStatusView })
   @ApiErrors(409)
   async start(@Tenant() tenant: string, @Body() { to }: StartReindexBody): Promise<ReindexStatusView> {
     this.checkOperator(tenant);
