@@ -1,6 +1,9 @@
 import Redis from 'ioredis';
 import { generationOf } from '@app/memory/generation/embedding-generation';
 import { GenerationStore } from '@app/memory/generation/generation-store';
+import { GenerationWatch } from '@app/memory/generation/generation-watch';
+import { loadConfig } from '@app/memory/config/load-config';
+import { ConfigError } from '@app/memory/errors/config.error';
 import { ReindexConflictError } from '@app/memory/errors/reindex-conflict.error';
 import { KeySchema } from '@app/memory/redis/key-schema';
 import { MemoryStore } from '@app/memory/store/memory-store';
@@ -95,5 +98,27 @@ describe('GenerationStore (real redis-server)', () => {
     expect((await store.scanMissing('', 100, target.field)).missing.map((m) => m.content)).toEqual(['c1']);
     await store.dropField(target.field);
     expect(await redis.hexists(written[0].key, target.field)).toBe(0);
+  });
+
+  it("adopts a store written before generations only with the stored vectors' dimension; a process configured otherwise follows the active generation and says so", async () => {
+    const store = new MemoryStore(redis, keys);
+    await store.ingest([{ tenant: 't', session: 's', turnId: 'old', role: 'user', content: 'written before generations', timestamp: 1, tokenCount: 1, embedding: new Float32Array(384) }]);
+    const quiet = { log: () => undefined, warn: () => undefined };
+    const watch = (over: Record<string, string>) => new GenerationWatch(generations, store, loadConfig({ EMBEDDING_PROVIDER: 'local', ...over }), quiet);
+    await expect(watch({ EMBEDDING_DIM: '1024' }).start()).rejects.toThrow(ConfigError);
+    expect(await generations.read()).toBeUndefined();
+
+    const adopting = watch({ EMBEDDING_DIM: '384' });
+    await adopting.start();
+    expect(adopting.active).toEqual(first);
+    expect(adopting.check()).toBe(`ok (local/local/384 (${first.id}))`);
+    adopting.onModuleDestroy();
+
+    const other = watch({ EMBEDDING_DIM: '1024' });
+    await other.start();
+    expect(other.active).toEqual(first);
+    expect(other.check()).toMatch(/^the configured embedder \(EMBEDDING_\*: local\/local\/1024 \(\w+\)\) is not the store's active generation local\/local\/384/);
+    expect(other.embedder(other.active).dim).toBe(384);
+    other.onModuleDestroy();
   });
 });

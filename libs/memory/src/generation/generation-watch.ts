@@ -1,4 +1,6 @@
 import type { MemoryConfig } from '../config/memory-config';
+import { ConfigError } from '../errors/config.error';
+import type { MemoryStore } from '../store/memory-store';
 import { createEmbeddingProvider } from '../embedding/create-embedding-provider';
 import type { EmbeddingProvider } from '../embedding/embedding-provider';
 import { configuredSpec, describeGeneration, type EmbeddingGeneration, generationOf } from './embedding-generation';
@@ -24,6 +26,7 @@ export class GenerationWatch {
 
   constructor(
     private readonly store: GenerationStore,
+    private readonly memories: MemoryStore,
     private readonly config: MemoryConfig,
     private readonly logger: WatchLogger,
   ) {
@@ -31,12 +34,27 @@ export class GenerationWatch {
   }
 
   async start(): Promise<void> {
-    this.current = await this.store.adopt(this.configured);
+    this.current = (await this.store.read()) ?? (await this.adopt());
     const mismatch = this.mismatch();
     if (mismatch) this.logger.warn(mismatch);
     this.logger.log(`embedding generation: ${describeGeneration(this.current.active)}${this.current.state ? `, re-index ${this.current.state}` : ''}`);
     this.timer = setInterval(() => void this.refresh().catch((err: Error) => this.logger.warn(`reading the embedding generations failed: ${err.message}`)), this.config.GENERATION_POLL_MS);
     this.timer.unref();
+  }
+
+  /**
+   * Records the configured embedder as the store's first generation. A store written before generations existed
+   * has vectors already: they must be of this dimension (a different model of the same dimension cannot be told).
+   */
+  private async adopt(): Promise<GenerationRecord> {
+    const stored = await this.memories.storedDim(this.configured.field);
+    if (stored !== undefined && stored !== this.configured.dim) {
+      throw new ConfigError(
+        `the store's vectors are ${stored}-d, but the configured embedder is ${describeGeneration(this.configured)}: start with the embedder that wrote them ` +
+          `(e.g. EMBEDDING_DIM=${stored}), which becomes the store's first generation, then change it with \`cli reindex --to ...\``,
+      );
+    }
+    return this.store.adopt(this.configured);
   }
 
   get record(): GenerationRecord {

@@ -68,9 +68,9 @@ export class MemoryCoreModule {
           provide: GenerationWatch,
           inject: [GenerationStore, MemoryConfig, MemoryStore],
           // After MemoryStore: the layout is checked before the generation is adopted.
-          useFactory: async (g: GenerationStore, c: MemoryConfig) => {
+          useFactory: async (g: GenerationStore, c: MemoryConfig, s: MemoryStore) => {
             const logger = new Logger('Generations');
-            const watch = new GenerationWatch(g, c, logger);
+            const watch = new GenerationWatch(g, s, c, logger);
             await retryStartup('reading the embedding generations', () => watch.start(), logger);
             return watch;
           },

@@ -471,6 +471,15 @@ export class MemoryStore {
     return stored.filter(Boolean).length;
   }
 
+  /** The dimension of the vectors stored in `field` (the first hash found that has one), or undefined when none has. */
+  async storedDim(field: string = F.embedding): Promise<number | undefined> {
+    for await (const keys of scanKeys(this.redis, `${this.keys.turnPrefix}*`, 100)) {
+      const bytes = (await Promise.all(keys.map((key) => this.redis.hstrlen(key, field)))).find((n) => n > 0);
+      if (bytes) return bytes / 4;
+    }
+    return undefined;
+  }
+
   /** The turn and memory hashes stored (a re-index's total). */
   async countHashes(): Promise<number> {
     let n = 0;
