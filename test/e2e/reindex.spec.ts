@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type Redis from 'ioredis';
+import Redis from 'ioredis';
 import { loadConfig } from '@app/memory/config/load-config';
 import { generationOf, parseGenerationSpec } from '@app/memory/generation/embedding-generation';
 import { auditSession, auditTotals, stressContent } from '../../apps/cli/src/stress/audit';
@@ -9,13 +9,28 @@ import { OpenAiWireServer } from '../support/openai-wire-server';
 import { freePort, RedisServer } from '../support/redis-server';
 
 /**
- * Changing the embedding model of a live stack (real processes: redis-server, API, embedder, retriever), one store
- * through three changes in order: 384-d -> 1024-d with the local embedder under a flood of writes and searches; a
- * re-index aborted; 1024-d local -> an OpenAI-compatible model (the wire server, through the real openai SDK) under a
- * flood, with the embedder driving it SIGKILLed mid-way and a new one resuming it.
+ * Changing the embedding model of a live stack (real processes: Redis, API, embedder, retriever), one store through
+ * three changes in order: 384-d -> 1024-d with the local embedder under a flood of writes and searches; a re-index
+ * aborted; 1024-d local -> an OpenAI-compatible model (the wire server, through the real openai SDK) under a flood,
+ * with the embedder driving it SIGKILLed mid-way and a new one resuming it. On the hnsw backend (a private
+ * redis-server), and on RediSearch against REDIS_STACK_URL (a disposable Redis Stack / Redis 8, under a key prefix
+ * of its own) when it is set.
  */
-describe('re-indexing to a new embedding generation', () => {
+const stackUrl = process.env.REDIS_STACK_URL;
+const targets: { backend: 'hnsw' | 'redisearch'; on: string; url?: string }[] = [
+  { backend: 'hnsw', on: 'a private redis-server' },
+  ...(stackUrl ? [{ backend: 'redisearch' as const, on: 'REDIS_STACK_URL', url: stackUrl }] : []),
+];
+if (!stackUrl) {
+  console.warn('reindex e2e: REDIS_STACK_URL is not set, so the redisearch backend was NOT tested (skipped, not passed).');
+  describe('re-indexing to a new embedding generation: redisearch on REDIS_STACK_URL', () => {
+    it.skip('SKIPPED: set REDIS_STACK_URL to a Redis Stack / Redis 8 server to run this suite against RediSearch', () => undefined);
+  });
+}
+
+describe.each(targets)('re-indexing to a new embedding generation: $backend on $on', ({ backend, url }) => {
   const redis = new RedisServer();
+  const prefix = `rx${process.pid}`;
   const wire = new OpenAiWireServer({ dim: 64 });
   const logs: string[] = [];
   const log = (name: string, line: string) => logs.push(`[${name}] ${line}`);
@@ -24,6 +39,8 @@ describe('re-indexing to a new embedding generation', () => {
   let replacement: ManagedProcess | undefined;
   const env = () => ({
     LOG_LEVEL: 'warn',
+    KEY_PREFIX: prefix,
+    VECTOR_BACKEND: backend,
     AUTH_MODE: 'none',
     EMBEDDING_PROVIDER: 'local',
     EMBEDDING_DIM: '384',
@@ -51,7 +68,7 @@ describe('re-indexing to a new embedding generation', () => {
   };
   /** Every turn and memory hash: its fields' names and its vectors' byte lengths. */
   const hashes = async () => {
-    const keys = (await db.keys('mem:*')).filter((k) => !k.startsWith('mem-sys'));
+    const keys = await db.keys(`${prefix}:*`);
     return Promise.all(keys.map(async (key) => ({ key, fields: Object.fromEntries(Object.entries(await db.hgetallBuffer(key)).map(([f, v]) => [f, v.length])) })));
   };
 
@@ -124,10 +141,15 @@ describe('re-indexing to a new embedding generation', () => {
     }
   }
 
+  let redisUrl: string;
+  /** The search indexes of this run's prefix (RediSearch). */
+  const searchIndexes = async () => ((await db.call('FT._LIST')) as string[]).filter((name) => name.startsWith(`${prefix}-idx`));
+
   beforeAll(async () => {
-    await Promise.all([redis.start(), wire.start()]);
-    db = redis.client();
-    stack = await startStack({ config: loadConfig(env()), redisUrl: redis.url, log });
+    await Promise.all([url ? undefined : redis.start(), wire.start()]);
+    redisUrl = url ?? redis.url;
+    db = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+    stack = await startStack({ config: loadConfig(env()), redisUrl, log });
     // 400 turns in 8 sessions before any re-index.
     for (let s = 0; s < 8; s++) {
       const turns = Array.from({ length: 50 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `session ${s} turn ${i}: the ${['ferry', 'crane', 'tide', 'berth'][i % 4]} log ${i}`, id: `pre-${s}-${i}` }));
@@ -136,10 +158,15 @@ describe('re-indexing to a new embedding generation', () => {
   }, 120_000);
 
   afterAll(async () => {
-    db?.disconnect();
     await replacement?.stop();
     await stack?.stop();
-    await Promise.all([redis.stop(), wire.stop()]);
+    if (url && db) {
+      // A shared Redis Stack: this run's indexes and keys go.
+      for (const name of await searchIndexes()) await db.call('FT.DROPINDEX', name);
+      for (const pattern of [`${prefix}:*`, `${prefix}-*`]) for (const key of await db.keys(pattern)) await db.unlink(key);
+    }
+    db?.disconnect();
+    await Promise.all([url ? undefined : redis.stop(), wire.stop()]);
   });
 
   it('moves 384-d -> 1024-d (local) under a flood: no failed search, one generation per search, no lost or duplicated turn; the old vectors go', async () => {
@@ -166,9 +193,10 @@ describe('re-indexing to a new embedding generation', () => {
     });
     const after = await status();
     expect(after.active.fingerprint).toBe(to.fingerprint);
-    // Every hash has a 1024-d vector in the new field, and none in the old one.
+    // Every hash has a 1024-d vector in the new field, and none in the old one; RediSearch has the new index only.
     const stored = await hashes();
     expect(stored.filter((h) => h.fields[to.field] !== 1024 * 4 || h.fields.embedding !== undefined)).toEqual([]);
+    if (backend === 'redisearch') expect(await searchIndexes()).toEqual([`${prefix}-idx-v2-${to.id}`]);
     // The API was configured with the 384-d embedder: it follows the store, and says so.
     expect((await call('GET', '/readyz')).body.checks.embedding).toMatch(/configured embedder .*local\/local\/384.* is not the store's active generation local\/local\/1024/);
     const hit = await call('GET', '/v1/sessions/pre-3/memories?q=ferry%20log%2012&k=3');
@@ -189,6 +217,7 @@ describe('re-indexing to a new embedding generation', () => {
     expect([search.status, search.body.generation, search.body.memories[0].content]).toEqual([200, active.id, 'session 5 turn 10: the tide log 10']);
     await waitFor('the target vectors deleted', async () => (await status()).dropping === undefined);
     expect((await hashes()).filter((h) => h.fields[target.field] !== undefined)).toEqual([]);
+    if (backend === 'redisearch') await waitFor('the target index dropped', async () => !(await searchIndexes()).includes(`${prefix}-idx-v2-${target.id}`));
   }, 120_000);
 
   it('moves local -> an OpenAI-compatible model under a flood, its embedder SIGKILLed mid-way and the re-index resumed by another', async () => {
@@ -207,7 +236,7 @@ describe('re-indexing to a new embedding generation', () => {
     const atKill = (await status()).reembedded;
     replacement = new ManagedProcess('embedder-2', process.execPath, [join(repoRoot(), 'dist/apps/embedder/src/main.js')], log, {
       PATH: process.env.PATH ?? '',
-      REDIS_URL: redis.url,
+      REDIS_URL: redisUrl,
       METRICS_PORT: String(await freePort()),
       ...env(),
     });
@@ -226,6 +255,7 @@ describe('re-indexing to a new embedding generation', () => {
     expect(switched.reembedded).toBeLessThanOrEqual(total + 100);
     await waitFor('the old generation dropped', async () => (await status()).dropping === undefined && (await status()).state === 'idle');
     expect((await hashes()).filter((h) => h.fields[to.field] !== 64 * 4 || h.fields[from.field] !== undefined)).toEqual([]);
+    if (backend === 'redisearch') await waitFor('the old index dropped', async () => (await searchIndexes()).join() === `${prefix}-idx-v2-${to.id}`);
     expect(wire.requests.filter((r) => r.path.endsWith('/embeddings')).length).toBeGreaterThan(0);
   }, 240_000);
 });
