@@ -14,7 +14,8 @@ import { KeySchema } from '@app/memory/redis/key-schema';
 import { ApiClient } from '../apps/cli/src/http/api-client';
 import { describeMachine, machine } from '../apps/cli/src/report/machine';
 import { ManagedProcess } from '../apps/cli/src/stack/managed-process';
-import { repoRoot, type StackHandle, startStack, toEnv } from '../apps/cli/src/stack/stack';
+import { repoRoot, type StackHandle, toEnv } from '../apps/cli/src/stack/stack';
+import { startStackStoppedBySignal } from '../apps/cli/src/commands/stack.command';
 import { promSample } from '../apps/cli/src/stress/prom-text';
 import { keysHolding } from '../test/reliability/support/keys-holding';
 import { QueueProbe } from '../test/reliability/support/queue-probe';
@@ -169,7 +170,7 @@ class Target {
   static async start(redisArgs: string[], env: Record<string, string>): Promise<Target> {
     const redis = await new RedisServer(redisArgs).start();
     const config = loadConfig({ LOG_LEVEL: 'warn', API_KEYS, VECTOR_BACKEND: 'hnsw', REDIS_URL: redis.url, ...env });
-    const stack = await startStack({ config, embedders: 2, retrievers: 2, log: sink });
+    const stack = await startStackStoppedBySignal({ config, embedders: 2, retrievers: 2, log: sink });
     return new Target(redis, stack, config);
   }
 

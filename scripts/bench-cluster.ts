@@ -9,7 +9,8 @@ import { syntheticTexts } from '../apps/cli/src/bench/synthetic-corpus';
 import { ApiClient } from '../apps/cli/src/http/api-client';
 import { describeMachine, machine } from '../apps/cli/src/report/machine';
 import { freePort } from '../apps/cli/src/stack/free-port';
-import { repoRoot, startStack } from '../apps/cli/src/stack/stack';
+import { repoRoot } from '../apps/cli/src/stack/stack';
+import { startStackStoppedBySignal } from '../apps/cli/src/commands/stack.command';
 
 /**
  * A single Redis against a Redis Cluster of 3 masters, in one run on one machine: the same stack (API, embedders,
@@ -33,7 +34,7 @@ const round = (x: number) => Math.round(x * 100) / 100;
 
 async function measure(target: 'single' | 'cluster') {
   const dataDir = mkdtempSync(join(tmpdir(), 'agent-memory-bench-'));
-  const stack = await startStack({
+  const stack = await startStackStoppedBySignal({
     config: loadConfig({ AUTH_MODE: 'none', LOG_LEVEL: 'warn', QUEUE_MAX_WAITING: '10000000', RATE_LIMIT_PER_MINUTE: '100000000', TENANT_MAX_QUEUED: '10000000' }),
     ...(target === 'cluster' ? { clusterMasters: Number(o.masters) } : { redisUrl: `redis://127.0.0.1:${await freePort()}`, dataDir }),
     embedders: Number(o.embedders),

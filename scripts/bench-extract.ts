@@ -12,7 +12,7 @@ import { describeMachine, machine } from '../apps/cli/src/report/machine';
 import { textTable } from '../apps/cli/src/report/text-table';
 import { promSample } from '../apps/cli/src/stress/prom-text';
 import { freePort } from '../apps/cli/src/stack/free-port';
-import { startStack } from '../apps/cli/src/stack/stack';
+import { startStackStoppedBySignal } from '../apps/cli/src/commands/stack.command';
 
 /**
  * Extraction with a scripted LLM, over real HTTP on private stacks: the write path (POST turns?wait=true, the
@@ -49,7 +49,7 @@ interface Round {
 async function runRound(llm: ScriptedLlm, extract: boolean, round: number): Promise<Round> {
   const dataDir = mkdtempSync(join(tmpdir(), 'agent-memory-bench-'));
   const env = { AUTH_MODE: 'none', LOG_LEVEL: 'warn', QUEUE_MAX_WAITING: '10000000', TENANT_MAX_QUEUED: '10000000', RATE_LIMIT_PER_MINUTE: '100000000' };
-  const stack = await startStack({
+  const stack = await startStackStoppedBySignal({
     config: loadConfig(extract ? { ...env, LLM_PROVIDER: 'openai-compatible', OPENAI_BASE_URL: llm.baseURL, EXTRACT_QUIET_MS: '500' } : env),
     redisUrl: `redis://127.0.0.1:${await freePort()}`,
     dataDir,

@@ -7,7 +7,7 @@ import { percentiles } from '@app/memory/metrics/quantiles';
 import { writeBenchmarkDocs } from '../apps/cli/src/report/benchmark-docs';
 import { describeMachine, machine } from '../apps/cli/src/report/machine';
 import { freePort } from '../apps/cli/src/stack/free-port';
-import { startStack } from '../apps/cli/src/stack/stack';
+import { startStackStoppedBySignal } from '../apps/cli/src/commands/stack.command';
 import { promSample } from '../apps/cli/src/stress/prom-text';
 import { indexVectors } from '../apps/cli/src/stress/run-stress';
 import { auditStore } from '../test/reliability/support/store-audit';
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     ...(opts.redisUrl ? { KEY_PREFIX: `flood${Date.now().toString(36)}` } : {}),
   });
   const loadAtStart = load();
-  const stack = await startStack({
+  const stack = await startStackStoppedBySignal({
     config, redisUrl, dataDir, persist: false, embedders: Number(opts.embedders), retrievers: Number(opts.retrievers),
     log: (name, line) => name !== 'redis' && /error|warn/i.test(line) && process.stderr.write(`[${name}] ${line}\n`),
   });

@@ -13,7 +13,7 @@ import { writeBenchmarkDocs } from '../apps/cli/src/report/benchmark-docs';
 import { describeMachine, machine } from '../apps/cli/src/report/machine';
 import { textTable } from '../apps/cli/src/report/text-table';
 import { freePort } from '../apps/cli/src/stack/free-port';
-import { startStack } from '../apps/cli/src/stack/stack';
+import { startStackStoppedBySignal } from '../apps/cli/src/commands/stack.command';
 
 /**
  * The pipeline's own latency with N stored observations, over real HTTP on a private stack, in one run: the search
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   });
   const loadAtStart = round(loadavg()[0]);
   let backendLog = '';
-  const stack = await startStack({
+  const stack = await startStackStoppedBySignal({
     config,
     redisUrl,
     port: Number(opts.port),

@@ -17,7 +17,7 @@ import { ApiClient } from '../apps/cli/src/http/api-client';
 import { promSample } from '../apps/cli/src/stress/prom-text';
 import { describeMachine, machine } from '../apps/cli/src/report/machine';
 import { freePort } from '../apps/cli/src/stack/free-port';
-import { startStack } from '../apps/cli/src/stack/stack';
+import { startStackStoppedBySignal } from '../apps/cli/src/commands/stack.command';
 
 /**
  * Retrieval recall on LoCoMo through the whole service: a private stack (redis-server, API, embedder, retriever from
@@ -53,16 +53,30 @@ function bm25Baseline(conversations: LocomoConversation[]): RecallTable {
   return table;
 }
 
-/** The in-process path: recall per mode and category, no latency, nothing written. */
+/**
+ * The in-process path: recall per mode and category, no latency; `--json` writes the outcomes (so a later run can
+ * pair with them through `--baseline`), never the committed docs.
+ */
 async function labRun(conversations: LocomoConversation[], modes: SearchMode[]): Promise<void> {
   const config = loadConfig({ LOG_LEVEL: 'warn', ...envOf(opts.env) });
   const rankings = await inProcessRankings(conversations, config, modes, K);
   const questions = conversations.flatMap((c) => c.questions);
+  const service: Record<string, Pick<ModeResult, 'recall' | 'outcomes'>> = {};
   for (const mode of modes) {
     const table = new RecallTable();
     rankings.get(mode)!.forEach((ranked, i) => table.add(['all', `category ${questions[i].category}`], ranked, questions[i].evidence));
-    const r = table.result();
-    process.stdout.write(`${mode}: ${Object.entries(r).map(([g, x]) => `${g} @5 ${x['@5']} @10 ${x['@10']}`).join(' | ')}\n`);
+    service[mode] = { recall: table.result(), outcomes: table.outcomes };
+    process.stdout.write(`${mode}: ${Object.entries(service[mode].recall).map(([g, x]) => `${g} @5 ${x['@5']} @10 ${x['@10']}`).join(' | ')}\n`);
+  }
+  if (opts.baseline) printAgainst(againstBaseline(service, JSON.parse(readFileSync(opts.baseline, 'utf8')) as Result));
+  if (opts.json) writeFileSync(opts.json, `${JSON.stringify({ lab: true, service: { modes: service } }, null, 2)}\n`);
+}
+
+function printAgainst(against: NonNullable<Result['against']>): void {
+  for (const [mode, groups] of Object.entries(against)) {
+    for (const [g, d] of Object.entries(groups)) {
+      process.stderr.write(`${mode} - baseline ${mode}, ${g}: @5 ${d['@5'].difference} [${d['@5'].low}, ${d['@5'].high}], @10 ${d['@10'].difference} [${d['@10'].low}, ${d['@10'].high}]\n`);
+    }
   }
 }
 
@@ -80,7 +94,7 @@ async function main(): Promise<void> {
 
   const config = loadConfig({ AUTH_MODE: 'none', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '100000000', ...envOf(opts.env) });
   const dataDir = mkdtempSync(join(tmpdir(), 'agent-memory-recall-'));
-  const stack = await startStack({
+  const stack = await startStackStoppedBySignal({
     config,
     redisUrl: `redis://127.0.0.1:${await freePort()}`,
     dataDir,
@@ -153,9 +167,7 @@ async function main(): Promise<void> {
       bm25Baseline: bm25Baseline(conversations).result(),
       ...(opts.baseline ? { against: againstBaseline(service, JSON.parse(readFileSync(opts.baseline, 'utf8')) as Result) } : {}),
     };
-    for (const [mode, groups] of Object.entries(result.against ?? {})) {
-      for (const [g, d] of Object.entries(groups)) process.stderr.write(`${mode} - baseline ${mode}, ${g}, @10: ${d['@10'].difference} [${d['@10'].low}, ${d['@10'].high}]\n`);
-    }
+    if (result.against) printAgainst(result.against);
     console.log(JSON.stringify(result, null, 2));
     const outputs: [string, string][] = [];
     if (opts.json) outputs.push([opts.json, JSON.stringify(result, null, 2)]);
@@ -188,7 +200,7 @@ type Result = {
 };
 
 /** Each mode measured in both runs, overall and per group, at @5 and @10. */
-function againstBaseline(modes: Result['service']['modes'], baseline: Result): NonNullable<Result['against']> {
+function againstBaseline(modes: Record<string, Pick<ModeResult, 'outcomes'>>, baseline: Result): NonNullable<Result['against']> {
   const out: NonNullable<Result['against']> = {};
   for (const [mode, m] of Object.entries(modes)) {
     const base = baseline.service.modes[mode]?.outcomes;
@@ -230,6 +242,7 @@ function markdown(r: Result): string {
       `Evidence repaired: strings holding several ids split: ${repairs.split}; ids reformatted (D:11:26 as D11:26): ${repairs.reformatted}; ` +
       `ids naming no turn dropped: ${repairs.dropped}; questions left without evidence, skipped: ${repairs.questionsSkipped}; adversarial questions (category 5), skipped: ${repairs.adversarialSkipped}.`,
     'Recall@k: per question, the share of its evidence turns in the top k; averaged over questions.',
+    'What was tried, what was kept and why: [retrieval.md](../retrieval.md#round-2-issue-26).',
     '',
     '## Overall',
     '',

@@ -9,7 +9,7 @@ import { ApiClient } from '../apps/cli/src/http/api-client';
 import { promSample } from '../apps/cli/src/stress/prom-text';
 import { describeMachine, machine } from '../apps/cli/src/report/machine';
 import { freePort } from '../apps/cli/src/stack/free-port';
-import { startStack } from '../apps/cli/src/stack/stack';
+import { startStackStoppedBySignal } from '../apps/cli/src/commands/stack.command';
 
 /**
  * A user's memories across their sessions against one session's, over real HTTP on a private stack, in the same run:
@@ -41,7 +41,7 @@ const sessionOf = (u: number, s: number) => `user-${u}-s${s}`;
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'agent-memory-bench-'));
-  const stack = await startStack({
+  const stack = await startStackStoppedBySignal({
     config: loadConfig({ AUTH_MODE: 'none', LOG_LEVEL: 'warn', QUEUE_MAX_WAITING: '10000000', TENANT_MAX_QUEUED: '10000000', RATE_LIMIT_PER_MINUTE: '100000000' }),
     redisUrl: `redis://127.0.0.1:${await freePort()}`,
     dataDir,

@@ -9,7 +9,10 @@ import { VectorBackend, VectorHit } from '@app/memory/vector/vector-index';
 import { generationOf } from '@app/memory/generation/embedding-generation';
 import { RedisCluster } from '../support/redis-cluster';
 import { RedisServer } from '../support/redis-server';
-import { RediSearchIndex, toMap, vectorParamsReported } from '@app/memory/vector/redisearch/redisearch-index';
+import { indexingFailures, RediSearchIndex, toMap, vectorParamsReported } from '@app/memory/vector/redisearch/redisearch-index';
+import { TURN_FIELDS as F } from '@app/memory/store/turn';
+import { vectorToBuffer } from '@app/memory/store/vector-bytes';
+import { waitUntil } from '../reliability/support/wait-until';
 import { T0, VectorFixture, axis, seededVector, testConfig } from '../support/vector-fixture';
 
 /**
@@ -558,6 +561,26 @@ describe.each(runs)('VectorIndex conformance: $backend on $on', ({ backend, open
       expect(l2).toBeUndefined();
       expect(fx.warnings.join('\n')).toMatch(/does not report the vector field's parameters/);
     }
+  });
+
+  it('watches hash_indexing_failures: reported at start and while running, with a warning when it rises', async () => {
+    fx = new VectorFixture(redis, 'redisearch');
+    const index = await fx.open({ REDISEARCH_WATCH_INTERVAL_MS: 100 });
+    expect(fx.indexingFailures).toEqual([0]);
+    expect(await indexingFailures(redis, fx.keys.searchIndex)).toBe(0);
+    // A hash under the index's prefix whose vector is 16-d, not 8: RediSearch acknowledges the HSET and counts a failure.
+    await redis.hset(fx.keys.turn('t1', 's1', 1), {
+      [F.tenant]: 't1', [F.session]: 's1', [F.role]: 'user', [F.content]: 'never indexed', [F.timestamp]: T0, [F.embedding]: vectorToBuffer(seededVector(16, 1)),
+    });
+    await waitUntil('the rise is reported', async () => fx.indexingFailures.at(-1) === 1, 10_000, () => fx.warnings.join('\n'));
+    expect(fx.warnings.join('\n')).toMatch(/hash_indexing_failures rose from 0 to 1/);
+    expect(await indexingFailures(redis, fx.keys.searchIndex)).toBe(1);
+    expect(await index.size()).toBe(0);
+    await index.close();
+    // Closed: no FT.INFO is read any more.
+    const reported = fx.indexingFailures.length;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(fx.indexingFailures).toHaveLength(reported);
   });
 
   it('adds kind with FT.ALTER, keeps the turns indexed before, and tells memories from them', async () => {

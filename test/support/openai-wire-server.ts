@@ -13,7 +13,7 @@ export type WireFault =
   | { kind: 'wrong_dimension'; dim: number }
   /** The first embedding value is NaN, written as Python's json does (`NaN`, invalid JSON) or as JSON.stringify does (`null`). */
   | { kind: 'nan'; as: 'literal' | 'null' }
-  /** A 200 without `data` (embeddings) or `choices` (chat). */
+  /** A 200 without `data` (embeddings), `choices` (chat) or its scores (rerank). */
   | { kind: 'malformed' }
   /** A chat stream sends its first words, then nothing while the connection stays open. */
   | { kind: 'stall' };
@@ -40,14 +40,28 @@ export interface WireServerOptions {
 
 const AZURE_ROUTE = /^\/openai\/deployments\/([^/]+)\/(embeddings|chat\/completions)$/;
 const OPENAI_ROUTE = /^\/v1\/(embeddings|chat\/completions)$/;
+/** text-embeddings-inference's `/rerank` and the Cohere/Jina-style `/v1/rerank`. */
+const RERANK_ROUTE = /^\/(v1\/)?rerank$/;
+/** TEI's default --max-client-batch-size. */
+export const TEI_MAX_BATCH = 32;
 const NAN_MARK = '__nan__';
 
 const defaultReply = (messages: { role: string; content: string }[]) =>
   `You said: ${messages.filter((m) => m.role === 'user').at(-1)?.content ?? ''}`;
 
+const wordsOf = (text: string) => new Set(text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
+/** The default reranker score: the share of the query's words that the text holds, in [0, 1]. */
+const overlapScore = (query: string, text: string) => {
+  const q = wordsOf(query);
+  const t = wordsOf(text);
+  return q.size === 0 ? 0 : [...q].filter((w) => t.has(w)).length / q.size;
+};
+const isStrings = (x: unknown): x is string[] => Array.isArray(x) && x.length > 0 && x.every((t) => typeof t === 'string');
+
 /**
  * A real HTTP server on 127.0.0.1 speaking the OpenAI wire format (embeddings, chat completions with SSE streaming,
- * and the Azure deployment routes), with scriptable faults, recording every request it receives.
+ * and the Azure deployment routes) and the two reranker formats (text-embeddings-inference's `POST /rerank`,
+ * Cohere/Jina's `POST /v1/rerank`), with scriptable faults, recording every request it receives.
  */
 export class OpenAiWireServer {
   readonly requests: RecordedRequest[] = [];
@@ -59,6 +73,8 @@ export class OpenAiWireServer {
   maxInputTokens?: number;
   /** The status of that refusal: some compatible servers answer 500 instead of 400. */
   tooLongStatus: 400 | 500 = 400;
+  /** The reranker model: a text's relevance to a query (default: the share of the query's words it holds). */
+  rerankScore: (query: string, text: string) => number = overlapScore;
   private readonly faults: WireFault[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly embedder: LocalEmbedder;
@@ -93,6 +109,7 @@ export class OpenAiWireServer {
   reset(): void {
     this.requests.length = 0;
     this.faults.length = 0;
+    this.rerankScore = overlapScore;
   }
 
   async stop(): Promise<void> {
@@ -113,7 +130,8 @@ export class OpenAiWireServer {
     this.requests.push({ method: req.method ?? '', path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body });
 
     const azure = AZURE_ROUTE.exec(url.pathname);
-    const route = azure?.[2] ?? OPENAI_ROUTE.exec(url.pathname)?.[1];
+    const rerank = RERANK_ROUTE.exec(url.pathname);
+    const route = azure?.[2] ?? OPENAI_ROUTE.exec(url.pathname)?.[1] ?? (rerank ? (rerank[1] ? 'cohere-rerank' : 'tei-rerank') : undefined);
     if (req.method !== 'POST' || !route) return sendError(res, 404, 'invalid_request_error', `No route ${req.method} ${url.pathname}`);
     if (azure && !url.searchParams.get('api-version')) return sendError(res, 400, 'invalid_request_error', 'api-version query parameter is missing');
     if (!this.authorised(req.headers, Boolean(azure))) return sendError(res, 401, 'invalid_request_error', 'Incorrect API key provided');
@@ -131,6 +149,8 @@ export class OpenAiWireServer {
     if (res.destroyed || req.socket.destroyed) return; // the client gave up waiting
     const request = (body ?? {}) as Record<string, unknown>;
     if (route === 'embeddings') return this.embeddings(res, request, fault);
+    if (route === 'tei-rerank') return this.teiRerank(res, request, fault);
+    if (route === 'cohere-rerank') return this.cohereRerank(res, request, fault);
     return this.chat(res, request, fault);
   }
 
@@ -161,6 +181,34 @@ export class OpenAiWireServer {
     const tokens = input.reduce((n: number, t: string) => n + t.split(/\s+/).length, 0);
     const json = JSON.stringify({ object: 'list', data, model: request.model, usage: { prompt_tokens: tokens, total_tokens: tokens } });
     sendJson(res, 200, json.replace(`"${NAN_MARK}"`, 'NaN'));
+  }
+
+  /** TEI: `{query, texts, truncate?, raw_scores?, return_text?}` → `[{index, score}]`, best first; over its batch limit, 413. */
+  private teiRerank(res: ServerResponse, request: Record<string, unknown>, fault: WireFault | undefined): void {
+    const { query, texts } = request;
+    const refuse = (status: number, error: string) => sendJson(res, status, JSON.stringify({ error, error_type: status === 413 ? 'Validation' : 'Empty' }));
+    if (typeof query !== 'string' || !isStrings(texts)) return refuse(400, '`query` must be a string and `texts` a non-empty array of strings');
+    if (texts.length > TEI_MAX_BATCH) return refuse(413, `batch size ${texts.length} > maximum allowed batch size ${TEI_MAX_BATCH}`);
+    if (fault?.kind === 'malformed') return sendJson(res, 200, JSON.stringify({ object: 'list' }));
+    sendJson(res, 200, JSON.stringify(this.ranked(query, texts).map(({ index, score }) => ({ index, score }))));
+  }
+
+  /** Cohere/Jina: `{model, query, documents, top_n?, return_documents?}` → `{id, results: [{index, relevance_score}], meta}`, best first. */
+  private cohereRerank(res: ServerResponse, request: Record<string, unknown>, fault: WireFault | undefined): void {
+    const { model, query, documents, top_n: topN } = request;
+    const refuse = (message: string) => sendJson(res, 400, JSON.stringify({ message }));
+    if (typeof model !== 'string' || model === '') return refuse('model is required');
+    if (typeof query !== 'string' || !isStrings(documents)) return refuse('query must be a string and documents a non-empty array of strings');
+    if (topN !== undefined && !(Number.isInteger(topN) && (topN as number) > 0)) return refuse('top_n must be a positive integer');
+    if (fault?.kind === 'malformed') return sendJson(res, 200, JSON.stringify({ id: 'rerank-wire', meta: {} }));
+    const results = this.ranked(query, documents)
+      .slice(0, (topN as number | undefined) ?? documents.length)
+      .map(({ index, score }) => ({ index, relevance_score: score }));
+    sendJson(res, 200, JSON.stringify({ id: 'rerank-wire', results, meta: { api_version: { version: '1' }, billed_units: { search_units: 1 } } }));
+  }
+
+  private ranked(query: string, texts: string[]): { index: number; score: number }[] {
+    return texts.map((t, index) => ({ index, score: this.rerankScore(query, t) })).sort((a, b) => b.score - a.score);
   }
 
   private chat(res: ServerResponse, request: Record<string, unknown>, fault: WireFault | undefined): void {

@@ -49,6 +49,8 @@ export class VectorFixture {
   readonly logs: string[] = [];
   /** Reasons reported through onSearchFailure (RediSearch timeouts and malformed replies). */
   readonly searchFailures: string[] = [];
+  /** hash_indexing_failures as reported through onIndexingFailures, oldest first. */
+  readonly indexingFailures: number[] = [];
 
   constructor(
     readonly redis: RedisClient,
@@ -69,6 +71,7 @@ export class VectorFixture {
       store: this.store,
       logger: { log: (m) => this.logs.push(m), warn: (m) => this.warnings.push(m) },
       onSearchFailure: (reason) => this.searchFailures.push(reason),
+      onIndexingFailures: (count) => this.indexingFailures.push(count),
     });
     this.indexes.push(index);
     return index;

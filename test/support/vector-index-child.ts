@@ -9,17 +9,26 @@ import { testConfig } from './vector-fixture';
 
 /**
  * A retriever-like process holding its own index instance (see vector-child-process.ts).
- * Requests: {op:'search', query} -> {keys, similarities}; {op:'size'}; {op:'stall', ms} blocks the event loop.
+ * Requests: {op:'search', query} -> {keys, similarities}; {op:'size'}; {op:'stall', ms} blocks the event loop;
+ * {op:'stats'} -> {rebuilds, scans}: rebuilds after start-up, and searches answered from Redis meanwhile.
+ * Log lines go to stderr, each after its epoch ms.
  */
 async function main(): Promise<void> {
   const env = process.env;
   const config = testConfig({
     KEY_PREFIX: env.KEY_PREFIX!, EMBEDDING_DIM: Number(env.EMBEDDING_DIM), VECTOR_BACKEND: 'hnsw', JOB_TIMEOUT_MS: 5000,
     CHANGELOG_PARTITIONS: Number(env.CHANGELOG_PARTITIONS ?? 4),
+    ...(env.REBUILD_SCAN_MAX_VECTORS ? { REBUILD_SCAN_MAX_VECTORS: Number(env.REBUILD_SCAN_MAX_VECTORS) } : {}),
   });
-  const redis = new Redis(env.REDIS_URL!);
+  const redis = new Redis(env.REDIS_URL!, { commandTimeout: env.REDIS_COMMAND_TIMEOUT_MS ? Number(env.REDIS_COMMAND_TIMEOUT_MS) : undefined });
   const store = new MemoryStore(redis, new KeySchema(config.KEY_PREFIX, config.CHANGELOG_PARTITIONS));
-  const index = await createVectorIndex({ config, redis, store, logger: { log: (m) => console.error(m), warn: (m) => console.error(m) } });
+  const stats = { rebuilds: 0, scans: 0 };
+  const index = await createVectorIndex({
+    config, redis, store,
+    logger: { log: (m) => console.error(`${Date.now()} ${m}`), warn: (m) => console.error(`${Date.now()} ${m}`) },
+    onRebuild: () => stats.rebuilds++,
+    onRebuildScan: () => stats.scans++,
+  });
   const send = (msg: object) => process.stdout.write(`${JSON.stringify(msg)}\n`);
   const lines = createInterface({ input: process.stdin });
   lines.on('line', async (line) => {
@@ -29,6 +38,8 @@ async function main(): Promise<void> {
         const { vector } = msg.query!;
         const hits = await index.search({ ...msg.query!, vector: vector && Float32Array.from(vector) });
         send({ id: msg.id, keys: hits.map((h) => h.key) });
+      } else if (msg.op === 'stats') {
+        send({ id: msg.id, ...stats });
       } else if (msg.op === 'size') {
         send({ id: msg.id, size: await index.size() });
       } else if (msg.op === 'stall') {

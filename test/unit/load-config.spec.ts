@@ -29,6 +29,16 @@ describe('loadConfig', () => {
     expect(loadConfig({ EMBEDDING_PROVIDER: 'openai', OPENAI_API_KEY: 'sk-test' }).OPENAI_API_KEY).toBe('sk-test');
   });
 
+  it('has no reranker model by default, and validates the one chosen once: its URL, and a model for the Cohere/Jina format', () => {
+    expect(loadConfig({}).RERANK_PROVIDER).toBe('none');
+    expect(() => loadConfig({ RERANK_PROVIDER: 'tei' })).toThrow(/RERANK_URL/);
+    expect(() => loadConfig({ RERANK_PROVIDER: 'tei', RERANK_URL: 'tei:8080' })).toThrow(/RERANK_URL/);
+    expect(loadConfig({ RERANK_PROVIDER: 'tei', RERANK_URL: 'http://tei:8080' }).RERANK_URL).toBe('http://tei:8080');
+    expect(() => loadConfig({ RERANK_PROVIDER: 'cohere', RERANK_URL: 'https://api.jina.ai' })).toThrow(/RERANK_MODEL/);
+    expect(() => loadConfig({ RERANK_PROVIDER: 'jina' })).toThrow(/RERANK_PROVIDER/);
+    expect(() => loadConfig({ RERANK_TIMEOUT_MS: '10' })).toThrow(/RERANK_TIMEOUT_MS/);
+  });
+
   it('trusts X-Forwarded-For only from the proxies TRUST_PROXY names (off by default)', () => {
     expect(loadConfig({}).TRUST_PROXY).toBeUndefined();
     expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8,127.0.0.1,::1' }).TRUST_PROXY).toBe('10.0.0.0/8,127.0.0.1,::1');

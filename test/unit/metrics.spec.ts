@@ -36,6 +36,8 @@ describe('Metrics', () => {
       jobs: 'counter',
       hnswFallbacks: 'counter',
       indexRebuilds: 'counter',
+      rebuildScans: 'counter',
+      indexingFailures: 'gauge',
       searchFailures: 'counter',
       providerErrors: 'counter',
       queueJobs: 'gauge',

@@ -1,5 +1,6 @@
 import type { VectorHit } from '@app/memory/vector/vector-index';
-import { rerank } from '../../apps/retriever/src/retrieve/rerank';
+import { loadConfig } from '@app/memory/config/load-config';
+import { rerank, rerankDepth } from '../../apps/retriever/src/retrieve/rerank';
 
 const YEAR_2020 = Date.UTC(2020, 0, 1);
 const DAY = 86_400_000;
@@ -68,6 +69,19 @@ describe('rerank', () => {
     const withMemory = rerank([lone, memory, b], { weight: 0, k: 3, neighbourWeight: 0.3 });
     expect(withMemory.find((m) => m.seq === 22)!.score).toBe(0.5);
     expect(withMemory.find((m) => m.seq === 21)!.score).toBe(0.5);
+  });
+
+  it("ranks by a reranker model's scores in place of the similarity, its neighbours' scores included, and keeps the index's similarity", () => {
+    const hits = [hit(1, 0.9, YEAR_2020), hit(5, 0.2, YEAR_2020), hit(6, 0.1, YEAR_2020)];
+    const out = rerank(hits, { weight: 0, k: 3, neighbourWeight: 0.5, scores: [0.3, 0.8, 0.1] });
+    expect(out.map((m) => [m.seq, Number(m.score.toFixed(3)), m.similarity])).toEqual([[5, 0.85, 0.2], [6, 0.5, 0.1], [1, 0.3, 0.9]]);
+  });
+
+  it('re-ranks as many hits for a client asking 10 as for one asking 50 (RERANK_DEPTH), and only k when nothing re-ranks', () => {
+    const config = loadConfig({});
+    expect([rerankDepth(config, 10), rerankDepth(config, 50), rerankDepth(config, 100)]).toEqual([150, 150, 300]);
+    expect(rerankDepth(loadConfig({ RERANK_DEPTH: '20' }), 10)).toBe(30);
+    expect(rerankDepth(loadConfig({ RERANK_DATE_WEIGHT: '0', RERANK_NEIGHBOUR_WEIGHT: '0' }), 10)).toBe(10);
   });
 
   it('passes the text and vector components of a hit through', () => {

@@ -7,6 +7,7 @@ import { MemoryCoreModule } from '@app/memory/nest/memory-core.module';
 import { registerQueues } from '@app/memory/nest/register-queues';
 import { REDIS, VECTOR_INDEX } from '@app/memory/nest/tokens';
 import { WorkerHealthController } from '@app/memory/nest/worker-health.controller';
+import { HttpReranker } from './retrieve/http-reranker';
 import { QueryEmbedder } from './retrieve/query-embedder';
 import { RetrieveProcessor } from './retrieve/retrieve.processor';
 import { RetrieveService } from './retrieve/retrieve.service';
@@ -28,6 +29,8 @@ import { VectorIndexCloser } from './retrieve/vector-index-closer';
           logger,
           onFallback: () => metrics.countHnswFallback(),
           onRebuild: (reason) => metrics.countIndexRebuild(reason),
+          onRebuildScan: () => metrics.countRebuildScan(),
+          onIndexingFailures: (count) => metrics.setIndexingFailures(count),
           onSearchFailure: (reason) => metrics.countSearchFailure(reason),
         });
         await retryStartup('building the vector index', () => index.init(), logger);
@@ -37,6 +40,7 @@ import { VectorIndexCloser } from './retrieve/vector-index-closer';
     { provide: ContextAssembler, useFactory: () => new ContextAssembler() },
     { provide: ReplyChannel, inject: [REDIS, KeySchema], useFactory: (redis: RedisClient, keys: KeySchema) => new ReplyChannel(redis, keys) },
     QueryEmbedder,
+    HttpReranker,
     RetrieveService,
     RetrieveProcessor,
     VectorIndexCloser,

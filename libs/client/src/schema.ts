@@ -25,7 +25,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: Redis answers (a cluster: every slot is served), the queues are ready and the embed and retrieve queues each have a worker; extractWorkers reports the extractors, or that extraction is off (LLM_PROVIDER=local), and does not gate readiness; embedding reports the active embedding generation, or that EMBEDDING_* differs from it (the process then embeds with the active one), and does not gate readiness */
+        /** Readiness: Redis answers (a cluster: every slot is served), the queues are ready and the embed and retrieve queues each have a worker; with a RediSearch index, its count of hashes it failed to index (searchIndex: FT.INFO hash_indexing_failures) has not risen in the last 10 minutes; extractWorkers reports the extractors, or that extraction is off (LLM_PROVIDER=local), and does not gate readiness; embedding reports the active embedding generation, or that EMBEDDING_* differs from it (the process then embeds with the active one), and does not gate readiness */
         get: operations["HealthController_ready"];
         put?: never;
         post?: never;

@@ -94,6 +94,17 @@ export function stopOnSignal(exitCode = 0): StopSignal {
 }
 
 /**
+ * startStack for a script (a benchmark, the attack run): its children run detached, so without this a Ctrl-C or
+ * SIGTERM would end the script and leave the API, the workers and their redis-server running.
+ */
+export async function startStackStoppedBySignal(options: Omit<StackOptions, 'signal'>): Promise<StackHandle> {
+  const stop = stopOnSignal(130);
+  const stack = await startStack({ ...options, signal: stop.signal });
+  stop.attach(stack);
+  return stack;
+}
+
+/**
  * The stack's Redis: the one named (--redis-url, REDIS_URL, REDIS_CLUSTER_NODES, --cluster), or else its own
  * redis-server on a free port with its data in ./.data: never whatever happens to answer on 6379.
  */

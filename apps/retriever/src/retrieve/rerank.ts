@@ -16,32 +16,40 @@ export interface RerankOptions {
   dateWeight?: number;
   /** A hit gains this share of the best similarity among its adjacent turns in the same list (neighbour agreement). */
   neighbourWeight?: number;
+  /** A reranker model's score of each hit (in the hits' order), used in place of the index's similarity. */
+  scores?: number[];
 }
 
-/** How many hits to re-rank for the best k: re-ranking can lift a hit from below the top k, so it looks at a wider set. */
+/**
+ * How many hits to re-rank for the best k: re-ranking can lift a hit from far below the top k, so it looks at a wider
+ * set, as wide for a client asking 10 as for one asking 50.
+ */
 export const rerankDepth = (config: MemoryConfig, k: number): number =>
-  config.RECENCY_WEIGHT > 0 || config.RERANK_DATE_WEIGHT > 0 || config.RERANK_NEIGHBOUR_WEIGHT > 0 ? k * 3 : k;
+  config.RECENCY_WEIGHT > 0 || config.RERANK_DATE_WEIGHT > 0 || config.RERANK_NEIGHBOUR_WEIGHT > 0 || config.RERANK_PROVIDER !== 'none'
+    ? Math.max(k * 3, config.RERANK_DEPTH)
+    : k;
 
 const within = (t: number | undefined, spans: DateSpan[]) => t !== undefined && spans.some((s) => t >= s.start && t < s.end);
 
 /**
  * The one re-ranking stage: score = (1 - w) * relevance + w * recency, where relevance is the index's similarity
- * plus the offline features (a date the query names, a date for a "when" question, the neighbours' agreement), and
+ * (or a reranker model's score, when one answered) plus the offline features (a date the query names, a date for a "when" question, the neighbours' agreement), and
  * recency runs over the span of the scope (not up to the server's clock, which would squeeze an old conversation
  * into a narrow band). With every weight 0 the order is the index's order.
  */
 export function rerank(hits: VectorHit[], opts: RerankOptions): RetrievedMemory[] {
-  const { weight, k, minScore, span, dates = [], asksWhen = false, dateWeight = 0, neighbourWeight = 0 } = opts;
+  const { weight, k, minScore, span, dates = [], asksWhen = false, dateWeight = 0, neighbourWeight = 0, scores } = opts;
   const recency = (ts: number) => (!span ? 0 : span.end <= span.start ? 1 : Math.min(1, Math.max(0, (ts - span.start) / (span.end - span.start))));
-  const bySeq = new Map(hits.filter((h) => !h.turn.memory).map((h) => [`${h.turn.session}\n${h.turn.seq}`, h.similarity]));
+  const base = (i: number) => scores?.[i] ?? hits[i].similarity;
+  const bySeq = new Map(hits.flatMap((h, i) => (h.turn.memory ? [] : [[`${h.turn.session}\n${h.turn.seq}`, base(i)]])));
   const neighbour = ({ turn }: VectorHit) =>
     turn.memory ? 0 : Math.max(bySeq.get(`${turn.session}\n${turn.seq - 1}`) ?? 0, bySeq.get(`${turn.session}\n${turn.seq + 1}`) ?? 0);
-  const relevance = (h: VectorHit) =>
-    h.similarity +
+  const relevance = (h: VectorHit, i: number) =>
+    base(i) +
     dateWeight * (within(h.turn.timestamp, dates) || within(h.turn.eventAt, dates) ? 1 : asksWhen && h.turn.eventAt !== undefined ? 0.5 : 0) +
     neighbourWeight * neighbour(h);
   return hits
-    .map((h): RetrievedMemory => {
+    .map((h, i): RetrievedMemory => {
       const { key, similarity, text, vector, turn } = h;
       return {
         key,
@@ -58,7 +66,7 @@ export function rerank(hits: VectorHit[], opts: RerankOptions): RetrievedMemory[
         similarity,
         ...(text !== undefined ? { text } : {}),
         ...(vector !== undefined ? { vector } : {}),
-        score: (1 - weight) * relevance(h) + weight * recency(turn.timestamp),
+        score: (1 - weight) * relevance(h, i) + weight * recency(turn.timestamp),
       };
     })
     .filter((m) => minScore === undefined || m.score >= minScore)

@@ -3,10 +3,11 @@ import type { VectorHit, VectorIndex, VectorQuery } from '@app/memory';
 import { buildMemoryContext, ContextAssembler, GenerationWatch, MEMORY_KINDS, MemoryConfig, MemoryStore, RetrievedMemory, RetrieveJob, RetrieveResult, StoredTurn } from '@app/memory';
 import { asksWhen, datesIn } from '@app/memory/time/text-dates';
 import { VECTOR_INDEX } from '@app/memory/nest/tokens';
+import { HttpReranker } from './http-reranker';
 import { QueryEmbedder } from './query-embedder';
 import { rerank, rerankDepth, type RerankOptions } from './rerank';
 
-/** Embed the query, search with the filters, re-rank, and optionally assemble the LLM context. */
+/** Embed the query, search with the filters, re-rank (with the reranker model, if one is set), and optionally assemble the LLM context. */
 @Injectable()
 export class RetrieveService {
   constructor(
@@ -16,6 +17,7 @@ export class RetrieveService {
     private readonly assembler: ContextAssembler,
     private readonly config: MemoryConfig,
     private readonly watch: GenerationWatch,
+    private readonly reranker: HttpReranker,
   ) {}
 
   async retrieve(job: RetrieveJob): Promise<RetrieveResult> {
@@ -29,7 +31,7 @@ export class RetrieveService {
 
     const exclude = new Set(job.exclude ?? []);
     const weight = this.config.RECENCY_WEIGHT;
-    const candidates = rerankDepth(this.config, job.k) + exclude.size;
+    const depth = rerankDepth(this.config, job.k) + exclude.size;
     const query: VectorQuery = {
       tenant: job.tenant,
       sessions: job.sessions,
@@ -39,15 +41,17 @@ export class RetrieveService {
       roles: job.roles,
       tags: job.tags,
       minLogIds: job.minLogIds,
-      k: candidates,
+      k: depth,
       mode,
       vector,
       text: job.query,
       generation: generation.fingerprint,
     };
     const [hits, span] = await Promise.all([this.search(job, query), weight > 0 ? this.recencySpan(job) : undefined]);
-    const ranked = rerank(hits.filter((h) => !exclude.has(h.key)), {
-      weight, k: job.k, minScore: job.minScore, span,
+    const candidates = hits.filter((h) => !exclude.has(h.key));
+    const scores = await this.reranker.score(job.query, candidates.map((h) => h.turn.content));
+    const ranked = rerank(candidates, {
+      weight, k: job.k, minScore: job.minScore, span, scores,
       dates: datesIn(job.query, job.asOf ?? Date.now()), asksWhen: asksWhen(job.query),
       dateWeight: this.config.RERANK_DATE_WEIGHT, neighbourWeight: this.config.RERANK_NEIGHBOUR_WEIGHT,
     });

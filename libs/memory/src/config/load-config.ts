@@ -15,6 +15,9 @@ const WITHOUT_DEFAULT = [
   'AZURE_OPENAI_EMBEDDING_DEPLOYMENT',
   'API_KEYS',
   'REDIS_CLUSTER_NODES',
+  'RERANK_URL',
+  'RERANK_MODEL',
+  'RERANK_API_KEY',
 ];
 const KNOWN = new Set([...Object.keys(new MemoryConfig()), ...WITHOUT_DEFAULT]);
 

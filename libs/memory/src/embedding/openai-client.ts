@@ -1,7 +1,7 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, AzureOpenAI, OpenAIError } from 'openai';
 import type { MemoryConfig, ProviderName } from '../config/memory-config';
 import { DimensionMismatchError } from '../errors/dimension-mismatch.error';
-import { ProviderError, ProviderErrorKind } from '../errors/provider.error';
+import { kindOfStatus, ProviderError, ProviderErrorKind } from '../errors/provider.error';
 
 export type RemoteProviderName = Exclude<ProviderName, 'local'>;
 
@@ -30,15 +30,6 @@ export function createOpenAiClient(config: MemoryConfig, provider: RemoteProvide
     case 'openai-compatible':
       return new OpenAI({ ...common, apiKey: config.OPENAI_API_KEY ?? PLACEHOLDER_KEY, baseURL: config.OPENAI_BASE_URL });
   }
-}
-
-function kindOfStatus(status: number | undefined): ProviderErrorKind {
-  if (status === undefined) return 'server'; // an error event inside a stream
-  if (status === 429) return 'rate_limit';
-  if (status === 401 || status === 403) return 'auth';
-  if (status === 408) return 'timeout';
-  if (status >= 500) return 'server';
-  return 'bad_request';
 }
 
 /**

@@ -94,8 +94,6 @@ export class GenerationStore {
   /** Takes or renews the driver's lease; false while another process holds it. */
   async lease(owner: string, ms: number): Promise<boolean> {
     if ((await this.redis.set(this.keys.generationLock, owner, 'PX', ms, 'NX')) === 'OK') return true;
-    if ((await this.redis.get(this.keys.generationLock)) !== owner) return false;
-    await this.redis.pexpire(this.keys.generationLock, ms);
-    return true;
+    return (await this.redis.memRenewLease(this.keys.generationLock, owner, ms)) === 1;
   }
 }

@@ -16,6 +16,8 @@ export const METRIC_NAMES = {
   jobs: 'agent_memory_jobs_total',
   hnswFallbacks: 'agent_memory_hnsw_fallbacks_total',
   indexRebuilds: 'agent_memory_index_rebuilds_total',
+  rebuildScans: 'agent_memory_rebuild_scans_total',
+  indexingFailures: 'agent_memory_redisearch_indexing_failures',
   searchFailures: 'agent_memory_search_failures_total',
   providerErrors: 'agent_memory_provider_errors_total',
   queueJobs: 'agent_memory_queue_jobs',
@@ -78,7 +80,7 @@ export type MemoryChange = (typeof MEMORY_CHANGES)[number];
 export const TOKEN_KINDS = ['prompt', 'completion'] as const;
 export type TokenKind = (typeof TOKEN_KINDS)[number];
 
-export const PROVIDER_KINDS = ['embedding', 'llm'] as const;
+export const PROVIDER_KINDS = ['embedding', 'llm', 'rerank'] as const;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 
 /** The `kind` label of provider errors: every ProviderError kind. */

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ProviderName } from '../config/memory-config';
+import type { ProviderName, RerankProviderName } from '../config/memory-config';
 import type { ProviderErrorKind } from '../errors/provider.error';
 import type { SearchFailure } from '../errors/search-reply.error';
 import { QUEUES, type QueueName } from '../queues/job-contracts';
@@ -58,6 +58,8 @@ export class Metrics {
   private readonly jobs = new Counter({ name: METRIC_NAMES.jobs, help: 'Jobs by outcome', labelNames: ['queue', 'outcome'], registers: [this.registry] });
   private readonly hnswFallbacks = new Counter({ name: METRIC_NAMES.hnswFallbacks, help: 'Searches answered by the fallback path instead of the HNSW index', registers: [this.registry] });
   private readonly indexRebuilds = new Counter({ name: METRIC_NAMES.indexRebuilds, help: 'In-process index rebuilds after start-up, by reason', labelNames: ['reason'], registers: [this.registry] });
+  private readonly rebuildScans = new Counter({ name: METRIC_NAMES.rebuildScans, help: 'Searches answered by an exact scan read from Redis while the in-process index rebuilt', registers: [this.registry] });
+  private readonly indexingFailures = new Gauge({ name: METRIC_NAMES.indexingFailures, help: "Hashes RediSearch failed to index (FT.INFO hash_indexing_failures): turns that are not searchable", registers: [this.registry] });
   private readonly searchFailures = new Counter({ name: METRIC_NAMES.searchFailures, help: 'RediSearch queries that timed out or gave a malformed reply (the search failed)', labelNames: ['reason'], registers: [this.registry] });
   private readonly providerErrors = new Counter({ name: METRIC_NAMES.providerErrors, help: 'Provider call errors by kind', labelNames: ['provider_kind', 'kind'], registers: [this.registry] });
   private readonly queueJobs = new Gauge({ name: METRIC_NAMES.queueJobs, help: 'Jobs in each queue by state', labelNames: ['queue', 'state'], registers: [this.registry] });
@@ -107,7 +109,7 @@ export class Metrics {
   }
 
   /** Times one provider call (failures included); count failures with countProviderError. */
-  timeProvider<T>(kind: ProviderKind, provider: ProviderName, fn: () => Promise<T>): Promise<T> {
+  timeProvider<T>(kind: ProviderKind, provider: ProviderName | RerankProviderName, fn: () => Promise<T>): Promise<T> {
     return timed(fn, (s) => this.providerDuration.observe({ provider_kind: kind, provider }, s));
   }
 
@@ -157,6 +159,14 @@ export class Metrics {
 
   countIndexRebuild(reason: RebuildReasonLabel): void {
     this.indexRebuilds.inc({ reason });
+  }
+
+  countRebuildScan(): void {
+    this.rebuildScans.inc();
+  }
+
+  setIndexingFailures(count: number): void {
+    this.indexingFailures.set(count);
   }
 
   countSearchFailure(reason: SearchFailure): void {

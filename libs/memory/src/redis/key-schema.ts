@@ -62,6 +62,7 @@ export const STORE_LAYOUT = 2;
  *                                 after the switch, the previous one) and progress (see GenerationStore)
  *   {prefix}-sys:generation:lock  the re-index driver's lease (one embedder drives it)
  *   {prefix}-sys:reply:{job}      a retrieve job's result, until the API reads it
+ *   {prefix}-sys:rebuild-lease    STRING token of the in-process index replica rebuilding now (one at a time), with a TTL
  */
 export class KeySchema {
   readonly turnPrefix: string;
@@ -192,6 +193,10 @@ export class KeySchema {
 
   get generationLock(): string {
     return `${this.sys}generation:lock`;
+  }
+
+  get rebuildLease(): string {
+    return `${this.sys}rebuild-lease`;
   }
 
   reply(jobId: string): string {

@@ -1,8 +1,8 @@
 import type { RedisClient } from '../redis/create-redis';
-import { KeySchema } from '../redis/key-schema';
+import { KeySchema, type MemoryScope } from '../redis/key-schema';
 import { masters } from '../redis/redis-endpoint';
-import { scanKeys } from '../redis/scan-keys';
-import { embeddingFields, Role, StoredTurn, TURN_FIELDS as F, TurnWrite, WriteResult } from './turn';
+import { type ReadStep, runOnce, scanKeys } from '../redis/scan-keys';
+import { embeddingFields, MEMORY_KINDS, type MemoryKind, Role, StoredTurn, TURN_FIELDS as F, TurnWrite, WriteResult } from './turn';
 import { type ScriptArgs, type StoreCommands, withStoreCommands } from './store-commands';
 import { parseTurnHash, TURN_READ_FIELDS } from './turn-hash';
 import { bufferToVector, vectorToBuffer } from './vector-bytes';
@@ -405,12 +405,41 @@ export class MemoryStore {
     return Object.fromEntries(partitions.flatMap((p, i) => (ids[i] ? [[p, ids[i]]] : [])));
   }
 
-  /** Every stored vector of one generation's field, in batches, for rebuilding an in-process index. */
-  async *scanVectors(batchSize = 500, field: string = F.embedding): AsyncGenerator<StoredVector[]> {
-    for await (const keys of scanKeys(this.redis, `${this.keys.turnPrefix}*`, batchSize)) {
-      const vectors = await this.loadVectors(keys, field);
+  /**
+   * Every stored vector of one generation's field, in batches, for rebuilding an in-process index; `run` runs each
+   * Redis step (see ReadStep).
+   */
+  async *scanVectors(batchSize = 500, run: ReadStep = runOnce, field: string = F.embedding): AsyncGenerator<StoredVector[]> {
+    for await (const keys of scanKeys(this.redis, `${this.keys.turnPrefix}*`, batchSize, run)) {
+      const vectors = await run(() => this.loadVectors(keys, field));
       if (vectors.length > 0) yield vectors;
     }
+  }
+
+  /**
+   * The keys of every turn and memory a search of these sessions (else of these users' sessions, else of all the
+   * tenant's) can find, or undefined when there are more than `max`: what an in-process index scans while it
+   * rebuilds. A session's memories are its user's, or its own when it has none.
+   */
+  async scopeKeys(tenant: string, scope: { sessions?: string[]; users?: string[]; kinds?: readonly MemoryKind[] }, max: number): Promise<string[] | undefined> {
+    const named = scope.sessions ?? (await Promise.all((scope.users ?? [undefined]).map((user) => this.sessionNames(tenant, { user, limit: max + 1 })))).flat();
+    const sessions = [...new Set(named)];
+    if (sessions.length > max) return undefined;
+    const kinds = scope.kinds ?? MEMORY_KINDS;
+    const turns = kinds.includes('turn') ? sessions : [];
+    const counts = await Promise.all(turns.map((s) => this.redis.zcard(this.keys.history(tenant, s))));
+    if (counts.reduce((sum, n) => sum + n, 0) > max) return undefined;
+    const seqs = await Promise.all(turns.map((s) => this.redis.zrange(this.keys.history(tenant, s), 0, -1)));
+    const keys = turns.flatMap((s, i) => seqs[i].map((seq) => this.keys.turn(tenant, s, Number(seq))));
+    if (!kinds.includes('memory')) return keys;
+    const owners = await Promise.all(sessions.map((s) => this.sessionUser(tenant, s)));
+    const scopes: MemoryScope[] = [
+      ...new Set([...(scope.users ?? []), ...owners.filter((u): u is string => u !== undefined)]),
+    ].map((id) => ({ tenant, kind: 'user', id }));
+    scopes.push(...sessions.filter((_, i) => owners[i] === undefined).map((id): MemoryScope => ({ tenant, kind: 'session', id })));
+    const ids = await Promise.all(scopes.map((sc) => this.redis.zrange(this.keys.memoryIndex(sc), 0, max)));
+    keys.push(...scopes.flatMap((sc, i) => ids[i].map((id) => this.keys.memory(sc, id))));
+    return keys.length > max ? undefined : keys;
   }
 
   /**

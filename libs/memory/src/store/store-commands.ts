@@ -26,6 +26,8 @@ export interface StoreCommands {
   memReindexProgress(...args: ScriptArgs): Promise<number>;
   memEndReindex(...args: ScriptArgs): Promise<string | null>;
   memSetVectors(...args: ScriptArgs): Promise<number>;
+  memRenewLease(...args: ScriptArgs): Promise<number>;
+  memReleaseLease(...args: ScriptArgs): Promise<number>;
 }
 
 /**
@@ -54,6 +56,8 @@ const COMMANDS: Record<keyof StoreCommands, { script: string; keys: number }> = 
   memReindexProgress: { script: 'reindex-progress', keys: 1 },
   memEndReindex: { script: 'end-reindex', keys: 1 },
   memSetVectors: { script: 'set-vectors', keys: 1 },
+  memRenewLease: { script: 'renew-lease', keys: 1 },
+  memReleaseLease: { script: 'release-lease', keys: 1 },
 };
 
 /** Read once, when the module loads: lua/ sits beside this file in the sources and in dist (the build copies it). */

@@ -86,6 +86,10 @@ export interface VectorIndexOptions {
   onFallback?: (err: unknown) => void;
   /** Called when an in-process index rebuilds after start-up (the change log was trimmed past it, or went back in time). */
   onRebuild?: (reason: RebuildReason) => void;
+  /** Called when a search was answered by scanning its scope in Redis while an in-process index rebuilt (count it in a metric). */
+  onRebuildScan?: () => void;
+  /** Called with RediSearch's hash_indexing_failures at start and every REDISEARCH_WATCH_INTERVAL_MS (set a gauge). */
+  onIndexingFailures?: (count: number) => void;
   /** Called when a RediSearch query timed out or gave a malformed reply (count it in a metric); the search throws. */
   onSearchFailure?: (reason: SearchFailure) => void;
 }

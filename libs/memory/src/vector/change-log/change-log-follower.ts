@@ -2,16 +2,21 @@ import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:time
 import { DimensionMismatchError } from '../../errors/dimension-mismatch.error';
 import { IndexLagError } from '../../errors/index-lag.error';
 import { IndexSchemaMismatchError } from '../../errors/index-schema-mismatch.error';
+import type { ReadStep } from '../../redis/scan-keys';
+import { retryStartup } from '../../redis/retry-startup';
 import type { MemoryStore } from '../../store/memory-store';
 import type { ChangeLogEntry, ChangeLogReader, LogPosition } from './change-log-reader';
 import type { CoreSnapshots } from '../snapshots/core-snapshots';
 import type { SearchCore } from '../in-process/search-core';
+import { LEASE_TTL_MS, type RebuildLease } from './rebuild-lease';
 import { compareStreamIds } from './stream-id';
 import { timeSlicer } from '../in-process/time-slicer';
 import type { IndexLogger, RebuildReason } from '../vector-index';
 
 /** Deferred indexing (HNSW graph inserts) done at once before the loop looks at the change log again. */
 const SETTLE_SLICE_MS = 4;
+/** How often, on average, a replica waiting to rebuild asks for the lease (jittered, so waiters do not ask together). */
+const LEASE_POLL_MS = 1000;
 
 export interface FollowerOptions {
   /** One reader per change-log partition, in partition order. */
@@ -29,6 +34,8 @@ export interface FollowerOptions {
   onRebuild?: (reason: RebuildReason) => void;
   /** Saves the core every so often, and loads it at start instead of rebuilding from Redis. */
   snapshots?: CoreSnapshots;
+  /** Held while rebuilding after start-up, so replicas rebuild one at a time. */
+  lease?: RebuildLease;
 }
 
 interface Waiter {
@@ -41,7 +48,9 @@ interface Waiter {
  * Keeps a SearchCore equal to the vectors stored in Redis: rebuilds it from a scan, then applies every partition of
  * the change log from the positions recorded before the scan (so no write is missed; replaying an add is a no-op).
  * One loop applies; one watcher per partition blocks on its stream and wakes the loop. A partition that was trimmed
- * past the follower's position, or that went back in time (Redis lost writes), makes it rebuild and swap the new core in.
+ * past the follower's position, or that went back in time (Redis lost writes), makes it rebuild and swap the new core in;
+ * the old core is not trusted meanwhile (`rebuilding`: searches are answered elsewhere, or wait for the new core).
+ * Every Redis read of a rebuild is retried while Redis cannot serve it, so one slow reply does not start it over.
  */
 export class ChangeLogFollower {
   private current!: SearchCore;
@@ -54,11 +63,18 @@ export class ChangeLogFollower {
   /** The core changed since the last snapshot. */
   private dirty = false;
   private savedAt = -Infinity;
+  /** A gap was seen and the rebuild that follows it has not swapped its core in yet. */
+  private stale = false;
 
   constructor(private readonly opts: FollowerOptions) {}
 
   get core(): SearchCore {
     return this.current;
+  }
+
+  /** The core missed part of the change log and a rebuild (or the wait for the lease) is under way. */
+  get rebuilding(): boolean {
+    return this.stale;
   }
 
   async start(): Promise<void> {
@@ -82,9 +98,12 @@ export class ChangeLogFollower {
     if (this.running && this.dirty && this.opts.snapshots) await this.save();
   }
 
-  /** Resolves once the core covers every given position (partition -> stream id); throws IndexLagError after `timeoutMs`. */
-  async waitFor(required: Record<number, string> | undefined, timeoutMs: number): Promise<void> {
-    if (!required || this.covers(required)) return;
+  /**
+   * Resolves once the core covers every given position (partition -> stream id), and is not being rebuilt; throws
+   * IndexLagError after `timeoutMs`.
+   */
+  async waitFor(required: Record<number, string> = {}, timeoutMs: number): Promise<void> {
+    if (!this.stale && this.covers(required)) return;
     let timer: NodeJS.Timeout | undefined;
     const waiter = { required } as Waiter;
     try {
@@ -173,12 +192,51 @@ export class ChangeLogFollower {
     this.savedAt = performance.now();
   }
 
+  /** Rebuilds once this replica holds the lease, if there is one; a replica closed while waiting gives up. */
+  private async rebuildLeased(): Promise<void> {
+    const { lease, logger, name } = this.opts;
+    if (!lease) return this.rebuild();
+    const run = this.retrying('taking the rebuild lease');
+    let waiting = false;
+    while (!(await run(() => lease.acquire()))) {
+      if (this.closed) return;
+      if (!waiting) logger.log(`${name}: another replica is rebuilding; waiting for the lease`);
+      waiting = true;
+      await sleep(LEASE_POLL_MS * (0.5 + Math.random()));
+    }
+    const renewal = setInterval(() => void this.renew(lease), LEASE_TTL_MS / 3);
+    try {
+      await this.rebuild();
+    } finally {
+      clearInterval(renewal);
+      await lease.release().catch((err: Error) => logger.warn(`${name}: releasing the rebuild lease failed (it expires by itself): ${err.message}`));
+    }
+  }
+
+  /** A renewal that failed, or found the lease gone, is logged: another replica may then rebuild at the same time. */
+  private async renew(lease: RebuildLease): Promise<void> {
+    const { logger, name } = this.opts;
+    try {
+      if (!(await lease.renew())) logger.warn(`${name}: the rebuild lease lapsed; another replica may be rebuilding too`);
+    } catch (err) {
+      logger.warn(`${name}: renewing the rebuild lease failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** Runs a Redis read again while Redis cannot serve it (a timed-out command), with backoff (see retryStartup). */
+  private retrying(what: string): ReadStep {
+    return (step) => retryStartup(`${this.opts.name}: ${what}`, step, this.opts.logger);
+  }
+
   private async rebuild(): Promise<void> {
-    const from = await Promise.all(this.opts.readers.map((r) => r.position()));
+    this.opts.logger.log(`${this.opts.name}: rebuilding from Redis`);
+    const run = this.retrying('a read of the rebuild');
+    const from = await run(() => Promise.all(this.opts.readers.map((r) => r.position())));
     const core = this.opts.createCore();
     const slice = timeSlicer();
     try {
-      for await (const batch of this.opts.store.scanVectors(undefined, this.opts.field)) {
+      for await (const batch of this.opts.store.scanVectors(500, run, this.opts.field)) {
+        if (this.closed) return;
         for (const v of batch) {
           core.add(v);
           await slice();
@@ -190,6 +248,7 @@ export class ChangeLogFollower {
     }
     this.current = core;
     this.dirty = true;
+    this.stale = false;
     this.advance(from);
     this.opts.logger.log(`${this.opts.name}: built from Redis with ${core.size} vectors, following ${from.length} change-log partitions`);
   }
@@ -200,11 +259,15 @@ export class ChangeLogFollower {
         await this.saveWhenDue();
         const reads = await Promise.all(this.opts.readers.map((r, p) => r.readAfter(this.positions[p], this.opts.batchSize ?? 1000)));
         const broken = reads.findIndex((r) => r.gap);
-        if (broken >= 0) {
+        if (broken >= 0 && !this.stale) {
           const reason = reads[broken].gap!;
+          this.stale = true;
           this.opts.logger.warn(`${this.opts.name}: change-log partition ${broken} (${reason}) no longer holds what follows position ${this.positions[broken].id}; rebuilding`);
           this.opts.onRebuild?.(reason);
-          await this.rebuild();
+        }
+        // Until the new core is in (a failed rebuild is tried again, and counted once).
+        if (this.stale) {
+          await this.rebuildLeased();
         } else if (reads.every((r, p) => r.next === this.positions[p])) {
           this.endRound();
           if (this.closed) return;
@@ -289,6 +352,7 @@ export class ChangeLogFollower {
 
   private advance(to: LogPosition[]): void {
     this.positions = to;
+    if (this.stale) return;
     for (const w of this.waiters) if (this.covers(w.required)) w.resolve();
   }
 }

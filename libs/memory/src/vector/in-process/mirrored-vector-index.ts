@@ -1,10 +1,12 @@
 import { ChangeLogFollower } from '../change-log/change-log-follower';
 import { ChangeLogReader } from '../change-log/change-log-reader';
+import { RebuildLease } from '../change-log/rebuild-lease';
 import { checkQuery } from '../check-query';
 import { ExactIndex } from './exact-index';
 import { HnswIndex, type HnswOptions } from './hnsw-index';
 import { HnswSnapshotStore } from '../snapshots/hnsw-snapshot-store';
 import { loadHits } from './load-hits';
+import { ScopeScan } from './scope-scan';
 import type { SearchCore } from './search-core';
 import { indexedGeneration, type VectorHit, type VectorIndex, type VectorIndexOptions, type VectorQuery } from '../vector-index';
 import { TURN_FIELDS } from '../../store/turn';
@@ -14,6 +16,7 @@ import { VectorMirror } from './vector-mirror';
 export class MirroredVectorIndex implements VectorIndex {
   private readonly follower: ChangeLogFollower;
   private readonly dim: number;
+  private readonly scan: ScopeScan;
 
   constructor(
     readonly backend: 'hnsw' | 'exact',
@@ -50,7 +53,9 @@ export class MirroredVectorIndex implements VectorIndex {
       name: `${backend} index (${store.keys.prefix}${first ? '' : `, generation ${generation.id}`})`,
       onRebuild: opts.onRebuild,
       snapshots,
+      lease: new RebuildLease(redis, store.keys.rebuildLease),
     });
+    this.scan = new ScopeScan(store, generation, config.HYBRID_TEXT_WEIGHT, config.REBUILD_SCAN_MAX_VECTORS);
   }
 
   init(): Promise<void> {
@@ -59,6 +64,14 @@ export class MirroredVectorIndex implements VectorIndex {
 
   async search(q: VectorQuery): Promise<VectorHit[]> {
     if (!checkQuery(q, this.dim)) return [];
+    // The core is not trusted while it rebuilds: a scope small enough is answered from Redis, a larger one waits.
+    if (this.follower.rebuilding) {
+      const hits = await this.scan.search(q);
+      if (hits) {
+        this.opts.onRebuildScan?.();
+        return hits;
+      }
+    }
     await this.follower.waitFor(q.minLogIds, this.opts.config.JOB_TIMEOUT_MS);
     return loadHits(this.opts.store, this.follower.core.search(q));
   }

@@ -1,4 +1,5 @@
 import { ConfigError } from '../../errors/config.error';
+import type { RedisClient } from '../../redis/create-redis';
 import { IndexSchemaMismatchError } from '../../errors/index-schema-mismatch.error';
 import { SearchReplyError } from '../../errors/search-reply.error';
 import { TURN_FIELDS as F } from '../../store/turn';
@@ -55,6 +56,9 @@ export class RediSearchIndex implements VectorIndex {
   private readonly generation: EmbeddingGeneration;
   /** Each generation has an index of its own (the first keeps the name it always had). */
   private readonly name: string;
+  /** FT.INFO is read this often, to see hash_indexing_failures rise. */
+  private watch?: NodeJS.Timeout;
+  private failures = 0;
 
   constructor(private readonly opts: VectorIndexOptions) {
     this.logger = opts.logger ?? console;
@@ -83,10 +87,29 @@ export class RediSearchIndex implements VectorIndex {
         `redisearch: this server's FT.INFO does not report the vector field's parameters (RediSearch before 2.10): its DIM is checked by a probe, its algorithm, type, metric, M and EF_CONSTRUCTION are taken on trust`,
       );
     }
-    const failures = Number(info.hash_indexing_failures ?? 0);
-    if (failures > 0) this.logger.warn(`redisearch: ${this.name} failed to index ${failures} hashes (hash_indexing_failures): those turns are not searchable`);
+    this.failures = Number(info.hash_indexing_failures ?? 0);
+    this.opts.onIndexingFailures?.(this.failures);
+    if (this.failures > 0) this.logger.warn(`redisearch: ${this.name} failed to index ${this.failures} hashes (hash_indexing_failures): those turns are not searchable`);
     await this.waitForInitialScan();
     await this.checkTimeoutPolicy();
+    this.watch = setInterval(() => void this.watchFailures(), this.opts.config.REDISEARCH_WATCH_INTERVAL_MS);
+  }
+
+  /**
+   * Reports hash_indexing_failures, and says when it rose: RediSearch does not refuse an HSET it cannot index (a
+   * vector of another size, say), it counts it, and the turn is silently never found.
+   */
+  private async watchFailures(): Promise<void> {
+    try {
+      const failures = Number((await this.info())?.hash_indexing_failures ?? 0);
+      this.opts.onIndexingFailures?.(failures);
+      if (failures > this.failures) {
+        this.logger.warn(`redisearch: ${this.name}'s hash_indexing_failures rose from ${this.failures} to ${failures}: hashes written since were not indexed, and their turns are not searchable`);
+      }
+      this.failures = failures;
+    } catch (err) {
+      this.logger.warn(`redisearch: reading FT.INFO of ${this.name} failed, trying again in ${this.opts.config.REDISEARCH_WATCH_INTERVAL_MS} ms: ${(err as Error).message}`);
+    }
   }
 
   async search(q: VectorQuery): Promise<VectorHit[]> {
@@ -141,10 +164,12 @@ export class RediSearchIndex implements VectorIndex {
 
   async close(): Promise<void> {
     // The index lives in Redis; the connection belongs to the caller.
+    clearInterval(this.watch);
   }
 
   /** FT.DROPINDEX without DD: the hashes stay (they belong to the store); another retriever may have dropped it first. */
   async retire(): Promise<void> {
+    await this.close();
     try {
       await this.opts.redis.call('FT.DROPINDEX', this.name);
       this.logger.log(`redisearch: dropped index ${this.name} (generation ${this.generation.id})`);
@@ -170,18 +195,8 @@ export class RediSearchIndex implements VectorIndex {
     ];
   }
 
-  /** FT.INFO as a map, or undefined when the index does not exist. */
-  private async info(): Promise<Record<string, unknown> | undefined> {
-    try {
-      return toMap((await this.opts.redis.call('FT.INFO', this.name)) as unknown[]);
-    } catch (err) {
-      const message = (err as Error).message;
-      if (/unknown index name|no such index/i.test(message)) return undefined;
-      if (/unknown command/i.test(message)) {
-        throw new ConfigError('VECTOR_BACKEND=redisearch, but this Redis has no search module (use Redis Stack / Redis 8, or VECTOR_BACKEND=hnsw)');
-      }
-      throw err;
-    }
+  private info(): Promise<Record<string, unknown> | undefined> {
+    return searchIndexInfo(this.opts.redis, this.name);
   }
 
   /** FT.ALTER ... SCHEMA ADD for the fields of ADDED_LATER that an older index lacks; the info after. */
@@ -306,6 +321,31 @@ export function schemaDifferences(info: Record<string, unknown>, prefix: string,
 }
 
 /** A RESP2 key/value array as an object (values of odd positions keyed by the preceding string). */
+/** FT.INFO as a map, or undefined when the index does not exist; ConfigError when the server has no search module. */
+export async function searchIndexInfo(redis: RedisClient, name: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    return toMap((await redis.call('FT.INFO', name)) as unknown[]);
+  } catch (err) {
+    const message = (err as Error).message;
+    if (/unknown index name|no such index/i.test(message)) return undefined;
+    if (/unknown command/i.test(message)) {
+      throw new ConfigError('VECTOR_BACKEND=redisearch, but this Redis has no search module (use Redis Stack / Redis 8, or VECTOR_BACKEND=hnsw)');
+    }
+    throw err;
+  }
+}
+
+/** FT.INFO's hash_indexing_failures: hashes under the index's prefix it could not index; undefined without the index or the module. */
+export async function indexingFailures(redis: RedisClient, name: string): Promise<number | undefined> {
+  try {
+    const info = await searchIndexInfo(redis, name);
+    return info && Number(info.hash_indexing_failures ?? 0);
+  } catch (err) {
+    if (err instanceof ConfigError) return undefined;
+    throw err;
+  }
+}
+
 export function toMap(flat: unknown[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = flat[i + 1];
