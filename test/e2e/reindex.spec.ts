@@ -7,6 +7,7 @@ import { ManagedProcess } from '../../apps/cli/src/stack/managed-process';
 import { repoRoot, type StackHandle, startStack } from '../../apps/cli/src/stack/stack';
 import { OpenAiWireServer } from '../support/openai-wire-server';
 import { freePort, RedisServer } from '../support/redis-server';
+import type { HistoryPage, Readiness, ReindexStatus, SearchResponse } from '../../libs/client/src/client';
 
 /**
  * Changing the embedding model of a live stack (real processes: Redis, API, embedder, retriever), one store through
@@ -54,11 +55,12 @@ describe.each(targets)('re-indexing to a new embedding generation: $backend on $
     JOB_STALLED_INTERVAL_MS: '2000',
   });
 
-  const call = async (method: string, path: string, body?: unknown) => {
+  /** An answer's body, typed as the route answers it (an error body carries `code`). */
+  const call = async <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => {
     const res = await fetch(`${stack.apiUrl}${path}`, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
-    return { status: res.status, body: (await res.json()) as Record<string, any> };
+    return { status: res.status, body: (await res.json()) as T & { code?: string } };
   };
-  const status = async () => (await call('GET', '/v1/admin/reindex')).body;
+  const status = async () => (await call<ReindexStatus>('GET', '/v1/admin/reindex')).body;
   const waitFor = async (what: string, check: () => Promise<boolean>, ms = 60_000) => {
     const deadline = Date.now() + ms;
     while (!(await check())) {
@@ -96,7 +98,7 @@ describe.each(targets)('re-indexing to a new embedding generation: $backend on $
     const searcher = async (s: number) => {
       while (running) {
         try {
-          const r = await call('POST', '/v1/memories/search', { query: 'harbour crane schedule', k: 5 });
+          const r = await call<SearchResponse>('POST', '/v1/memories/search', { query: 'harbour crane schedule', k: 5 });
           searches[s].push(r.status === 200 ? { ok: true, generation: r.body.generation } : { ok: false, detail: `${r.status} ${JSON.stringify(r.body)}` });
         } catch (err) {
           searches[s].push({ ok: false, detail: (err as Error).message });
@@ -121,11 +123,11 @@ describe.each(targets)('re-indexing to a new embedding generation: $backend on $
   async function checkFlood(result: Awaited<ReturnType<ReturnType<typeof flood>['stop']>>, generations: string[]) {
     const sessions = [...result.acked.keys()];
     const expected = [...result.acked.values()].reduce((a, ids) => a + ids.length, 0);
-    const stored = async () => (await Promise.all(sessions.map(async (s) => (await call('GET', `/v1/sessions/${s}/turns?limit=1`)).body.total as number))).reduce((a, b) => a + b, 0);
+    const stored = async () => (await Promise.all(sessions.map(async (s) => (await call<HistoryPage>('GET', `/v1/sessions/${s}/turns?limit=1`)).body.total))).reduce((a, b) => a + b, 0);
     await waitFor('the flood turns stored', async () => (await stored()) >= expected);
     const history = async (s: string) => {
       const turns: { turnId: string; content: string }[] = [];
-      for (let page: unknown[] = [null]; page.length > 0; ) turns.push(...(page = (await call('GET', `/v1/sessions/${s}/turns?offset=${turns.length}&limit=100`)).body.turns));
+      for (let page: unknown[] = [null]; page.length > 0; ) turns.push(...(page = (await call<HistoryPage>('GET', `/v1/sessions/${s}/turns?offset=${turns.length}&limit=100`)).body.turns));
       return turns;
     };
     const audits = await Promise.all(sessions.map(async (s) => auditSession(s, result.acked.get(s)!, await history(s))));
@@ -177,7 +179,7 @@ describe.each(targets)('re-indexing to a new embedding generation: $backend on $
 
     const load = flood('a');
     await new Promise((r) => setTimeout(r, 500));
-    const started = await call('POST', '/v1/admin/reindex', { to: 'local/local/1024' });
+    const started = await call<ReindexStatus>('POST', '/v1/admin/reindex', { to: 'local/local/1024' });
     expect(started.status).toBe(202);
     expect(started.body).toMatchObject({ state: 'building', target: { fingerprint: to.fingerprint, field: to.field, dim: 1024 } });
     expect(started.body.total).toBeGreaterThanOrEqual(400);
@@ -198,8 +200,8 @@ describe.each(targets)('re-indexing to a new embedding generation: $backend on $
     expect(stored.filter((h) => h.fields[to.field] !== 1024 * 4 || h.fields.embedding !== undefined)).toEqual([]);
     if (backend === 'redisearch') expect(await searchIndexes()).toEqual([`${prefix}-idx-v2-${to.id}`]);
     // The API was configured with the 384-d embedder: it follows the store, and says so.
-    expect((await call('GET', '/readyz')).body.checks.embedding).toMatch(/configured embedder .*local\/local\/384.* is not the store's active generation local\/local\/1024/);
-    const hit = await call('GET', '/v1/sessions/pre-3/memories?q=ferry%20log%2012&k=3');
+    expect((await call<Readiness>('GET', '/readyz')).body.checks.embedding).toMatch(/configured embedder .*local\/local\/384.* is not the store's active generation local\/local\/1024/);
+    const hit = await call<SearchResponse>('GET', '/v1/sessions/pre-3/memories?q=ferry%20log%2012&k=3');
     expect(hit.body.generation).toBe(to.id);
     expect(hit.body.memories[0].content).toBe('session 3 turn 12: the ferry log 12');
   }, 180_000);
@@ -209,11 +211,11 @@ describe.each(targets)('re-indexing to a new embedding generation: $backend on $
     const target = generationOf(parseGenerationSpec('local/local/512'));
     expect((await call('POST', '/v1/admin/reindex', { to: 'local/local/512' })).status).toBe(202);
     await waitFor('a few re-embedded', async () => (await status()).reembedded > 0);
-    const aborted = await call('DELETE', '/v1/admin/reindex');
+    const aborted = await call<ReindexStatus>('DELETE', '/v1/admin/reindex');
     expect(aborted.status).toBe(200);
     expect(aborted.body).toMatchObject({ state: 'idle', active: { fingerprint: active.fingerprint }, dropping: { fingerprint: target.fingerprint } });
     expect((await call('DELETE', '/v1/admin/reindex')).body.code).toBe('reindex_conflict');
-    const search = await call('GET', '/v1/sessions/pre-5/memories?q=tide%20log%2010&k=1');
+    const search = await call<SearchResponse>('GET', '/v1/sessions/pre-5/memories?q=tide%20log%2010&k=1');
     expect([search.status, search.body.generation, search.body.memories[0].content]).toEqual([200, active.id, 'session 5 turn 10: the tide log 10']);
     await waitFor('the target vectors deleted', async () => (await status()).dropping === undefined);
     expect((await hashes()).filter((h) => h.fields[target.field] !== undefined)).toEqual([]);
@@ -225,9 +227,9 @@ describe.each(targets)('re-indexing to a new embedding generation: $backend on $
     const to = generationOf(parseGenerationSpec('openai-compatible/wire-embed/64'));
     const load = flood('c');
     await new Promise((r) => setTimeout(r, 500));
-    const started = await call('POST', '/v1/admin/reindex', { to: 'openai-compatible/wire-embed/64' });
+    const started = await call<ReindexStatus>('POST', '/v1/admin/reindex', { to: 'openai-compatible/wire-embed/64' });
     expect(started.status).toBe(202);
-    const total = started.body.total as number;
+    const total = started.body.total;
     await waitFor('a third re-embedded', async () => (await status()).reembedded > total / 3);
 
     const [, metricsUrl] = Object.entries(stack.workerMetrics).find(([name]) => name.startsWith('embedder'))!;
