@@ -43,7 +43,7 @@ export class EmbedTurnsService {
     const written = await this.store.write(
       jobs.map((j, i) => ({ ...j, tokenCount: tokenCounts[i], embedding: vectors[i], context: j.context ?? read.get(j), eventAt: eventDate(j.content, j.timestamp) })),
     );
-    await this.embedder.catchUp(this.store, generations, written.flatMap((w, i) => (w.outcome === 'dropped' ? [] : [{ key: w.key, content: jobs[i].content }])));
+    await this.embedder.catchUp(this.store, generations.map((g) => g.field), written.flatMap((w, i) => (w.outcome === 'dropped' ? [] : [{ key: w.key, content: jobs[i].content }])));
     // A replay ('existing') feeds again: the job it queued may have been lost with a crash, and the watermark makes it harmless.
     this.extractFeed.stored(jobs.filter((_, i) => written[i].outcome !== 'dropped'));
     return written.map(({ seq, outcome }) => ({ seq, outcome }));

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { UnrecoverableError } from 'bullmq';
 import type { MemoryOp, MemoryScope, MemoryVector, StoredTurn, StructuredLlm, StructuredReply } from '@app/memory';
-import { ExtractJob, ExtractResult, GenerationEmbedder, GenerationWatch, MemoryConfig, MemoryRepository, MemoryStore, Metrics } from '@app/memory';
+import { embeddingFields, ExtractJob, ExtractResult, GenerationEmbedder, GenerationWatch, MemoryConfig, MemoryRepository, MemoryStore, Metrics } from '@app/memory';
 import { observeProvider } from '@app/memory/metrics/observe-provider';
 import { startTimer } from '@app/memory/metrics/timer';
 import { STRUCTURED_LLM } from '../structured-llm.token';
@@ -63,6 +63,7 @@ export class ExtractMemoriesService {
       const next = turns[turns.length - 1].seq;
       const plan = await this.plan(scope, job.session, turns, next);
       const applied = await this.memories.apply(scope, job.session, watermark, next, plan.ops);
+      if (applied.applied) await this.catchUp(scope, plan.ops);
       if (!applied.applied) {
         if (++races >= MAX_RACES) throw new Error(`the watermark of ${job.session} kept moving under this job`);
         continue;
@@ -134,6 +135,12 @@ export class ExtractMemoriesService {
     });
     if (reworded.length > 0) (await this.embedder.forWrite(reworded.map((op) => op.content))).vectors.forEach((v, i) => (reworded[i].embedding = v));
     return { ops, unchanged };
+  }
+
+  /** A re-index that began while the batch was planned (LLM calls take seconds) gets the memories' new vectors now. */
+  private async catchUp(scope: MemoryScope, ops: MemoryOp[]): Promise<void> {
+    const written = ops.flatMap((op) => (op.op === 'delete' ? [] : [{ key: this.store.keys.memory(scope, op.id), content: op.content, fields: embeddingFields(op.embedding).map(([f]) => f) }]));
+    if (written.length > 0) await this.embedder.catchUp(this.store, written[0].fields, written);
   }
 
   private async facts(turns: StoredTurn[]): Promise<ExtractedFact[]> {

@@ -33,14 +33,14 @@ export class GenerationEmbedder {
   }
 
   /**
-   * After a write: a re-index that began while it was embedded may have scanned past these hashes already, so the
-   * generations the write missed get their vectors now (read after the write, so none can begin unseen).
+   * After a write of vectors in the fields `had`: a re-index that began while it was embedded may have scanned past
+   * these hashes already, so the generations the write missed get their vectors now (the record is read after the
+   * write, so none can begin unseen).
    */
-  async catchUp(store: MemoryStore, embedded: EmbeddingGeneration[], written: { key: string; content: string }[]): Promise<void> {
+  async catchUp(store: MemoryStore, had: string[], written: { key: string; content: string }[]): Promise<void> {
     if (written.length === 0) return;
-    const had = new Set(embedded.map((g) => g.fingerprint));
     await this.watch.refresh();
-    for (const g of this.watch.writes.filter((w) => !had.has(w.fingerprint))) {
+    for (const g of this.watch.writes.filter((w) => !had.includes(w.field))) {
       const vectors = await this.embed(g, written.map((w) => w.content));
       await store.setVectors(g.field, written.map((w, i) => ({ key: w.key, vector: vectors[i] })));
     }
