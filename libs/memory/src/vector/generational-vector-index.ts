@@ -30,7 +30,12 @@ export class GenerationalVectorIndex implements VectorIndex {
   }
 
   async search(q: VectorQuery): Promise<VectorHit[]> {
-    const entry = this.indexes.get(q.generation ?? this.watch.active.fingerprint);
+    const fingerprint = q.generation ?? this.watch.active.fingerprint;
+    let entry = this.indexes.get(fingerprint);
+    // An index that failed to open is opened again by the next search of its generation, while it is live.
+    const live = writeGenerations(this.watch.record).find((g) => g.fingerprint === fingerprint);
+    if (!entry && live) this.open(live);
+    entry = this.indexes.get(fingerprint);
     if (!entry) throw new Error(`no index of embedding generation ${q.generation} in this process (it was dropped)`);
     return (await entry.index).search(q);
   }
@@ -64,9 +69,12 @@ export class GenerationalVectorIndex implements VectorIndex {
   }
 
   private open(generation: EmbeddingGeneration): Promise<VectorIndex> {
-    const index = createVectorIndex({ ...this.opts, generation });
-    this.indexes.set(generation.fingerprint, { generation, index });
-    return index;
+    const entry = { generation, index: createVectorIndex({ ...this.opts, generation }) };
+    this.indexes.set(generation.fingerprint, entry);
+    entry.index.catch(() => {
+      if (this.indexes.get(generation.fingerprint) === entry) this.indexes.delete(generation.fingerprint);
+    });
+    return entry.index;
   }
 
   private log() {
