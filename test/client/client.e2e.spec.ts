@@ -51,6 +51,8 @@ describe('@agent-memory/client e2e', () => {
     expect((await client.sessionMemories('trip', { q: 'Lisbon flight' })).memories.map((m) => m.sessionId)).toEqual(['trip']);
     const context = await client.context('trip', { query: 'When is my flight?', recentTurns: 0 });
     expect(context.messages[0].content).toContain('7:40');
+    // The offline stack writes no summary: the session has none.
+    expect(await client.summary('trip')).toEqual({ sessionId: 'trip', current: null, watermark: 0, versions: [] });
 
     const chat = await client.chat('trip', { message: 'When does my flight leave?' });
     expect(chat.reply).toContain('7:40');

@@ -42,7 +42,7 @@ describe('MCP server e2e (official SDK client, Streamable HTTP)', () => {
     const client = await connect(key);
     expect(client.getServerVersion()).toMatchObject({ name: 'agent-memory' });
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['forget_memory', 'forget_session', 'get_context', 'list_memories', 'list_sessions', 'memory_history', 'search_memory', 'store_turns']);
+    expect(tools.map((t) => t.name).sort()).toEqual(['forget_memory', 'forget_session', 'get_context', 'get_session_summary', 'list_memories', 'list_sessions', 'memory_history', 'search_memory', 'store_turns']);
     const store = tools.find((t) => t.name === 'store_turns')!;
     expect(store.inputSchema.required).toEqual(expect.arrayContaining(['sessionId', 'turns']));
   });

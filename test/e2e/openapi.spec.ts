@@ -81,6 +81,7 @@ describe('OpenAPI document and its examples', () => {
       'GET /v1/sessions',
       'GET /v1/sessions/{sessionId}/long-term-memories',
       'GET /v1/sessions/{sessionId}/memories',
+      'GET /v1/sessions/{sessionId}/summary',
       'GET /v1/sessions/{sessionId}/turns',
       'GET /v1/users/{userId}/memories',
       'POST /v1/admin/reindex',

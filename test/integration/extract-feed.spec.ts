@@ -6,8 +6,8 @@ import { ExtractFeed } from '../../apps/embedder/src/embed-turns/extract-feed';
 import { RedisServer } from '../support/redis-server';
 
 /**
- * How the embedder feeds the extract queue, on a real Redis and BullMQ: one job per session however many turns
- * are stored (deduplication), put off by each new turn, due at once on every EXTRACT_AFTER_TURNS-th, never queued
+ * How the embedder feeds the extract queue, on a real Redis and BullMQ: one extraction job and one summary job per
+ * session however many turns are stored (deduplication, each under its own id), put off by each new turn, due at once on every EXTRACT_AFTER_TURNS-th, never queued
  * with the offline responder, and never failing the write it follows.
  */
 describe('the extract feed', () => {
@@ -38,7 +38,7 @@ describe('the extract feed', () => {
     await server.stop();
   });
 
-  it('queues one delayed job per session, put off by each turn, and due at once on every third turn', async () => {
+  it('queues one delayed extraction and one summary job per session, put off by each turn, and due at once on every third turn', async () => {
     const feed = new ExtractFeed(queue, config());
     /** When the session's job is due (BullMQ scores a delayed job by its due time x 4096). */
     const dueAt = async (id: string) => Math.floor(Number(await redis.zscore(queue.keys.delayed, id)) / 4096);
@@ -48,8 +48,9 @@ describe('the extract feed', () => {
     expect(first).toBeGreaterThan(Date.now() + 50_000);
     feed.stored([turn('a', 2), turn('b', 1)]);
     await settle();
-    expect((await jobs()).map((j) => [j.id, j.state]).sort()).toEqual([['t.a.x1', 'delayed'], ['t.b.x1', 'delayed']]);
+    expect((await jobs()).map((j) => [j.id, j.state]).sort()).toEqual([['t.a.s1', 'delayed'], ['t.a.x1', 'delayed'], ['t.b.s1', 'delayed'], ['t.b.x1', 'delayed']]);
     expect(await dueAt('t.a.x1')).toBeGreaterThan(first); // a debounce: the quiet period starts again
+    expect(await dueAt('t.a.s1')).toBeGreaterThan(first);
 
     // The third turn makes it due now: a worker runs it at once, not after EXTRACT_QUIET_MS.
     const ran: string[] = [];
@@ -58,17 +59,17 @@ describe('the extract feed', () => {
     try {
       feed.stored([turn('a', 3)]);
       const deadline = Date.now() + 5000;
-      while (!ran.includes('t.a.x1') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      expect(ran).toEqual(['t.a.x1']);
+      while (ran.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(ran.sort()).toEqual(['t.a.s1', 't.a.x1']);
     } finally {
       await worker.close();
       connection.disconnect();
     }
-    // A replayed embed job feeds again: one job, the session's.
+    // A replayed embed job feeds again: one job of each kind, the session's.
     feed.stored([turn('a', 3)]);
     feed.stored([turn('a', 3)]);
     await settle();
-    expect((await jobs()).filter((j) => j.session === 'a').map((j) => j.id)).toEqual(['t.a.x3']);
+    expect((await jobs()).filter((j) => j.session === 'a').map((j) => j.id).sort()).toEqual(['t.a.s3', 't.a.x3']);
   });
 
   it('queues nothing with the offline responder', async () => {

@@ -36,6 +36,8 @@ export interface WireServerOptions {
    * response_format), which answer with the JSON text a model would.
    */
   reply?: (messages: { role: string; content: string }[], request: Record<string, unknown>) => string;
+  /** How long to hold a chat request before answering it (e.g. one kind of structured request only); default 0. */
+  holdMs?: (request: Record<string, unknown>) => number;
 }
 
 const AZURE_ROUTE = /^\/openai\/deployments\/([^/]+)\/(embeddings|chat\/completions)$/;
@@ -145,9 +147,10 @@ export class OpenAiWireServer {
         ? sendError(res, 429, 'requests', 'Rate limit reached, please retry')
         : sendError(res, 500, 'server_error', 'The server had an error while processing your request');
     }
-    if (fault?.kind === 'slow') await this.sleep(fault.delayMs);
-    if (res.destroyed || req.socket.destroyed) return; // the client gave up waiting
     const request = (body ?? {}) as Record<string, unknown>;
+    const hold = fault?.kind === 'slow' ? fault.delayMs : route === 'embeddings' ? 0 : (this.options.holdMs?.(request) ?? 0);
+    if (hold > 0) await this.sleep(hold);
+    if (res.destroyed || req.socket.destroyed) return; // the client gave up waiting
     if (route === 'embeddings') return this.embeddings(res, request, fault);
     if (route === 'tei-rerank') return this.teiRerank(res, request, fault);
     if (route === 'cohere-rerank') return this.cohereRerank(res, request, fault);

@@ -46,6 +46,8 @@ import { SearchMemoriesController } from './search-memories/search-memories.cont
 import { SessionHistoryController } from './session-history/session-history.controller';
 import { ReindexController } from './reindex/reindex.controller';
 import { ReindexProgressGauge } from './reindex/reindex-progress.gauge';
+import { SessionSummaryController } from './session-summary/session-summary.controller';
+import { SessionSummaryService } from './session-summary/session-summary.service';
 import { WriteTurnsController } from './write-turns/write-turns.controller';
 import { WriteTurnsService } from './write-turns/write-turns.service';
 import { TenantWriteSlots } from './write-turns/tenant-write-slots';
@@ -75,6 +77,7 @@ export const API_QUEUES = registerQueues([QUEUES.embed, QUEUES.retrieve, QUEUES.
     HealthController,
     WriteTurnsController,
     SessionHistoryController,
+    SessionSummaryController,
     ChatController,
     ChatCompletionsController,
     SearchMemoriesController,
@@ -114,6 +117,7 @@ export const API_QUEUES = registerQueues([QUEUES.embed, QUEUES.retrieve, QUEUES.
     llmUpstreamProvider,
     MemorySearchService,
     ContextService,
+    SessionSummaryService,
     ListSessionsService,
     ForgetTurnService,
     ForgetSessionService,

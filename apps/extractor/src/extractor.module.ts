@@ -5,6 +5,7 @@ import { registerQueues } from '@app/memory/nest/register-queues';
 import { WorkerHealthController } from '@app/memory/nest/worker-health.controller';
 import { ExtractMemoriesProcessor } from './extract-memories/extract-memories.processor';
 import { ExtractMemoriesService } from './extract-memories/extract-memories.service';
+import { SummariseSessionService } from './summarise-session/summarise-session.service';
 import { STRUCTURED_LLM } from './structured-llm.token';
 
 @Module({
@@ -13,6 +14,7 @@ import { STRUCTURED_LLM } from './structured-llm.token';
   providers: [
     { provide: STRUCTURED_LLM, inject: [MemoryConfig], useFactory: (c: MemoryConfig) => createStructuredLlm(c) },
     ExtractMemoriesService,
+    SummariseSessionService,
     ExtractMemoriesProcessor,
   ],
 })

@@ -8,6 +8,7 @@ type Schemas = components['schemas'];
 export type TurnInput = Schemas['TurnDto'];
 export type AcceptedTurns = Schemas['AcceptedTurns'];
 export type HistoryPage = Schemas['HistoryPage'];
+export type SessionSummary = Schemas['SessionSummaryView'];
 export type ChatRequest = Schemas['ChatDto'];
 export type ChatResponse = Schemas['ChatResponse'];
 export type MemoryHit = Schemas['MemoryHit'];
@@ -60,6 +61,7 @@ export const OPERATION_METHODS: Record<keyof operations, keyof AgentMemoryClient
   HealthController_ready: 'ready',
   WriteTurnsController_write: 'addTurns',
   SessionHistoryController_history: 'history',
+  SessionSummaryController_summary: 'summary',
   ChatController_send: 'chat',
   SearchMemoriesController_session: 'sessionMemories',
   SearchMemoriesController_tenant: 'search',
@@ -122,6 +124,11 @@ export class AgentMemoryClient {
 
   history(sessionId: string, query: { limit?: number; offset?: number } = {}, opts?: CallOptions): Promise<HistoryPage> {
     return this.call((fetch) => this.api.GET('/v1/sessions/{sessionId}/turns', { params: { path: { sessionId }, query }, fetch }), opts);
+  }
+
+  /** The session's rolling summary: the current version, its range, and the versions kept. */
+  summary(sessionId: string, opts?: CallOptions): Promise<SessionSummary> {
+    return this.call((fetch) => this.api.GET('/v1/sessions/{sessionId}/summary', { params: { path: { sessionId } }, fetch }), opts);
   }
 
   /** One agent cycle on the server: store, retrieve, assemble, call its LLM, store the reply. */

@@ -275,6 +275,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sessions/{sessionId}/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The session's rolling summary of its turns before the recent window: the current version, its range, and the versions kept */
+        get: operations["SessionSummaryController_summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sessions/{sessionId}/turns": {
         parameters: {
             query?: never;
@@ -401,7 +418,7 @@ export interface components {
             degraded?: string;
             /** @description Memories and recent turns left out of the context because they did not fit */
             dropped: number;
-            /** @description The memories retrieved for the message, best first */
+            /** @description The memories retrieved for the message and shown to the LLM (as a memory or a recent turn), best first */
             memories: components["schemas"]["MemoryHit"][];
             reply: string;
             /**
@@ -425,6 +442,11 @@ export interface components {
              * @example 2024-06-15T12:00:00Z
              */
             asOf?: string | number;
+            /**
+             * @description Include the session's rolling summary of its turns before the recent window, when it has one
+             * @default true
+             */
+            includeSummary?: boolean;
             /**
              * @description Memories to return (default TOP_K_MEMORIES)
              * @example 5
@@ -477,16 +499,38 @@ export interface components {
             scope?: "session" | "user";
         };
         ContextResponse: {
-            /** @description Memories and recent turns left out because they did not fit the budget */
+            /** @description Memories and recent turns left out because they did not fit the budget (none of them is listed in memories) */
             dropped: number;
-            /** @description The memories retrieved, best first */
+            /** @description What the budget left out, by part */
+            droppedParts: components["schemas"]["DroppedParts"];
+            /** @description The memories retrieved and shown in the context (as a memory or a recent turn), best first */
             memories: components["schemas"]["MemoryHit"][];
-            /** @description A system message with the relevant memories, then the recent turns, oldest first: ready for an OpenAI-style chat call (append the new user message) */
+            /** @description A system message with the preamble, the session summary and the relevant memories, then the recent turns, oldest first: ready for an OpenAI-style chat call (append the new user message) */
             messages: components["schemas"]["ChatMessage"][];
-            /** @description The same memories and recent turns as one markdown text */
+            /** @description The session summary shown in the context, if there is one and it fit */
+            summary?: components["schemas"]["ContextSummaryView"];
+            /** @description The same preamble, summary, memories and recent turns as one markdown text */
             text: string;
-            /** @description o200k tokens of text */
+            /** @description o200k tokens of text, at most maxTokens (the contents of messages add up to at most maxTokens too) */
             tokens: number;
+        };
+        ContextSummaryView: {
+            /** @description The first seq of the turns it covers */
+            fromSeq: number;
+            /** @description The session's rolling summary of its turns before the recent window */
+            text: string;
+            /** @description The last seq of the turns it covers */
+            toSeq: number;
+        };
+        DroppedParts: {
+            /** @description Retrieved memories left out */
+            memories: number;
+            /** @description 1 when the preamble (the instructions) did not fit */
+            preamble: number;
+            /** @description Recent turns left out */
+            recent: number;
+            /** @description 1 when the session summary did not fit */
+            summary: number;
         };
         ErrorBody: {
             /**
@@ -911,6 +955,15 @@ export interface components {
             /** @description In session id order */
             sessions: components["schemas"]["SessionView"][];
         };
+        SessionSummaryView: {
+            /** @description The current summary (null: none yet, or every version covered a forgotten turn) */
+            current: components["schemas"]["SummaryVersionView"] | null;
+            sessionId: string;
+            /** @description The versions kept (SUMMARY_MAX_VERSIONS), newest first; the first is the current one */
+            versions: components["schemas"]["SummaryVersionView"][];
+            /** @description The session's turns up to this seq are summarised (0: none) */
+            watermark: number;
+        };
         SessionView: {
             /**
              * Format: date-time
@@ -940,6 +993,23 @@ export interface components {
              * @example openai-compatible/BAAI/bge-m3/1024
              */
             to: string;
+        };
+        SummaryVersionView: {
+            /** @description The first seq of the turns this version added to the one before it */
+            addedFromSeq: number;
+            /** @description How many turns this version added */
+            addedTurns: number;
+            /**
+             * Format: date-time
+             * @example 2024-05-01T09:00:00.000Z
+             */
+            createdAt: string;
+            /** @description The first seq of the turns the summary covers */
+            fromSeq: number;
+            /** @description The summary of the session up to toSeq (it folds in the versions before it) */
+            text: string;
+            /** @description The last seq of the turns the summary covers */
+            toSeq: number;
         };
         TurnBatchDto: {
             turns: components["schemas"]["TurnDto"][];
@@ -2556,6 +2626,81 @@ export interface operations {
             };
             /** @description No worker finished within JOB_TIMEOUT_MS */
             504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    SessionSummaryController_summary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sessionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionSummaryView"];
+                };
+            };
+            /** @description Invalid input (unknown fields included); the message says which */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key belongs to another tenant than the one named in X-Tenant-Id, lacks the scope of the route (code scope_forbidden), or is bound to a user and the request names another user's data (code user_forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limit, or the tenant is past one of its own bounds (turns queued, bulk writes at once); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Redis is down or the queues are full; see Retry-After */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

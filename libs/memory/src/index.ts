@@ -11,6 +11,7 @@ export * from './redis/create-redis';
 export * from './redis/key-schema';
 export * from './store/memory-store';
 export * from './store/memory-repository';
+export * from './store/session-summary-repository';
 export * from './store/turn';
 export * from './store/vector-bytes';
 export * from './embedding';

@@ -6,6 +6,8 @@ export async function keysHolding(target: RedisTarget, text: string): Promise<st
   const client = typeof target === 'string' ? new Redis(target) : target.client();
   const found: string[] = [];
   try {
+    // A cluster client knows no node before it is ready: scanning then would find nothing, and prove nothing.
+    if (client instanceof Cluster && client.status !== 'ready') await new Promise((resolve) => client.once('ready', resolve));
     for (const node of client instanceof Cluster ? client.nodes('master') : [client as Redis]) {
       let cursor = '0';
       do {

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { type Role, ROLES } from '@app/memory';
 import { LIMITS } from '../common/limits';
 import { MemoryHit } from '../search-memories/memory-view';
@@ -32,6 +32,11 @@ export class ContextBody extends RankOptions {
   @Max(LIMITS.recentTurns)
   recentTurns?: number;
 
+  @ApiPropertyOptional({ default: true, description: "Include the session's rolling summary of its turns before the recent window, when it has one" })
+  @IsOptional()
+  @IsBoolean()
+  includeSummary?: boolean;
+
   @ApiPropertyOptional({ enum: CONTEXT_SCOPES, default: 'session', description: "Where memories come from: this session, or all sessions of the session's user" })
   @IsOptional()
   @IsIn(CONTEXT_SCOPES)
@@ -46,19 +51,54 @@ export class ChatMessage {
   content: string;
 }
 
-export class ContextResponse {
-  @ApiProperty({ type: [ChatMessage], description: 'A system message with the relevant memories, then the recent turns, oldest first: ready for an OpenAI-style chat call (append the new user message)' })
-  messages: ChatMessage[];
-
-  @ApiProperty({ description: 'The same memories and recent turns as one markdown text' })
+export class ContextSummaryView {
+  @ApiProperty({ description: "The session's rolling summary of its turns before the recent window" })
   text: string;
 
-  @ApiProperty({ description: 'o200k tokens of text' })
+  @ApiProperty({ description: 'The first seq of the turns it covers' })
+  fromSeq: number;
+
+  @ApiProperty({ description: 'The last seq of the turns it covers' })
+  toSeq: number;
+}
+
+/** What the budget left out, by part of the context. */
+export class DroppedParts {
+  @ApiProperty({ description: '1 when the preamble (the instructions) did not fit' })
+  preamble: number;
+
+  @ApiProperty({ description: '1 when the session summary did not fit' })
+  summary: number;
+
+  @ApiProperty({ description: 'Retrieved memories left out' })
+  memories: number;
+
+  @ApiProperty({ description: 'Recent turns left out' })
+  recent: number;
+}
+
+export class ContextResponse {
+  @ApiProperty({
+    type: [ChatMessage],
+    description: 'A system message with the preamble, the session summary and the relevant memories, then the recent turns, oldest first: ready for an OpenAI-style chat call (append the new user message)',
+  })
+  messages: ChatMessage[];
+
+  @ApiProperty({ description: 'The same preamble, summary, memories and recent turns as one markdown text' })
+  text: string;
+
+  @ApiProperty({ description: 'o200k tokens of text, at most maxTokens (the contents of messages add up to at most maxTokens too)' })
   tokens: number;
 
-  @ApiProperty({ type: [MemoryHit], description: 'The memories retrieved, best first' })
+  @ApiProperty({ type: [MemoryHit], description: 'The memories retrieved and shown in the context (as a memory or a recent turn), best first' })
   memories: MemoryHit[];
 
-  @ApiProperty({ description: 'Memories and recent turns left out because they did not fit the budget' })
+  @ApiPropertyOptional({ type: ContextSummaryView, description: 'The session summary shown in the context, if there is one and it fit' })
+  summary?: ContextSummaryView;
+
+  @ApiProperty({ description: 'Memories and recent turns left out because they did not fit the budget (none of them is listed in memories)' })
   dropped: number;
+
+  @ApiProperty({ type: DroppedParts, description: 'What the budget left out, by part' })
+  droppedParts: DroppedParts;
 }

@@ -60,7 +60,7 @@ export class ChatResponse {
   @ApiProperty({ description: 'Which LLM answered', example: 'offline extractive responder' })
   responder: string;
 
-  @ApiProperty({ type: [MemoryHit], description: 'The memories retrieved for the message, best first' })
+  @ApiProperty({ type: [MemoryHit], description: 'The memories retrieved for the message and shown to the LLM (as a memory or a recent turn), best first' })
   memories: MemoryHit[];
 
   @ApiProperty({ description: 'o200k tokens of the memory context sent to the LLM' })

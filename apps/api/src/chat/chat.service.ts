@@ -173,10 +173,11 @@ export class ChatService {
   }
 
   private response(reply: string, responder: string, p: Prepared, timings: ChatTimings, degraded?: string): ChatResponse {
+    const shown = new Set(p.retrieved.context!.included);
     return {
       reply,
       responder,
-      memories: p.retrieved.memories.map(toMemoryHit),
+      memories: p.retrieved.memories.filter((m) => shown.has(m.key)).map(toMemoryHit),
       contextTokens: p.retrieved.context!.tokens,
       dropped: p.retrieved.context!.dropped,
       timings,

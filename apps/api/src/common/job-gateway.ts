@@ -10,6 +10,7 @@ import {
   EmbedTurnResult,
   embedJobId,
   extractDedupId,
+  summariseDedupId,
   JOBS,
   KeySchema,
   MemoryConfig,
@@ -115,12 +116,13 @@ export class JobGateway implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Removes the session's queued extraction (found by its deduplication id); one running finds the watermark moved and
-   * writes nothing. A failed one names no content (its reason never quotes the LLM's answer) and expires in a day.
+   * Removes the session's queued extraction and summary (found by their deduplication ids); one running finds its
+   * watermark moved (or its turns gone) and writes nothing. A failed one names no content (its reason never quotes the
+   * LLM's answer) and expires in a day.
    */
-  async removeExtractJob(tenant: string, session: string): Promise<void> {
-    const id = await this.extractQueue.getDeduplicationJobId(extractDedupId(tenant, session));
-    if (id) await this.extractQueue.remove(id);
+  async removeExtractJobs(tenant: string, session: string): Promise<void> {
+    const ids = await Promise.all([extractDedupId, summariseDedupId].map((dedup) => this.extractQueue.getDeduplicationJobId(dedup(tenant, session))));
+    await Promise.all(ids.map((id) => id && this.extractQueue.remove(id)));
   }
 
   private async retryFailed(ids: string[]): Promise<void> {

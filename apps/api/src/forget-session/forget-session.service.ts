@@ -20,7 +20,7 @@ export class ForgetSessionService {
     if (!result) return null;
     await Promise.all([
       this.jobs.removeTurnJobs(tenant, session, result.pending).then((removed) => this.store.release(tenant, removed)),
-      this.jobs.removeExtractJob(tenant, session),
+      this.jobs.removeExtractJobs(tenant, session),
       this.memories.forgetSession(tenant, session, result.user, result.lastSeq),
     ]);
     return { deleted: result.deleted };

@@ -20,6 +20,7 @@ import { MemoryHistoryService } from '../memory-history/memory-history.service';
 import { MemoryParams } from '../memory-history/memory-params.dto';
 import { ListSessionsQuery } from '../list-sessions/list-sessions.dto';
 import { ListSessionsService } from '../list-sessions/list-sessions.service';
+import { SessionSummaryService } from '../session-summary/session-summary.service';
 import { MemorySearchService } from '../search-memories/memory-search.service';
 import { SearchAllMemoriesBody } from '../search-memories/search-memories.dto';
 import { TurnsBodyPipe } from '../write-turns/turns-body.pipe';
@@ -51,6 +52,7 @@ export class MemoryTools {
     private readonly jobs: JobGateway,
     private readonly memories: MemorySearchService,
     private readonly contexts: ContextService,
+    private readonly summaries: SessionSummaryService,
     private readonly sessions: ListSessionsService,
     private readonly forgetting: ForgetSessionService,
     private readonly longTerm: ListMemoriesService,
@@ -129,13 +131,14 @@ export class MemoryTools {
       {
         title: 'Get memory context',
         description:
-          'The memory context for your next LLM call in a session: a system message with the relevant memories, then the recent turns, within maxTokens; append your new user message and send.',
+          "The memory context for your next LLM call in a session: a system message with the session's summary and the relevant memories, then the recent turns, within maxTokens; append your new user message and send.",
         inputSchema: z.strictObject({
           sessionId,
           query: z.string().describe('The message about to be answered'),
           maxTokens: z.number().int().optional().describe('Token budget (o200k; default 4000)'),
           recentTurns: z.number().int().optional().describe("The session's latest turns to include (default 4)"),
           scope: z.enum(['session', 'user']).optional().describe("Memories from this session (default) or from all of its user's sessions"),
+          includeSummary: z.boolean().optional().describe("Include the session's rolling summary when it has one (default true)"),
           ...ranking,
         }),
       },
@@ -144,6 +147,22 @@ export class MemoryTools {
           const { sessionId: checked } = await this.check(SessionParams, { sessionId: session });
           await this.access.authorize(grant, 'read', { sessionId: checked });
           return this.contexts.build(tenant, checked, await this.check(ContextBody, body));
+        }),
+    );
+
+    server.registerTool(
+      'get_session_summary',
+      {
+        title: 'Get session summary',
+        description:
+          "A session's rolling summary of its turns before the recent window (written by the extractor; none with LLM_PROVIDER=local): the current version, the seqs it covers, and the versions kept.",
+        inputSchema: z.strictObject({ sessionId }),
+      },
+      (args) =>
+        this.run(async () => {
+          const { sessionId: checked } = await this.check(SessionParams, args);
+          await this.access.authorize(grant, 'read', { sessionId: checked });
+          return this.summaries.summary(tenant, checked);
         }),
     );
 

@@ -1,14 +1,15 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { ExtractJob, extractDedupId, extractJobId, extractionEnabled, JOBS, MemoryConfig, QUEUES } from '@app/memory';
+import { ExtractJob, extractDedupId, extractJobId, extractionEnabled, JOBS, MemoryConfig, QUEUES, summariseDedupId, summariseJobId } from '@app/memory';
 
 /**
  * Feeds the extractor after turns are stored: per session, one extraction job at a time (BullMQ deduplication on the
  * session, `keepLastIfActive` so a turn stored while one runs gets a job after it). The job waits EXTRACT_QUIET_MS,
  * and every new turn puts it off again (`reschedule`: a debounce), except that every EXTRACT_AFTER_TURNS-th turn of
  * the session makes it due at once. The job reads the turns past the session's watermark when it runs, so however
- * the adds fold together, every stored turn is extracted once.
+ * the adds fold together, every stored turn is extracted once. The session's summary job is queued the same way,
+ * under a deduplication id of its own.
  */
 @Injectable()
 export class ExtractFeed {
@@ -36,14 +37,20 @@ export class ExtractFeed {
       s.due ||= t.seq % this.config.EXTRACT_AFTER_TURNS === 0;
       sessions.set(at, s);
     }
-    for (const [dedup, s] of sessions) {
-      this.queue
-        .add(JOBS.extract, { tenant: s.tenant, session: s.session }, {
-          jobId: extractJobId(s.tenant, s.session, s.seq),
-          delay: s.due ? 0 : this.config.EXTRACT_QUIET_MS,
-          deduplication: { id: dedup, reschedule: true, keepLastIfActive: true },
-        })
-        .catch((err: Error) => this.logger.warn(`extraction of ${s.tenant}/${s.session} not queued (its next turn queues it): ${err.message}`));
+    for (const s of sessions.values()) {
+      const jobs = [
+        { name: JOBS.extract, what: 'extraction', jobId: extractJobId(s.tenant, s.session, s.seq), dedup: extractDedupId(s.tenant, s.session) },
+        { name: JOBS.summarise, what: 'summary', jobId: summariseJobId(s.tenant, s.session, s.seq), dedup: summariseDedupId(s.tenant, s.session) },
+      ];
+      for (const job of jobs) {
+        this.queue
+          .add(job.name, { tenant: s.tenant, session: s.session }, {
+            jobId: job.jobId,
+            delay: s.due ? 0 : this.config.EXTRACT_QUIET_MS,
+            deduplication: { id: job.dedup, reschedule: true, keepLastIfActive: true },
+          })
+          .catch((err: Error) => this.logger.warn(`${job.what} of ${s.tenant}/${s.session} not queued (its next turn queues it): ${err.message}`));
+      }
     }
   }
 }

@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { UnrecoverableError } from 'bullmq';
 import type { MemoryOp, MemoryScope, MemoryVector, StoredTurn, StructuredLlm, StructuredReply } from '@app/memory';
 import { embeddingFields, ExtractJob, ExtractResult, GenerationEmbedder, GenerationWatch, MemoryConfig, MemoryRepository, MemoryStore, Metrics } from '@app/memory';
-import { observeProvider } from '@app/memory/metrics/observe-provider';
 import { startTimer } from '@app/memory/metrics/timer';
+import { askStructured } from '../ask-structured';
 import { STRUCTURED_LLM } from '../structured-llm.token';
 import {
   DECISIONS_INSTRUCTIONS,
@@ -170,12 +170,8 @@ export class ExtractMemoriesService {
     return parseDecisions(reply.value, candidates.map((c) => new Set(c.neighbours.map((n) => n.memory.id))));
   }
 
-  private async ask(instructions: string, input: object, name: string, schema: Record<string, unknown>): Promise<StructuredReply> {
-    const llm = this.llm!;
-    const reply = await observeProvider(this.metrics, 'llm', llm.name, () => llm.ask(instructions, JSON.stringify(input), name, schema));
-    this.metrics.countExtractionTokens('prompt', reply.usage.prompt);
-    this.metrics.countExtractionTokens('completion', reply.usage.completion);
-    return reply;
+  private ask(instructions: string, input: object, name: string, schema: Record<string, unknown>): Promise<StructuredReply> {
+    return askStructured(this.llm!, this.metrics, { instructions, input, name, schema });
   }
 }
 

@@ -47,7 +47,7 @@ export type Decision = z.infer<typeof decisionsAnswer>['decisions'][number];
 
 /** Bounds that strict structured output does not take everywhere: the answer is checked against them here instead. */
 const UNSENT = new Set(['$schema', 'minLength', 'maxLength', 'minimum', 'maximum', 'minItems', 'maxItems']);
-const withoutBounds = (node: unknown): unknown =>
+export const withoutBounds = (node: unknown): unknown =>
   Array.isArray(node)
     ? node.map(withoutBounds)
     : node !== null && typeof node === 'object'
@@ -110,7 +110,8 @@ export function parseDecisions(value: unknown, neighbours: readonly ReadonlySet<
   return neighbours.map((_, i) => byCandidate.get(i)!);
 }
 
-function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+/** `value` checked against `schema`; a malformed answer fails the job for good, with a reason that quotes none of it. */
+export function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
   if (!result.success) throw malformed(what, result.error.issues.slice(0, 5).map(describeIssue).join('; '));
   return result.data;

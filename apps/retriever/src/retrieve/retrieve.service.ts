@@ -1,6 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { VectorHit, VectorIndex, VectorQuery } from '@app/memory';
-import { buildMemoryContext, ContextAssembler, GenerationWatch, MEMORY_KINDS, MemoryConfig, MemoryStore, RetrievedMemory, RetrieveJob, RetrieveResult, StoredTurn } from '@app/memory';
+import {
+  buildMemoryContext,
+  ContextAssembler,
+  GenerationWatch,
+  MEMORY_KINDS,
+  MemoryConfig,
+  MemoryStore,
+  RetrievedMemory,
+  RetrieveJob,
+  RetrieveResult,
+  SessionSummaryRepository,
+  StoredTurn,
+} from '@app/memory';
 import { asksWhen, datesIn } from '@app/memory/time/text-dates';
 import { VECTOR_INDEX } from '@app/memory/nest/tokens';
 import { HttpReranker } from './http-reranker';
@@ -14,6 +26,7 @@ export class RetrieveService {
     private readonly queries: QueryEmbedder,
     @Inject(VECTOR_INDEX) private readonly index: VectorIndex,
     private readonly store: MemoryStore,
+    private readonly summaries: SessionSummaryRepository,
     private readonly assembler: ContextAssembler,
     private readonly config: MemoryConfig,
     private readonly watch: GenerationWatch,
@@ -61,8 +74,14 @@ export class RetrieveService {
     let context: RetrieveResult['context'];
     if (job.assemble) {
       const { session, recentTurns, maxTokens } = job.assemble;
-      const recent = (await this.store.recent(job.tenant, session, recentTurns + exclude.size)).filter((t) => !exclude.has(t.key));
-      context = await buildMemoryContext(this.assembler, { memories, recent: recent.slice(-recentTurns), maxTokens });
+      const [latest, summary] = await Promise.all([
+        this.store.recent(job.tenant, session, recentTurns + exclude.size),
+        job.assemble.summary === false ? undefined : this.summaries.current(job.tenant, session),
+      ]);
+      const kept = latest.filter((t) => !exclude.has(t.key));
+      const recent = kept.slice(Math.max(0, kept.length - recentTurns));
+      const shown = summary && { text: summary.text, fromSeq: summary.fromSeq, toSeq: summary.toSeq };
+      context = await buildMemoryContext(this.assembler, { memories, recent, summary: shown, maxTokens });
     }
     const t3 = performance.now();
     return { memories, context, timings: { embedMs: t1 - t0, searchMs: t2 - t1, assembleMs: t3 - t2 }, generation: generation.id };

@@ -274,6 +274,19 @@ export class MemoryConfig {
   @Type(() => Number) @IsInt() @Min(1) @Max(50)
   EXTRACT_NEIGHBOURS = 5;
 
+  // Rolling session summaries (apps/extractor, the same queue and feed); off with LLM_PROVIDER=local
+  /** A session's turns older than the recent window (RECENT_TURNS) and not yet summarised are summarised once they pass this many tokens. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(1_000_000)
+  SUMMARY_THRESHOLD_TOKENS = 2000;
+
+  /** Turns sent to the LLM in one summary update; more are folded in by the next update of the same job. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(500)
+  SUMMARY_MAX_TURNS = 100;
+
+  /** Summary versions kept per session (the newest is the current summary). */
+  @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  SUMMARY_MAX_VERSIONS = 20;
+
   /** A worker's job lock; a crashed worker's jobs are taken over after at most about twice this. */
   @Type(() => Number) @IsInt() @Min(500)
   JOB_LOCK_MS = 30000;

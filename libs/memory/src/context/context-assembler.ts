@@ -1,35 +1,48 @@
 import { InvalidInputError } from '../errors/invalid-input.error';
 import type { StoredTurn } from '../store/turn';
-import type { RetrievedMemory } from './memory-context';
+import type { ContextPart, ContextSummary, RetrievedMemory } from './memory-context';
 import { countTokens, countTokensSliced } from './tokenizer';
+
+/**
+ * The order the budget is filled in after the preamble: 'reserve' is the newest turns within RECENT_SHARE of the
+ * budget, 'recent' the older ones with what is left. The default is the order bench:context measured best on LoCoMo
+ * (docs/benchmarks/context.md); the bench passes others to compare.
+ */
+export type FillStep = 'reserve' | 'summary' | 'memories' | 'recent';
+export const DEFAULT_FILL_ORDER: readonly FillStep[] = ['memories', 'reserve', 'summary', 'recent'];
 
 export interface AssembleInput {
   /** Retrieved memories, any order; the best scores are preferred. */
   memories: RetrievedMemory[];
   /** The session's latest turns, any order; the newest are preferred. */
   recent: StoredTurn[];
-  /** Budget for the whole text, headers included, in o200k tokens. */
+  /** The session's summary of its turns before the recent window, if it has one. */
+  summary?: ContextSummary;
+  /** Instructions put first (ending in a blank line), when they fit. */
+  preamble?: string;
+  /** Budget for the whole text, preamble and headers included, in o200k tokens. */
   maxTokens: number;
+  order?: readonly FillStep[];
 }
 
 export interface AssembledContext {
-  /** The memories section, then the recent section. */
+  /** The preamble, then the summary, memories and recent sections. */
   text: string;
-  sections: { memories: string; recent: string };
+  sections: Record<ContextPart, string>;
   /** The exact token count of `text`. */
   tokens: number;
-  /** What is in the text, in text order; each key once. */
+  /** The memories and recent turns in the text, in text order; each key once. */
   included: { key: string; source: 'memory' | 'recent' }[];
-  /**
-   * One entry per key left out ('budget'), and one per included key that was also offered by the other
-   * list or twice ('duplicate': its other copy was left out).
-   */
-  dropped: { key: string; reason: 'budget' | 'duplicate' }[];
+  /** Each offered key left out for the budget, once; a key offered twice and shown once is shown, not dropped. */
+  dropped: { key: string; source: 'memory' | 'recent' }[];
+  /** What was left out, by part: the preamble and summary count 1 each when they did not fit. */
+  droppedParts: Record<ContextPart, number>;
 }
 
-/** Share of the budget reserved for the newest turns before memories are considered. */
+/** Share of the budget reserved for the newest turns (the 'reserve' step). */
 export const RECENT_SHARE = 0.25;
 
+const SUMMARY_HEADER = '## Summary of the earlier conversation\n';
 const MEMORY_HEADER = '## Relevant memories\n';
 const RECENT_HEADER = '## Recent conversation\n';
 
@@ -39,57 +52,91 @@ interface Candidate {
   timestamp: number;
   seq: number;
   block: string;
+  /** Tokens of the block (and, for a recent turn, at least those of its content as a chat message of its own). */
   tokens: number;
+  /** Tokens of the block alone, which the text is counted by. */
+  textTokens: number;
 }
-type Block = Omit<Candidate, 'tokens'>;
+type Block = Omit<Candidate, 'tokens' | 'textTokens'>;
 
 /**
- * Packs memories and recent turns into a token budget, deterministically.
+ * Packs a preamble, a session summary, memories and recent turns into a token budget, deterministically.
  *
- * Priority: (1) the newest turns, newest first, within RECENT_SHARE of the budget; (2) memories by score,
- * skipping any that no longer fit (a smaller one may still fit); (3) older recent turns with what is left.
- * Recent turns stop at the first that does not fit, so the conversation shown has no gaps. A key is shown
- * once: a recent turn already shown makes its memory a duplicate, and vice versa. Nothing is truncated.
+ * The preamble goes first, if it fits; then the steps of `order`: 'reserve' the newest turns, newest first, within
+ * RECENT_SHARE of the budget; 'summary' the summary, whole or not at all; 'memories' by score, skipping any that no
+ * longer fit (a smaller one may still fit); 'recent' older turns with what is left. Recent turns stop at the first that
+ * does not fit, so the conversation shown has no gaps. A key is shown once: a memory that is also one of the recent
+ * turns is left to a recent step when one follows (so it is shown in the conversation), and a recent turn already shown
+ * as a memory is skipped; either way it is shown, so not dropped. Nothing is truncated. A recent turn costs the more of
+ * its block and its bare content, so the chat messages made of the same parts fit the budget as well.
  *
- * Output: a "Relevant memories" section, then a "Recent conversation" section, each in chronological order,
- * one line per turn (continuation lines indented). Every block ends with a newline and the next starts with
- * '-' or '#', a point where o200k's pre-tokenizer always splits, so the tokens of the text are exactly the
- * sum of the tokens of its blocks (the property test checks this against a count of the whole text).
+ * Every block ends with a newline and the next starts with '-' or '#', a point where o200k's pre-tokenizer always
+ * splits, so the tokens of the text are exactly the sum of the tokens of its blocks (the property test checks this
+ * against a count of the whole text).
  */
 export class ContextAssembler {
-  private readonly headerTokens = { memory: countTokens(MEMORY_HEADER), recent: countTokens(RECENT_HEADER) };
+  private readonly headerTokens = {
+    summary: countTokens(SUMMARY_HEADER),
+    memory: countTokens(MEMORY_HEADER),
+    recent: countTokens(RECENT_HEADER),
+  };
 
-  async assemble({ memories, recent, maxTokens }: AssembleInput): Promise<AssembledContext> {
+  async assemble({ memories, recent, summary, preamble = '', maxTokens, order = DEFAULT_FILL_ORDER }: AssembleInput): Promise<AssembledContext> {
     if (!Number.isInteger(maxTokens) || maxTokens < 0) {
       throw new InvalidInputError(`maxTokens must be a non-negative integer, got ${maxTokens}`);
     }
+    const sortedRecent = [...recent].sort(newestFirst);
     const blocks = [
-      ...[...recent].sort(newestFirst).map(recentBlock),
+      ...sortedRecent.map(recentBlock),
       ...[...memories].sort((a, b) => b.score - a.score || b.similarity - a.similarity || newestFirst(a, b)).map(memoryBlock),
     ];
+    const summaryBlock = summary && summary.text.trim() ? `${SUMMARY_HEADER}${summaryBody(summary)}` : '';
     // Turns are up to 32,000 characters each: counted time-sliced, so other jobs' searches go on meanwhile.
-    const tokens = await countTokensSliced(blocks.map((b) => b.block));
-    const counted: Candidate[] = blocks.map((b, i) => ({ ...b, tokens: tokens[i] }));
+    const [preambleTokens, summaryTokens, ...tokens] = await countTokensSliced([
+      preamble,
+      summaryBlock,
+      ...blocks.map((b) => b.block),
+      ...sortedRecent.map((t) => t.content),
+    ]);
+    const counted: Candidate[] = blocks.map((b, i) => {
+      const own = i < recent.length ? tokens[blocks.length + i] : 0;
+      return { ...b, textTokens: tokens[i], tokens: Math.max(tokens[i], own) };
+    });
     const newest = counted.slice(0, recent.length);
     const bestFirst = counted.slice(recent.length);
     const chosen = new Map<string, Candidate>();
     let used = 0;
+    const fits = (cost: number, limit = maxTokens) => used + cost <= limit;
+
+    const withPreamble = preamble !== '' && fits(preambleTokens);
+    if (withPreamble) used += preambleTokens;
+    let withSummary = false;
 
     /** Adds `c` if it fits under `limit`, paying for its section header with its first item. */
     const tryTake = (c: Candidate, limit: number): boolean => {
       const opensSection = ![...chosen.values()].some((x) => x.source === c.source);
       const cost = c.tokens + (opensSection ? this.headerTokens[c.source] : 0);
-      if (used + cost > limit) return false;
+      if (!fits(cost, limit)) return false;
       chosen.set(c.key, c);
       used += cost;
       return true;
     };
     // A recent turn already shown as a memory is skipped, not a stop: the conversation still reads without gaps.
     const takeNewest = (limit: number) => newest.every((c) => chosen.has(c.key) || tryTake(c, limit));
-
-    takeNewest(Math.floor(maxTokens * RECENT_SHARE));
-    for (const m of bestFirst) if (!chosen.has(m.key)) tryTake(m, maxTokens);
-    takeNewest(maxTokens);
+    const steps: Record<FillStep, (recentFollows: boolean) => void> = {
+      reserve: () => takeNewest(Math.min(maxTokens, used + Math.floor(maxTokens * RECENT_SHARE))),
+      summary: () => {
+        if (summaryBlock === '' || withSummary || !fits(summaryTokens)) return;
+        withSummary = true;
+        used += summaryTokens;
+      },
+      memories: (recentFollows: boolean) => {
+        for (const m of bestFirst) if (!chosen.has(m.key) && !(recentFollows && recentKeys.has(m.key))) tryTake(m, maxTokens);
+      },
+      recent: () => takeNewest(maxTokens),
+    };
+    const recentKeys = new Set(newest.map((c) => c.key));
+    order.forEach((step, i) => steps[step](order.slice(i + 1).some((s) => s === 'reserve' || s === 'recent')));
 
     const section = (source: Candidate['source'], header: string) => {
       const items = [...chosen.values()].filter((c) => c.source === source).sort((a, b) => newestFirst(b, a));
@@ -97,12 +144,22 @@ export class ContextAssembler {
     };
     const mem = section('memory', MEMORY_HEADER);
     const rec = section('recent', RECENT_HEADER);
+    const sections = { preamble: withPreamble ? preamble : '', summary: withSummary ? summaryBlock : '', memories: mem.text, recent: rec.text };
+    const shownTokens = [...chosen.values()].reduce((sum, c) => sum + c.textTokens, 0);
+    const headers = (mem.items.length ? this.headerTokens.memory : 0) + (rec.items.length ? this.headerTokens.recent : 0);
+    const dropped = droppedKeys([...memories.map((m) => [m.key, 'memory'] as const), ...recent.map((t) => [t.key, 'recent'] as const)], chosen);
     return {
-      text: mem.text + rec.text,
-      sections: { memories: mem.text, recent: rec.text },
-      tokens: used,
+      text: sections.preamble + sections.summary + sections.memories + sections.recent,
+      sections,
+      tokens: (withPreamble ? preambleTokens : 0) + (withSummary ? summaryTokens : 0) + headers + shownTokens,
       included: [...mem.items, ...rec.items].map(({ key, source }) => ({ key, source })),
-      dropped: droppedKeys([...memories, ...recent].map((x) => x.key), chosen),
+      dropped,
+      droppedParts: {
+        preamble: preamble !== '' && !withPreamble ? 1 : 0,
+        summary: summaryBlock !== '' && !withSummary ? 1 : 0,
+        memories: dropped.filter((d) => d.source === 'memory').length,
+        recent: dropped.filter((d) => d.source === 'recent').length,
+      },
     };
   }
 }
@@ -110,6 +167,11 @@ export class ContextAssembler {
 /** Newest first by timestamp, then seq, then key (so equal timestamps still sort the same way every time). */
 function newestFirst(a: { timestamp: number; seq: number; key: string }, b: { timestamp: number; seq: number; key: string }): number {
   return b.timestamp - a.timestamp || b.seq - a.seq || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+}
+
+/** The summary's lines as a bullet: "- (turns 1-40) ..." with continuation lines indented. */
+function summaryBody(s: ContextSummary): string {
+  return `- (turns ${s.fromSeq}-${s.toSeq}) ${body(s.text)}\n`;
 }
 
 /** A turn says who spoke; an extracted memory says it is one, and of which type (its time: since when it holds). */
@@ -133,11 +195,9 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** Trimmed, with continuation lines indented under their bullet. */
 const body = (content: string) => content.trim().replace(/\r\n|\r|\n/g, '\n  ');
 
-/** Each offered key at most once, in offered order: 'budget' when it is not shown, 'duplicate' when it was offered twice and shown once. */
-function droppedKeys(offered: string[], chosen: Map<string, Candidate>): AssembledContext['dropped'] {
-  const seen = new Map<string, number>();
-  for (const key of offered) seen.set(key, (seen.get(key) ?? 0) + 1);
-  return [...seen]
-    .filter(([key, n]) => !chosen.has(key) || n > 1)
-    .map(([key]) => ({ key, reason: chosen.has(key) ? 'duplicate' : 'budget' }));
+/** Each offered key not shown, once, in offered order, with the list it was first offered in. */
+function droppedKeys(offered: (readonly [string, 'memory' | 'recent'])[], chosen: Map<string, Candidate>): AssembledContext['dropped'] {
+  const seen = new Map<string, 'memory' | 'recent'>();
+  for (const [key, source] of offered) if (!chosen.has(key) && !seen.has(key)) seen.set(key, source);
+  return [...seen].map(([key, source]) => ({ key, source }));
 }

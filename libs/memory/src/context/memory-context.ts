@@ -37,12 +37,29 @@ export interface NeighbourTurn {
 
 /** A context ready for an OpenAI-style chat call: what the context endpoint answers and what /chat sends its LLM. */
 export interface MemoryContext {
-  /** A system message with the preamble and the relevant memories, then the recent turns, oldest first. */
+  /** A system message with the preamble, the summary and the relevant memories, then the recent turns, oldest first. */
   messages: ChatTurn[];
-  /** The same memories and turns as one markdown text ("## Relevant memories", "## Recent conversation"). */
+  /** The same as one markdown text: the preamble, then "## Summary of the earlier conversation", "## Relevant memories", "## Recent conversation". */
   text: string;
-  /** o200k tokens of `text`; the contents of `messages` add up to at most the budget too. */
+  /** o200k tokens of `text`, at most the budget; the contents of `messages` add up to at most the budget too. */
   tokens: number;
-  /** Memories and recent turns left out because they did not fit. */
+  /** Memories and recent turns left out because they did not fit (never one that is shown). */
   dropped: number;
+  /** What was left out, by part (the preamble and the summary count 1 when they did not fit). */
+  droppedParts: Record<ContextPart, number>;
+  /** The session summary shown, if one was. */
+  summary?: ContextSummary;
+  /** The keys of the memories and recent turns shown. */
+  included: string[];
+}
+
+/** The parts a context is made of, in text order. */
+export const CONTEXT_PARTS = ['preamble', 'summary', 'memories', 'recent'] as const;
+export type ContextPart = (typeof CONTEXT_PARTS)[number];
+
+/** A session's rolling summary as the context shows it: the text and the seqs of the turns it covers. */
+export interface ContextSummary {
+  text: string;
+  fromSeq: number;
+  toSeq: number;
 }

@@ -1,3 +1,4 @@
+import { MEMORY_PREAMBLE } from '../context/context-messages';
 import { LocalEmbedder } from '../embedding/local-embedder';
 import type { LlmProvider, LlmRequest } from './llm-provider';
 import { dot } from '../vector/in-process/vector-mirror';
@@ -21,11 +22,11 @@ const splitSentences = (text: string): string[] =>
     .map((s) => s.trim().replace(/^-\s+/, ''))
     .filter((s) => s.length > 0 && !s.startsWith(PREFIX));
 
-/** The context without its markdown: section headings dropped, bullets unwrapped (the assembler renders "## ..." and "- ..."). */
+/** The context without its markdown and instructions: preamble and section headings dropped, bullets unwrapped (the assembler renders "## ..." and "- ..."). */
 const contextLines = (context: string): string =>
   context
     .split('\n')
-    .filter((line) => !line.startsWith('#'))
+    .filter((line) => !line.startsWith('#') && line !== MEMORY_PREAMBLE)
     .map((line) => line.replace(/^\s*-\s+/, ''))
     .join('\n');
 

@@ -52,7 +52,7 @@ export type Operation = (typeof OPERATIONS)[number];
  * others one each: POST /turns a write (`turns`: 202 once queued; `turns_wait`: ?wait=true, 200 once
  * searchable), GET /memories and GET /turns a read, DELETE a session a write.
  */
-export const ENDPOINTS = ['chat', 'turns', 'turns_wait', 'memories', 'memories_search', 'context', 'history', 'sessions', 'forget', 'forget_turn', 'forget_user', 'memories_list', 'memory_history', 'forget_memory'] as const;
+export const ENDPOINTS = ['chat', 'turns', 'turns_wait', 'memories', 'memories_search', 'context', 'history', 'summary', 'sessions', 'forget', 'forget_turn', 'forget_user', 'memories_list', 'memory_history', 'forget_memory'] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 
 export const JOB_OUTCOMES = ['completed', 'failed', 'retried'] as const;

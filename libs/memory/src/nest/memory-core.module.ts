@@ -14,6 +14,7 @@ import { retryStartup } from '../redis/retry-startup';
 import { KeySchema } from '../redis/key-schema';
 import { MemoryRepository } from '../store/memory-repository';
 import { MemoryStore } from '../store/memory-store';
+import { SessionSummaryRepository } from '../store/session-summary-repository';
 import { assertLayout } from '../store/store-layout';
 import { MetricsController } from './metrics.controller';
 import { RedisCloser } from './redis-closer';
@@ -76,10 +77,15 @@ export class MemoryCoreModule {
           },
         },
         { provide: GenerationEmbedder, inject: [GenerationWatch, Metrics], useFactory: (w: GenerationWatch, m: Metrics) => new GenerationEmbedder(w, m) },
+        {
+          provide: SessionSummaryRepository,
+          inject: [REDIS, KeySchema, MemoryConfig],
+          useFactory: (r: RedisClient, k: KeySchema, c: MemoryConfig) => new SessionSummaryRepository(r, k, c.SUMMARY_MAX_VERSIONS),
+        },
         { provide: Metrics, useFactory: () => new Metrics(service) },
         RedisCloser,
       ],
-      exports: [MemoryConfig, REDIS, KeySchema, MemoryStore, MemoryRepository, GenerationStore, GenerationWatch, GenerationEmbedder, Metrics],
+      exports: [MemoryConfig, REDIS, KeySchema, MemoryStore, MemoryRepository, SessionSummaryRepository, GenerationStore, GenerationWatch, GenerationEmbedder, Metrics],
     };
   }
 }

@@ -8,7 +8,7 @@ export const QUEUES = { embed: 'embed', retrieve: 'retrieve', extract: 'extract'
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 /** Job names, one per use case. */
-export const JOBS = { embedTurn: 'embed-turn', reindex: 'reindex', retrieve: 'retrieve', extract: 'extract-memories' } as const;
+export const JOBS = { embedTurn: 'embed-turn', reindex: 'reindex', retrieve: 'retrieve', extract: 'extract-memories', summarise: 'summarise-session' } as const;
 
 /** Embed one accepted turn and store it. The job id is deterministic: see embedJobId. */
 export interface EmbedTurnJob {
@@ -69,6 +69,21 @@ export interface ExtractResult {
   watermark: number;
 }
 
+/**
+ * Fold a session's turns that left the recent window since its last summary into its rolling summary, once they pass
+ * SUMMARY_THRESHOLD_TOKENS. Like an extraction, it names only the session and reads the turns when it runs.
+ */
+export type SummariseJob = ExtractJob;
+
+export interface SummariseResult {
+  /** Turns folded into the summary by this job (0: below the threshold, or nothing new). */
+  turns: number;
+  /** Summary versions written. */
+  versions: number;
+  /** The session's summary watermark after the job. */
+  watermark: number;
+}
+
 export interface RetrieveJob {
   tenant: string;
   /** One session, several, or omitted for all of the tenant's. */
@@ -97,8 +112,8 @@ export interface RetrieveJob {
   minLogIds?: Record<number, string>;
   /** Turn keys to leave out, e.g. the message being answered, which is written while retrieval runs. */
   exclude?: string[];
-  /** Assemble a context for the LLM as well, within this many tokens. */
-  assemble?: { maxTokens: number; recentTurns: number; session: string };
+  /** Assemble a context for the LLM as well, within this many tokens (with the session's summary unless `summary` is false). */
+  assemble?: { maxTokens: number; recentTurns: number; session: string; summary?: boolean };
 }
 
 export interface RetrieveResult {
@@ -115,6 +130,7 @@ export interface JobMap {
   [JOBS.reindex]: { data: ReindexJob; result: ReindexResult };
   [JOBS.retrieve]: { data: RetrieveJob; result: RetrieveResult };
   [JOBS.extract]: { data: ExtractJob; result: ExtractResult };
+  [JOBS.summarise]: { data: SummariseJob; result: SummariseResult };
 }
 
 /**
@@ -133,3 +149,7 @@ export const embedJobId = (tenant: string, session: string, seq: number, turnId:
  */
 export const extractDedupId = (tenant: string, session: string): string => `${tenant}.${session}`;
 export const extractJobId = (tenant: string, session: string, seq: number): string => `${tenant}.${session}.x${seq}`;
+
+/** The same for summaries, on the same queue: a session's extraction and summary are debounced apart. */
+export const summariseDedupId = (tenant: string, session: string): string => `${tenant}.${session}.summary`;
+export const summariseJobId = (tenant: string, session: string, seq: number): string => `${tenant}.${session}.s${seq}`;

@@ -44,6 +44,8 @@ export const STORE_LAYOUT = 2;
  *   {prefix}-sys:{T:S}:pending    HASH turnId -> seq of accepted turns not stored yet; a job writes only if its entry is
  *                                 still there, so deleting the session (or the turn) drops what is still queued
  *   {prefix}-sys:{T:S}:meta       HASH user, created, first, last (turn timestamps)
+ *   {prefix}-sys:{T:S}:summaries  LIST of the session's rolling summary versions (JSON), newest first
+ *   {prefix}-sys:{T:S}:summarised the seq up to which the session's turns are summarised (the newest version's end)
  *   {prefix}-sys:{T}:sessions     ZSET (score 0, by name) of the tenant's sessions
  *   {prefix}-sys:{T}:gens         HASH session -> highest seq registered, so a late unregister never hides a newer life
  *   {prefix}-sys:{T}:user:{U}     ZSET (score 0) of a user's sessions
@@ -104,6 +106,14 @@ export class KeySchema {
 
   meta(tenant: string, session: string): string {
     return this.sessionSys(tenant, session, 'meta');
+  }
+
+  summaries(tenant: string, session: string): string {
+    return this.sessionSys(tenant, session, 'summaries');
+  }
+
+  summarised(tenant: string, session: string): string {
+    return this.sessionSys(tenant, session, 'summarised');
   }
 
   sessions(tenant: string): string {

@@ -350,7 +350,7 @@ export class MemoryStore {
   }
 
   /**
-   * Forgets a session: its turns, its bookkeeping, (through the change log) its vectors, and the turns accepted for
+   * Forgets a session: its turns, its bookkeeping and summaries, (through the change log) its vectors, and the turns accepted for
    * it that are still queued (their jobs find no pending entry and are dropped). Null when the session never
    * accepted a turn.
    */
@@ -361,6 +361,8 @@ export class MemoryStore {
       this.keys.turnIds(tenant, session),
       this.keys.pending(tenant, session),
       this.keys.meta(tenant, session),
+      this.keys.summaries(tenant, session),
+      this.keys.summarised(tenant, session),
       this.keys.sessionTurns(tenant, session),
       this.forgetTtl,
     );
@@ -378,12 +380,17 @@ export class MemoryStore {
     return { deleted: Number(deleted), pending, lastSeq: Number(mark), ...(user ? { user: String(user) } : {}) };
   }
 
-  /** Forgets one turn by its id: 'stored' (deleted, and dropped from the index), 'pending' (its job will be dropped) or 'unknown'. */
+  /**
+   * Forgets one turn by its id: 'stored' (deleted, and dropped from the index, with the summary versions that covered
+   * it), 'pending' (its job will be dropped) or 'unknown'.
+   */
   async deleteTurn(tenant: string, session: string, turnId: string): Promise<{ state: 'stored' | 'pending'; seq: number } | { state: 'unknown' }> {
     const [code, seq] = await this.redis.memDeleteTurn(
       this.keys.turnIds(tenant, session),
       this.keys.pending(tenant, session),
       this.keys.history(tenant, session),
+      this.keys.summarised(tenant, session),
+      this.keys.summaries(tenant, session),
       turnId,
       this.keys.sessionTurns(tenant, session),
     );

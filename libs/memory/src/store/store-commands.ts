@@ -26,6 +26,7 @@ export interface StoreCommands {
   memReindexProgress(...args: ScriptArgs): Promise<number>;
   memEndReindex(...args: ScriptArgs): Promise<string | null>;
   memSetVectors(...args: ScriptArgs): Promise<number>;
+  memWriteSummary(...args: ScriptArgs): Promise<number>;
   memRenewLease(...args: ScriptArgs): Promise<number>;
   memReleaseLease(...args: ScriptArgs): Promise<number>;
 }
@@ -46,8 +47,8 @@ const COMMANDS: Record<keyof StoreCommands, { script: string; keys: number }> = 
   memRelease: { script: 'release', keys: 1 },
   memReserve: { script: 'reserve', keys: 1 },
   memUnaccept: { script: 'unaccept', keys: 1 },
-  memDeleteSession: { script: 'delete-session', keys: 5 },
-  memDeleteTurn: { script: 'delete-turn', keys: 3 },
+  memDeleteSession: { script: 'delete-session', keys: 7 },
+  memDeleteTurn: { script: 'delete-turn', keys: 5 },
   memApplyMemories: { script: 'apply-memories', keys: 4 },
   memForgetMemories: { script: 'forget-memories', keys: 4 },
   memDeleteMemory: { script: 'delete-memory', keys: 4 },
@@ -56,6 +57,7 @@ const COMMANDS: Record<keyof StoreCommands, { script: string; keys: number }> = 
   memReindexProgress: { script: 'reindex-progress', keys: 1 },
   memEndReindex: { script: 'end-reindex', keys: 1 },
   memSetVectors: { script: 'set-vectors', keys: 1 },
+  memWriteSummary: { script: 'write-summary', keys: 3 },
   memRenewLease: { script: 'renew-lease', keys: 1 },
   memReleaseLease: { script: 'release-lease', keys: 1 },
 };

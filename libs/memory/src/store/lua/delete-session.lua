@@ -1,5 +1,5 @@
 --[[
-  Deletes every turn hash of a session and its bookkeeping (history, both id maps, meta). The seq counter stays for
+  Deletes every turn hash of a session and its bookkeeping (history, both id maps, meta, its summaries). The seq counter stays for
   ARGV[2] seconds, raised past every stored seq, so numbers, and the job ids made from them, are not reused while
   the session's jobs may still run. Session slot.
 
@@ -9,6 +9,8 @@
     KEYS[3] the session's stored ids
     KEYS[4] the session's pending ids
     KEYS[5] the session's meta
+    KEYS[6] the session's summary versions
+    KEYS[7] the session's summary watermark
     ARGV[1] the session's turn-key prefix (the seq is appended)
     ARGV[2] how long the counter is kept (seconds)
 
@@ -26,7 +28,7 @@ for _, s in ipairs(seqs) do
 end
 local pending = redis.call('HGETALL', KEYS[4])
 local user = redis.call('HGET', KEYS[5], 'user') or ''
-redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7])
 redis.call('SET', KEYS[1], mark, 'EX', ARGV[2])
 local out = {#seqs, mark, user}
 for _, s in ipairs(pending) do out[#out + 1] = s end
