@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
+import Redis from 'ioredis';
 import { loadConfig } from '@app/memory/config/load-config';
+import { KeySchema } from '@app/memory/redis/key-schema';
+import { MemoryStore } from '@app/memory/store/memory-store';
 import { type StackHandle, startStack } from '../../apps/cli/src/stack/stack';
 import { mcpTools } from '../support/mcp-tools';
 import { RedisServer } from '../support/redis-server';
@@ -107,7 +110,9 @@ describe('scoped API keys', () => {
 
   beforeAll(async () => {
     await redis.start();
-    stack = await startStack({ config: loadConfig({ LOG_LEVEL: 'warn', API_KEYS: `acme:${admin}` }), redisUrl: redis.url, log: () => undefined });
+    // A command timeout above the few ms the race test below holds a request's writes for, even on a loaded machine.
+    const config = loadConfig({ LOG_LEVEL: 'warn', API_KEYS: `acme:${admin}`, REDIS_COMMAND_TIMEOUT_MS: '5000' });
+    stack = await startStack({ config, redisUrl: redis.url, log: () => undefined });
     doc = (await (await fetch(`${stack.apiUrl}/docs-json`)).json()) as typeof doc;
     keys.u1 = (await issue({ userId: 'u1' })).key;
     keys.u2 = (await issue({ userId: 'u2' })).key;
@@ -257,5 +262,95 @@ describe('scoped API keys', () => {
       answers.push([id, res.status, res.body.code, res.body.message]);
     }
     expect(answers).toEqual(['POST', 'GET', 'DELETE'].map((m) => [`${m} /v1/admin/reindex`, 403, 'scope_forbidden', expect.stringContaining('only the operator tenant')]));
+  });
+
+  /**
+   * The race (a residue of issue 21): a user key's first write passes the access check (the session does not exist
+   * yet), a tenant key's write then creates the session without a user, and only then does the user key's write reach
+   * its accept. Before the fix, that accept made the session the user's: the user key reached the tenant's turns.
+   */
+  it("refuses a user key's write into a session a tenant key created after its access check (REST, chat, MCP): 403 user_forbidden", async () => {
+    const u4 = (await issue({ userId: 'u4' })).key;
+    const control = redis.client();
+    const monitor = await redis.client().monitor();
+    const executed: { command: string; source: string }[] = [];
+    monitor.on('monitor', (_time: string, args: string[], source: string) => executed.push({ command: args.join(' '), source }));
+    const writer = new Redis(redis.url, { connectionName: 'tenant-writer' });
+    const tenantWrite = new MemoryStore(writer, new KeySchema());
+    const viaMcp = await mcp(u4);
+    const meta = (session: string) => `mem-sys:{acme:${session}}:meta`;
+    /** Whether the client at `addr` (or named `name`) waits, paused, on a script. */
+    const pausedOnScript = async (client: string) =>
+      String(await control.call('CLIENT', 'LIST'))
+        .split('\n')
+        .some((l) => (l.includes(` addr=${client} `) || l.includes(` name=${client} `)) && / flags=\w*b/.test(l) && / cmd=eval(sha)? /.test(l));
+    const until = async (what: string, check: () => Promise<boolean>) => {
+      for (const deadline = Date.now() + 3_000; !(await check()); await new Promise((r) => setTimeout(r, 2))) {
+        if (Date.now() > deadline) throw new Error(`not within 3 s: ${what}`);
+      }
+    };
+    // The API's store connection: the one that looks keys up. A request's commands on it run in order.
+    expect((await call(u4, ['GET', '/v1/sessions'])).status).toBe(200);
+    await until('the key lookup is seen', async () => executed.some((c) => c.command.startsWith('hget mem-sys:apikeys ')));
+    const api = executed.find((c) => c.command.startsWith('hget mem-sys:apikeys '))!.source;
+    /**
+     * Made certain with CLIENT PAUSE WRITE, under which reads go on and writes wait. The request's writes before its
+     * access check (rate limiting) are let through one pause at a time, until it has checked (its read of the
+     * session's meta has run) and waits at its first write after: its accept's reservation. The tenant's accept, sent
+     * from here, waits behind it; on UNPAUSE Redis runs both in that order, and the user key's accept, sent once its
+     * reservation is answered, runs last. Undefined when the reservation ran between two pauses (rare): not the race.
+     */
+    const raceOnce = async <T>(session: string, userWrite: (session: string) => Promise<T>): Promise<{ result: T } | undefined> => {
+      await control.call('CLIENT', 'PAUSE', '10000', 'WRITE');
+      const user = userWrite(session);
+      /** The API's commands since its access check (its read of the session's meta), if it has checked. */
+      const sinceCheck = () => {
+        const ran = executed.filter((c) => c.source === api).map((c) => c.command);
+        const checked = ran.indexOf(`hmget ${meta(session)} user created`);
+        return checked === -1 ? undefined : ran.slice(checked + 1);
+      };
+      const wroteSinceCheck = () => sinceCheck()?.some((c) => /^eval/i.test(c)) ?? false;
+      try {
+        for (let round = 0; ; round++) {
+          await until("the user key's request waits at a write", async () => wroteSinceCheck() || (await pausedOnScript(api)));
+          // What ran before: everything MONITOR shows ahead of this marker.
+          await control.echo(`${session}-${round}`);
+          await until('MONITOR catches up', async () => executed.some((c) => c.command === `echo ${session}-${round}`));
+          if (wroteSinceCheck()) return undefined;
+          if (sinceCheck()) break;
+          await control.call('CLIENT', 'UNPAUSE');
+          await control.call('CLIENT', 'PAUSE', '10000', 'WRITE');
+        }
+        const tenant = tenantWrite.accept('acme', session, [`${session}-tenant`]);
+        await until("the tenant key's accept waits", () => pausedOnScript('tenant-writer'));
+        await control.call('CLIENT', 'UNPAUSE');
+        expect(await tenant).toMatchObject({ status: 'accepted', user: undefined });
+        return { result: await user };
+      } finally {
+        await control.call('CLIENT', 'UNPAUSE');
+        await user.catch(() => undefined);
+      }
+    };
+    const race = async <T>(name: string, userWrite: (session: string) => Promise<T>): Promise<{ session: string; result: T }> => {
+      for (let attempt = 1; attempt <= 5; attempt++) {
+        const raced = await raceOnce(`${name}-${attempt}`, userWrite);
+        if (raced) return { session: `${name}-${attempt}`, ...raced };
+      }
+      throw new Error(`5 tries at ${name}, and never the race`);
+    };
+    try {
+      const rest = await race('race-rest', (s) => call(u4, ['POST', `/v1/sessions/${s}/turns`, { role: 'user', content: 'mine?' }]));
+      const chat = await race('race-chat', (s) => call(u4, ['POST', `/v1/sessions/${s}/chat`, { message: 'mine?' }]));
+      const tool = await race('race-mcp', (s) => viaMcp.tool('store_turns', { sessionId: s, turns: [{ role: 'user', content: 'mine?' }] }));
+      expect([rest, chat].map((r) => [r.result.status, r.result.body.code])).toEqual([[403, 'user_forbidden'], [403, 'user_forbidden']]);
+      expect(tool.result).toEqual({ isError: true, text: `this API key is bound to user u4: session ${tool.session} is not theirs` });
+      const owners = new Map(((await call(admin, ['GET', '/v1/sessions?limit=500'])).body.sessions as { sessionId: string; userId: string | null }[]).map((s) => [s.sessionId, s.userId]));
+      expect([rest, chat, tool].map((r) => owners.get(r.session))).toEqual([null, null, null]);
+    } finally {
+      await viaMcp.close();
+      monitor.disconnect();
+      control.disconnect();
+      writer.disconnect();
+    }
   });
 });

@@ -91,6 +91,20 @@ describe('MemoryStore (real redis-server)', () => {
     expect(await store.accept('t1', 's1', ['a'])).toMatchObject({ turns: [{ seq: 3, state: 'new' }] });
   });
 
+  it('counts the requests that found a turn pending (a failed one takes back only what no other holds), until the turn is stored or forgotten', async () => {
+    await store.accept('t1', 's1', ['a', 'b', 'c']);
+    await store.accept('t1', 's1', ['a', 'b', 'c']);
+    expect(await redis.hgetall(keys.resent('t1', 's1'))).toEqual({ a: '1', b: '1', c: '1' });
+    await store.unaccept('t1', 's1', [{ turnId: 'c', seq: 3 }]);
+    expect([await redis.hgetall(keys.resent('t1', 's1')), await store.pendingSeqs('t1', 's1')]).toEqual([{ a: '1', b: '1' }, [1, 2, 3]]);
+    await store.write([turn('s1', 1, 'a', { turnId: 'a' })]);
+    await store.deleteTurn('t1', 's1', 'b');
+    expect(await redis.hgetall(keys.resent('t1', 's1'))).toEqual({});
+    await store.accept('t1', 's1', ['c']);
+    await store.deleteSession('t1', 's1');
+    expect(await redis.exists(keys.resent('t1', 's1'))).toBe(0);
+  });
+
   it('is idempotent by turn id: a replayed write is a no-op that logs again', async () => {
     await ingest([turn('s1', 1, 'first')]);
     const [again] = await store.write([turn('s1', 1, 'changed')]);

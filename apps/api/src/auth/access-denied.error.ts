@@ -11,3 +11,7 @@ export class AccessDeniedError extends ApiException {
     this.name = 'AccessDeniedError';
   }
 }
+
+/** A user key's request names a session that exists and is not its user's (another user's, or one without a user). */
+export const sessionNotTheirs = (user: string, session: string): AccessDeniedError =>
+  new AccessDeniedError('user_forbidden', `this API key is bound to user ${user}: session ${session} is not theirs`);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { type ApiKeyGrant, ID_PATTERN, type KeyScope, MEMORY_ID_PATTERN, MemoryStore } from '@app/memory';
-import { AccessDeniedError } from './access-denied.error';
+import { AccessDeniedError, sessionNotTheirs } from './access-denied.error';
 
 /** The data a request names: checked against a user key's user. */
 export interface AccessTargets {
@@ -13,7 +13,8 @@ export interface AccessTargets {
  * The one rule of what a key may reach, for REST (through the AccessGuard) and MCP tools alike. A tenant key reaches
  * its whole tenant. A user key reaches only its user's data: naming another user, a session that exists and is not
  * its user's (another user's, or a session without a user), or such a session's or user's memory is refused with 403
- * user_forbidden. A session that does not exist yet is allowed: a write creates it for the key's user.
+ * user_forbidden. A session that does not exist yet is allowed: a write creates it for the key's user (the write's
+ * accept refuses it in turn if the session was created meanwhile without the user: see WriteTurnsService).
  */
 @Injectable()
 export class AccessPolicy {
@@ -46,8 +47,6 @@ export class AccessPolicy {
   private async checkSession(grant: ApiKeyGrant, session: string): Promise<void> {
     if (!ID_PATTERN.test(session)) return;
     const owner = await this.store.sessionOwner(grant.tenant, session);
-    if (owner.exists && owner.user !== grant.user) {
-      throw new AccessDeniedError('user_forbidden', `this API key is bound to user ${grant.user}: session ${session} is not theirs`);
-    }
+    if (owner.exists && owner.user !== grant.user) throw sessionNotTheirs(grant.user!, session);
   }
 }

@@ -68,7 +68,8 @@ export class ChatCompletionsController {
     const completion = parseCompletionRequest(body);
     const named = await conversationOf(completion, { sessionId, idempotencyKey }, this.config.EMBEDDING_MAX_INPUT_TOKENS);
     // The session comes from a header or the body, not the path: a user key reaches only its own user's sessions.
-    const conversation = { ...named, user: await this.access.authorize(grant, 'write', { userId: named.user, sessionId: named.session }) };
+    const user = await this.access.authorize(grant, 'write', { userId: named.user, sessionId: named.session });
+    const conversation = { ...named, user, userKey: grant.user !== undefined };
     const tenant = grant.tenant;
     // A caller that hangs up stops the upstream call.
     const aborted = new AbortController();

@@ -73,7 +73,7 @@ export class ChatCompletionsService {
    */
   private async prepare(tenant: string, request: CompletionRequest, conversation: Conversation): Promise<Prepared> {
     this.upstream();
-    const { session, user, newMessages, query, requestId } = conversation;
+    const { session, user, userKey, newMessages, query, requestId } = conversation;
     const deadline = this.jobs.deadline();
     // The request carries the conversation itself: only the memory system message is taken, no recent turns.
     const context = await this.contexts.build(tenant, session, { query, recentTurns: 0 });
@@ -81,7 +81,7 @@ export class ChatCompletionsService {
       tenant,
       session,
       newMessages.map((content, i) => ({ role: 'user', content, id: `${requestId}:${i}` })),
-      { user, deadline },
+      { user, userKey, deadline },
     );
     const memory = context.messages.filter((m) => m.role === 'system').map(({ role, content }) => ({ role, content }));
     // After the caller's own leading system (or developer) messages, which stay first.

@@ -22,6 +22,8 @@ type Message = z.infer<typeof MESSAGE>;
 export interface Conversation {
   session: string;
   user?: string;
+  /** The request's key is bound to `user` (see WriteTurnsService.write); set by the controller, not the request. */
+  userKey?: boolean;
   /** The user messages after the last assistant (or tool) message: what this request adds to the conversation. */
   newMessages: string[];
   /** What the memories are retrieved for: the new user messages, or else the last user message. */

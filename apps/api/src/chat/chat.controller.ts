@@ -1,11 +1,11 @@
 import { BadRequestException, Body, Controller, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors';
-import { QUEUES, TURN_ID_PATTERN } from '@app/memory';
+import { type ApiKeyGrant, QUEUES, TURN_ID_PATTERN } from '@app/memory';
 import type { FastifyReply } from 'fastify';
 import { SessionParams } from '../common/session-params.dto';
 import { UsesQueues } from '../common/uses-queues.decorator';
-import { Tenant } from '../common/tenant.decorator';
+import { Grant } from '../common/tenant.decorator';
 import { ChatDto, ChatResponse } from './chat.dto';
 import { ChatService } from './chat.service';
 import { Access } from '../auth/access.decorator';
@@ -33,7 +33,7 @@ export class ChatController {
   @ApiErrors(409, 415, 422, 502, 504)
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'A chat retried with the same key stores its message and reply once' })
   async send(
-    @Tenant() tenant: string,
+    @Grant() { tenant, user: keyUser }: ApiKeyGrant,
     @Param() { sessionId }: SessionParams,
     @Body() dto: ChatDto,
     @Headers('accept') accept: string | undefined,
@@ -43,7 +43,7 @@ export class ChatController {
     if (idempotencyKey !== undefined && (!TURN_ID_PATTERN.test(idempotencyKey) || idempotencyKey.length > MAX_KEY_CHARS)) {
       throw new BadRequestException(`Idempotency-Key must be 1 to ${MAX_KEY_CHARS} printable characters`);
     }
-    const opts = { idempotencyKey };
+    const opts = { idempotencyKey, userKey: keyUser !== undefined };
     if (!accept?.includes('text/event-stream')) return this.chat.chat(tenant, sessionId, dto, opts);
 
     // Errors before the first chunk still go through the exception filter as plain HTTP errors.

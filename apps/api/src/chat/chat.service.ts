@@ -28,6 +28,8 @@ interface Prepared {
 export interface ChatOptions {
   /** From the Idempotency-Key header: the user turn's id (and, suffixed, the reply's). */
   idempotencyKey?: string;
+  /** The request's key is bound to the dto's user (see WriteTurnsService.write). */
+  userKey?: boolean;
 }
 
 const since = (t: number) => performance.now() - t;
@@ -91,7 +93,7 @@ export class ChatService {
     // Read-your-writes covers what the tenant wrote before this request; the new turn is written alongside.
     const [minLogIds, written] = await Promise.all([
       this.store.positions(tenant, [this.keys.partition(tenant, session)]),
-      this.turns.write(tenant, session, [{ role: 'user', content: dto.message, id: turnId, timestamp: Date.now() }], { user: dto.userId, deadline }),
+      this.turns.write(tenant, session, [{ role: 'user', content: dto.message, id: turnId, timestamp: Date.now() }], { user: dto.userId, userKey: opts.userKey, deadline }),
     ]);
     const [userTurn] = written.turns;
     const t = performance.now();

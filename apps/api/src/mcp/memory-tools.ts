@@ -97,7 +97,11 @@ export class MemoryTools {
           const { sessionId: checked } = await this.check(SessionParams, { sessionId: session });
           const user = await this.access.authorize(grant, 'write', { sessionId: checked, userId });
           const body = await this.turnsBody.transform({ turns, ...(user === undefined ? {} : { userId: user }) });
-          const written = await this.turns.write(tenant, checked, body.turns, { user: body.userId, deadline: wait === false ? undefined : this.jobs.deadline() });
+          const written = await this.turns.write(tenant, checked, body.turns, {
+            user: body.userId,
+            userKey: grant.user !== undefined,
+            deadline: wait === false ? undefined : this.jobs.deadline(),
+          });
           await written.stored;
           return { turns: written.turns.map(({ turnId, seq }) => ({ turnId, seq })) };
         }),

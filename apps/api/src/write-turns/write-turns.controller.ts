@@ -5,8 +5,8 @@ import { ApiErrors } from '../common/api-errors';
 import type { FastifyReply } from 'fastify';
 import { SessionParams } from '../common/session-params.dto';
 import { UsesQueues } from '../common/uses-queues.decorator';
-import { QUEUES } from '@app/memory';
-import { Tenant } from '../common/tenant.decorator';
+import { type ApiKeyGrant, QUEUES } from '@app/memory';
+import { Grant } from '../common/tenant.decorator';
 import { JobGateway } from '../common/job-gateway';
 import { AcceptedTurns, TurnBatchDto, TurnDto, WriteTurnsQuery } from './turn.dto';
 import { type TurnsBody, TurnsBodyPipe } from './turns-body.pipe';
@@ -51,7 +51,7 @@ export class WriteTurnsController {
   @ApiOkResponse({ type: AcceptedTurns, description: 'With ?wait=true: stored and searchable' })
   @ApiErrors(409, 413, 415, 502, 504)
   async write(
-    @Tenant() tenant: string,
+    @Grant() { tenant, user: keyUser }: ApiKeyGrant,
     @Param() { sessionId }: SessionParams,
     @Query() { wait }: WriteTurnsQuery,
     @Body(TurnsBodyPipe) { turns, userId }: TurnsBody,
@@ -59,7 +59,7 @@ export class WriteTurnsController {
   ): Promise<AcceptedTurns> {
     const deadline = wait === 'true' ? this.jobs.deadline() : undefined;
     if (deadline !== undefined) reply.status(200);
-    const written = await this.turns.write(tenant, sessionId, turns, { user: userId, deadline });
+    const written = await this.turns.write(tenant, sessionId, turns, { user: userId, userKey: keyUser !== undefined, deadline });
     await written.stored;
     return { turns: written.turns.map(({ turnId, seq }) => ({ turnId, seq })) };
   }

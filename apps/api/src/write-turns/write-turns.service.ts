@@ -4,6 +4,7 @@ import { type AcceptState, ConflictError, MemoryConfig, MemoryStore } from '@app
 import { JobGateway, type TurnJob } from '../common/job-gateway';
 import { TenantBusyError } from '../common/tenant-busy.error';
 import { TurnForgottenError } from '../common/turn-forgotten.error';
+import { sessionNotTheirs } from '../auth/access-denied.error';
 import type { TurnDto } from './turn.dto';
 import { embedPriority } from './embed-priority';
 
@@ -34,17 +35,20 @@ export class WriteTurnsService {
   /**
    * Durable once this resolves (the jobs are in Redis); with a `deadline`, `stored` settles once every turn is
    * stored and searchable. A turn without a client id gets a fresh one. With `answering`, the turns are written only
-   * while that turn of the session is still there (TurnForgottenError otherwise).
+   * while that turn of the session is still there (TurnForgottenError otherwise). With `userKey` (the request's key is
+   * bound to `user`), a session created without a user since the AccessPolicy let the request through is refused as
+   * the policy refuses it (403 user_forbidden), atomically with the accept.
    */
   async write(
     tenant: string,
     session: string,
     turns: TurnInput[],
-    opts: { user?: string; deadline?: number; answering?: string } = {},
+    opts: { user?: string; userKey?: boolean; deadline?: number; answering?: string } = {},
   ): Promise<{ turns: WrittenTurn[]; stored?: Promise<unknown> }> {
     const ids = turns.map((t) => t.id ?? randomUUID());
     const max = this.config.TENANT_MAX_QUEUED;
-    const accepted = await this.store.accept(tenant, session, ids, { user: opts.user, answering: opts.answering, maxQueued: max });
+    const accepted = await this.store.accept(tenant, session, ids, { user: opts.user, userKey: opts.userKey, answering: opts.answering, maxQueued: max });
+    if (accepted.status === 'forbidden') throw sessionNotTheirs(opts.user!, session);
     if (accepted.status === 'conflict') throw new ConflictError(`session ${session} belongs to user ${accepted.owner}`);
     if (accepted.status === 'full') throw new TenantBusyError(`tenant ${tenant} has ${accepted.queued} turns queued, and ${ids.length} more would pass TENANT_MAX_QUEUED ${max}`);
     if (accepted.status === 'gone') throw new TurnForgottenError(session, opts.answering!);
@@ -75,8 +79,8 @@ export class WriteTurnsService {
     try {
       ({ stored } = await this.jobs.enqueueTurns(jobs, opts.deadline, embedPriority(accepted.queued ?? 0)));
     } catch (err) {
-      const fresh = jobs.filter((j) => !j.resent).map((j) => ({ turnId: j.data.turnId, seq: j.data.seq }));
-      await this.store.unaccept(tenant, session, fresh).catch((undo: Error) => this.logger.warn(`turns of ${tenant}/${session} stay accepted without jobs (a resend enqueues them): ${undo.message}`));
+      // Resent turns too: one another request found pending meanwhile stays for it (see MemoryStore.unaccept).
+      await this.store.unaccept(tenant, session, jobs.map((j) => ({ turnId: j.data.turnId, seq: j.data.seq }))).catch((undo: Error) => this.logger.warn(`turns of ${tenant}/${session} stay accepted without jobs (a resend enqueues them): ${undo.message}`));
       throw err;
     }
     return { turns: ids.map((turnId, i) => ({ turnId, seq: accepted.turns[i].seq, state: accepted.turns[i].state })), stored };

@@ -43,6 +43,8 @@ export const STORE_LAYOUT = 2;
  *   {prefix}-sys:{T:S}:ids        HASH turnId -> seq of stored turns (idempotent writes)
  *   {prefix}-sys:{T:S}:pending    HASH turnId -> seq of accepted turns not stored yet; a job writes only if its entry is
  *                                 still there, so deleting the session (or the turn) drops what is still queued
+ *   {prefix}-sys:{T:S}:resent     HASH turnId -> how many later requests found the turn pending (and may have been
+ *                                 answered): a failed request takes back a pending entry only when no other holds it
  *   {prefix}-sys:{T:S}:meta       HASH user, created, first, last (turn timestamps)
  *   {prefix}-sys:{T:S}:summaries  LIST of the session's rolling summary versions (JSON), newest first
  *   {prefix}-sys:{T:S}:summarised the seq up to which the session's turns are summarised (the newest version's end)
@@ -102,6 +104,10 @@ export class KeySchema {
 
   pending(tenant: string, session: string): string {
     return this.sessionSys(tenant, session, 'pending');
+  }
+
+  resent(tenant: string, session: string): string {
+    return this.sessionSys(tenant, session, 'resent');
   }
 
   meta(tenant: string, session: string): string {

@@ -34,6 +34,8 @@ export type AcceptResult =
   | { status: 'accepted'; user?: string; turns: { seq: number; state: AcceptState }[]; queued?: number }
   /** The session belongs to another user. */
   | { status: 'conflict'; owner: string }
+  /** With `userKey`: the session exists and is not the user's (another user's, or one without a user). */
+  | { status: 'forbidden' }
   /** The tenant's queued turns plus these would pass `maxQueued`. */
   | { status: 'full'; queued: number }
   /** The turn the request answers was forgotten since (see AcceptOptions.answering). */
@@ -41,6 +43,11 @@ export type AcceptResult =
 
 export interface AcceptOptions {
   user?: string;
+  /**
+   * The request's key is bound to `user`: it may create the session or write to its user's, never claim an existing
+   * session without a user (as a tenant key's write naming a user does).
+   */
+  userKey?: boolean;
   /** Accept only while this turn id is still stored or queued (a chat's reply: not into a session deleted meanwhile). */
   answering?: string;
   /** Reserve room for the turns in the tenant's queued count first, all or none, never past this bound. */
@@ -122,18 +129,21 @@ export class MemoryStore {
         this.keys.turnIds(tenant, session),
         this.keys.pending(tenant, session),
         this.keys.meta(tenant, session),
+        this.keys.resent(tenant, session),
         opts.user ?? '',
         Date.now(),
         opts.answering ?? '',
+        opts.userKey ? '1' : '',
         ...turnIds,
       );
     } catch (err) {
       await this.release(tenant, reserved);
       throw err;
     }
-    if (reply[0] === -1 || reply[0] === -2) {
+    if (Number(reply[0]) < 0) {
       await this.release(tenant, reserved);
-      return reply[0] === -1 ? { status: 'conflict', owner: String(reply[1]) } : { status: 'gone' };
+      if (reply[0] === -1) return { status: 'conflict', owner: String(reply[1]) };
+      return { status: reply[0] === -2 ? 'gone' : 'forbidden' };
     }
     const owner = String(reply[1]) || undefined;
     const turns: { seq: number; state: AcceptState }[] = [];
@@ -148,12 +158,13 @@ export class MemoryStore {
   }
 
   /**
-   * Takes back turns accepted as new whose jobs could not be enqueued (lua/unaccept.lua), and their place in the
-   * tenant's queued count, so that a failed request leaves nothing accepted; a resend is then new again.
+   * Takes back the turns a request accepted (new or pending) whose jobs could not be enqueued (lua/unaccept.lua), and
+   * their place in the tenant's queued count, so that a failed request leaves nothing accepted; a resend is then new
+   * again. A turn another request found pending since stays: that request may have been answered.
    */
   async unaccept(tenant: string, session: string, turns: { turnId: string; seq: number }[]): Promise<void> {
     if (turns.length === 0) return;
-    const removed = await this.redis.memUnaccept(this.keys.pending(tenant, session), ...turns.flatMap((t) => [t.turnId, t.seq]));
+    const removed = await this.redis.memUnaccept(this.keys.pending(tenant, session), this.keys.resent(tenant, session), ...turns.flatMap((t) => [t.turnId, t.seq]));
     await this.release(tenant, removed);
   }
 
@@ -181,6 +192,7 @@ export class MemoryStore {
           this.keys.pending(t.tenant, t.session),
           this.keys.history(t.tenant, t.session),
           this.keys.meta(t.tenant, t.session),
+          this.keys.resent(t.tenant, t.session),
           t.turnId,
           t.seq,
           t.timestamp,
@@ -363,6 +375,7 @@ export class MemoryStore {
       this.keys.meta(tenant, session),
       this.keys.summaries(tenant, session),
       this.keys.summarised(tenant, session),
+      this.keys.resent(tenant, session),
       this.keys.sessionTurns(tenant, session),
       this.forgetTtl,
     );
@@ -391,6 +404,7 @@ export class MemoryStore {
       this.keys.history(tenant, session),
       this.keys.summarised(tenant, session),
       this.keys.summaries(tenant, session),
+      this.keys.resent(tenant, session),
       turnId,
       this.keys.sessionTurns(tenant, session),
     );

@@ -37,18 +37,18 @@ export interface StoreCommands {
  * wrong node.
  */
 const COMMANDS: Record<keyof StoreCommands, { script: string; keys: number }> = {
-  memAccept: { script: 'accept', keys: 4 },
+  memAccept: { script: 'accept', keys: 5 },
   memRegister: { script: 'register', keys: 3 },
   memRegisterUser: { script: 'register', keys: 4 },
   memUnregister: { script: 'unregister', keys: 2 },
   memUnregisterUser: { script: 'unregister', keys: 3 },
-  memWriteTurn: { script: 'write-turn', keys: 5 },
+  memWriteTurn: { script: 'write-turn', keys: 6 },
   memAppendLog: { script: 'append-log', keys: 2 },
   memRelease: { script: 'release', keys: 1 },
   memReserve: { script: 'reserve', keys: 1 },
-  memUnaccept: { script: 'unaccept', keys: 1 },
-  memDeleteSession: { script: 'delete-session', keys: 7 },
-  memDeleteTurn: { script: 'delete-turn', keys: 5 },
+  memUnaccept: { script: 'unaccept', keys: 2 },
+  memDeleteSession: { script: 'delete-session', keys: 8 },
+  memDeleteTurn: { script: 'delete-turn', keys: 6 },
   memApplyMemories: { script: 'apply-memories', keys: 4 },
   memForgetMemories: { script: 'forget-memories', keys: 4 },
   memDeleteMemory: { script: 'delete-memory', keys: 4 },

@@ -1,6 +1,6 @@
 --[[
-  Forgets one turn by its id: a stored turn's hash, id and history entry go; a pending turn loses its entry (its job
-  will be dropped). A stored turn's summaries go with it: every summary version that covers it (a version folds in the
+  Forgets one turn by its id: a stored turn's hash, id and history entry go; a pending turn loses its entry and its
+  resent count (its job will be dropped). A stored turn's summaries go with it: every summary version that covers it (a version folds in the
   ones before it, so each one up to the newest), and the summary watermark goes back to the newest version left (none:
   0), so the turns after it are summarised again without it. Session slot.
 
@@ -10,6 +10,7 @@
     KEYS[3] the session's history zset
     KEYS[4] the session's summary watermark
     KEYS[5] the session's summary versions (newest first)
+    KEYS[6] the session's resent counts
     ARGV[1] turn id
     ARGV[2] the session's turn-key prefix (the seq is appended)
 
@@ -34,6 +35,7 @@ end
 seq = redis.call('HGET', KEYS[2], ARGV[1])
 if seq then
   redis.call('HDEL', KEYS[2], ARGV[1])
+  redis.call('HDEL', KEYS[6], ARGV[1])
   return {2, seq}
 end
 return {0}

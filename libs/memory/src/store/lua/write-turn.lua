@@ -1,7 +1,7 @@
 --[[
   Stores a turn if its accept is still pending (a forgotten session or turn has no entry: its job is dropped), and
-  answers a replay of an already stored turn with its seq, writing nothing. Moves the id from pending to stored,
-  adds the history entry and updates first/last activity. Session slot.
+  answers a replay of an already stored turn with its seq, writing nothing. Moves the id from pending to stored (its
+  resent count goes), adds the history entry and updates first/last activity. Session slot.
 
   Input:
     KEYS[1] the turn's hash
@@ -9,6 +9,7 @@
     KEYS[3] the session's pending ids (turn id -> seq)
     KEYS[4] the session's history zset
     KEYS[5] the session's meta
+    KEYS[6] the session's resent counts (turn id -> n)
     ARGV[1] turn id
     ARGV[2] seq
     ARGV[3] the turn's timestamp (epoch ms)
@@ -23,6 +24,7 @@ if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return {-1, ARGV[2]} end
 redis.call('HSET', KEYS[1], unpack(ARGV, 4))
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('HDEL', KEYS[3], ARGV[1])
+redis.call('HDEL', KEYS[6], ARGV[1])
 redis.call('ZADD', KEYS[4], ARGV[2], ARGV[2])
 local ts = tonumber(ARGV[3])
 if ts < tonumber(redis.call('HGET', KEYS[5], 'first') or ts + 1) then redis.call('HSET', KEYS[5], 'first', ARGV[3]) end
