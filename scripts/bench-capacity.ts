@@ -52,7 +52,7 @@ const memoryUsage = async (redis: RedisClient, key: string) => Number((await red
 const sumUsage = async (redis: RedisClient, keys: string[]) => (await Promise.all(keys.map((k) => memoryUsage(redis, k)))).reduce((a, b) => a + b, 0);
 
 /** Turns of about 50 words (three synthetic sentences), 50 per session, embedded offline. */
-function turns(n: number, dim: number): Omit<TurnWrite, 'seq'>[] {
+function turns(n: number, dim: number): (Omit<TurnWrite, 'seq'> & { embedding: Float32Array })[] {
   const embedder = new LocalEmbedder(dim);
   const texts = syntheticTexts(n * 3, 11, (i) => Math.floor(i / (PER_SESSION * 3)));
   return Array.from({ length: n }, (_, i) => {

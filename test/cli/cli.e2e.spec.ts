@@ -162,4 +162,21 @@ describe('CLI e2e (scenario and stress against a real stack)', () => {
       await browser.close();
     }
   });
+
+  // Last: it changes the store's embedding generation (and rolls it back).
+  it('reindex: shows the generations, refuses a bad target, follows a re-index to the switch, and rolls it back with --abort', async () => {
+    const reindex = (...args: string[]) => cliWithEnv({ REDIS_URL: redis.url }, 'reindex', ...args);
+    const idle = await reindex();
+    expect(idle.stdout).toMatch(/^active: local\/local\/1024 \(\w{12}\)\nstate: idle$/m);
+    const bad = await reindex('--to', 'local/bge/384').catch((err: { code: number; stderr: string }) => err);
+    expect(bad).toMatchObject({ code: 1, stderr: expect.stringContaining('the local embedder has no model: use local/local/384') });
+
+    const started = await reindex('--to', 'local/local/384');
+    expect(started.stderr).toMatch(/re-indexing to local\/local\/384 \(\w{12}\): \d+ turns and memories/);
+    // Followed until the switch: the new generation is active, the old one kept for the grace period.
+    expect(started.stdout).toMatch(/^active: local\/local\/384 .*\nstate: switched\nprevious: local\/local\/1024 /);
+    const rolledBack = await reindex('--abort');
+    expect(rolledBack.stdout).toMatch(/^active: local\/local\/1024 .*\nstate: idle\ndropping: local\/local\/384 /);
+    expect((JSON.parse((await cli('scenario', 'customer_support', '--turns', '2', '--json')).stdout) as ScenarioRun).turns).toBe(2);
+  }, 60_000);
 });

@@ -6,6 +6,7 @@ import { MemoryRepository } from '@app/memory/store/memory-repository';
 import { SearchReplyError } from '@app/memory/errors/search-reply.error';
 import { connectRedis, type RedisClient, redisEndpoint } from '@app/memory/redis/redis-endpoint';
 import { VectorBackend, VectorHit } from '@app/memory/vector/vector-index';
+import { generationOf } from '@app/memory/generation/embedding-generation';
 import { RedisCluster } from '../support/redis-cluster';
 import { RedisServer } from '../support/redis-server';
 import { indexingFailures, RediSearchIndex, toMap, vectorParamsReported } from '@app/memory/vector/redisearch/redisearch-index';
@@ -88,6 +89,23 @@ describe.each(runs)('VectorIndex conformance: $backend on $on', ({ backend, open
     const expected = [0.1, 0.5, 1, 2].map((t) => 1 / Math.sqrt(1 + t * t));
     hits.forEach((h, i) => expect(h.similarity).toBeCloseTo(expected[i], 4));
     expect(hits[0].turn).toMatchObject({ key: keys[0], tenant: 't1', session: 's1', seq: 1, role: 'user', content: 'c0', timestamp: T0 });
+  });
+
+  it('keeps a second embedding generation beside the first: its own field and dimension, filled by re-embedding; retired, it leaves the hashes', async () => {
+    const first = await fx.open();
+    const keys = await fx.write([0, 1, 2].map((i) => ({ seq: i + 1, embedding: axis(8, i), content: `c${i}` })));
+    const second = generationOf({ provider: 'local', model: 'local', dim: 4 });
+    const next = await fx.open({}, second);
+    // Nothing is in the new generation before it is re-embedded.
+    expect(await fx.search(next, { k: 5, vector: axis(4, 0) })).toEqual([]);
+    // Re-embedded in reverse order: the two generations rank the same turns differently.
+    expect(await fx.store.setVectors(second.field, keys.map((key, i) => ({ key, vector: axis(4, 2 - i, 0.1) })))).toBe(3);
+    expect(keysOf(await fx.search(next, { k: 3, vector: axis(4, 0) }))[0]).toBe(keys[2]);
+    expect(keysOf(await fx.search(first, { k: 3, vector: axis(8, 0) }))[0]).toBe(keys[0]);
+    await expect(fx.search(next, { k: 3, vector: axis(8, 0) })).rejects.toThrow(DimensionMismatchError);
+    await next.retire();
+    expect(keysOf(await fx.search(first, { k: 3, vector: axis(8, 0) }))[0]).toBe(keys[0]);
+    expect(await redis.hexists(keys[0], second.field)).toBe(1);
   });
 
   it('isolates tenants', async () => {

@@ -67,6 +67,7 @@ describe('OpenAPI document and its examples', () => {
   it('describes every operation, old and new, with its response schema and its error schemas', () => {
     const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ id: `${method.toUpperCase()} ${path}`, op })));
     expect(operations.map((o) => o.id).sort()).toEqual([
+      'DELETE /v1/admin/reindex',
       'DELETE /v1/keys/{keyId}',
       'DELETE /v1/memories/{memoryId}',
       'DELETE /v1/sessions/{sessionId}',
@@ -74,6 +75,7 @@ describe('OpenAPI document and its examples', () => {
       'DELETE /v1/users/{userId}',
       'GET /healthz',
       'GET /readyz',
+      'GET /v1/admin/reindex',
       'GET /v1/memories/{memoryId}/history',
       'GET /v1/models',
       'GET /v1/sessions',
@@ -82,6 +84,7 @@ describe('OpenAPI document and its examples', () => {
       'GET /v1/sessions/{sessionId}/summary',
       'GET /v1/sessions/{sessionId}/turns',
       'GET /v1/users/{userId}/memories',
+      'POST /v1/admin/reindex',
       'POST /v1/chat/completions',
       'POST /v1/keys',
       'POST /v1/memories/search',

@@ -66,6 +66,9 @@ const ROUTES: Record<string, Route> = {
   'DELETE /v1/users/{userId}': { scope: 'write', acrossUsers: [['DELETE', '/v1/users/u1']], own: ['DELETE', '/v1/users/u1'] },
   'POST /v1/keys': { scope: 'admin', acrossUsers: [], own: ['POST', '/v1/keys', { userId: 'u1' }] },
   'DELETE /v1/keys/{keyId}': { scope: 'admin', acrossUsers: [], own: ['DELETE', `/v1/keys/${KEY_ID}`] },
+  'POST /v1/admin/reindex': { scope: 'admin', acrossUsers: [], own: ['POST', '/v1/admin/reindex', { to: 'local/local/512' }] },
+  'GET /v1/admin/reindex': { scope: 'admin', acrossUsers: [], own: ['GET', '/v1/admin/reindex'] },
+  'DELETE /v1/admin/reindex': { scope: 'admin', acrossUsers: [], own: ['DELETE', '/v1/admin/reindex'] },
   'POST /v1/chat/completions': {
     scope: 'write',
     acrossUsers: [
@@ -250,6 +253,15 @@ describe('scoped API keys', () => {
     expect((await call(issued.key, ['GET', '/v1/users/u3/memories'])).status).toBe(200);
     expect((await call(legacy, ['DELETE', `/v1/keys/${issued.id}`])).body).toEqual({ id: issued.id });
     expect((await call(issued.key, ['GET', '/v1/users/u3/memories'])).status).toBe(401);
+  });
+
+  it("refuses the store-wide re-index routes to an admin key of any tenant but the operator's (OPERATOR_TENANT)", async () => {
+    const answers = [];
+    for (const id of ['POST /v1/admin/reindex', 'GET /v1/admin/reindex', 'DELETE /v1/admin/reindex']) {
+      const res = await call(admin, ROUTES[id].own);
+      answers.push([id, res.status, res.body.code, res.body.message]);
+    }
+    expect(answers).toEqual(['POST', 'GET', 'DELETE'].map((m) => [`${m} /v1/admin/reindex`, 403, 'scope_forbidden', expect.stringContaining('only the operator tenant')]));
   });
 
   /**

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { MemoryConfig } from '@app/memory/config/memory-config';
+import type { EmbeddingGeneration } from '@app/memory/generation/embedding-generation';
 import { KeySchema } from '@app/memory/redis/key-schema';
 import type { RedisClient } from '@app/memory/redis/redis-endpoint';
 import { scanKeys } from '@app/memory/redis/scan-keys';
@@ -60,11 +61,12 @@ export class VectorFixture {
     this.store = new MemoryStore(redis, this.keys, { changelogMaxLen: config.changelogMaxLen });
   }
 
-  /** A new, initialised index instance (each call is another replica). */
-  async open(over: Partial<MemoryConfig> = {}): Promise<VectorIndex> {
+  /** A new, initialised index instance (each call is another replica), of the store's first generation unless told. */
+  async open(over: Partial<MemoryConfig> = {}, generation?: EmbeddingGeneration): Promise<VectorIndex> {
     const config = testConfig({ KEY_PREFIX: this.keys.prefix, VECTOR_BACKEND: this.backend, ...this.config, ...over });
     const index = await createVectorIndex({
       config,
+      generation,
       redis: this.redis,
       store: this.store,
       logger: { log: (m) => this.logs.push(m), warn: (m) => this.warnings.push(m) },

@@ -50,6 +50,9 @@ describe('Metrics', () => {
       extractionTokens: 'counter',
       writesShed: 'counter',
       tenantsShed: 'gauge',
+      reindexReembedded: 'counter',
+      reindexRemaining: 'gauge',
+      reindexTotal: 'gauge',
     };
     for (const [key, name] of Object.entries(METRIC_NAMES)) {
       expect(text).toContain(`# TYPE ${name} ${types[key as keyof typeof METRIC_NAMES]}\n`);

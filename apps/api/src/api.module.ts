@@ -4,7 +4,7 @@ import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis'
 import type Redis from 'ioredis';
 import type { RedisClient } from '@app/memory/redis/create-redis';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
-import { ApiKeyStore, createLlmProvider, KeySchema, MemoryConfig, QUEUES } from '@app/memory';
+import { ApiKeyStore, createLlmProvider, GenerationStore, KeySchema, MemoryConfig, MemoryStore, QUEUES, ReindexControl } from '@app/memory';
 import { MemoryCoreModule } from '@app/memory/nest/memory-core.module';
 import { registerQueues } from '@app/memory/nest/register-queues';
 import { LLM_PROVIDER, REDIS } from '@app/memory/nest/tokens';
@@ -44,6 +44,8 @@ import { MemoryTools } from './mcp/memory-tools';
 import { MemorySearchService } from './search-memories/memory-search.service';
 import { SearchMemoriesController } from './search-memories/search-memories.controller';
 import { SessionHistoryController } from './session-history/session-history.controller';
+import { ReindexController } from './reindex/reindex.controller';
+import { ReindexProgressGauge } from './reindex/reindex-progress.gauge';
 import { SessionSummaryController } from './session-summary/session-summary.controller';
 import { SessionSummaryService } from './session-summary/session-summary.service';
 import { WriteTurnsController } from './write-turns/write-turns.controller';
@@ -89,6 +91,7 @@ export const API_QUEUES = registerQueues([QUEUES.embed, QUEUES.retrieve, QUEUES.
     ForgetMemoryController,
     McpController,
     ApiKeysController,
+    ReindexController,
   ],
   providers: [
     // Authentication runs before these, in an onRequest hook (main.ts). Then: shed load, rate-limit per tenant, and
@@ -123,6 +126,12 @@ export const API_QUEUES = registerQueues([QUEUES.embed, QUEUES.retrieve, QUEUES.
     MemoryHistoryService,
     ForgetMemoryService,
     MemoryTools,
+    {
+      provide: ReindexControl,
+      inject: [GenerationStore, MemoryStore, MemoryConfig],
+      useFactory: (g: GenerationStore, s: MemoryStore, c: MemoryConfig) => new ReindexControl(g, s, c),
+    },
+    ReindexProgressGauge,
   ],
 })
 export class ApiModule {}

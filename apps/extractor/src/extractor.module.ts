@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { createStructuredLlm, MemoryConfig, QUEUES } from '@app/memory';
-import { embeddingProvider } from '@app/memory/nest/embedding-provider';
 import { MemoryCoreModule } from '@app/memory/nest/memory-core.module';
 import { registerQueues } from '@app/memory/nest/register-queues';
 import { WorkerHealthController } from '@app/memory/nest/worker-health.controller';
@@ -13,7 +12,6 @@ import { STRUCTURED_LLM } from './structured-llm.token';
   imports: [MemoryCoreModule.forRoot('extractor'), registerQueues([QUEUES.extract])],
   controllers: [WorkerHealthController],
   providers: [
-    embeddingProvider,
     { provide: STRUCTURED_LLM, inject: [MemoryConfig], useFactory: (c: MemoryConfig) => createStructuredLlm(c) },
     ExtractMemoriesService,
     SummariseSessionService,

@@ -1,9 +1,8 @@
 import { Logger, Module } from '@nestjs/common';
 import type { RedisClient } from '@app/memory/redis/create-redis';
-import { ContextAssembler, createVectorIndex, KeySchema, MemoryConfig, MemoryStore, Metrics, QUEUES } from '@app/memory';
+import { ContextAssembler, GenerationalVectorIndex, GenerationWatch, KeySchema, MemoryConfig, MemoryStore, Metrics, QUEUES } from '@app/memory';
 import { ReplyChannel } from '@app/memory/queues/reply-channel';
 import { retryStartup } from '@app/memory/redis/retry-startup';
-import { embeddingProvider } from '@app/memory/nest/embedding-provider';
 import { MemoryCoreModule } from '@app/memory/nest/memory-core.module';
 import { registerQueues } from '@app/memory/nest/register-queues';
 import { REDIS, VECTOR_INDEX } from '@app/memory/nest/tokens';
@@ -18,28 +17,24 @@ import { VectorIndexCloser } from './retrieve/vector-index-closer';
   imports: [MemoryCoreModule.forRoot('retriever'), registerQueues([QUEUES.retrieve])],
   controllers: [WorkerHealthController],
   providers: [
-    embeddingProvider,
     {
       provide: VECTOR_INDEX,
-      inject: [MemoryConfig, REDIS, MemoryStore, Metrics],
-      useFactory: (config: MemoryConfig, redis: RedisClient, store: MemoryStore, metrics: Metrics) => {
+      inject: [MemoryConfig, REDIS, MemoryStore, Metrics, GenerationWatch],
+      useFactory: async (config: MemoryConfig, redis: RedisClient, store: MemoryStore, metrics: Metrics, watch: GenerationWatch) => {
         const logger = new Logger('VectorIndex');
-        return retryStartup(
-          'building the vector index',
-          () =>
-            createVectorIndex({
-              config,
-              redis,
-              store,
-              logger,
-              onFallback: () => metrics.countHnswFallback(),
-              onRebuild: (reason) => metrics.countIndexRebuild(reason),
-              onRebuildScan: () => metrics.countRebuildScan(),
-              onIndexingFailures: (count) => metrics.setIndexingFailures(count),
-              onSearchFailure: (reason) => metrics.countSearchFailure(reason),
-            }),
+        const index = new GenerationalVectorIndex(watch, {
+          config,
+          redis,
+          store,
           logger,
-        );
+          onFallback: () => metrics.countHnswFallback(),
+          onRebuild: (reason) => metrics.countIndexRebuild(reason),
+          onRebuildScan: () => metrics.countRebuildScan(),
+          onIndexingFailures: (count) => metrics.setIndexingFailures(count),
+          onSearchFailure: (reason) => metrics.countSearchFailure(reason),
+        });
+        await retryStartup('building the vector index', () => index.init(), logger);
+        return index;
       },
     },
     { provide: ContextAssembler, useFactory: () => new ContextAssembler() },

@@ -24,6 +24,7 @@ export type IssueKeyRequest = Schemas['IssueKeyBody'];
 export type IssuedKey = Schemas['IssuedKeyView'];
 type Query<Op extends keyof operations> = NonNullable<operations[Op]['parameters']['query']>;
 export type SessionSearchQuery = Query<'SearchMemoriesController_session'>;
+export type ReindexStatus = Schemas['ReindexStatusView'];
 export type SessionsQuery = Query<'ListSessionsController_list'>;
 export type PageQuery = Query<'ListMemoriesController_user'>;
 
@@ -75,6 +76,9 @@ export const OPERATION_METHODS: Record<keyof operations, keyof AgentMemoryClient
   ForgetMemoryController_forget: 'forgetMemory',
   ApiKeysController_issue: 'issueKey',
   ApiKeysController_revoke: 'revokeKey',
+  ReindexController_start: 'startReindex',
+  ReindexController_status: 'reindexStatus',
+  ReindexController_abort: 'abortReindex',
   ChatCompletionsController_create: 'openai SDK',
   ChatCompletionsController_models: 'openai SDK',
 };
@@ -207,6 +211,21 @@ export class AgentMemoryClient {
   /** Revokes one of the tenant's keys by its id (the key's SHA-256, as `issueKey` and `keys list` give it). */
   revokeKey(keyId: string, opts?: CallOptions) {
     return this.call((fetch) => this.api.DELETE('/v1/keys/{keyId}', { params: { path: { keyId } }, fetch }), opts);
+  }
+
+  /** The operator tenant's admin key starts re-embedding the whole store into another model (`provider/model/dim`). */
+  startReindex(to: string, opts?: CallOptions): Promise<ReindexStatus> {
+    return this.call((fetch) => this.api.POST('/v1/admin/reindex', { body: { to }, fetch }), opts);
+  }
+
+  /** The store's embedding generations and the running re-index's progress. */
+  reindexStatus(opts?: CallOptions): Promise<ReindexStatus> {
+    return this.call((fetch) => this.api.GET('/v1/admin/reindex', { fetch }), opts);
+  }
+
+  /** Rolls a re-index back (before the switch, or within the grace period after it). */
+  abortReindex(opts?: CallOptions): Promise<ReindexStatus> {
+    return this.call((fetch) => this.api.DELETE('/v1/admin/reindex', { fetch }), opts);
   }
 
   private fetchFor(opts: CallOptions) {

@@ -25,11 +25,30 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: Redis answers (a cluster: every slot is served), the queues are ready and the embed and retrieve queues each have a worker; with a RediSearch index, its count of hashes it failed to index (searchIndex: FT.INFO hash_indexing_failures) has not risen in the last 10 minutes; extractWorkers reports the extractors, or that extraction is off (LLM_PROVIDER=local), and does not gate readiness */
+        /** Readiness: Redis answers (a cluster: every slot is served), the queues are ready and the embed and retrieve queues each have a worker; with a RediSearch index, its count of hashes it failed to index (searchIndex: FT.INFO hash_indexing_failures) has not risen in the last 10 minutes; extractWorkers reports the extractors, or that extraction is off (LLM_PROVIDER=local), and does not gate readiness; embedding reports the active embedding generation, or that EMBEDDING_* differs from it (the process then embeds with the active one), and does not gate readiness */
         get: operations["HealthController_ready"];
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/reindex": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The store's embedding generations and the re-index's progress. Needs the admin scope of the operator tenant */
+        get: operations["ReindexController_status"];
+        put?: never;
+        /** Start re-embedding every stored turn and memory into a new embedding generation, in the background; searches switch when it covers everything. Needs the admin scope of the operator tenant */
+        post: operations["ReindexController_start"];
+        /** Abort: roll back to the previous generation (before the switch, or after it during the grace period). Needs the admin scope of the operator tenant */
+        delete: operations["ReindexController_abort"];
         options?: never;
         head?: never;
         patch?: never;
@@ -519,7 +538,7 @@ export interface components {
              * @example invalid_input
              * @enum {string}
              */
-            code: "invalid_input" | "invalid_json" | "empty_body" | "unauthorized" | "forbidden" | "scope_forbidden" | "user_forbidden" | "not_found" | "session_user_conflict" | "body_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "rate_limited" | "tenant_busy" | "internal_error" | "job_failed" | "unavailable" | "redis_unavailable" | "overloaded" | "request_timeout" | "not_ready" | "job_timeout";
+            code: "invalid_input" | "invalid_json" | "empty_body" | "unauthorized" | "forbidden" | "scope_forbidden" | "user_forbidden" | "not_found" | "session_user_conflict" | "reindex_conflict" | "body_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "rate_limited" | "tenant_busy" | "internal_error" | "job_failed" | "unavailable" | "redis_unavailable" | "overloaded" | "request_timeout" | "not_ready" | "job_timeout";
             /**
              * @description The HTTP reason phrase
              * @example Bad Request
@@ -558,6 +577,26 @@ export interface components {
             deleted: number;
             /** @description Sessions forgotten */
             sessions: number;
+        };
+        GenerationView: {
+            /** @example 1024 */
+            dim: number;
+            /**
+             * @description The hash field its vectors are stored in
+             * @example embedding
+             */
+            field: string;
+            /** @description SHA-256 of the embedder's settings (provider, model, dimension, the local embedder's word-vector mix) */
+            fingerprint: string;
+            /**
+             * @description The first 12 hex digits of the fingerprint
+             * @example 3f2a9c0b51d4
+             */
+            id: string;
+            /** @example local */
+            model: string;
+            /** @enum {string} */
+            provider: "local" | "openai" | "azure" | "openai-compatible";
         };
         HistoryPage: {
             offset: number;
@@ -770,7 +809,8 @@ export interface components {
              *       "redis": "ok",
              *       "embedWorkers": "ok (2)",
              *       "retrieveWorkers": "ok (1)",
-             *       "extractWorkers": "ok (1)"
+             *       "extractWorkers": "ok (1)",
+             *       "embedding": "ok (local/local/1024 (3f2a9c0b51d4))"
              *     }
              */
             checks: {
@@ -778,6 +818,32 @@ export interface components {
             };
             /** @example ready */
             status: string;
+        };
+        ReindexStatusView: {
+            /** @description The generation searches use */
+            active: components["schemas"]["GenerationView"];
+            /** @description A dropped generation whose vectors are being deleted */
+            dropping?: components["schemas"]["GenerationView"];
+            /** @description The scan pass (the switch follows a pass that found nothing left) */
+            pass?: number;
+            previous?: components["schemas"]["GenerationView"];
+            /** @description Re-embedded per second since it began */
+            rate: number;
+            /** @description Turns and memories re-embedded so far */
+            reembedded: number;
+            remaining: number;
+            /** @description Epoch ms */
+            startedAt?: number;
+            /**
+             * @description building: the target is filled while searches use the active one; switched: searches use the new one, the previous is kept (and written) for REINDEX_GRACE_MS
+             * @enum {string}
+             */
+            state: "idle" | "building" | "switched";
+            /** @description Epoch ms */
+            switchedAt?: number;
+            target?: components["schemas"]["GenerationView"];
+            /** @description Hashes counted when it began (writes meanwhile go to both generations) */
+            total: number;
         };
         RevokedKey: {
             /** @description The id of the revoked key */
@@ -861,6 +927,11 @@ export interface components {
             userId?: string;
         };
         SearchMemoriesResponse: {
+            /**
+             * @description The id of the embedding generation the search ran in: the query and every hit come from that one (see GET /v1/admin/reindex)
+             * @example 3f2a9c0b51d4
+             */
+            generation: string;
             /** @description Best first */
             memories: components["schemas"]["MemoryHit"][];
             timings: components["schemas"]["SearchTimings"];
@@ -915,6 +986,13 @@ export interface components {
             turns: number;
             /** @description The user the session belongs to */
             userId: string | null;
+        };
+        StartReindexBody: {
+            /**
+             * @description The new embedding generation: provider/model/dim, provider one of local, openai, azure, openai-compatible; the local embedder's model is 'local'
+             * @example openai-compatible/BAAI/bge-m3/1024
+             */
+            to: string;
         };
         SummaryVersionView: {
             /** @description The first seq of the turns this version added to the one before it */
@@ -1032,6 +1110,229 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    ReindexController_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReindexStatusView"];
+                };
+            };
+            /** @description Invalid input (unknown fields included); the message says which */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key belongs to another tenant than the one named in X-Tenant-Id, lacks the scope of the route (code scope_forbidden), or is bound to a user and the request names another user's data (code user_forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The session belongs to another user (session_user_conflict), or the embedding generations refuse the re-index request (reindex_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limit, or the tenant is past one of its own bounds (turns queued, bulk writes at once); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Redis is down or the queues are full; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ReindexController_start: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StartReindexBody"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReindexStatusView"];
+                };
+            };
+            /** @description Invalid input (unknown fields included); the message says which */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key belongs to another tenant than the one named in X-Tenant-Id, lacks the scope of the route (code scope_forbidden), or is bound to a user and the request names another user's data (code user_forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The session belongs to another user (session_user_conflict), or the embedding generations refuse the re-index request (reindex_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limit, or the tenant is past one of its own bounds (turns queued, bulk writes at once); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Redis is down or the queues are full; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ReindexController_abort: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReindexStatusView"];
+                };
+            };
+            /** @description Invalid input (unknown fields included); the message says which */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key belongs to another tenant than the one named in X-Tenant-Id, lacks the scope of the route (code scope_forbidden), or is bound to a user and the request names another user's data (code user_forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The session belongs to another user (session_user_conflict), or the embedding generations refuse the re-index request (reindex_conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limit, or the tenant is past one of its own bounds (turns queued, bulk writes at once); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Redis is down or the queues are full; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -1987,7 +2288,7 @@ export interface operations {
                     "text/event-stream": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The session belongs to another user */
+            /** @description The session belongs to another user (session_user_conflict), or the embedding generations refuse the re-index request (reindex_conflict) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2541,7 +2842,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The session belongs to another user */
+            /** @description The session belongs to another user (session_user_conflict), or the embedding generations refuse the re-index request (reindex_conflict) */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -20,3 +20,5 @@ export * from './vector';
 export * from './context';
 export * from './metrics';
 export * from './store/api-key-store';
+export * from './generation';
+export * from './errors/reindex-conflict.error';

@@ -22,7 +22,7 @@ const MEANING: Record<number, string> = {
   401: 'Missing or unknown API key',
   403: 'The key belongs to another tenant than the one named in X-Tenant-Id, lacks the scope of the route (code scope_forbidden), or is bound to a user and the request names another user\'s data (code user_forbidden)',
   404: 'Not found',
-  409: 'The session belongs to another user',
+  409: 'The session belongs to another user (session_user_conflict), or the embedding generations refuse the re-index request (reindex_conflict)',
   413: 'Body over 4 MiB',
   415: 'A body that is not JSON: send Content-Type: application/json',
   422: 'An Idempotency-Key sent again with another message',

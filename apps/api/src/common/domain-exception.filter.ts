@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ConflictError, InvalidInputError, NotFoundError } from '@app/memory';
+import { ConflictError, InvalidInputError, NotFoundError, ReindexConflictError } from '@app/memory';
 import { ApiException } from './api-exception';
 import { codeOfStatus, ERROR_CODES, type ErrorBodyShape, type ErrorCode, errorBody } from './error-code';
 import { IdempotencyKeyReusedError } from './idempotency-key-reused.error';
@@ -13,6 +13,7 @@ const CODES: [new (...args: never[]) => Error, ErrorCode][] = [
   [InvalidInputError, 'invalid_input'],
   [NotFoundError, 'not_found'],
   [ConflictError, 'session_user_conflict'],
+  [ReindexConflictError, 'reindex_conflict'],
   [IdempotencyKeyReusedError, 'idempotency_key_reused'],
   [TenantBusyError, 'tenant_busy'],
   [JobTimeoutError, 'job_timeout'],

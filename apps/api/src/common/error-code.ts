@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   user_forbidden: 403,
   not_found: 404,
   session_user_conflict: 409,
+  reindex_conflict: 409,
   body_too_large: 413,
   unsupported_media_type: 415,
   idempotency_key_reused: 422,

@@ -36,6 +36,7 @@ export class MemorySearchService {
       memories: result.memories.map(toMemoryHit),
       window,
       timings: { prepare: prepareMs, queue: jobMs - embedMs - searchMs - assembleMs, embed: embedMs, search: searchMs, total: performance.now() - started },
+      generation: result.generation,
     };
   }
 

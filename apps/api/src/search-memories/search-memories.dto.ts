@@ -186,4 +186,7 @@ export class SearchMemoriesResponse {
 
   @ApiProperty({ type: SearchTimings })
   timings: SearchTimings;
+
+  @ApiProperty({ description: 'The id of the embedding generation the search ran in: the query and every hit come from that one (see GET /v1/admin/reindex)', example: '3f2a9c0b51d4' })
+  generation: string;
 }

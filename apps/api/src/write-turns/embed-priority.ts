@@ -1,7 +1,7 @@
+import { LOWEST_PRIORITY } from '@app/memory/queues/job-options';
+
 /** A tenant with fewer turns than this queued is in the express lane. */
 export const EXPRESS_LANE_TURNS = 1000;
-/** BullMQ's largest priority. */
-const MAX_PRIORITY = 2_097_151;
 
 /**
  * The BullMQ priority of a tenant's new embed jobs, from how many of its turns are queued already: BullMQ's open
@@ -12,5 +12,6 @@ const MAX_PRIORITY = 2_097_151;
  */
 export function embedPriority(queued: number): number | undefined {
   if (queued < EXPRESS_LANE_TURNS) return undefined;
-  return Math.min(MAX_PRIORITY, 1 + Math.floor(4 * Math.log2(queued / EXPRESS_LANE_TURNS)));
+  // Below LOWEST_PRIORITY: a flooding tenant's turns still go before a re-index's batches.
+  return Math.min(LOWEST_PRIORITY - 1, 1 + Math.floor(4 * Math.log2(queued / EXPRESS_LANE_TURNS)));
 }

@@ -1,28 +1,10 @@
-import { ApiKeyStore, createRedis, KEY_SCOPES, type KeyScope, KeySchema } from '@app/memory';
-import { processConfig } from '@app/memory/config/load-config';
-import { describeEndpoint, redisEndpoint } from '@app/memory/redis/redis-endpoint';
+import { ApiKeyStore, KEY_SCOPES, type KeyScope } from '@app/memory';
 import type { Command } from 'commander';
-import { resolveRedisUrl } from '../config/cli-config';
+import { REDIS_URL_HELP, withRedis } from './with-redis';
 
-/**
- * Runs one action against the ApiKeyStore of an explicitly chosen Redis (never whatever answers on 6379): the cluster
- * of REDIS_CLUSTER_NODES, or a single Redis (--redis-url, REDIS_URL, the running stack's); says on stderr which one
- * it was, then closes the connection.
- */
-async function withStore<T>(redisUrl: string | undefined, run: (store: ApiKeyStore) => Promise<T>): Promise<T> {
-  const config = processConfig();
-  const target = !redisUrl && config.REDIS_CLUSTER_NODES ? { url: undefined, source: 'REDIS_CLUSTER_NODES' } : resolveRedisUrl(redisUrl);
-  const endpoint = redisEndpoint(config, target.url);
-  console.error(`Redis ${describeEndpoint(endpoint)} (from ${target.source})`);
-  const redis = createRedis(endpoint);
-  try {
-    return await run(new ApiKeyStore(config, redis, new KeySchema(config.KEY_PREFIX)));
-  } finally {
-    redis.disconnect();
-  }
-}
-
-const REDIS_URL_HELP = 'the Redis of the API (default: the cluster of REDIS_CLUSTER_NODES, or REDIS_URL if set, else the running `npm run stack`\'s; otherwise it is required)';
+/** Runs one action against the ApiKeyStore of an explicitly chosen Redis (see withRedis). */
+const withStore = <T>(redisUrl: string | undefined, run: (store: ApiKeyStore) => Promise<T>): Promise<T> =>
+  withRedis(redisUrl, (redis, keys, config) => run(new ApiKeyStore(config, redis, keys)));
 
 export function registerKeys(program: Command): void {
   const keys = program.command('keys').description('issue and revoke API keys stored (as SHA-256 digests) in Redis');

@@ -1,19 +1,19 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { EmbeddingProvider } from '@app/memory';
-import { countTokensSliced, EmbedTurnJob, EmbedTurnResult, MemoryConfig, MemoryStore, Metrics, ProviderError } from '@app/memory';
+import { Injectable } from '@nestjs/common';
+import { countTokensSliced, EmbedTurnJob, EmbedTurnResult, GenerationEmbedder, MemoryConfig, MemoryStore, Metrics, ProviderError } from '@app/memory';
 import { MicroBatcher } from '@app/memory/queues/micro-batcher';
-import { EMBEDDING_PROVIDER } from '@app/memory/nest/tokens';
-import { observeProvider } from '@app/memory/metrics/observe-provider';
 import { eventDate } from '@app/memory/time/text-dates';
 import { ExtractFeed } from './extract-feed';
 
-/** Embeds turns in micro-batches (one provider call per batch) and stores them idempotently. */
+/**
+ * Embeds turns in micro-batches (one provider call per batch and embedding generation) and stores them idempotently;
+ * while a re-index runs, in both generations.
+ */
 @Injectable()
 export class EmbedTurnsService {
   private readonly batcher: MicroBatcher<EmbedTurnJob, EmbedTurnResult>;
 
   constructor(
-    @Inject(EMBEDDING_PROVIDER) private readonly embedder: EmbeddingProvider,
+    private readonly embedder: GenerationEmbedder,
     private readonly store: MemoryStore,
     private readonly metrics: Metrics,
     private readonly extractFeed: ExtractFeed,
@@ -35,9 +35,7 @@ export class EmbedTurnsService {
 
   private async embedAndStore(jobs: EmbedTurnJob[]): Promise<EmbedTurnResult[]> {
     this.metrics.observeEmbeddingBatch(jobs.length);
-    const vectors = await observeProvider(this.metrics, 'embedding', this.embedder.name, () =>
-      this.embedder.embed(jobs.map((j) => j.content)),
-    );
+    const { generations, vectors } = await this.embedder.forWrite(jobs.map((j) => j.content));
     // Contextual indexing: the previous turn's words are indexed with the turn's; dates it names are resolved now.
     const missing = jobs.filter((j) => j.context === undefined);
     const read = new Map((await this.store.previousContents(missing, jobs)).map((context, i) => [missing[i], context]));
@@ -45,6 +43,7 @@ export class EmbedTurnsService {
     const written = await this.store.write(
       jobs.map((j, i) => ({ ...j, tokenCount: tokenCounts[i], embedding: vectors[i], context: j.context ?? read.get(j), eventAt: eventDate(j.content, j.timestamp) })),
     );
+    await this.embedder.catchUp(this.store, generations.map((g) => g.field), written.flatMap((w, i) => (w.outcome === 'dropped' ? [] : [{ key: w.key, content: jobs[i].content }])));
     // A replay ('existing') feeds again: the job it queued may have been lost with a crash, and the watermark makes it harmless.
     this.extractFeed.stored(jobs.filter((_, i) => written[i].outcome !== 'dropped'));
     return written.map(({ seq, outcome }) => ({ seq, outcome }));

@@ -1,10 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { UnrecoverableError } from 'bullmq';
-import type { EmbeddingProvider, MemoryOp, MemoryScope, MemoryVector, StoredTurn, StructuredLlm, StructuredReply } from '@app/memory';
-import { ExtractJob, ExtractResult, MemoryConfig, MemoryRepository, MemoryStore, Metrics } from '@app/memory';
-import { observeProvider } from '@app/memory/metrics/observe-provider';
+import type { MemoryOp, MemoryScope, MemoryVector, StoredTurn, StructuredLlm, StructuredReply } from '@app/memory';
+import { embeddingFields, ExtractJob, ExtractResult, GenerationEmbedder, GenerationWatch, MemoryConfig, MemoryRepository, MemoryStore, Metrics } from '@app/memory';
 import { startTimer } from '@app/memory/metrics/timer';
-import { EMBEDDING_PROVIDER } from '@app/memory/nest/tokens';
 import { askStructured } from '../ask-structured';
 import { STRUCTURED_LLM } from '../structured-llm.token';
 import {
@@ -22,7 +20,8 @@ import { nearestMemories } from './nearest-memories';
 const MAX_RACES = 3;
 
 interface Candidate extends ExtractedFact {
-  embedding: Float32Array;
+  /** By generation field: every generation a write goes to now. */
+  embedding: Record<string, Float32Array>;
   neighbours: MemoryVector[];
 }
 
@@ -41,7 +40,8 @@ interface Plan {
 export class ExtractMemoriesService {
   constructor(
     @Inject(STRUCTURED_LLM) private readonly llm: StructuredLlm | undefined,
-    @Inject(EMBEDDING_PROVIDER) private readonly embedder: EmbeddingProvider,
+    private readonly embedder: GenerationEmbedder,
+    private readonly generations: GenerationWatch,
     private readonly store: MemoryStore,
     private readonly memories: MemoryRepository,
     private readonly metrics: Metrics,
@@ -63,6 +63,7 @@ export class ExtractMemoriesService {
       const next = turns[turns.length - 1].seq;
       const plan = await this.plan(scope, job.session, turns, next);
       const applied = await this.memories.apply(scope, job.session, watermark, next, plan.ops);
+      if (applied.applied) await this.catchUp(scope, plan.ops);
       if (!applied.applied) {
         if (++races >= MAX_RACES) throw new Error(`the watermark of ${job.session} kept moving under this job`);
         continue;
@@ -100,11 +101,13 @@ export class ExtractMemoriesService {
   private async plan(scope: MemoryScope, session: string, turns: StoredTurn[], next: number): Promise<Plan> {
     const facts = await this.facts(turns);
     if (facts.length === 0) return { ops: [], unchanged: 0 };
-    const [embeddings, stored] = await Promise.all([this.embed(facts.map((f) => f.content)), this.memories.vectors(scope)]);
+    // Candidates are compared with the stored memories in the active generation.
+    const { field } = this.generations.active;
+    const [embedded, stored] = await Promise.all([this.embedder.forWrite(facts.map((f) => f.content)), this.memories.vectors(scope, field)]);
     const candidates: Candidate[] = facts.map((f, i) => ({
       ...f,
-      embedding: embeddings[i],
-      neighbours: nearestMemories(embeddings[i], stored, this.config.EXTRACT_NEIGHBOURS),
+      embedding: embedded.vectors[i],
+      neighbours: nearestMemories(embedded.vectors[i][field], stored, this.config.EXTRACT_NEIGHBOURS),
     }));
     const decisions = stored.length === 0 ? undefined : await this.decide(candidates);
 
@@ -130,8 +133,14 @@ export class ExtractMemoriesService {
         ops.push(op);
       }
     });
-    if (reworded.length > 0) (await this.embed(reworded.map((op) => op.content))).forEach((v, i) => (reworded[i].embedding = v));
+    if (reworded.length > 0) (await this.embedder.forWrite(reworded.map((op) => op.content))).vectors.forEach((v, i) => (reworded[i].embedding = v));
     return { ops, unchanged };
+  }
+
+  /** A re-index that began while the batch was planned (LLM calls take seconds) gets the memories' new vectors now. */
+  private async catchUp(scope: MemoryScope, ops: MemoryOp[]): Promise<void> {
+    const written = ops.flatMap((op) => (op.op === 'delete' ? [] : [{ key: this.store.keys.memory(scope, op.id), content: op.content, fields: embeddingFields(op.embedding).map(([f]) => f) }]));
+    if (written.length > 0) await this.embedder.catchUp(this.store, written[0].fields, written);
   }
 
   private async facts(turns: StoredTurn[]): Promise<ExtractedFact[]> {
@@ -163,10 +172,6 @@ export class ExtractMemoriesService {
 
   private ask(instructions: string, input: object, name: string, schema: Record<string, unknown>): Promise<StructuredReply> {
     return askStructured(this.llm!, this.metrics, { instructions, input, name, schema });
-  }
-
-  private embed(texts: string[]): Promise<Float32Array[]> {
-    return observeProvider(this.metrics, 'embedding', this.embedder.name, () => this.embedder.embed(texts));
   }
 }
 

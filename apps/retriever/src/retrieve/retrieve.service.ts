@@ -3,6 +3,7 @@ import type { VectorHit, VectorIndex, VectorQuery } from '@app/memory';
 import {
   buildMemoryContext,
   ContextAssembler,
+  GenerationWatch,
   MEMORY_KINDS,
   MemoryConfig,
   MemoryStore,
@@ -28,14 +29,17 @@ export class RetrieveService {
     private readonly summaries: SessionSummaryRepository,
     private readonly assembler: ContextAssembler,
     private readonly config: MemoryConfig,
+    private readonly watch: GenerationWatch,
     private readonly reranker: HttpReranker,
   ) {}
 
   async retrieve(job: RetrieveJob): Promise<RetrieveResult> {
     const t0 = performance.now();
     const mode = job.mode ?? 'hybrid';
+    // One generation for the whole search: the query is embedded, and searched, in the one active now.
+    const generation = this.watch.active;
     // The text mode needs no embedding.
-    const vector = mode === 'text' ? undefined : await this.queries.embed(job.tenant, job.query);
+    const vector = mode === 'text' ? undefined : await this.queries.embed(generation, job.tenant, job.query);
     const t1 = performance.now();
 
     const exclude = new Set(job.exclude ?? []);
@@ -54,6 +58,7 @@ export class RetrieveService {
       mode,
       vector,
       text: job.query,
+      generation: generation.fingerprint,
     };
     const [hits, span] = await Promise.all([this.search(job, query), weight > 0 ? this.recencySpan(job) : undefined]);
     const candidates = hits.filter((h) => !exclude.has(h.key));
@@ -79,7 +84,7 @@ export class RetrieveService {
       context = await buildMemoryContext(this.assembler, { memories, recent, summary: shown, maxTokens });
     }
     const t3 = performance.now();
-    return { memories, context, timings: { embedMs: t1 - t0, searchMs: t2 - t1, assembleMs: t3 - t2 } };
+    return { memories, context, timings: { embedMs: t1 - t0, searchMs: t2 - t1, assembleMs: t3 - t2 }, generation: generation.id };
   }
 
   /** Each turn hit with its session's stored turns up to `n` seqs before and after it, in one pipelined read (a memory has none). */

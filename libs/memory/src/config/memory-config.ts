@@ -240,6 +240,23 @@ export class MemoryConfig {
   @Type(() => Number) @IsInt() @Min(1) @Max(50)
   JOB_ATTEMPTS = 5;
 
+  // Embedding generations and re-indexing (docs/retrieval.md, "Changing the embedder")
+  /** How often every process reads the store's embedding generations (a re-index's start, switch and end). */
+  @Type(() => Number) @IsInt() @Min(50) @Max(60_000)
+  GENERATION_POLL_MS = 1000;
+
+  /** A re-index re-embeds at most this many stored turns and memories per second (its jobs yield to live writes). */
+  @Type(() => Number) @IsInt() @Min(1) @Max(100_000)
+  REINDEX_RATE = 500;
+
+  /** Hashes one re-index job scans (and re-embeds at most). */
+  @Type(() => Number) @IsInt() @Min(1) @Max(2048)
+  REINDEX_BATCH = 64;
+
+  /** How long the previous generation is kept (and written) after the switch: searches begun on it finish, and --abort can still roll back. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(86_400_000)
+  REINDEX_GRACE_MS = 60_000;
+
   // Long-term memories (apps/extractor); off with LLM_PROVIDER=local
   /** A session's new turns are extracted once this many have been stored since its last extraction... */
   @Type(() => Number) @IsInt() @Min(1) @Max(1000)
@@ -322,6 +339,14 @@ export class MemoryConfig {
   /** The tenant that requests act for when AUTH_MODE=none. */
   @Matches(/^[A-Za-z0-9_-]{1,64}$/)
   DEFAULT_TENANT = 'default';
+
+  /**
+   * The tenant whose admin keys may run store-wide operations (/v1/admin: re-indexing to another embedding model):
+   * they touch every tenant's data, so no other tenant's admin may. Default DEFAULT_TENANT.
+   */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/)
+  OPERATOR_TENANT?: string;
 
   /** Requests per minute per tenant, over all routes together (counted in Redis, so shared by every API replica). */
   @Type(() => Number) @IsInt() @Min(1)

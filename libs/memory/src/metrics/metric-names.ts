@@ -30,6 +30,9 @@ export const METRIC_NAMES = {
   extractionTokens: 'agent_memory_extraction_llm_tokens_total',
   writesShed: 'agent_memory_writes_shed_total',
   tenantsShed: 'agent_memory_tenants_shed',
+  reindexReembedded: 'agent_memory_reindex_reembedded_total',
+  reindexRemaining: 'agent_memory_reindex_remaining',
+  reindexTotal: 'agent_memory_reindex_total',
 } as const;
 export type MetricName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];
 

@@ -86,6 +86,9 @@ export class Metrics {
     labelNames: ['backend'],
     registers: [this.registry],
   });
+  private readonly reindexReembedded = new Counter({ name: METRIC_NAMES.reindexReembedded, help: 'Stored turns and memories re-embedded into a new embedding generation', registers: [this.registry] });
+  private readonly reindexRemaining = new Gauge({ name: METRIC_NAMES.reindexRemaining, help: "Hashes the running re-index has still to re-embed (0 when none runs; an estimate)", registers: [this.registry] });
+  private readonly reindexTotal = new Gauge({ name: METRIC_NAMES.reindexTotal, help: 'Hashes the running re-index set out to re-embed (0 when none runs)', registers: [this.registry] });
   private readonly vectorBackendInfo = new Gauge({ name: METRIC_NAMES.vectorBackendInfo, help: 'The vector backend in use (value 1)', labelNames: ['backend'], registers: [this.registry] });
 
   private readonly routes = new Set<string>();
@@ -96,6 +99,7 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
     // Counters exist at 0 from the start, so rate() sees their first increment and failure panels are never empty.
     for (const queue of Object.values(QUEUES)) for (const outcome of JOB_OUTCOMES) this.jobs.inc({ queue, outcome }, 0);
+    this.reindexReembedded.inc(0);
     for (const reason of REBUILD_REASONS) this.indexRebuilds.inc({ reason }, 0);
     for (const reason of SEARCH_FAILURES) this.searchFailures.inc({ reason }, 0);
     for (const reason of SHED_REASONS) this.writesShed.inc({ reason }, 0);
@@ -181,6 +185,15 @@ export class Metrics {
 
   setQueueJobs(queue: QueueName, counts: Record<QueueState, number>): void {
     for (const [state, n] of Object.entries(counts)) this.queueJobs.set({ queue, state }, n);
+  }
+
+  countReembedded(n: number): void {
+    this.reindexReembedded.inc(n);
+  }
+
+  setReindexProgress(total: number, remaining: number): void {
+    this.reindexTotal.set(total);
+    this.reindexRemaining.set(remaining);
   }
 
   setIndexVectors(count: number): void {

@@ -2,6 +2,9 @@ import { BullModule } from '@nestjs/bullmq';
 import { DynamicModule, Global, Logger, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { processConfig } from '../config/load-config';
+import { GenerationEmbedder } from '../generation/generation-embedder';
+import { GenerationStore } from '../generation/generation-store';
+import { GenerationWatch } from '../generation/generation-watch';
 import { MemoryConfig } from '../config/memory-config';
 import { Metrics, ServiceName } from '../metrics';
 import { defaultJobOptions, EVENTS_MAX_LEN } from '../queues/job-options';
@@ -61,6 +64,19 @@ export class MemoryCoreModule {
           inject: [REDIS, KeySchema, MemoryStore, MemoryConfig],
           useFactory: (r: RedisClient, k: KeySchema, s: MemoryStore, c: MemoryConfig) => new MemoryRepository(r, k, s, c.FORGET_TTL_SECONDS),
         },
+        { provide: GenerationStore, inject: [REDIS, KeySchema], useFactory: (r: RedisClient, k: KeySchema) => new GenerationStore(r, k) },
+        {
+          provide: GenerationWatch,
+          inject: [GenerationStore, MemoryConfig, MemoryStore],
+          // After MemoryStore: the layout is checked before the generation is adopted.
+          useFactory: async (g: GenerationStore, c: MemoryConfig, s: MemoryStore) => {
+            const logger = new Logger('Generations');
+            const watch = new GenerationWatch(g, s, c, logger);
+            await retryStartup('reading the embedding generations', () => watch.start(), logger);
+            return watch;
+          },
+        },
+        { provide: GenerationEmbedder, inject: [GenerationWatch, Metrics], useFactory: (w: GenerationWatch, m: Metrics) => new GenerationEmbedder(w, m) },
         {
           provide: SessionSummaryRepository,
           inject: [REDIS, KeySchema, MemoryConfig],
@@ -69,7 +85,7 @@ export class MemoryCoreModule {
         { provide: Metrics, useFactory: () => new Metrics(service) },
         RedisCloser,
       ],
-      exports: [MemoryConfig, REDIS, KeySchema, MemoryStore, MemoryRepository, SessionSummaryRepository, Metrics],
+      exports: [MemoryConfig, REDIS, KeySchema, MemoryStore, MemoryRepository, SessionSummaryRepository, GenerationStore, GenerationWatch, GenerationEmbedder, Metrics],
     };
   }
 }

@@ -8,7 +8,7 @@ export const QUEUES = { embed: 'embed', retrieve: 'retrieve', extract: 'extract'
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 /** Job names, one per use case. */
-export const JOBS = { embedTurn: 'embed-turn', retrieve: 'retrieve', extract: 'extract-memories', summarise: 'summarise-session' } as const;
+export const JOBS = { embedTurn: 'embed-turn', reindex: 'reindex', retrieve: 'retrieve', extract: 'extract-memories', summarise: 'summarise-session' } as const;
 
 /** Embed one accepted turn and store it. The job id is deterministic: see embedJobId. */
 export interface EmbedTurnJob {
@@ -31,6 +31,23 @@ export interface EmbedTurnResult {
   seq: number;
   /** 'dropped' when the session or the turn was forgotten while the job was queued. */
   outcome: 'stored' | 'existing' | 'dropped';
+}
+
+/**
+ * One batch of a re-index (on the embed queue, at a lower priority than turns): scan on from `cursor`, re-embed the
+ * hashes without a vector of the target generation, record the progress. A job whose target or cursor is no longer
+ * the record's (replayed, or aborted meanwhile) does nothing.
+ */
+export interface ReindexJob {
+  /** The target generation's fingerprint. */
+  generation: string;
+  cursor: string;
+}
+
+export interface ReindexResult {
+  reembedded: number;
+  /** See GenerationStore.progress: 0 stale, 1 recorded, 2 a new pass began, 3 switched. */
+  outcome: number;
 }
 
 /**
@@ -103,11 +120,14 @@ export interface RetrieveResult {
   memories: RetrievedMemory[];
   context?: MemoryContext;
   timings: { embedMs: number; searchMs: number; assembleMs: number };
+  /** The id of the embedding generation the query was embedded and searched in (one per search). */
+  generation: string;
 }
 
 /** The typed map from job name to payload and result. */
 export interface JobMap {
   [JOBS.embedTurn]: { data: EmbedTurnJob; result: EmbedTurnResult };
+  [JOBS.reindex]: { data: ReindexJob; result: ReindexResult };
   [JOBS.retrieve]: { data: RetrieveJob; result: RetrieveResult };
   [JOBS.extract]: { data: ExtractJob; result: ExtractResult };
   [JOBS.summarise]: { data: SummariseJob; result: SummariseResult };

@@ -17,3 +17,6 @@ export function defaultJobOptions(attempts: number): DefaultJobOptions {
 
 /** Completion events carry only small results (a retrieval's result goes through a reply key): a short stream is enough. */
 export const EVENTS_MAX_LEN = 10_000;
+
+/** BullMQ's largest priority (runs last): a re-index's batches, behind every turn of every tenant. */
+export const LOWEST_PRIORITY = 2_097_151;

@@ -62,6 +62,9 @@ export const STORE_LAYOUT = 2;
  *   {prefix}-sys:changelog:{P}:tenants  HASH tenant -> newest entry of that tenant in P (read-your-writes)
  *   {prefix}-sys:apikeys          HASH sha256(api key) -> tenant
  *   {prefix}-sys:layout           STORE_LAYOUT
+ *   {prefix}-sys:generation       HASH the embedding generations: active, and while a re-index runs its target (or,
+ *                                 after the switch, the previous one) and progress (see GenerationStore)
+ *   {prefix}-sys:generation:lock  the re-index driver's lease (one embedder drives it)
  *   {prefix}-sys:reply:{job}      a retrieve job's result, until the API reads it
  *   {prefix}-sys:rebuild-lease    STRING token of the in-process index replica rebuilding now (one at a time), with a TTL
  */
@@ -200,6 +203,14 @@ export class KeySchema {
     return `${this.sys}layout`;
   }
 
+  get generation(): string {
+    return `${this.sys}generation`;
+  }
+
+  get generationLock(): string {
+    return `${this.sys}generation:lock`;
+  }
+
   get rebuildLease(): string {
     return `${this.sys}rebuild-lease`;
   }
@@ -211,6 +222,17 @@ export class KeySchema {
   /** Name of the RediSearch index over the turn hashes; the suffix changes with its schema. */
   get searchIndex(): string {
     return `${this.prefix}-idx-v${STORE_LAYOUT}`;
+  }
+
+  /** The RediSearch index of an embedding generation: the first keeps the index it always had. */
+  generationIndex(generation: { id: string; field: string }, first: boolean): string {
+    return first ? this.searchIndex : `${this.searchIndex}-${generation.id}`;
+  }
+
+  /** The tenant and change-log partition of a turn or memory key (by its hash tag), or undefined for any other key. */
+  ownerOf(key: string): { tenant: string; partition: number } | undefined {
+    const m = /^(\{([A-Za-z0-9_-]{1,64}):@?[A-Za-z0-9_-]{1,64}\}):(turn|memory):/.exec(key.slice(this.turnPrefix.length));
+    return key.startsWith(this.turnPrefix) && m ? { tenant: m[2], partition: calculateSlot(m[1]) % this.partitions } : undefined;
   }
 
   /** Parses a turn key back into its parts, or undefined for any other key. */

@@ -5,7 +5,7 @@ import type { RedisClient } from '../redis/create-redis';
 import type { KeySchema, MemoryScope } from '../redis/key-schema';
 import type { MemoryStore } from './memory-store';
 import { type ScriptArgs, type StoreCommands, withStoreCommands } from './store-commands';
-import { type MemorySource, type MemoryType, TURN_FIELDS as F } from './turn';
+import { embeddingFields, type Embeddings, type MemorySource, type MemoryType, TURN_FIELDS as F } from './turn';
 import { bufferToVector, vectorToBuffer } from './vector-bytes';
 
 /** u.<user>.<digest> or s.<session>.<digest> (see MemoryRepository.memoryId). */
@@ -41,7 +41,7 @@ export interface MemoryWrite {
   type: MemoryType;
   entities: string[];
   sources: MemorySource[];
-  embedding: Float32Array;
+  embedding: Embeddings;
 }
 
 export type MemoryOp = ({ op: 'add' | 'update'; id: string } & MemoryWrite) | { op: 'delete'; id: string };
@@ -163,10 +163,10 @@ export class MemoryRepository {
     return { total: derived.length, memories: derived.slice(offset, offset + limit) };
   }
 
-  /** Every memory of a scope with its vector (the extractor compares candidates with them). */
-  async vectors(scope: MemoryScope): Promise<MemoryVector[]> {
+  /** Every memory of a scope with its vector of one generation (the extractor compares candidates with them). */
+  async vectors(scope: MemoryScope, field: string = F.embedding): Promise<MemoryVector[]> {
     const ids = await this.redis.zrange(this.keys.memoryIndex(scope), 0, -1);
-    const rows = await Promise.all(ids.map((id) => this.redis.hmgetBuffer(this.keys.memory(scope, id), ...MEMORY_FIELDS, F.embedding)));
+    const rows = await Promise.all(ids.map((id) => this.redis.hmgetBuffer(this.keys.memory(scope, id), ...MEMORY_FIELDS, field)));
     return rows.flatMap((row, i) => {
       const memory = this.parse(scope, ids[i], row.slice(0, -1).map((b) => b?.toString() ?? null));
       const embedding = row[row.length - 1];
@@ -257,7 +257,7 @@ export class MemoryRepository {
       F.content, m.content,
       F.timestamp, now,
       F.tokenCount, countTokens(m.content),
-      F.embedding, vectorToBuffer(m.embedding),
+      ...embeddingFields(m.embedding).flatMap(([field, v]) => [field, vectorToBuffer(v)]),
       F.memoryType, m.type,
       F.entities, JSON.stringify(m.entities),
       F.sources, JSON.stringify(m.sources),

@@ -1,7 +1,8 @@
 import type { RedisClient } from '../redis/create-redis';
 import { KeySchema, type MemoryScope } from '../redis/key-schema';
+import { masters } from '../redis/redis-endpoint';
 import { type ReadStep, runOnce, scanKeys } from '../redis/scan-keys';
-import { MEMORY_KINDS, type MemoryKind, Role, StoredTurn, TURN_FIELDS as F, TurnWrite, WriteResult } from './turn';
+import { embeddingFields, MEMORY_KINDS, type MemoryKind, Role, StoredTurn, TURN_FIELDS as F, TurnWrite, WriteResult } from './turn';
 import { type ScriptArgs, type StoreCommands, withStoreCommands } from './store-commands';
 import { parseTurnHash, TURN_READ_FIELDS } from './turn-hash';
 import { bufferToVector, vectorToBuffer } from './vector-bytes';
@@ -425,10 +426,13 @@ export class MemoryStore {
     return Object.fromEntries(partitions.flatMap((p, i) => (ids[i] ? [[p, ids[i]]] : [])));
   }
 
-  /** Every stored vector, in batches, for rebuilding an in-process index; `run` runs each Redis step (see ReadStep). */
-  async *scanVectors(batchSize = 500, run: ReadStep = runOnce): AsyncGenerator<StoredVector[]> {
+  /**
+   * Every stored vector of one generation's field, in batches, for rebuilding an in-process index; `run` runs each
+   * Redis step (see ReadStep).
+   */
+  async *scanVectors(batchSize = 500, run: ReadStep = runOnce, field: string = F.embedding): AsyncGenerator<StoredVector[]> {
     for await (const keys of scanKeys(this.redis, `${this.keys.turnPrefix}*`, batchSize, run)) {
-      const vectors = await run(() => this.loadVectors(keys));
+      const vectors = await run(() => this.loadVectors(keys, field));
       if (vectors.length > 0) yield vectors;
     }
   }
@@ -459,10 +463,13 @@ export class MemoryStore {
     return keys.length > max ? undefined : keys;
   }
 
-  /** Vectors, contents and filter fields of the given keys; keys that are gone are left out. */
-  async loadVectors(keys: string[]): Promise<StoredVector[]> {
+  /**
+   * Vectors (of one generation's field), contents and filter fields of the given keys; keys that are gone, or have no
+   * vector of that generation yet, are left out.
+   */
+  async loadVectors(keys: string[], field: string = F.embedding): Promise<StoredVector[]> {
     const replies = await Promise.all(
-      keys.map((key) => this.redis.hmgetBuffer(key, F.tenant, F.session, F.role, F.timestamp, F.embedding, F.content, F.user, F.tags, F.kind, F.context)),
+      keys.map((key) => this.redis.hmgetBuffer(key, F.tenant, F.session, F.role, F.timestamp, field, F.content, F.user, F.tags, F.kind, F.context)),
     );
     return replies.flatMap((values, i) => {
       const [tenant, session, role, timestamp, embedding, content, user, tags, kind, context] = values;
@@ -482,6 +489,59 @@ export class MemoryStore {
         ...(context ? { context: context.toString() } : {}),
       }];
     });
+  }
+
+  /**
+   * One batch of a re-index's scan over every turn and memory hash: from `cursor` ('' to begin; else the master's
+   * index and its SCAN cursor), the keys without a vector in `field`, with their contents. `next` is '' at the end.
+   */
+  async scanMissing(cursor: string, count: number, field: string): Promise<{ next: string; missing: { key: string; content: string }[]; scanned: number }> {
+    // Sorted, so every process resumes a cursor on the same master.
+    const nodes = (await masters(this.redis)).sort((a, b) => `${a.options.host}:${a.options.port}`.localeCompare(`${b.options.host}:${b.options.port}`));
+    const [node, scan] = cursor ? cursor.split(':') : ['0', '0'];
+    const [after, keys] = await nodes[Number(node)].scan(scan, 'MATCH', `${this.keys.turnPrefix}*`, 'COUNT', count);
+    const next = after !== '0' ? `${node}:${after}` : Number(node) + 1 < nodes.length ? `${Number(node) + 1}:0` : '';
+    const rows = await Promise.all(keys.map((key) => this.redis.hmget(key, F.content, field)));
+    const missing = keys.flatMap((key, i) => (rows[i][0] !== null && rows[i][1] === null ? [{ key, content: rows[i][0]! }] : []));
+    return { next, missing, scanned: keys.length };
+  }
+
+  /** Stores re-embedded vectors in one generation's field of hashes that still exist, and logs them for the in-process indexes. */
+  async setVectors(field: string, entries: { key: string; vector: Float32Array }[]): Promise<number> {
+    const stored = await Promise.all(entries.map((e) => this.redis.memSetVectors(e.key, field, vectorToBuffer(e.vector))));
+    const logged = new Map<string, { tenant: string; partition: number; keys: string[] }>();
+    entries.forEach((e, i) => {
+      const owner = this.keys.ownerOf(e.key);
+      if (!stored[i] || !owner) return;
+      const group = `${owner.partition}:${owner.tenant}`;
+      if (!logged.has(group)) logged.set(group, { ...owner, keys: [] });
+      logged.get(group)!.keys.push(e.key);
+    });
+    await Promise.all([...logged.values()].map((g) => this.appendLog(g.tenant, g.partition, { op: 'add', keys: g.keys })));
+    return stored.filter(Boolean).length;
+  }
+
+  /** The dimension of the vectors stored in `field` (the first hash found that has one), or undefined when none has. */
+  async storedDim(field: string = F.embedding): Promise<number | undefined> {
+    for await (const keys of scanKeys(this.redis, `${this.keys.turnPrefix}*`, 100)) {
+      const bytes = (await Promise.all(keys.map((key) => this.redis.hstrlen(key, field)))).find((n) => n > 0);
+      if (bytes) return bytes / 4;
+    }
+    return undefined;
+  }
+
+  /** The turn and memory hashes stored (a re-index's total). */
+  async countHashes(): Promise<number> {
+    let n = 0;
+    for await (const keys of scanKeys(this.redis, `${this.keys.turnPrefix}*`, 1000)) n += keys.length;
+    return n;
+  }
+
+  /** Deletes a dropped generation's field from every hash, in batches. */
+  async dropField(field: string, batchSize = 500): Promise<void> {
+    for await (const keys of scanKeys(this.redis, `${this.keys.turnPrefix}*`, batchSize)) {
+      await Promise.all(keys.map((key) => this.redis.hdel(key, field)));
+    }
   }
 
   /** Appends one tenant's entries to a change-log partition (memories are logged like turns, by the memory repository). */
@@ -505,7 +565,7 @@ export class MemoryStore {
       F.content, t.content,
       F.timestamp, t.timestamp,
       F.tokenCount, t.tokenCount,
-      F.embedding, vectorToBuffer(t.embedding),
+      ...embeddingFields(t.embedding).flatMap(([field, v]) => [field, vectorToBuffer(v)]),
     ];
     if (t.user !== undefined) fields.push(F.user, t.user);
     if (t.tags !== undefined && t.tags.length > 0) fields.push(F.tags, t.tags.join(','));

@@ -22,6 +22,10 @@ export interface StoreCommands {
   memForgetMemories(...args: ScriptArgs): Promise<string[]>;
   memDeleteMemory(...args: ScriptArgs): Promise<number>;
   memMigrateSession(...args: ScriptArgs): Promise<number>;
+  memBeginReindex(...args: ScriptArgs): Promise<(number | string)[]>;
+  memReindexProgress(...args: ScriptArgs): Promise<number>;
+  memEndReindex(...args: ScriptArgs): Promise<string | null>;
+  memSetVectors(...args: ScriptArgs): Promise<number>;
   memWriteSummary(...args: ScriptArgs): Promise<number>;
   memRenewLease(...args: ScriptArgs): Promise<number>;
   memReleaseLease(...args: ScriptArgs): Promise<number>;
@@ -49,6 +53,10 @@ const COMMANDS: Record<keyof StoreCommands, { script: string; keys: number }> = 
   memForgetMemories: { script: 'forget-memories', keys: 4 },
   memDeleteMemory: { script: 'delete-memory', keys: 4 },
   memMigrateSession: { script: 'migrate-session', keys: 10 },
+  memBeginReindex: { script: 'begin-reindex', keys: 1 },
+  memReindexProgress: { script: 'reindex-progress', keys: 1 },
+  memEndReindex: { script: 'end-reindex', keys: 1 },
+  memSetVectors: { script: 'set-vectors', keys: 1 },
   memWriteSummary: { script: 'write-summary', keys: 3 },
   memRenewLease: { script: 'renew-lease', keys: 1 },
   memReleaseLease: { script: 'release-lease', keys: 1 },

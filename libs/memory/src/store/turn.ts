@@ -48,9 +48,19 @@ export interface StoredTurn {
   memory?: MemoryFacet;
 }
 
-/** What the embedder hands the store: a turn plus its vector. */
+/**
+ * A stored text's vectors by hash field, one per embedding generation it is written to (two while a re-index runs),
+ * or one vector for the store's first generation's field (`embedding`).
+ */
+export type Embeddings = Float32Array | Record<string, Float32Array>;
+
+/** The hash field, value pairs of a write's vectors. */
+export const embeddingFields = (e: Embeddings): [string, Float32Array][] =>
+  e instanceof Float32Array ? [[TURN_FIELDS.embedding, e]] : Object.entries(e);
+
+/** What the embedder hands the store: a turn plus its vectors. */
 export interface TurnWrite extends Omit<StoredTurn, 'key'> {
-  embedding: Float32Array;
+  embedding: Embeddings;
   /** The previous turn's content, for contextual indexing (absent for a session's first turn). */
   context?: string;
 }

@@ -9,3 +9,4 @@ export * from './snapshots';
 export * from '../errors/index-schema-mismatch.error';
 export * from '../errors/index-lag.error';
 export * from '../errors/search-reply.error';
+export * from './generational-vector-index';

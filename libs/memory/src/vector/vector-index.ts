@@ -1,4 +1,5 @@
 import type { MemoryConfig } from '../config/memory-config';
+import { configuredSpec, type EmbeddingGeneration, generationOf } from '../generation/embedding-generation';
 import type { RedisClient } from '../redis/create-redis';
 import type { MemoryStore } from '../store/memory-store';
 import type { MemoryKind, Role, StoredTurn } from '../store/turn';
@@ -39,6 +40,8 @@ export interface VectorQuery {
   efRuntime?: number;
   /** Read-your-writes: the hnsw and exact backends do not answer before they cover these change-log positions (partition -> id). */
   minLogIds?: Record<number, string>;
+  /** The fingerprint of the embedding generation `vector` was made in: searched there (default the active one). */
+  generation?: string;
 }
 
 export interface VectorHit {
@@ -67,6 +70,8 @@ export interface VectorIndex {
    */
   lag?(): Promise<number>;
   close(): Promise<void>;
+  /** Closes it for good, its generation dropped: RediSearch drops its index (the hashes stay). */
+  retire(): Promise<void>;
 }
 
 export interface IndexLogger {
@@ -79,6 +84,8 @@ export interface VectorIndexOptions {
   /** Shared connection; the index never closes it (the hnsw follower opens its own blocking duplicate). */
   redis: RedisClient;
   store: MemoryStore;
+  /** The embedding generation indexed (its dimension and hash field); default the configured embedder's, as a store's first. */
+  generation?: EmbeddingGeneration;
   logger?: IndexLogger;
   /** Called when an HNSW search threw and the exact scan answered instead (count it in a metric). */
   onFallback?: (err: unknown) => void;
@@ -100,3 +107,6 @@ export interface RankedKey {
   text?: number;
   vector?: number;
 }
+
+/** The generation an index covers: the one it was given, else the configured embedder's as a store's first. */
+export const indexedGeneration = (opts: VectorIndexOptions): EmbeddingGeneration => opts.generation ?? generationOf(configuredSpec(opts.config), true);

@@ -20,6 +20,8 @@ export interface FollowerOptions {
   /** One reader per change-log partition, in partition order. */
   readers: ChangeLogReader[];
   store: MemoryStore;
+  /** The hash field of the embedding generation this core holds (absent: `embedding`). */
+  field?: string;
   /** A fresh, empty core; called for the first build and for every rebuild. */
   createCore: () => SearchCore;
   logger: IndexLogger;
@@ -241,7 +243,7 @@ export class ChangeLogFollower {
     const core = this.opts.createCore();
     const slice = timeSlicer();
     try {
-      for await (const batch of this.opts.store.scanVectors(500, run)) {
+      for await (const batch of this.opts.store.scanVectors(500, run, this.opts.field)) {
         if (this.closed) return await core.close();
         for (const v of batch) {
           core.add(v);
@@ -331,7 +333,7 @@ export class ChangeLogFollower {
   private async apply(entries: ChangeLogEntry[]): Promise<void> {
     if (entries.length > 0) this.dirty = true;
     const addKeys = entries.flatMap((e) => (e.op === 'add' ? [e.key] : []));
-    const loaded = new Map((await this.opts.store.loadVectors(addKeys)).map((v) => [v.key, v]));
+    const loaded = new Map((await this.opts.store.loadVectors(addKeys, this.opts.field)).map((v) => [v.key, v]));
     const slice = timeSlicer();
     for (const e of entries) {
       await slice();

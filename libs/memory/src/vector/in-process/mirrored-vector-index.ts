@@ -8,12 +8,14 @@ import { HnswSnapshotStore } from '../snapshots/hnsw-snapshot-store';
 import { loadHits } from './load-hits';
 import { ScopeScan } from './scope-scan';
 import type { SearchCore } from './search-core';
-import type { VectorHit, VectorIndex, VectorIndexOptions, VectorQuery } from '../vector-index';
+import { indexedGeneration, type VectorHit, type VectorIndex, type VectorIndexOptions, type VectorQuery } from '../vector-index';
+import { TURN_FIELDS } from '../../store/turn';
 import { VectorMirror } from './vector-mirror';
 
 /** The hnsw and exact backends: an in-process core rebuilt from Redis and kept current by the change log. */
 export class MirroredVectorIndex implements VectorIndex {
   private readonly follower: ChangeLogFollower;
+  private readonly dim: number;
   private readonly scan: ScopeScan;
 
   constructor(
@@ -22,8 +24,11 @@ export class MirroredVectorIndex implements VectorIndex {
   ) {
     const { config, redis, store } = opts;
     const logger = opts.logger ?? console;
+    const generation = indexedGeneration(opts);
+    const first = generation.field === TURN_FIELDS.embedding;
+    this.dim = generation.dim;
     const hnsw: HnswOptions = {
-      dim: config.EMBEDDING_DIM,
+      dim: generation.dim,
       m: config.HNSW_M,
       efConstruction: config.HNSW_EF_CONSTRUCTION,
       efRuntime: config.HNSW_EF_RUNTIME,
@@ -33,22 +38,24 @@ export class MirroredVectorIndex implements VectorIndex {
       onFallback: opts.onFallback,
     };
     const createCore = (): SearchCore =>
-      backend === 'exact' ? new ExactIndex(new VectorMirror(config.EMBEDDING_DIM), config.HYBRID_TEXT_WEIGHT) : new HnswIndex(hnsw);
+      backend === 'exact' ? new ExactIndex(new VectorMirror(generation.dim), config.HYBRID_TEXT_WEIGHT) : new HnswIndex(hnsw);
     // The exact backend rebuilds fast (no graph to insert into): only hnsw saves snapshots.
     const snapshots = backend === 'hnsw' && config.HNSW_SNAPSHOT_DIR
-      ? new HnswSnapshotStore({ dir: config.HNSW_SNAPSHOT_DIR, prefix: store.keys.prefix, hnsw, intervalMs: config.HNSW_SNAPSHOT_INTERVAL_MS })
+      // One snapshot per generation: the first keeps the name it always had.
+      ? new HnswSnapshotStore({ dir: config.HNSW_SNAPSHOT_DIR, prefix: first ? store.keys.prefix : `${store.keys.prefix}-${generation.id}`, hnsw, intervalMs: config.HNSW_SNAPSHOT_INTERVAL_MS })
       : undefined;
     this.follower = new ChangeLogFollower({
       readers: store.keys.allPartitions.map((p) => new ChangeLogReader(redis, store.keys.changelog(p))),
       store,
+      field: generation.field,
       createCore,
       logger,
-      name: `${backend} index (${store.keys.prefix})`,
+      name: `${backend} index (${store.keys.prefix}${first ? '' : `, generation ${generation.id}`})`,
       onRebuild: opts.onRebuild,
       snapshots,
       lease: new RebuildLease(redis, store.keys.rebuildLease),
     });
-    this.scan = new ScopeScan(store, config.EMBEDDING_DIM, config.HYBRID_TEXT_WEIGHT, config.REBUILD_SCAN_MAX_VECTORS);
+    this.scan = new ScopeScan(store, generation, config.HYBRID_TEXT_WEIGHT, config.REBUILD_SCAN_MAX_VECTORS);
   }
 
   init(): Promise<void> {
@@ -56,7 +63,7 @@ export class MirroredVectorIndex implements VectorIndex {
   }
 
   async search(q: VectorQuery): Promise<VectorHit[]> {
-    if (!checkQuery(q, this.opts.config.EMBEDDING_DIM)) return [];
+    if (!checkQuery(q, this.dim)) return [];
     // The core is not trusted while it rebuilds: a scope small enough is answered from Redis, a larger one waits.
     if (this.follower.rebuilding) {
       const hits = await this.scan.search(q);
@@ -79,5 +86,9 @@ export class MirroredVectorIndex implements VectorIndex {
 
   close(): Promise<void> {
     return this.follower.stop();
+  }
+
+  retire(): Promise<void> {
+    return this.close();
   }
 }

@@ -1,4 +1,5 @@
 import { DimensionMismatchError } from '../../errors/dimension-mismatch.error';
+import type { EmbeddingGeneration } from '../../generation/embedding-generation';
 import type { MemoryStore } from '../../store/memory-store';
 import { ExactIndex } from './exact-index';
 import { loadHits } from './load-hits';
@@ -13,7 +14,8 @@ import { VectorMirror } from './vector-mirror';
 export class ScopeScan {
   constructor(
     private readonly store: MemoryStore,
-    private readonly dim: number,
+    /** The embedding generation scanned: its dimension, and the hash field its vectors are read from. */
+    private readonly generation: Pick<EmbeddingGeneration, 'dim' | 'field'>,
     private readonly textWeight: number,
     private readonly maxVectors: number,
   ) {}
@@ -21,8 +23,8 @@ export class ScopeScan {
   async search(q: VectorQuery): Promise<VectorHit[] | undefined> {
     const keys = await this.store.scopeKeys(q.tenant, q, this.maxVectors);
     if (!keys) return undefined;
-    const core = new ExactIndex(new VectorMirror(this.dim), this.textWeight);
-    for (const v of await this.store.loadVectors(keys)) {
+    const core = new ExactIndex(new VectorMirror(this.generation.dim), this.textWeight);
+    for (const v of await this.store.loadVectors(keys, this.generation.field)) {
       try {
         core.add(v);
       } catch (err) {

@@ -8,7 +8,8 @@ import { checkQuery } from '../check-query';
 import { FUSION_DEPTH, fuseRankings, textScores } from '../fusion';
 import { CONTEXT_WEIGHT, STOP_WORDS } from '../text-terms';
 import { buildKnnArgs, buildTextArgs, parseKnnReply, parseTextReply, type RankedTurn } from './redisearch-query';
-import type { IndexLogger, RankedKey, VectorHit, VectorIndex, VectorIndexOptions, VectorQuery } from '../vector-index';
+import type { EmbeddingGeneration } from '../../generation/embedding-generation';
+import { indexedGeneration, type IndexLogger, type RankedKey, type VectorHit, type VectorIndex, type VectorIndexOptions, type VectorQuery } from '../vector-index';
 
 /**
  * The indexed fields: type plus the flags FT.INFO must show, and those it must not. Id and tag TAGs are
@@ -34,7 +35,12 @@ export interface VectorParams {
   dim: number;
   m: number;
   efConstruction: number;
+  /** The hash field the vector attribute reads (its generation's); default `embedding`. */
+  field?: string;
 }
+
+/** The vector attribute's SCHEMA head: `embedding`, or `<field> AS embedding` for a generation stored elsewhere. */
+const vectorSource = (field: string) => (field === F.embedding ? [field] : [field, 'AS', F.embedding]);
 
 /** Fields added after the first schema: an index without them gets them with FT.ALTER (only new hashes carry them). */
 const ADDED_LATER = new Set<string>([F.kind, F.context, F.eventAt]);
@@ -46,16 +52,18 @@ const ADDED_LATER = new Set<string>([F.kind, F.context, F.eventAt]);
 export class RediSearchIndex implements VectorIndex {
   readonly backend = 'redisearch' as const;
   private readonly logger: IndexLogger;
+  /** The embedding generation indexed: its dimension, and the hash field its vector attribute reads. */
+  private readonly generation: EmbeddingGeneration;
+  /** Each generation has an index of its own (the first keeps the name it always had). */
+  private readonly name: string;
   /** FT.INFO is read this often, to see hash_indexing_failures rise. */
   private watch?: NodeJS.Timeout;
   private failures = 0;
 
   constructor(private readonly opts: VectorIndexOptions) {
     this.logger = opts.logger ?? console;
-  }
-
-  private get name(): string {
-    return this.opts.store.keys.searchIndex;
+    this.generation = indexedGeneration(opts);
+    this.name = opts.store.keys.generationIndex(this.generation, this.generation.field === F.embedding);
   }
 
   async init(): Promise<void> {
@@ -63,15 +71,16 @@ export class RediSearchIndex implements VectorIndex {
     if (!info) {
       try {
         await this.opts.redis.call('FT.CREATE', ...this.createArgs());
-        this.logger.log(`redisearch: created index ${this.name} (DIM ${this.opts.config.EMBEDDING_DIM})`);
+        this.logger.log(`redisearch: created index ${this.name} (DIM ${this.generation.dim}, vectors in ${this.generation.field})`);
       } catch (err) {
         if (!/already exists/i.test((err as Error).message)) throw err; // another replica won the race
       }
       info = (await this.info())!;
     }
     info = await this.addMissingFields(info);
-    const { EMBEDDING_DIM: dim, HNSW_M: m, HNSW_EF_CONSTRUCTION: efConstruction } = this.opts.config;
-    const differences = [...schemaDifferences(info, this.opts.store.keys.turnPrefix, { dim, m, efConstruction }), ...(await this.dimensionDifference())];
+    const { HNSW_M: m, HNSW_EF_CONSTRUCTION: efConstruction } = this.opts.config;
+    const { dim, field } = this.generation;
+    const differences = [...schemaDifferences(info, this.opts.store.keys.turnPrefix, { dim, m, efConstruction, field }), ...(await this.dimensionDifference())];
     if (differences.length > 0) throw new IndexSchemaMismatchError(this.name, differences);
     if (!vectorParamsReported(info)) {
       this.logger.warn(
@@ -104,7 +113,7 @@ export class RediSearchIndex implements VectorIndex {
   }
 
   async search(q: VectorQuery): Promise<VectorHit[]> {
-    if (!checkQuery(q, this.opts.config.EMBEDDING_DIM)) return [];
+    if (!checkQuery(q, this.generation.dim)) return [];
     const mode = q.mode ?? 'hybrid';
     if (mode === 'vector') return this.knn(q, q.k);
     if (mode === 'text') {
@@ -158,11 +167,22 @@ export class RediSearchIndex implements VectorIndex {
     clearInterval(this.watch);
   }
 
+  /** FT.DROPINDEX without DD: the hashes stay (they belong to the store); another retriever may have dropped it first. */
+  async retire(): Promise<void> {
+    await this.close();
+    try {
+      await this.opts.redis.call('FT.DROPINDEX', this.name);
+      this.logger.log(`redisearch: dropped index ${this.name} (generation ${this.generation.id})`);
+    } catch (err) {
+      if (!/unknown index name|no such index/i.test((err as Error).message)) throw err;
+    }
+  }
+
   /** FT.CREATE arguments after the command name. */
   createArgs(): (string | number)[] {
     const { config, store } = this.opts;
     const vector = [
-      'TYPE', 'FLOAT32', 'DIM', config.EMBEDDING_DIM, 'DISTANCE_METRIC', 'COSINE',
+      'TYPE', 'FLOAT32', 'DIM', this.generation.dim, 'DISTANCE_METRIC', 'COSINE',
       'M', config.HNSW_M, 'EF_CONSTRUCTION', config.HNSW_EF_CONSTRUCTION, 'EF_RUNTIME', config.HNSW_EF_RUNTIME,
     ];
     return [
@@ -170,7 +190,8 @@ export class RediSearchIndex implements VectorIndex {
       // time, and a query of such words then lost its text clause and matched every turn of the tenant.
       this.name, 'ON', 'HASH', 'PREFIX', 1, store.keys.turnPrefix, 'STOPWORDS', STOP_WORDS.size, ...STOP_WORDS, 'SCHEMA',
       ...SCHEMA.flatMap(({ field, type, flags }) =>
-        type === 'VECTOR' ? [field, 'VECTOR', 'HNSW', vector.length, ...vector] : [field, type, ...flags]),
+        // The attribute is always `embedding` (the queries name it); it reads the generation's hash field.
+        type === 'VECTOR' ? [...vectorSource(this.generation.field), 'VECTOR', 'HNSW', vector.length, ...vector] : [field, type, ...flags]),
     ];
   }
 
@@ -199,7 +220,7 @@ export class RediSearchIndex implements VectorIndex {
    * the configured dimension fails with "query vector blob size (X) does not match index's expected size (Y)".
    */
   private async dimensionDifference(): Promise<string[]> {
-    const probe = new Float32Array(this.opts.config.EMBEDDING_DIM);
+    const probe = new Float32Array(this.generation.dim);
     probe[0] = 1;
     try {
       await this.opts.redis.call('FT.SEARCH', this.name, `*=>[KNN 1 @${F.embedding} $vec]`, 'PARAMS', 2, 'vec', vectorToBuffer(probe),
@@ -208,7 +229,7 @@ export class RediSearchIndex implements VectorIndex {
     } catch (err) {
       const expected = /expected size \((\d+)\)/.exec((err as Error).message);
       if (!expected) throw err;
-      return [`${F.embedding} has DIM ${Number(expected[1]) / 4}, EMBEDDING_DIM is ${this.opts.config.EMBEDDING_DIM}`];
+      return [`${F.embedding} has DIM ${Number(expected[1]) / 4}, the generation's is ${this.generation.dim}`];
     }
   }
 
@@ -289,7 +310,8 @@ export function schemaDifferences(info: Record<string, unknown>, prefix: string,
       differences.push(`field ${field} is missing`);
       continue;
     }
-    if (found.map.identifier !== field) differences.push(`field ${field} reads hash field ${String(found.map.identifier)}`);
+    const source = type === 'VECTOR' ? (vector.field ?? field) : field;
+    if (found.map.identifier !== source) differences.push(`field ${field} reads hash field ${String(found.map.identifier)}, not ${source}`);
     if (found.map.type !== type) differences.push(`field ${field} is ${String(found.map.type)}, not ${type}`);
     for (const flag of flags) if (!found.words.includes(flag)) differences.push(`field ${field} is not ${flag}`);
     for (const flag of without) if (found.words.includes(flag)) differences.push(`field ${field} is ${flag}`);
