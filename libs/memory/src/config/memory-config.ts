@@ -364,6 +364,14 @@ export class MemoryConfig {
   TENANT_MAX_BULK_WRITES = 4;
 
   /**
+   * The embedders' nice value (0-19, Linux and macOS). A turn is acknowledged before it is embedded, so embedding is
+   * background work: on a machine the embedders share with the API and the retrievers, their long texts take the CPU
+   * those requests need only when it is free (another tenant's reads waited 300 ms behind 32,000-character turns at 0).
+   */
+  @Type(() => Number) @IsInt() @Min(0) @Max(19)
+  EMBEDDER_NICE = 10;
+
+  /**
    * Failed authentications per minute per client address; past them a failure is a 429 with Retry-After instead of a
    * 401. A valid key always passes. Counted by each API replica. Behind a reverse proxy every client has the proxy's
    * address unless TRUST_PROXY names it.

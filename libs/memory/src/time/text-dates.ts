@@ -33,7 +33,9 @@ export function datesIn(text: string, reference: number): DateSpan[] {
   return chrono.en.parse(text.slice(0, DATE_SCAN_CHARS), { instant: new Date(reference), timezone: 0 }).map(spanOf);
 }
 
-// chrono's first parse compiles its patterns (about a second under load): paid at start-up, not by a request.
+// chrono's first parses compile its patterns: paid at start-up, not by a request. Twice: V8 compiles a regular
+// expression to native code on its second run, and that compilation (120 ms on a quiet core) stalled the first search.
+datesIn('yesterday', 0);
 datesIn('yesterday', 0);
 
 /** Asks for a time ("when did...", "what year..."): a turn that names one is then a better answer. */
