@@ -1,18 +1,7 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { repoRoot } from '../../apps/cli/src/stack/stack';
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-const childrenOf = (pid: number): number[] =>
-  execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map(Number).filter(Boolean);
+import { alive, childPids } from '../support/processes';
 
 /**
  * A benchmark's stack runs in its own process groups (so that `npm run stack` can stop it cleanly): a SIGTERM or a
@@ -30,7 +19,7 @@ describe('a benchmark stopped by a signal', () => {
         if (Date.now() > deadline || bench.exitCode !== null) throw new Error(`the benchmark did not preload:\n${stderr}`);
         await new Promise((r) => setTimeout(r, 200));
       }
-      const children = childrenOf(bench.pid!);
+      const children = childPids(bench.pid!);
       expect(children.length).toBe(4); // redis-server, the API, an embedder and a retriever
 
       bench.kill('SIGTERM');

@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import { alive } from '../support/processes';
 import { RedisServer } from '../support/redis-server';
 import { QueueProbe } from './support/queue-probe';
 import { API_KEY, DIM, type ReliabilityStack, useReliabilityStack, TENANT } from './support/reliability-stack';
@@ -28,14 +29,7 @@ describe('Redis restarted mid-flood', () => {
     const pid = Number(/process_id:(\d+)/.exec(await client.info('server'))![1]);
     client.disconnect();
     process.kill(pid, 'SIGKILL');
-    await waitUntil('the killed redis-server is gone', async () => {
-      try {
-        process.kill(pid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    }, 5000);
+    await waitUntil('the killed redis-server is gone', async () => !alive(pid), 5000);
   };
 
   it('stores every acknowledged turn exactly once after a clean restart and a crash', async () => {
