@@ -17,7 +17,8 @@ import { writeBenchmarkDocs } from '../apps/cli/src/report/benchmark-docs';
 import { describeMachine, machine } from '../apps/cli/src/report/machine';
 import { textTable } from '../apps/cli/src/report/text-table';
 import { freePort } from '../apps/cli/src/stack/free-port';
-import { startStack, type StackHandle } from '../apps/cli/src/stack/stack';
+import { type StackHandle } from '../apps/cli/src/stack/stack';
+import { startStackStoppedBySignal } from '../apps/cli/src/commands/stack.command';
 
 /**
  * The context an LLM is sent per chat, three ways, over real HTTP on a private stack whose LLM is a scripted stand-in
@@ -253,7 +254,7 @@ async function main(): Promise<void> {
     SUMMARY_MAX_TURNS: String(SUMMARY_MAX_TURNS),
   };
   const config = loadConfig(env);
-  const stack = await startStack({
+  const stack = await startStackStoppedBySignal({
     config,
     redisUrl: `redis://127.0.0.1:${await freePort()}`,
     dataDir,

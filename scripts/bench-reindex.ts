@@ -13,7 +13,8 @@ import { syntheticTexts } from '../apps/cli/src/bench/synthetic-corpus';
 import { describeMachine, machine } from '../apps/cli/src/report/machine';
 import { freePort } from '../apps/cli/src/stack/free-port';
 import { startLocalRedis } from '../apps/cli/src/stack/local-redis';
-import { startStack } from '../apps/cli/src/stack/stack';
+import type { StackHandle } from '../apps/cli/src/stack/stack';
+import { startStackStoppedBySignal } from '../apps/cli/src/commands/stack.command';
 
 /**
  * The cost of changing the embedder of a live stack (API, one embedder, one retriever on the hnsw backend): N stored
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
   const config = loadConfig(env);
   const redis = createRedis(redisEndpoint(config));
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  let stack: Awaited<ReturnType<typeof startStack>> | undefined;
+  let stack: StackHandle | undefined;
   try {
     // Stored straight through the store (as the embedder would have), in the first generation's field.
     const store = new MemoryStore(redis, new KeySchema(config.KEY_PREFIX, config.CHANGELOG_PARTITIONS));
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
       })));
     }
     log(`stored ${n} turns at ${opts.fromDim}-d`);
-    stack = await startStack({ config, redisUrl: url, log: () => undefined });
+    stack = await startStackStoppedBySignal({ config, redisUrl: url, log: () => undefined });
     const api = stack.apiUrl;
     const retrieverMetrics = Object.entries(stack.workerMetrics).find(([name]) => name.startsWith('retriever'))![1];
     const status = async () => (await (await fetch(`${api}/v1/admin/reindex`)).json()) as { state: string; reembedded: number; dropping?: unknown; rate: number };
