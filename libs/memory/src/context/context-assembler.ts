@@ -112,12 +112,14 @@ export class ContextAssembler {
     if (withPreamble) used += preambleTokens;
     let withSummary = false;
 
+    /** The sections that have an item, so that each header is paid for once. */
+    const opened = new Set<Candidate['source']>();
     /** Adds `c` if it fits under `limit`, paying for its section header with its first item. */
     const tryTake = (c: Candidate, limit: number): boolean => {
-      const opensSection = ![...chosen.values()].some((x) => x.source === c.source);
-      const cost = c.tokens + (opensSection ? this.headerTokens[c.source] : 0);
+      const cost = c.tokens + (opened.has(c.source) ? 0 : this.headerTokens[c.source]);
       if (!fits(cost, limit)) return false;
       chosen.set(c.key, c);
+      opened.add(c.source);
       used += cost;
       return true;
     };
