@@ -1,5 +1,6 @@
 import type { VectorHit } from '@app/memory/vector/vector-index';
 import { loadConfig } from '@app/memory/config/load-config';
+import { words } from '@app/memory/vector/text-terms';
 import { rerank, rerankDepth } from '../../apps/retriever/src/retrieve/rerank';
 
 const YEAR_2020 = Date.UTC(2020, 0, 1);
@@ -44,6 +45,26 @@ describe('rerank', () => {
     expect(rerank(hits, { weight: 0, k: 2, minScore: 0.3 }).map((m) => m.seq)).toEqual([1, 5]);
   });
 
+  it("lifts the turns of the speaker the query names over turns that only address them by name", () => {
+    const said = (seq: number, similarity: number, speaker: string, content: string): VectorHit => {
+      const h = hit(seq, similarity, YEAR_2020);
+      return { ...h, turn: { ...h.turn, content, speaker } };
+    };
+    // The question names Melanie; Caroline's turn says "Melanie" too and matches more of its words.
+    const hits = [
+      said(1, 0.6, 'Caroline', 'Caroline: Melanie, what do your kids like to do?'),
+      said(2, 0.45, 'Melanie', 'Melanie: They were stoked for the dinosaur exhibit!'),
+    ];
+    const queryWords = new Set(words("What do Melanie's kids like?"));
+    expect(rerank(hits, { weight: 0, k: 2, queryWords }).map((m) => m.seq)).toEqual([1, 2]);
+    const focused = rerank(hits, { weight: 0, k: 2, queryWords, speakerWeight: 0.2 });
+    expect(focused.map((m) => [m.seq, Number(m.score.toFixed(3))])).toEqual([[2, 0.65], [1, 0.6]]);
+    expect(focused[0].similarity).toBe(0.45);
+    // A query naming nobody, or both speakers, leaves the order alone.
+    expect(rerank(hits, { weight: 0, k: 2, queryWords: new Set(words('what do the kids like')), speakerWeight: 0.2 }).map((m) => m.seq)).toEqual([1, 2]);
+    expect(rerank(hits, { weight: 0, k: 2, queryWords: new Set(words('what do Melanie and Caroline like')), speakerWeight: 0.2 }).map((m) => m.seq)).toEqual([1, 2]);
+  });
+
   it('lifts a turn dated on, or naming, a date the query names, and a dated turn for a "when" question by half as much', () => {
     const may = { start: Date.UTC(2023, 4, 1), end: Date.UTC(2023, 5, 1) };
     const inMay = hit(1, 0.5, Date.UTC(2023, 4, 8));
@@ -81,7 +102,7 @@ describe('rerank', () => {
     const config = loadConfig({});
     expect([rerankDepth(config, 10), rerankDepth(config, 50), rerankDepth(config, 100)]).toEqual([150, 150, 300]);
     expect(rerankDepth(loadConfig({ RERANK_DEPTH: '20' }), 10)).toBe(30);
-    expect(rerankDepth(loadConfig({ RERANK_DATE_WEIGHT: '0', RERANK_NEIGHBOUR_WEIGHT: '0' }), 10)).toBe(10);
+    expect(rerankDepth(loadConfig({ RERANK_DATE_WEIGHT: '0', RERANK_NEIGHBOUR_WEIGHT: '0', RERANK_SPEAKER_WEIGHT: '0' }), 10)).toBe(10);
   });
 
   it('passes the text and vector components of a hit through', () => {

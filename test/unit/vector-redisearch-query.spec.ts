@@ -52,7 +52,7 @@ describe('RediSearch query building (no server needed)', () => {
     expect(buildFilter({ tenant: 't', until: 5 })).toBe('(@tenant:{t} @timestamp:[-inf 5])');
   });
 
-  const turnFields = ['tenant', 'session', 'seq', 'turn_id', 'role', 'content', 'timestamp', 'token_count', 'user', 'tags', 'metadata', 'kind', 'memory_type', 'entities', 'sources', 'event_at'];
+  const turnFields = ['tenant', 'session', 'seq', 'turn_id', 'role', 'content', 'timestamp', 'token_count', 'user', 'tags', 'metadata', 'kind', 'memory_type', 'entities', 'sources', 'event_at', 'speaker'];
 
   it('builds an FT.SEARCH filtered KNN query with PARAMS, RETURN of the score and the turn, SORTBY, LIMIT, TIMEOUT and DIALECT 2', () => {
     const vector = new Float32Array([1, 0.5]);
@@ -60,7 +60,7 @@ describe('RediSearch query building (no server needed)', () => {
     expect(args).toEqual([
       'mem-idx', '(@tenant:{t} @session:{s})=>[KNN $k @embedding $vec EF_RUNTIME $ef AS score]',
       'PARAMS', 6, 'k', 50, 'vec', Buffer.from(vector.buffer), 'ef', 128,
-      'RETURN', 17, 'score', ...turnFields, 'SORTBY', 'score', 'ASC', 'LIMIT', 0, 50, 'TIMEOUT', 900, 'DIALECT', 2,
+      'RETURN', 18, 'score', ...turnFields, 'SORTBY', 'score', 'ASC', 'LIMIT', 0, 50, 'TIMEOUT', 900, 'DIALECT', 2,
     ]);
     expect(args).not.toContain('embedding');
   });
@@ -69,7 +69,7 @@ describe('RediSearch query building (no server needed)', () => {
     const args = buildTextArgs('mem-idx', { tenant: 't', sessions: ['s'], roles: ['user'], k: 7, text: 'When did Dana plant the tomatoes?' }, 50, 900);
     expect(args).toEqual([
       'mem-idx', '(@tenant:{t} @session:{s} @role:{user}) @content|context:(dana|plant|tomatoes)',
-      'WITHSCORES', 'RETURN', 16, ...turnFields, 'SCORER', 'BM25', 'LIMIT', 0, 50, 'TIMEOUT', 900, 'DIALECT', 2,
+      'WITHSCORES', 'RETURN', 17, ...turnFields, 'SCORER', 'BM25', 'LIMIT', 0, 50, 'TIMEOUT', 900, 'DIALECT', 2,
     ]);
     expect(buildTextArgs('mem-idx', { tenant: 't', k: 7, text: 'what is it? -- | *' }, 50, 900)).toBeUndefined();
   });

@@ -572,6 +572,7 @@ export class MemoryStore {
     if (t.metadata !== undefined) fields.push(F.metadata, JSON.stringify(t.metadata));
     if (t.context) fields.push(F.context, t.context);
     if (t.eventAt !== undefined) fields.push(F.eventAt, t.eventAt);
+    if (t.speaker !== undefined) fields.push(F.speaker, t.speaker);
     return fields;
   }
 }
