@@ -7,8 +7,8 @@ import { GenerationStore } from '../generation/generation-store';
 import { GenerationWatch } from '../generation/generation-watch';
 import { MemoryConfig } from '../config/memory-config';
 import { Metrics, ServiceName } from '../metrics';
-import { defaultJobOptions, EVENTS_MAX_LEN } from '../queues/job-options';
-import { createQueueConnection, createRedis, type RedisClient } from '../redis/create-redis';
+import { queueRootOptions } from '../queues/queue-root-options';
+import { createRedis, type RedisClient } from '../redis/create-redis';
 import { redisEndpoint } from '../redis/redis-endpoint';
 import { retryStartup } from '../redis/retry-startup';
 import { KeySchema } from '../redis/key-schema';
@@ -35,15 +35,7 @@ export class MemoryCoreModule {
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ memory: processConfig() })] }),
         BullModule.forRootAsync({
           inject: [ConfigService],
-          useFactory: (cs: ConfigService) => {
-            const config = cs.getOrThrow<MemoryConfig>('memory');
-            return {
-              // Workers block on Redis and must wait through reconnects and stalls; the API's queues fail fast and answer 503.
-              connection: createQueueConnection(redisEndpoint(config), service === 'api', config.REDIS_COMMAND_TIMEOUT_MS),
-              defaultJobOptions: defaultJobOptions(config.JOB_ATTEMPTS),
-              streams: { events: { maxLen: EVENTS_MAX_LEN } },
-            };
-          },
+          useFactory: (cs: ConfigService) => queueRootOptions(cs.getOrThrow<MemoryConfig>('memory'), service === 'api'),
         }),
       ],
       controllers: [MetricsController],

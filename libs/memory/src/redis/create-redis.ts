@@ -9,9 +9,10 @@ export type { RedisClient } from './redis-endpoint';
  * so only a deadline notices it). Commands issued together (hits across sessions) are all on the wire before the
  * first reply, so they cost one round trip; auto-pipelining is off because its batches wait for each other, which
  * doubles the wait on a hung Redis (and on a cluster it fails whole batches while a slot moves: see connectRedis).
+ * The connection's name (CLIENT LIST) tells an API's ingest thread from its main thread.
  */
-export function createRedis(endpoint: RedisEndpoint, commandTimeout?: number): RedisClient {
-  return connectRedis(endpoint, { maxRetriesPerRequest: 2, commandTimeout, connectionName: 'agent-memory' });
+export function createRedis(endpoint: RedisEndpoint, commandTimeout?: number, connectionName = 'agent-memory'): RedisClient {
+  return connectRedis(endpoint, { maxRetriesPerRequest: 2, commandTimeout, connectionName });
 }
 
 /**
