@@ -8,6 +8,7 @@ import { GenerationWatch } from '../generation/generation-watch';
 import { MemoryConfig } from '../config/memory-config';
 import { Metrics, ServiceName } from '../metrics';
 import { defaultJobOptions, EVENTS_MAX_LEN } from '../queues/job-options';
+import { ReplyChannel } from '../queues/reply-channel';
 import { createQueueConnection, createRedis, type RedisClient } from '../redis/create-redis';
 import { redisEndpoint } from '../redis/redis-endpoint';
 import { retryStartup } from '../redis/retry-startup';
@@ -83,9 +84,10 @@ export class MemoryCoreModule {
           useFactory: (r: RedisClient, k: KeySchema, c: MemoryConfig) => new SessionSummaryRepository(r, k, c.SUMMARY_MAX_VERSIONS),
         },
         { provide: Metrics, useFactory: () => new Metrics(service) },
+        { provide: ReplyChannel, inject: [REDIS], useFactory: (r: RedisClient) => new ReplyChannel(r) },
         RedisCloser,
       ],
-      exports: [MemoryConfig, REDIS, KeySchema, MemoryStore, MemoryRepository, SessionSummaryRepository, GenerationStore, GenerationWatch, GenerationEmbedder, Metrics],
+      exports: [MemoryConfig, REDIS, KeySchema, MemoryStore, MemoryRepository, SessionSummaryRepository, GenerationStore, GenerationWatch, GenerationEmbedder, Metrics, ReplyChannel],
     };
   }
 }
