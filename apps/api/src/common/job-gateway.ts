@@ -86,7 +86,10 @@ export class JobGateway implements OnModuleInit, OnApplicationShutdown {
     }
     if (deadline === undefined) return {};
     const watched = (id: string) => this.waiter.watch(this.embedQueue, id, deadline, this.config.JOB_TIMEOUT_MS);
-    return { stored: Promise.all(ids.map((id, i) => replies[i]?.result ?? watched(id))) };
+    const stored = Promise.all(ids.map((id, i) => replies[i]?.result ?? watched(id)));
+    // Awaited by the caller, perhaps only after other work (see JobWaiter.expect): not an unhandled rejection meanwhile.
+    stored.catch(() => undefined);
+    return { stored };
   }
 
   /** Runs one retrieval; its result comes in the reply itself. */

@@ -59,6 +59,9 @@ export class JobWaiter {
       const timer = setTimeout(() => this.take(jobId)?.reject(new JobTimeoutError(queue, timeoutMs)), Math.max(0, deadline - Date.now()));
       this.waits.set(jobId, { queue, timer, resolve: resolve as (result: unknown) => void, reject });
     });
+    // Its caller may await it only later (a chat awaits its turns' storage after the LLM's answer): a failure that
+    // comes first must wait for it, not end the process as an unhandled rejection. Awaiting it still throws.
+    result.catch(() => undefined);
     return { result, cancel: () => void this.take(jobId) };
   }
 
