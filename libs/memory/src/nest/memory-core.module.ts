@@ -23,8 +23,8 @@ import { REDIS } from './tokens';
 
 /**
  * What every app shares: the validated config (through ConfigService), one Redis client, the key schema,
- * the stores of turns and memories, the process's metrics, /metrics, and BullMQ's root connection (queues get their prefixes from
- * registerQueues). Every client is built by the factories in ../redis, for a single Redis or a cluster alike.
+ * the stores of turns and memories, the process's metrics, /metrics, the reply channel (workers answer waiting API replicas
+ * on it), and BullMQ's root connection (queues get their prefixes from registerQueues). Every client is built by the factories in ../redis, for a single Redis or a cluster alike.
  */
 @Global()
 @Module({})
