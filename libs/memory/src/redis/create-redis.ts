@@ -18,7 +18,7 @@ export function createRedis(endpoint: RedisEndpoint, commandTimeout?: number, co
 /**
  * BullMQ's shared connection (queues, workers; BullMQ duplicates it for its blocking reads). Workers must wait
  * through reconnects and stalls (BullMQ requires maxRetriesPerRequest null of them); the API's queues (which never
- * block: QueueEvents has its own connection) fail fast, within `commandTimeout`, and the API answers 503.
+ * block: its reply channel has a connection of its own) fail fast, within `commandTimeout`, and the API answers 503.
  */
 export function createQueueConnection(endpoint: RedisEndpoint, failFast: boolean, commandTimeout?: number): RedisClient {
   return connectRedis(endpoint, failFast
@@ -27,8 +27,8 @@ export function createQueueConnection(endpoint: RedisEndpoint, failFast: boolean
 }
 
 /**
- * A connection of its own for a blocking command (XREAD BLOCK): it waits through reconnects instead of failing, and
- * has no command timeout, since a blocking read may wait longer than one.
+ * A connection of its own for a blocking command (XREAD BLOCK) or a subscription: it waits through reconnects instead
+ * of failing, and has no command timeout, since a blocking read may wait longer than one.
  */
 export function duplicateForBlocking(redis: RedisClient, connectionName: string): RedisClient {
   return duplicate(redis, { maxRetriesPerRequest: null, commandTimeout: undefined, connectionName });
