@@ -77,26 +77,30 @@ describe('job replies', () => {
     await settled();
     expect(sent).toEqual([
       { channel: expect.stringMatching(/^mem-sys:replies:/), reply: { jobId: expect.stringMatching(/^rel\.answered\.1\./), result: { seq: 1, outcome: 'stored' } } },
-      { channel: sent[0].channel, reply: { jobId: expect.stringMatching(/^r\./), result: expect.objectContaining({ memories: [expect.objectContaining({ content: 'turn w-1 about the blue bicycle' })] }) } },
+      { channel: expect.stringMatching(/^mem-sys:replies:/), reply: { jobId: expect.stringMatching(/^r\./), result: expect.objectContaining({ memories: [expect.objectContaining({ content: 'turn w-1 about the blue bicycle' })] }) } },
     ]);
+    // REST writes wait in the API's ingest thread, on a channel of its own; searches on the main thread's.
+    expect(sent[1].channel).not.toBe(sent[0].channel);
   });
 
   it("gives each API replica the replies to its own jobs only: one subscriber per channel, none to another's", async () => {
     expect((await write(a, 'replicas', 'r-a')).status).toBe(200);
+    expect((await search(a, 'replicas')).status).toBe(200);
     await settled();
-    const [ofA] = channels();
+    const ofA = channels();
     sent = [];
     expect((await write(b, 'replicas', 'r-b')).status).toBe(200);
     expect((await search(b, 'replicas')).status).toBe(200);
     await settled();
-    const [ofB] = channels();
-    expect(channels()).toEqual([ofB]);
-    expect(ofB).not.toBe(ofA);
-    // Each replica subscribes to its own channel only: it never receives a message sent to the other.
+    const ofB = channels();
+    // Two channels per replica: its main thread's (searches) and its ingest thread's (REST writes).
+    expect([ofA.length, ofB.length]).toEqual([2, 2]);
+    expect(ofB.filter((c) => ofA.includes(c))).toEqual([]);
+    // Each one is subscribed once, by its own thread: a replica never receives a message sent to the other.
     const client = new Redis(redis.url);
     try {
-      expect(((await client.pubsub('CHANNELS', 'mem-sys:replies:*')) as string[]).sort()).toEqual([ofA, ofB].sort());
-      expect(await client.pubsub('NUMSUB', ofA, ofB)).toEqual([ofA, 1, ofB, 1]);
+      expect(((await client.pubsub('CHANNELS', 'mem-sys:replies:*')) as string[]).sort()).toEqual([...ofA, ...ofB].sort());
+      expect(await client.pubsub('NUMSUB', ...ofA, ...ofB)).toEqual([...ofA, ...ofB].flatMap((c) => [c, 1]));
     } finally {
       client.disconnect();
     }
