@@ -7,6 +7,7 @@ import { codeOfStatus, ERROR_CODES, type ErrorAnswer, type ErrorCode, errorBody 
 import { IdempotencyKeyReusedError } from './idempotency-key-reused.error';
 import { JobFailedError } from './job-failed.error';
 import { JobTimeoutError } from './job-timeout.error';
+import { ReplyLostError } from './reply-lost.error';
 import { isRedisUnavailable } from '@app/memory/redis/redis-unavailable';
 import { TenantBusyError } from './tenant-busy.error';
 
@@ -19,6 +20,7 @@ const CODES: [new (...args: never[]) => Error, ErrorCode][] = [
   [TenantBusyError, 'tenant_busy'],
   [JobTimeoutError, 'job_timeout'],
   [JobFailedError, 'job_failed'],
+  [ReplyLostError, 'unavailable'],
 ];
 
 /** The error code of a domain error, or undefined for an unexpected one (a 500, logged). */

@@ -69,7 +69,7 @@ export class JobGateway implements OnModuleInit, OnApplicationShutdown {
    */
   async enqueueTurns(turns: TurnJob[], deadline?: number, priority?: number): Promise<{ stored?: Promise<unknown> }> {
     const ids = turns.map((t) => embedJobId(t.data.tenant, t.data.session, t.data.seq, t.data.turnId));
-    const replies = ids.map((id, i) => (deadline === undefined || turns[i].resent ? undefined : this.waiter.expect(QUEUES.embed, id, deadline, this.config.JOB_TIMEOUT_MS)));
+    const replies = ids.map((id, i) => (deadline === undefined || turns[i].resent ? undefined : this.waiter.expect(this.embedQueue, id, deadline, this.config.JOB_TIMEOUT_MS)));
     try {
       const jobs = turns.map((t, i) => ({
         name: JOBS.embedTurn,
@@ -79,6 +79,7 @@ export class JobGateway implements OnModuleInit, OnApplicationShutdown {
       // A chunk at a time, each its own MULTI: a request's jobs are idempotent (deterministic ids), so a resend after a
       // failure part-way adds only the rest, and other requests run between the chunks.
       for (let i = 0; i < jobs.length; i += ADD_CHUNK) await this.embedQueue.addBulk(jobs.slice(i, i + ADD_CHUNK));
+      replies.forEach((p) => p?.added());
       await this.retryFailed(ids.filter((_, i) => turns[i].resent));
     } catch (err) {
       replies.forEach((p) => p?.cancel());
@@ -95,9 +96,10 @@ export class JobGateway implements OnModuleInit, OnApplicationShutdown {
   /** Runs one retrieval; its result comes in the reply itself. */
   async retrieve(data: RetrieveJob, deadline = this.deadline()): Promise<RetrieveResult> {
     const jobId = `r.${randomUUID()}`;
-    const pending: PendingJob<RetrieveResult> = this.waiter.expect(QUEUES.retrieve, jobId, deadline, this.config.JOB_TIMEOUT_MS);
+    const pending: PendingJob<RetrieveResult> = this.waiter.expect(this.retrieveQueue, jobId, deadline, this.config.JOB_TIMEOUT_MS);
     try {
       await this.retrieveQueue.add(JOBS.retrieve, { ...data, replyTo: this.waiter.address }, { jobId, removeOnFail: { age: 3600 } });
+      pending.added();
     } catch (err) {
       pending.cancel();
       throw err;

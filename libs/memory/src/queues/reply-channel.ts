@@ -9,7 +9,7 @@ export type JobReply = { jobId: string; result: unknown } | { jobId: string; fai
  * How a waited job's outcome reaches the API replica that waits for it: one message on that replica's own channel
  * (its `replyTo`), with the result in it. Only jobs whose data names a `replyTo` are answered: jobs nobody waits for
  * cost the API nothing. Plain PUBLISH, so on a cluster a subscriber connected to any node hears it. A message sent
- * while the replica reconnects is lost: its wait ends in the job timeout.
+ * while the replica reconnects is lost: its wait then looks at the job's state (JobWaiter).
  */
 export class ReplyChannel {
   constructor(private readonly redis: RedisClient) {}
