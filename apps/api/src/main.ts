@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Logger, ValidationPipe } from '@nestjs/common';
+import { HttpStatus, Logger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -7,7 +7,8 @@ import { Metrics, processConfig } from '@app/memory';
 import { appLogger } from '@app/memory/nest/app-logger';
 import { ApiModule } from './api.module';
 import { Authenticator } from './auth/authenticator';
-import { DomainExceptionFilter } from './common/domain-exception.filter';
+import { ApiException } from './common/api-exception';
+import { DomainExceptionFilter, errorAnswer } from './common/domain-exception.filter';
 import { jsonBodyParser } from './common/json-body-parser';
 import { LIMITS } from './common/limits';
 import { requestDeadline } from './common/request-deadline';
@@ -26,6 +27,8 @@ async function bootstrap(): Promise<void> {
     // 30 s. Node swaps the two timeouts when headersTimeout (60 s by default) is the larger: it must not be.
     requestTimeout: config.HTTP_BODY_TIMEOUT_MS,
     http: { headersTimeout: config.HTTP_BODY_TIMEOUT_MS, connectionsCheckingInterval: Math.min(1000, config.HTTP_BODY_TIMEOUT_MS) },
+    // Fastify's own 503 while closing has no code, reason or Retry-After: the hook below answers instead.
+    return503OnClosing: false,
   });
   const fastify = adapter.getInstance();
   // JSON is the only body the API takes (no form bodies: 415), through its own parser.
@@ -38,6 +41,18 @@ async function bootstrap(): Promise<void> {
   app.useGlobalFilters(new DomainExceptionFilter());
   app.enableShutdownHooks();
 
+  // Once the server closes (SIGTERM), a request that comes on a connection still open (its earlier request in flight)
+  // is answered 503 at once: the first hook, so nothing else runs for it.
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (!closing) return done();
+    const { status, body } = errorAnswer(new ApiException(HttpStatus.SERVICE_UNAVAILABLE, 'unavailable', 'the API is shutting down; retry'));
+    void reply.headers({ 'Retry-After': '1', Connection: 'close' }).status(status).send(body);
+  });
   fastify.addHook('onRequest', requestDeadline(config.HTTP_REQUEST_TIMEOUT_MS));
   // Authentication comes before the body is read: see Authenticator.
   const authenticator = app.get(Authenticator);
