@@ -38,6 +38,15 @@ const logger = new Logger('HTTP');
 /** Fastify's 415 says only "Unsupported Media Type": say what to send. */
 const MEDIA_TYPE_MESSAGE = 'send the body as JSON, with Content-Type: application/json';
 
+/**
+ * Node's error for a body whose client closed the connection before sending all of it ('aborted', ECONNRESET): the
+ * answer reaches nobody, and an outsider's aborted requests must not fill the logs with stack traces.
+ */
+const clientAborted = (err: unknown) => {
+  const { message, code } = (err ?? {}) as Partial<NodeJS.ErrnoException>;
+  return message === 'aborted' && code === 'ECONNRESET';
+};
+
 /** The one place where errors become HTTP answers: {statusCode, error, code, message} (see error-code.ts); an unexpected error is logged and answers 500. */
 export function errorAnswer(err: unknown): ErrorAnswer {
   if (err instanceof AnsweredError) return err.answer;
@@ -52,6 +61,10 @@ export function errorAnswer(err: unknown): ErrorAnswer {
   if (isRedisUnavailable(err)) {
     const status = HttpStatus.SERVICE_UNAVAILABLE;
     return { status, body: errorBody(status, 'redis_unavailable', 'Redis is unavailable; retry after 5 s'), headers: { 'Retry-After': '5' } };
+  }
+  if (clientAborted(err)) {
+    const status = HttpStatus.BAD_REQUEST;
+    return { status, body: errorBody(status, codeOfStatus(status), 'the client closed the connection before sending the whole body'), headers: {} };
   }
   const code = domainCode(err);
   if (code === undefined) {
