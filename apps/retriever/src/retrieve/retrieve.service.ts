@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { VectorHit, VectorIndex, VectorQuery } from '@app/memory';
+import { loadTurns, type VectorHit, type VectorIndex, type VectorQuery } from '@app/memory';
 import {
   buildMemoryContext,
   ContextAssembler,
@@ -17,9 +17,13 @@ import { asksWhen, datesIn } from '@app/memory/time/text-dates';
 import { VECTOR_INDEX } from '@app/memory/nest/tokens';
 import { HttpReranker } from './http-reranker';
 import { QueryEmbedder } from './query-embedder';
-import { rerank, rerankDepth, type RerankOptions } from './rerank';
+import { rerank, rerankDepth, type RerankOptions, retrieved } from './rerank';
 
-/** Embed the query, search with the filters, re-rank (with the reranker model, if one is set), and optionally assemble the LLM context. */
+/**
+ * Embed the query, search with the filters, re-rank (with the reranker model, if one is set), and optionally assemble
+ * the LLM context. The index answers the re-rank depth's hits with their briefs; the whole turns read are the best k's
+ * (or every hit's, when a reranker model needs their texts).
+ */
 @Injectable()
 export class RetrieveService {
   constructor(
@@ -61,14 +65,21 @@ export class RetrieveService {
       generation: generation.fingerprint,
     };
     const [hits, span] = await Promise.all([this.search(job, query), weight > 0 ? this.recencySpan(job) : undefined]);
-    const candidates = hits.filter((h) => !exclude.has(h.key));
-    const scores = await this.reranker.score(job.query, candidates.map((h) => h.turn.content));
+    let candidates: (VectorHit & { turn?: StoredTurn })[] = hits.filter((h) => !exclude.has(h.key));
+    let scores: number[] | undefined;
+    if (this.config.RERANK_PROVIDER !== 'none') {
+      // The reranker model reads every hit's text: the user's choice to pay for reading them all.
+      const loaded = await loadTurns(this.store, candidates);
+      scores = await this.reranker.score(job.query, loaded.map((h) => h.turn.content));
+      candidates = loaded;
+    }
     const ranked = rerank(candidates, {
-      weight, k: job.k, minScore: job.minScore, span, scores,
+      weight, minScore: job.minScore, span, scores,
       dates: datesIn(job.query, job.asOf ?? Date.now()), asksWhen: asksWhen(job.query),
       dateWeight: this.config.RERANK_DATE_WEIGHT, neighbourWeight: this.config.RERANK_NEIGHBOUR_WEIGHT,
     });
-    const memories = job.neighbours ? await this.withNeighbours(job.tenant, ranked, job.neighbours, exclude) : ranked;
+    const best = await this.best(ranked, job.k);
+    const memories = job.neighbours ? await this.withNeighbours(job.tenant, best, job.neighbours, exclude) : best;
     const t2 = performance.now();
 
     let context: RetrieveResult['context'];
@@ -85,6 +96,24 @@ export class RetrieveService {
     }
     const t3 = performance.now();
     return { memories, context, timings: { embedMs: t1 - t0, searchMs: t2 - t1, assembleMs: t3 - t2 }, generation: generation.id };
+  }
+
+  /**
+   * The first k re-ranked hits with their whole turns, read in one pipelined read (those not read already); a turn
+   * deleted since the search is passed over, and the next hits read in its place.
+   */
+  private async best(ranked: (VectorHit & { score: number; turn?: StoredTurn })[], k: number): Promise<RetrievedMemory[]> {
+    const out: RetrievedMemory[] = [];
+    for (let next = 0; out.length < k && next < ranked.length; ) {
+      const batch = ranked.slice(next, (next += k - out.length));
+      const read = await this.store.getTurns(batch.filter((h) => !h.turn).map((h) => h.key));
+      let i = 0;
+      for (const h of batch) {
+        const turn = h.turn ?? read[i++];
+        if (turn) out.push(retrieved(h, turn));
+      }
+    }
+    return out;
   }
 
   /** Each turn hit with its session's stored turns up to `n` seqs before and after it, in one pipelined read (a memory has none). */

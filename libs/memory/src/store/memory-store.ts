@@ -18,6 +18,10 @@ export interface StoredVector {
   user?: string;
   role: Role;
   timestamp: number;
+  /** 0 for a memory. */
+  seq: number;
+  /** Epoch ms of the first date the content names (see StoredTurn). */
+  eventAt?: number;
   tags?: string[];
   embedding: Float32Array;
   /** For the in-process full-text index. */
@@ -469,10 +473,10 @@ export class MemoryStore {
    */
   async loadVectors(keys: string[], field: string = F.embedding): Promise<StoredVector[]> {
     const replies = await Promise.all(
-      keys.map((key) => this.redis.hmgetBuffer(key, F.tenant, F.session, F.role, F.timestamp, field, F.content, F.user, F.tags, F.kind, F.context)),
+      keys.map((key) => this.redis.hmgetBuffer(key, F.tenant, F.session, F.role, F.timestamp, field, F.content, F.user, F.tags, F.kind, F.context, F.seq, F.eventAt)),
     );
     return replies.flatMap((values, i) => {
-      const [tenant, session, role, timestamp, embedding, content, user, tags, kind, context] = values;
+      const [tenant, session, role, timestamp, embedding, content, user, tags, kind, context, seq, eventAt] = values;
       const memory = kind?.toString() === 'memory';
       if (!tenant || !(session || memory) || !role || !timestamp || !embedding || !content) return [];
       return [{
@@ -482,6 +486,9 @@ export class MemoryStore {
         session: session?.toString() ?? '',
         role: role.toString() as Role,
         timestamp: Number(timestamp.toString()),
+        // As parseTurnHash reads them: no seq is 0, no (or an empty) event date none.
+        seq: Number(seq?.toString() ?? 0),
+        ...(eventAt?.length ? { eventAt: Number(eventAt.toString()) } : {}),
         embedding: bufferToVector(embedding),
         content: content.toString(),
         ...(user ? { user: user.toString() } : {}),
