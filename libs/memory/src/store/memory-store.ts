@@ -1,5 +1,6 @@
 import type { RedisClient } from '../redis/create-redis';
 import { KeySchema, type MemoryScope } from '../redis/key-schema';
+import { hmgetEach } from '../redis/hmget-each';
 import { masters } from '../redis/redis-endpoint';
 import { type ReadStep, runOnce, scanKeys } from '../redis/scan-keys';
 import { embeddingFields, MEMORY_KINDS, type MemoryKind, Role, StoredTurn, TURN_FIELDS as F, TurnWrite, WriteResult } from './turn';
@@ -266,9 +267,9 @@ export class MemoryStore {
     return turn;
   }
 
-  /** Loads turns by key, without their vectors; a key that no longer exists gives null. */
+  /** Loads turns by key, without their vectors, in one pipelined read; a key that no longer exists gives null. */
   async getTurns(keys: string[]): Promise<(StoredTurn | null)[]> {
-    const values = await Promise.all(keys.map((key) => this.redis.hmget(key, ...TURN_READ_FIELDS)));
+    const values = await hmgetEach(this.redis, keys, TURN_READ_FIELDS);
     return values.map((v, i) => parseTurnHash(keys[i], v));
   }
 
