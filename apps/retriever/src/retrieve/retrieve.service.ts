@@ -17,7 +17,8 @@ import { asksWhen, datesIn } from '@app/memory/time/text-dates';
 import { VECTOR_INDEX } from '@app/memory/nest/tokens';
 import { HttpReranker } from './http-reranker';
 import { QueryEmbedder } from './query-embedder';
-import { rerank, rerankDepth, type RerankOptions, retrieved } from './rerank';
+import { bestHits } from './best-hits';
+import { rerank, rerankDepth, type RerankOptions } from './rerank';
 
 /**
  * Embed the query, search with the filters, re-rank (with the reranker model, if one is set), and optionally assemble
@@ -78,7 +79,7 @@ export class RetrieveService {
       dates: datesIn(job.query, job.asOf ?? Date.now()), asksWhen: asksWhen(job.query),
       dateWeight: this.config.RERANK_DATE_WEIGHT, neighbourWeight: this.config.RERANK_NEIGHBOUR_WEIGHT,
     });
-    const best = await this.best(ranked, job.k);
+    const best = await bestHits(this.store, ranked, job.k);
     const memories = job.neighbours ? await this.withNeighbours(job.tenant, best, job.neighbours, exclude) : best;
     const t2 = performance.now();
 
@@ -96,24 +97,6 @@ export class RetrieveService {
     }
     const t3 = performance.now();
     return { memories, context, timings: { embedMs: t1 - t0, searchMs: t2 - t1, assembleMs: t3 - t2 }, generation: generation.id };
-  }
-
-  /**
-   * The first k re-ranked hits with their whole turns, read in one pipelined read (those not read already); a turn
-   * deleted since the search is passed over, and the next hits read in its place.
-   */
-  private async best(ranked: (VectorHit & { score: number; turn?: StoredTurn })[], k: number): Promise<RetrievedMemory[]> {
-    const out: RetrievedMemory[] = [];
-    for (let next = 0; out.length < k && next < ranked.length; ) {
-      const batch = ranked.slice(next, (next += k - out.length));
-      const read = await this.store.getTurns(batch.filter((h) => !h.turn).map((h) => h.key));
-      let i = 0;
-      for (const h of batch) {
-        const turn = h.turn ?? read[i++];
-        if (turn) out.push(retrieved(h, turn));
-      }
-    }
-    return out;
   }
 
   /** Each turn hit with its session's stored turns up to `n` seqs before and after it, in one pipelined read (a memory has none). */
