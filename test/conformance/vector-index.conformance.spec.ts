@@ -432,6 +432,14 @@ describe.each(runs)('VectorIndex conformance: $backend on $on', ({ backend, open
       expect(hits.find((h) => h.key === undated)!.turn.eventAt).toBeUndefined();
     });
 
+    it('returns the speaker label read at write time with the turn (a hash field the re-ranking reads, not a searched one)', async () => {
+      const index = await fx.open();
+      const [said, plain] = await fx.write([{ seq: 1, content: 'Melanie: violin recital', speaker: 'Melanie' }, { seq: 2, content: 'violin practice' }]);
+      const hits = await fx.search(index, { mode: 'text', k: 10, text: 'violin' });
+      expect(hits.find((h) => h.key === said)!.turn.speaker).toBe('Melanie');
+      expect(hits.find((h) => h.key === plain)!.turn.speaker).toBeUndefined();
+    });
+
     it('rejects a text or hybrid query without text, and a vector or hybrid query without a vector', async () => {
       const index = await fx.open();
       await expect(fx.search(index, { mode: 'text', k: 3 })).rejects.toThrow(InvalidInputError);

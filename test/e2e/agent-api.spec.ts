@@ -319,6 +319,20 @@ describe('agent API e2e: users, filtered search, context, management', () => {
     expect((await call('DELETE', '/v1/users/dora')).status).toBe(404);
     expect((await search({ query: 'seats', userId: 'alice' })).length).toBeGreaterThan(0);
   });
+
+  it("ranks first the turns of the speaker a question names (a transcript's `Name:` label, read at write time)", async () => {
+    await write('painting-club', {
+      turns: [
+        { role: 'user', content: 'Caroline: Melanie, what did you and the kids paint last weekend?', timestamp: OLD },
+        { role: 'user', content: 'Melanie: A sunset over the lake, it took us all afternoon.', timestamp: OLD + 1000 },
+      ],
+    });
+    const res = await call('GET', `/v1/sessions/painting-club/memories?q=${encodeURIComponent('What did Melanie paint?')}&k=2`);
+    // Caroline's question holds more of the query's words; Melanie's answer is what was asked for.
+    expect(res.body.memories!.map((h) => h.content.split(':')[0])).toEqual(['Melanie', 'Caroline']);
+    // The label is the index's: the session's history shows the turns as written.
+    for (const turn of (await call('GET', '/v1/sessions/painting-club/turns')).body.turns as Record<string, unknown>[]) expect(turn).not.toHaveProperty('speaker');
+  });
 });
 
 describe('agent API e2e: recency (RECENCY_WEIGHT 0.5)', () => {

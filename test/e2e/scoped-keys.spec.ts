@@ -289,10 +289,12 @@ describe('scoped API keys', () => {
         if (Date.now() > deadline) throw new Error(`not within 3 s: ${what}`);
       }
     };
-    // The API's store connection: the one that looks keys up. A request's commands on it run in order.
+    // The API's store connection: the one that looks keys up. A request's commands on it run in order; a REST write's
+    // accept runs after them on the ingest thread's own connection (MONITOR shows the two in the order they ran).
     expect((await call(u4, ['GET', '/v1/sessions'])).status).toBe(200);
     await until('the key lookup is seen', async () => executed.some((c) => c.command.startsWith('hget mem-sys:apikeys ')));
     const api = executed.find((c) => c.command.startsWith('hget mem-sys:apikeys '))!.source;
+    const ingest = /(?:^| )addr=(\S+) .* name=agent-memory:ingest /m.exec(String(await control.call('CLIENT', 'LIST')))![1];
     /**
      * Made certain with CLIENT PAUSE WRITE, under which reads go on and writes wait. The request's writes before its
      * access check (rate limiting) are let through one pause at a time, until it has checked (its read of the
@@ -305,14 +307,14 @@ describe('scoped API keys', () => {
       const user = userWrite(session);
       /** The API's commands since its access check (its read of the session's meta), if it has checked. */
       const sinceCheck = () => {
-        const ran = executed.filter((c) => c.source === api).map((c) => c.command);
+        const ran = executed.filter((c) => c.source === api || c.source === ingest).map((c) => c.command);
         const checked = ran.indexOf(`hmget ${meta(session)} user created`);
         return checked === -1 ? undefined : ran.slice(checked + 1);
       };
       const wroteSinceCheck = () => sinceCheck()?.some((c) => /^eval/i.test(c)) ?? false;
       try {
         for (let round = 0; ; round++) {
-          await until("the user key's request waits at a write", async () => wroteSinceCheck() || (await pausedOnScript(api)));
+          await until("the user key's request waits at a write", async () => wroteSinceCheck() || (await pausedOnScript(api)) || (await pausedOnScript(ingest)));
           // What ran before: everything MONITOR shows ahead of this marker.
           await control.echo(`${session}-${round}`);
           await until('MONITOR catches up', async () => executed.some((c) => c.command === `echo ${session}-${round}`));

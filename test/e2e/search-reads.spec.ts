@@ -15,6 +15,7 @@ const K = 3;
 describe('search e2e: the whole turns read are the k kept, not the re-rank depth', () => {
   const redis = new RedisServer();
   let stack: StackHandle;
+  let control: Redis;
   let monitor: Redis;
   /** The seqs of the session's turns read with HMGET since the last take. */
   let reads: number[] = [];
@@ -29,7 +30,7 @@ describe('search e2e: the whole turns read are the k kept, not the re-rank depth
   const take = async (): Promise<number[]> => {
     const marker = `search-reads-${Date.now()}`;
     const seen = new Promise<void>((resolve) => monitor.on('monitor', (_t: string, args: string[]) => args[1] === marker && resolve()));
-    await redis.client().echo(marker);
+    await control.echo(marker);
     await seen;
     const out = reads;
     reads = [];
@@ -38,19 +39,26 @@ describe('search e2e: the whole turns read are the k kept, not the re-rank depth
 
   beforeAll(async () => {
     await redis.start();
-    stack = await startStack({ config: loadConfig({ LOG_LEVEL: 'warn', AUTH_MODE: 'none' }), redisUrl: redis.url, log: () => undefined });
-    const turns = Array.from({ length: TURNS }, (_, i) => ({ role: 'user', content: `note ${i} about the garden and its ${['roses', 'tomatoes', 'beans'][i % 3]}`, timestamp: Date.UTC(2024, 0, 1 + i) }));
-    const res = await fetch(`${stack.apiUrl}/v1/sessions/long/turns?wait=true`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ turns }) });
-    expect(res.status).toBe(200);
-    monitor = await redis.client().monitor();
+    // MONITOR starts before anything else talks to Redis: ioredis takes replies that arrive in the same read as
+    // MONITOR's OK for replies to commands ("Command queue state error").
+    control = redis.client();
+    monitor = await control.monitor();
     monitor.on('monitor', (_t: string, [command, key]: string[]) => {
       const seq = /\{[^:]+:long\}:turn:(\d+)$/.exec(key ?? '')?.[1];
       if (command.toLowerCase() === 'hmget' && seq) reads.push(Number(seq));
     });
+    stack = await startStack({ config: loadConfig({ LOG_LEVEL: 'warn', AUTH_MODE: 'none' }), redisUrl: redis.url, log: () => undefined });
+    const turns = Array.from({ length: TURNS }, (_, i) => ({ role: 'user', content: `note ${i} about the garden and its ${['roses', 'tomatoes', 'beans'][i % 3]}`, timestamp: Date.UTC(2024, 0, 1 + i) }));
+    const res = await fetch(`${stack.apiUrl}/v1/sessions/long/turns?wait=true`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ turns }) });
+    expect(res.status).toBe(200);
+    // Once a search has answered, the index has read every turn it was sent: forget the writes' reads.
+    await get('/v1/sessions/long/memories?q=garden&k=1');
+    await take();
   }, 120_000);
 
   afterAll(async () => {
     monitor?.disconnect();
+    control?.disconnect();
     await stack?.stop();
     await redis.stop();
   });

@@ -70,7 +70,7 @@ describe('a cluster master SIGKILLed mid-flood', () => {
     expect(lost.filter((id) => ackedAt(id) > killedAt + IN_FLIGHT_MS || ackedAt(id) < killedAt - REPLICATION_WINDOW_MS)).toEqual([]);
     expect(stuck.filter((id) => !lost.includes(id))).toEqual([]);
 
-    // The whole path works again without restarting anything: wait=true needs the embedder and QueueEvents.
+    // The whole path works again without restarting anything: wait=true needs the embedder and the reply channel.
     const after = await rs.call('POST', '/v1/sessions/after-failover/turns?wait=true', { role: 'user', content: 'written after the failover' });
     expect(after.status).toBe(200);
     const search = await rs.call('GET', '/v1/sessions/after-failover/memories?q=written%20after%20failover');

@@ -71,7 +71,7 @@ describe('Redis restarted mid-flood', () => {
       expect(history.total).toBe(acknowledged.size);
     }
 
-    // The whole path works again without restarting anything: wait=true needs the embedder and QueueEvents.
+    // The whole path works again without restarting anything: wait=true needs the embedder and the reply channel.
     const after = await rs.call('POST', '/v1/sessions/after-restart/turns?wait=true', { role: 'user', content: 'written after both restarts' });
     expect(after.status).toBe(200);
     const search = await rs.call('GET', '/v1/sessions/after-restart/memories?q=written%20after%20restarts');

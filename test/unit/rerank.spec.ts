@@ -1,6 +1,7 @@
 import type { StoredTurn, TurnBrief } from '@app/memory/store/turn';
 import type { VectorHit } from '@app/memory/vector/vector-index';
 import { loadConfig } from '@app/memory/config/load-config';
+import { words } from '@app/memory/vector/text-terms';
 import { rerank, rerankDepth, type RerankOptions, retrieved } from '../../apps/retriever/src/retrieve/rerank';
 
 const YEAR_2020 = Date.UTC(2020, 0, 1);
@@ -50,6 +51,20 @@ describe('rerank', () => {
     expect(top(hits, { weight: 0, minScore: 0.3 }, 2).map((m) => m.seq)).toEqual([1, 5]);
   });
 
+  it("lifts the turns of the speaker the query names over turns that only address them by name", () => {
+    // The question names Melanie; Caroline's turn ("Caroline: Melanie, what do your kids like to do?") says "Melanie"
+    // too and matches more of its words than Melanie's ("Melanie: They were stoked for the dinosaur exhibit!").
+    const hits = [hit(1, 0.6, YEAR_2020, { speaker: 'Caroline' }), hit(2, 0.45, YEAR_2020, { speaker: 'Melanie' })];
+    const queryWords = new Set(words("What do Melanie's kids like?"));
+    expect(top(hits, { weight: 0, queryWords }, 2).map((m) => m.seq)).toEqual([1, 2]);
+    const focused = top(hits, { weight: 0, queryWords, speakerWeight: 0.2 }, 2);
+    expect(focused.map((m) => [m.seq, Number(m.score.toFixed(3))])).toEqual([[2, 0.65], [1, 0.6]]);
+    expect(focused[0].similarity).toBe(0.45);
+    // A query naming nobody, or both speakers, leaves the order alone.
+    expect(top(hits, { weight: 0, queryWords: new Set(words('what do the kids like')), speakerWeight: 0.2 }, 2).map((m) => m.seq)).toEqual([1, 2]);
+    expect(top(hits, { weight: 0, queryWords: new Set(words('what do Melanie and Caroline like')), speakerWeight: 0.2 }, 2).map((m) => m.seq)).toEqual([1, 2]);
+  });
+
   it('lifts a turn dated on, or naming, a date the query names, and a dated turn for a "when" question by half as much', () => {
     const may = { start: Date.UTC(2023, 4, 1), end: Date.UTC(2023, 5, 1) };
     const inMay = hit(1, 0.5, Date.UTC(2023, 4, 8));
@@ -87,7 +102,7 @@ describe('rerank', () => {
     const config = loadConfig({});
     expect([rerankDepth(config, 10), rerankDepth(config, 50), rerankDepth(config, 100)]).toEqual([150, 150, 300]);
     expect(rerankDepth(loadConfig({ RERANK_DEPTH: '20' }), 10)).toBe(30);
-    expect(rerankDepth(loadConfig({ RERANK_DATE_WEIGHT: '0', RERANK_NEIGHBOUR_WEIGHT: '0' }), 10)).toBe(10);
+    expect(rerankDepth(loadConfig({ RERANK_DATE_WEIGHT: '0', RERANK_NEIGHBOUR_WEIGHT: '0', RERANK_SPEAKER_WEIGHT: '0' }), 10)).toBe(10);
   });
 
   it('passes the text and vector components of a hit through', () => {

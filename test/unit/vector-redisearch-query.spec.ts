@@ -53,7 +53,7 @@ describe('RediSearch query building (no server needed)', () => {
   });
 
   // What the re-rank reads: never the content, metadata or embedding (the retriever reads the kept hits' turns after).
-  const briefFields = ['session', 'seq', 'timestamp', 'event_at', 'kind'];
+  const briefFields = ['session', 'seq', 'timestamp', 'event_at', 'speaker', 'kind'];
 
   it("builds an FT.SEARCH filtered KNN query with PARAMS, RETURN of the score and the turn's brief, SORTBY, LIMIT, TIMEOUT and DIALECT 2", () => {
     const vector = new Float32Array([1, 0.5]);
@@ -61,7 +61,7 @@ describe('RediSearch query building (no server needed)', () => {
     expect(args).toEqual([
       'mem-idx', '(@tenant:{t} @session:{s})=>[KNN $k @embedding $vec EF_RUNTIME $ef AS score]',
       'PARAMS', 6, 'k', 50, 'vec', Buffer.from(vector.buffer), 'ef', 128,
-      'RETURN', 6, 'score', ...briefFields, 'SORTBY', 'score', 'ASC', 'LIMIT', 0, 50, 'TIMEOUT', 900, 'DIALECT', 2,
+      'RETURN', 7, 'score', ...briefFields, 'SORTBY', 'score', 'ASC', 'LIMIT', 0, 50, 'TIMEOUT', 900, 'DIALECT', 2,
     ]);
     expect(args).not.toContain('embedding');
   });
@@ -70,7 +70,7 @@ describe('RediSearch query building (no server needed)', () => {
     const args = buildTextArgs('mem-idx', { tenant: 't', sessions: ['s'], roles: ['user'], k: 7, text: 'When did Dana plant the tomatoes?' }, 50, 900);
     expect(args).toEqual([
       'mem-idx', '(@tenant:{t} @session:{s} @role:{user}) @content|context:(dana|plant|tomatoes)',
-      'WITHSCORES', 'RETURN', 5, ...briefFields, 'SCORER', 'BM25', 'LIMIT', 0, 50, 'TIMEOUT', 900, 'DIALECT', 2,
+      'WITHSCORES', 'RETURN', 6, ...briefFields, 'SCORER', 'BM25', 'LIMIT', 0, 50, 'TIMEOUT', 900, 'DIALECT', 2,
     ]);
     expect(buildTextArgs('mem-idx', { tenant: 't', k: 7, text: 'what is it? -- | *' }, 50, 900)).toBeUndefined();
   });
@@ -117,8 +117,8 @@ describe('RediSearch query building (no server needed)', () => {
       { key: 'mem:t:s:turn:2', similarity: 3.5, brief: brief(2) },
       { key: 'mem:t:s:turn:1', similarity: 1.25, brief: brief(1) },
     ]);
-    // The date the content names, when the hash has one.
-    expect(parseTextReply([1, 'mem:t:s:turn:3', '2', [...hash(3), 'event_at', '500']])[0].brief).toEqual({ ...brief(3), eventAt: 500 });
+    // The date the content names and its speaker label, when the hash has them.
+    expect(parseTextReply([1, 'mem:t:s:turn:3', '2', [...hash(3), 'event_at', '500', 'speaker', 'Ana']])[0].brief).toEqual({ ...brief(3), eventAt: 500, speaker: 'Ana' });
     // An extracted memory of a user: no session.
     const memory = ['seq', '0', 'timestamp', '1000', 'kind', 'memory'];
     expect(parseKnnReply([1, 'mem:t:u:alice:memory:m-1', ['score', '0.2', ...memory]])[0].brief).toEqual({ session: '', seq: 0, timestamp: 1000, memory: true });

@@ -4,7 +4,7 @@ import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis'
 import type Redis from 'ioredis';
 import type { RedisClient } from '@app/memory/redis/create-redis';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
-import { ApiKeyStore, createLlmProvider, GenerationStore, KeySchema, MemoryConfig, MemoryStore, QUEUES, ReindexControl } from '@app/memory';
+import { ApiKeyStore, createLlmProvider, GenerationStore, KeySchema, MemoryConfig, MemoryStore, processEnv, QUEUES, ReindexControl } from '@app/memory';
 import { MemoryCoreModule } from '@app/memory/nest/memory-core.module';
 import { registerQueues } from '@app/memory/nest/register-queues';
 import { LLM_PROVIDER, REDIS } from '@app/memory/nest/tokens';
@@ -51,6 +51,7 @@ import { SessionSummaryService } from './session-summary/session-summary.service
 import { WriteTurnsController } from './write-turns/write-turns.controller';
 import { WriteTurnsService } from './write-turns/write-turns.service';
 import { TenantWriteSlots } from './write-turns/tenant-write-slots';
+import { IngestThread } from './write-turns/ingest-thread';
 
 /** The API's queues: searches' jobs on a connection of their own, not behind a tenant's bulk adds of embed jobs. */
 export const API_QUEUES = registerQueues([QUEUES.embed, QUEUES.retrieve, QUEUES.extract], [QUEUES.retrieve]);
@@ -112,6 +113,8 @@ export const API_QUEUES = registerQueues([QUEUES.embed, QUEUES.retrieve, QUEUES.
     QueueDepthGauge,
     WriteTurnsService,
     TenantWriteSlots,
+    // REST turn writes run in it; it starts in onModuleInit, after MemoryStore's factory has checked the store's layout.
+    { provide: IngestThread, useFactory: () => new IngestThread(processEnv()) },
     ChatService,
     ChatCompletionsService,
     llmUpstreamProvider,

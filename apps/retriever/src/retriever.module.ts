@@ -1,7 +1,6 @@
 import { Logger, Module } from '@nestjs/common';
 import type { RedisClient } from '@app/memory/redis/create-redis';
-import { ContextAssembler, GenerationalVectorIndex, GenerationWatch, KeySchema, MemoryConfig, MemoryStore, Metrics, QUEUES } from '@app/memory';
-import { ReplyChannel } from '@app/memory/queues/reply-channel';
+import { ContextAssembler, GenerationalVectorIndex, GenerationWatch, MemoryConfig, MemoryStore, Metrics, QUEUES } from '@app/memory';
 import { retryStartup } from '@app/memory/redis/retry-startup';
 import { MemoryCoreModule } from '@app/memory/nest/memory-core.module';
 import { registerQueues } from '@app/memory/nest/register-queues';
@@ -38,7 +37,6 @@ import { VectorIndexCloser } from './retrieve/vector-index-closer';
       },
     },
     { provide: ContextAssembler, useFactory: () => new ContextAssembler() },
-    { provide: ReplyChannel, inject: [REDIS, KeySchema], useFactory: (redis: RedisClient, keys: KeySchema) => new ReplyChannel(redis, keys) },
     QueryEmbedder,
     HttpReranker,
     RetrieveService,

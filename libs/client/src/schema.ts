@@ -703,7 +703,7 @@ export interface components {
             neighbours?: components["schemas"]["NeighbourView"][];
             /** @enum {string} */
             role: "user" | "assistant" | "system";
-            /** @description The ranking score: similarity, plus RERANK_DATE_WEIGHT for a turn on a date the query names (half for a dated turn when the query asks "when"), plus RERANK_NEIGHBOUR_WEIGHT x the best similarity of its adjacent turns among the results; blended with recency when RECENCY_WEIGHT > 0 */
+            /** @description The ranking score: similarity, plus RERANK_DATE_WEIGHT for a turn on a date the query names (half for a dated turn when the query asks "when"), plus RERANK_NEIGHBOUR_WEIGHT x the best similarity of its adjacent turns among the results, plus RERANK_SPEAKER_WEIGHT for a turn whose speaker label ("Name: ...") the query names; blended with recency when RECENCY_WEIGHT > 0 */
             score: number;
             /**
              * @description Position in the session, from 1

@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { type ApiKeyGrant, ID_PATTERN, type KeyScope, MEMORY_ID_PATTERN, MemoryStore } from '@app/memory';
 import { AccessDeniedError, sessionNotTheirs } from './access-denied.error';
 
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
 /** The data a request names: checked against a user key's user. */
 export interface AccessTargets {
   userId?: unknown;
@@ -38,6 +40,17 @@ export class AccessPolicy {
       else await this.checkSession(grant, memory[2]);
     }
     return named ?? grant.user;
+  }
+
+  /**
+   * authorize() for a request: `source` is its body or query (or nothing), whose userId is checked with the path's
+   * `params`. A user key's request without a userId gets the key's user there, so its writes are its user's and its
+   * searches and listings stay inside its user.
+   */
+  async authorizeRequest(grant: ApiKeyGrant, scope: KeyScope, params: Record<string, unknown>, source: unknown): Promise<void> {
+    const fields = isObject(source) ? source : undefined;
+    const user = await this.authorize(grant, scope, { ...params, userId: params.userId ?? fields?.userId });
+    if (fields && fields.userId === undefined && user !== undefined) fields.userId = user;
   }
 
   private checkUser(grant: ApiKeyGrant, user: string): void {

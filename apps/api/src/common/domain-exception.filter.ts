@@ -2,7 +2,8 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import type { FastifyReply } from 'fastify';
 import { ConflictError, InvalidInputError, NotFoundError, ReindexConflictError } from '@app/memory';
 import { ApiException } from './api-exception';
-import { codeOfStatus, ERROR_CODES, type ErrorBodyShape, type ErrorCode, errorBody } from './error-code';
+import { AnsweredError } from './answered-error';
+import { codeOfStatus, ERROR_CODES, type ErrorAnswer, type ErrorCode, errorBody } from './error-code';
 import { IdempotencyKeyReusedError } from './idempotency-key-reused.error';
 import { JobFailedError } from './job-failed.error';
 import { JobTimeoutError } from './job-timeout.error';
@@ -29,12 +30,6 @@ export function domainStatus(err: unknown): number | undefined {
   return code && ERROR_CODES[code];
 }
 
-/** An error's HTTP answer: its status, its body and its headers. */
-export interface ErrorAnswer {
-  status: number;
-  body: ErrorBodyShape;
-  headers: Record<string, string>;
-}
 
 const logger = new Logger('HTTP');
 
@@ -43,6 +38,7 @@ const MEDIA_TYPE_MESSAGE = 'send the body as JSON, with Content-Type: applicatio
 
 /** The one place where errors become HTTP answers: {statusCode, error, code, message} (see error-code.ts); an unexpected error is logged and answers 500. */
 export function errorAnswer(err: unknown): ErrorAnswer {
+  if (err instanceof AnsweredError) return err.answer;
   if (err instanceof ApiException) return { status: err.getStatus(), body: errorBody(err.getStatus(), err.code, err.message, err.details), headers: {} };
   if (err instanceof HttpException) {
     // Nest's own exceptions (validation, 404 routes, the throttler) and Fastify's (415, 413), mapped by Nest.

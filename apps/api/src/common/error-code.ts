@@ -55,3 +55,10 @@ export const errorBody = (statusCode: number, code: string, message: string | st
   message,
   ...details,
 });
+
+/** An error's HTTP answer: its status, its body and its headers (see errorAnswer). */
+export interface ErrorAnswer {
+  status: number;
+  body: ErrorBodyShape;
+  headers: Record<string, string>;
+}

@@ -1,10 +1,8 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { Job, Queue, QueueEvents } from 'bullmq';
-import { createQueueConnection, type RedisClient } from '@app/memory/redis/create-redis';
-import { redisEndpoint } from '@app/memory/redis/redis-endpoint';
-import { retryStartup } from '@app/memory/redis/retry-startup';
+import { Job, Queue } from 'bullmq';
+import type { RedisClient } from '@app/memory/redis/create-redis';
 import {
   EmbedTurnJob,
   EmbedTurnResult,
@@ -19,7 +17,6 @@ import {
   RetrieveJob,
   RetrieveResult,
 } from '@app/memory';
-import { ReplyChannel } from '@app/memory/queues/reply-channel';
 import { REDIS } from '@app/memory/nest/tokens';
 import { JobWaiter, type PendingJob } from './job-waiter';
 
@@ -32,16 +29,10 @@ export interface TurnJob {
   resent: boolean;
 }
 
-/** The API's only way to the workers: enqueue jobs and wait for their results through QueueEvents. */
+/** The API's only way to the workers: enqueue jobs and wait for their results, which come to this replica's reply channel. */
 @Injectable()
 export class JobGateway implements OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger('JobGateway');
-  private readonly replies: ReplyChannel;
-  /** QueueEvents block (XREAD), so they need a connection that waits through reconnects; BullMQ duplicates it for each. */
-  private readonly eventsConnection: RedisClient;
-  /** The API waits for embed and retrieve jobs; extract jobs are the workers' own (it only counts them). */
-  private events!: Record<'embed' | 'retrieve', QueueEvents>;
-  private waiters!: Record<'embed' | 'retrieve', JobWaiter>;
+  private readonly waiter: JobWaiter;
 
   constructor(
     @InjectQueue(QUEUES.embed) private readonly embedQueue: Queue<EmbedTurnJob, EmbedTurnResult>,
@@ -51,20 +42,12 @@ export class JobGateway implements OnModuleInit, OnApplicationShutdown {
     keys: KeySchema,
     @Inject(REDIS) private readonly redis: RedisClient,
   ) {
-    this.replies = new ReplyChannel(redis, keys);
-    this.eventsConnection = createQueueConnection(redisEndpoint(config), false);
+    this.waiter = new JobWaiter(redis, keys);
   }
 
-  /** QueueEvents start reading from the streams' current ends (not from the first read's), so no event after start-up is missed. */
+  /** Subscribed before the first job is added: no reply can come before its wait. */
   async onModuleInit(): Promise<void> {
-    const listen = async (name: QueueName) => {
-      const [last] = await retryStartup(`reading the ${name} queue's events`, () => this.redis.xrevrange(this.queue(name).keys.events, '+', '-', 'COUNT', 1), this.logger);
-      const opts = { connection: this.eventsConnection, prefix: this.queue(name).opts.prefix, lastEventId: last?.[0] ?? '0-0' };
-      return new QueueEvents(name, opts);
-    };
-    const [embed, retrieve] = await Promise.all([listen(QUEUES.embed), listen(QUEUES.retrieve)]);
-    this.events = { embed, retrieve };
-    this.waiters = { embed: new JobWaiter(embed, QUEUES.embed), retrieve: new JobWaiter(retrieve, QUEUES.retrieve) };
+    await this.waiter.start();
   }
 
   queue(name: QueueName): Queue {
@@ -80,39 +63,46 @@ export class JobGateway implements OnModuleInit, OnApplicationShutdown {
    * Enqueues turns under their deterministic job ids; with `deadline`, `stored` settles once they are processed. A
    * resent turn's job may still be queued (then adding is a no-op), gone after completing (then it runs again and
    * finds the turn stored), or failed for good (then it is retried). Only resent turns are looked up among the failed
-   * jobs, so a fresh job that fails at once can never be mistaken for an old one. `priority` is BullMQ's (see
-   * embedPriority): none puts the jobs ahead of every prioritized one.
+   * jobs, so a fresh job that fails at once can never be mistaken for an old one. A fresh turn's job is new, so it
+   * carries this replica's reply address; a resent turn's job may be one added without it, so it is watched instead
+   * (JobWaiter.watch). `priority` is BullMQ's (see embedPriority): none puts the jobs ahead of every prioritized one.
    */
-  async enqueueTurns(turns: TurnJob[], deadline?: number, priority?: number): Promise<{ stored?: Promise<EmbedTurnResult[]> }> {
+  async enqueueTurns(turns: TurnJob[], deadline?: number, priority?: number): Promise<{ stored?: Promise<unknown> }> {
     const ids = turns.map((t) => embedJobId(t.data.tenant, t.data.session, t.data.seq, t.data.turnId));
-    const pending = deadline === undefined ? [] : ids.map((id) => this.waiters.embed.expect<EmbedTurnResult>(id, deadline, this.config.JOB_TIMEOUT_MS));
+    const replies = ids.map((id, i) => (deadline === undefined || turns[i].resent ? undefined : this.waiter.expect(QUEUES.embed, id, deadline, this.config.JOB_TIMEOUT_MS)));
     try {
-      const jobs = turns.map((t, i) => ({ name: JOBS.embedTurn, data: t.data, opts: { jobId: ids[i], ...(priority ? { priority } : {}) } }));
+      const jobs = turns.map((t, i) => ({
+        name: JOBS.embedTurn,
+        data: replies[i] ? { ...t.data, replyTo: this.waiter.address } : t.data,
+        opts: { jobId: ids[i], ...(priority ? { priority } : {}) },
+      }));
       // A chunk at a time, each its own MULTI: a request's jobs are idempotent (deterministic ids), so a resend after a
       // failure part-way adds only the rest, and other requests run between the chunks.
       for (let i = 0; i < jobs.length; i += ADD_CHUNK) await this.embedQueue.addBulk(jobs.slice(i, i + ADD_CHUNK));
       await this.retryFailed(ids.filter((_, i) => turns[i].resent));
     } catch (err) {
-      pending.forEach((p) => p.cancel());
+      replies.forEach((p) => p?.cancel());
       throw err;
     }
-    return deadline === undefined ? {} : { stored: Promise.all(pending.map((p) => p.result)) };
+    if (deadline === undefined) return {};
+    const watched = (id: string) => this.waiter.watch(this.embedQueue, id, deadline, this.config.JOB_TIMEOUT_MS);
+    const stored = Promise.all(ids.map((id, i) => replies[i]?.result ?? watched(id)));
+    // Awaited by the caller, perhaps only after other work (see JobWaiter.expect): not an unhandled rejection meanwhile.
+    stored.catch(() => undefined);
+    return { stored };
   }
 
-  /** Runs one retrieval; its result comes through a reply key that is read once and deleted. */
+  /** Runs one retrieval; its result comes in the reply itself. */
   async retrieve(data: RetrieveJob, deadline = this.deadline()): Promise<RetrieveResult> {
     const jobId = `r.${randomUUID()}`;
-    const pending: PendingJob<void> = this.waiters.retrieve.expect(jobId, deadline, this.config.JOB_TIMEOUT_MS);
+    const pending: PendingJob<RetrieveResult> = this.waiter.expect(QUEUES.retrieve, jobId, deadline, this.config.JOB_TIMEOUT_MS);
     try {
-      await this.retrieveQueue.add(JOBS.retrieve, data, { jobId, removeOnFail: { age: 3600 } });
+      await this.retrieveQueue.add(JOBS.retrieve, { ...data, replyTo: this.waiter.address }, { jobId, removeOnFail: { age: 3600 } });
     } catch (err) {
       pending.cancel();
       throw err;
     }
-    await pending.result;
-    const result = await this.replies.take<RetrieveResult>(jobId);
-    if (!result) throw new Error(`retrieve job ${jobId} completed without a reply`);
-    return result;
+    return pending.result;
   }
 
   /** Removes queued or failed embed jobs of forgotten turns; returns how many were removed (an active one stays and is dropped when it runs). */
@@ -147,8 +137,7 @@ export class JobGateway implements OnModuleInit, OnApplicationShutdown {
     );
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    await Promise.all(Object.values(this.events ?? {}).map((e) => e.close()));
-    this.eventsConnection.disconnect();
+  onApplicationShutdown(): void {
+    this.waiter.close();
   }
 }

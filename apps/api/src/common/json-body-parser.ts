@@ -1,7 +1,8 @@
 import { HttpStatus } from '@nestjs/common';
-import type { FastifyBodyParser, FastifyInstance } from 'fastify';
+import type { FastifyBodyParser, FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiException } from './api-exception';
 import { LIMITS } from './limits';
+import { RAW_BODY_ROUTE, RawBody } from './raw-body';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 /** With the u flag a surrogate pair is one code point: only unpaired halves match. */
@@ -40,28 +41,49 @@ const parseError = (err: Error & { code?: string }) =>
     ? new ApiException(HttpStatus.BAD_REQUEST, 'empty_body', 'the body is empty: send a JSON body')
     : refuse(err.message);
 
+/** Fastify's default JSON parser (secure-json-parse, with its prototype-poisoning checks), as getDefaultJsonParser gives it. */
+export type DefaultJsonParser = ReturnType<FastifyInstance['getDefaultJsonParser']>;
+
+/** Fastify's default JSON parser, refusing prototype poisoning: the one the API parses every body with. */
+export const defaultJsonParser = (fastify: FastifyInstance): DefaultJsonParser => fastify.getDefaultJsonParser('error', 'error');
+
 /**
- * The API's JSON body parser: Fastify's own (with its prototype-poisoning checks) behind three checks that answer
- * 400. The bytes must be UTF-8 (a lenient decoder would turn them into U+FFFD silently); brackets may nest at most
- * LIMITS.jsonDepth deep (validation recurses over the body: 10,000 levels made it throw a RangeError, a 500, after
- * seconds of work); and no string may hold a lone surrogate (Redis stores text as UTF-8, which has none: it
- * would come back as U+FFFD).
+ * Parses a JSON body with `parse` behind three checks that throw a 400. The bytes must be UTF-8 (a lenient decoder
+ * would turn them into U+FFFD silently); brackets may nest at most LIMITS.jsonDepth deep (validation recurses over
+ * the body: 10,000 levels made it throw a RangeError, a 500, after seconds of work); and no string may hold a lone
+ * surrogate (Redis stores text as UTF-8, which has none: it would come back as U+FFFD).
+ */
+export function parseJsonBody(bytes: Uint8Array, parse: DefaultJsonParser): unknown {
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch {
+    throw refuse('the bytes are not UTF-8');
+  }
+  if (nestedDeeperThan(text, LIMITS.jsonDepth)) throw refuse(`arrays and objects nested deeper than ${LIMITS.jsonDepth} levels`);
+  // Fastify's default parser reads no request, and answers through its callback synchronously.
+  let parsed: { err: Error | null; value: unknown } | undefined;
+  parse({} as FastifyRequest, text, (err, value) => (parsed = { err, value }));
+  const { err, value } = parsed!;
+  if (err) throw parseError(err);
+  if (SURROGATE_ESCAPE.test(text) && hasLoneSurrogate(value)) {
+    throw refuse('a string holds a lone surrogate (\\ud800 to \\udfff without its pair), which is not Unicode text');
+  }
+  return value;
+}
+
+/**
+ * The API's JSON body parser (see parseJsonBody). A route whose config has RAW_BODY_ROUTE gets its bytes unparsed, as
+ * a RawBody: it parses them elsewhere (the ingest thread, for turn writes).
  */
 export function jsonBodyParser(fastify: FastifyInstance): FastifyBodyParser<Buffer> {
-  const parse = fastify.getDefaultJsonParser('error', 'error');
+  const parse = defaultJsonParser(fastify);
   return (request, body, done) => {
-    let text: string;
+    if ((request.routeOptions.config as Partial<typeof RAW_BODY_ROUTE>).rawBody === true) return done(null, new RawBody(body));
     try {
-      text = UTF8.decode(body);
-    } catch {
-      return done(refuse('the bytes are not UTF-8'), undefined);
+      done(null, parseJsonBody(body, parse));
+    } catch (err) {
+      done(err as Error, undefined);
     }
-    if (nestedDeeperThan(text, LIMITS.jsonDepth)) return done(refuse(`arrays and objects nested deeper than ${LIMITS.jsonDepth} levels`), undefined);
-    parse(request, text, (err, value) => {
-      if (!err && SURROGATE_ESCAPE.test(text) && hasLoneSurrogate(value)) {
-        return done(refuse('a string holds a lone surrogate (\\ud800 to \\udfff without its pair), which is not Unicode text'), undefined);
-      }
-      done(err ? parseError(err) : null, value);
-    });
   };
 }

@@ -62,8 +62,8 @@ export class HistoryPage {
   turns: HistoryTurn[];
 }
 
-/** The shape of search hits: ISO 8601 time and userId (null without a user). */
-const toHistoryTurn = ({ key: _key, tenant: _t, session: _s, user, timestamp, ...turn }: StoredTurn): HistoryTurn => ({
+/** The shape of search hits: ISO 8601 time and userId (null without a user); the speaker label is the index's, not the API's. */
+const toHistoryTurn = ({ key: _key, tenant: _t, session: _s, user, timestamp, speaker: _speaker, ...turn }: StoredTurn): HistoryTurn => ({
   ...turn,
   timestamp: toIso(timestamp)!,
   userId: user ?? null,

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Queue, QueueEvents, Worker } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import type { MemoryConfig } from '@app/memory/config/memory-config';
 import { createEmbeddingProvider } from '@app/memory/embedding/create-embedding-provider';
 import { createQueueConnection, createRedis } from '@app/memory/redis/create-redis';
@@ -16,29 +16,36 @@ import type { SearchMode } from '@app/memory/vector/vector-index';
  * parts cost with nothing of the service around them. Each returns the latencies (ms) of `count` sequential calls.
  */
 
-/** A bare BullMQ round trip: add a job, a worker in this process completes it, QueueEvents reports it. */
+/**
+ * A bare BullMQ round trip as the service makes one: add a job, a worker in this process takes it and publishes its
+ * answer on a channel the caller subscribed to (the API's reply channel, see JobWaiter), nothing else.
+ */
 export async function bullmqRoundTrips(config: MemoryConfig, count: number): Promise<number[]> {
   const endpoint = redisEndpoint(config);
   // BullMQ leaves connections it was given open: they are closed here.
-  const connections = [0, 1, 2].map(() => createQueueConnection(endpoint, false));
+  const connections = [0, 1, 2, 3].map(() => createQueueConnection(endpoint, false));
+  const [queueConnection, workerConnection, publisher, subscriber] = connections;
   const prefix = `${config.KEY_PREFIX}-floor`;
-  const queue = new Queue('floor', { connection: connections[0], prefix });
-  const events = new QueueEvents('floor', { connection: connections[1], prefix });
-  const worker = new Worker('floor', async () => undefined, { connection: connections[2], prefix, concurrency: 8 });
+  const channel = `${prefix}:replies`;
+  const queue = new Queue('floor', { connection: queueConnection, prefix });
+  const worker = new Worker('floor', async (job) => void (await publisher.publish(channel, job.id!)), { connection: workerConnection, prefix, concurrency: 8 });
+  const waits = new Map<string, () => void>();
+  subscriber.on('message', (_: string, id: string) => waits.get(id)?.());
   try {
-    await Promise.all([events.waitUntilReady(), worker.waitUntilReady()]);
+    await Promise.all([subscriber.subscribe(channel), worker.waitUntilReady()]);
     const ms: number[] = [];
     for (let i = 0; i < count; i++) {
+      const id = `f${i}`;
       const t = performance.now();
-      // Kept until the end (obliterated): waitUntilFinished reads a removed job as failed.
-      const job = await queue.add('floor', { i });
-      await job.waitUntilFinished(events, 10_000);
+      const replied = new Promise<void>((resolve) => waits.set(id, resolve));
+      await queue.add('floor', { i }, { jobId: id, removeOnComplete: true });
+      await replied;
+      waits.delete(id);
       ms.push(performance.now() - t);
     }
     return ms;
   } finally {
     await worker.close();
-    await events.close();
     await queue.obliterate({ force: true });
     await queue.close();
     connections.forEach((c) => c.disconnect());

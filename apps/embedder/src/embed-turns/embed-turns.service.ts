@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { countTokensSliced, EmbedTurnJob, EmbedTurnResult, GenerationEmbedder, MemoryConfig, MemoryStore, Metrics, ProviderError } from '@app/memory';
 import { MicroBatcher } from '@app/memory/queues/micro-batcher';
 import { eventDate } from '@app/memory/time/text-dates';
+import { speakerOf } from '@app/memory/store/turn-speaker';
 import { ExtractFeed } from './extract-feed';
 
 /**
@@ -36,12 +37,12 @@ export class EmbedTurnsService {
   private async embedAndStore(jobs: EmbedTurnJob[]): Promise<EmbedTurnResult[]> {
     this.metrics.observeEmbeddingBatch(jobs.length);
     const { generations, vectors } = await this.embedder.forWrite(jobs.map((j) => j.content));
-    // Contextual indexing: the previous turn's words are indexed with the turn's; dates it names are resolved now.
+    // Contextual indexing: the previous turn's words are indexed with the turn's; dates it names, and its speaker label, are read now.
     const missing = jobs.filter((j) => j.context === undefined);
     const read = new Map((await this.store.previousContents(missing, jobs)).map((context, i) => [missing[i], context]));
     const tokenCounts = await countTokensSliced(jobs.map((j) => j.content));
     const written = await this.store.write(
-      jobs.map((j, i) => ({ ...j, tokenCount: tokenCounts[i], embedding: vectors[i], context: j.context ?? read.get(j), eventAt: eventDate(j.content, j.timestamp) })),
+      jobs.map((j, i) => ({ ...j, tokenCount: tokenCounts[i], embedding: vectors[i], context: j.context ?? read.get(j), eventAt: eventDate(j.content, j.timestamp), speaker: speakerOf(j.content) })),
     );
     await this.embedder.catchUp(this.store, generations.map((g) => g.field), written.flatMap((w, i) => (w.outcome === 'dropped' ? [] : [{ key: w.key, content: jobs[i].content }])));
     // A replay ('existing') feeds again: the job it queued may have been lost with a crash, and the watermark makes it harmless.

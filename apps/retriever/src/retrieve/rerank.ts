@@ -1,5 +1,6 @@
 import type { MemoryConfig, RetrievedMemory, StoredTurn, VectorHit } from '@app/memory';
 import type { DateSpan } from '@app/memory/time/text-dates';
+import { namesSpeaker } from '@app/memory/store/turn-speaker';
 
 export interface RerankOptions {
   /** 0 ranks by similarity alone; up to 1 blends in recency. */
@@ -15,6 +16,9 @@ export interface RerankOptions {
   dateWeight?: number;
   /** A hit gains this share of the best similarity among its adjacent turns in the same list (neighbour agreement). */
   neighbourWeight?: number;
+  /** The query's lowercased words: a turn whose speaker they name gains `speakerWeight`. */
+  queryWords?: ReadonlySet<string>;
+  speakerWeight?: number;
   /** A reranker model's score of each hit (in the hits' order), used in place of the index's similarity. */
   scores?: number[];
 }
@@ -24,7 +28,8 @@ export interface RerankOptions {
  * set, as wide for a client asking 10 as for one asking 50.
  */
 export const rerankDepth = (config: MemoryConfig, k: number): number =>
-  config.RECENCY_WEIGHT > 0 || config.RERANK_DATE_WEIGHT > 0 || config.RERANK_NEIGHBOUR_WEIGHT > 0 || config.RERANK_PROVIDER !== 'none'
+  config.RECENCY_WEIGHT > 0 || config.RERANK_DATE_WEIGHT > 0 || config.RERANK_NEIGHBOUR_WEIGHT > 0 || config.RERANK_SPEAKER_WEIGHT > 0 ||
+  config.RERANK_PROVIDER !== 'none'
     ? Math.max(k * 3, config.RERANK_DEPTH)
     : k;
 
@@ -32,13 +37,14 @@ const within = (t: number | undefined, spans: DateSpan[]) => t !== undefined && 
 
 /**
  * The one re-ranking stage: score = (1 - w) * relevance + w * recency, where relevance is the index's similarity
- * (or a reranker model's score, when one answered) plus the offline features (a date the query names, a date for a "when" question, the neighbours' agreement), and
- * recency runs over the span of the scope (not up to the server's clock, which would squeeze an old conversation
- * into a narrow band). With every weight 0 the order is the index's order. It reads the hits' briefs only: every hit
- * that scores at least minScore comes back, best first, and the caller reads the whole turns of the best k.
+ * (or a reranker model's score, when one answered) plus the offline features (a date the query names, a date for a
+ * "when" question, the neighbours' agreement, the speaker the query names), and recency runs over the span of the
+ * scope (not up to the server's clock, which would squeeze an old conversation into a narrow band). With every weight
+ * 0 the order is the index's order. It reads the hits' briefs only: every hit that scores at least minScore comes
+ * back, best first, and the caller reads the whole turns of the best k.
  */
 export function rerank<H extends VectorHit>(hits: H[], opts: RerankOptions): (H & { score: number })[] {
-  const { weight, minScore, span, dates = [], asksWhen = false, dateWeight = 0, neighbourWeight = 0, scores } = opts;
+  const { weight, minScore, span, dates = [], asksWhen = false, dateWeight = 0, neighbourWeight = 0, queryWords = new Set<string>(), speakerWeight = 0, scores } = opts;
   const recency = (ts: number) => (!span ? 0 : span.end <= span.start ? 1 : Math.min(1, Math.max(0, (ts - span.start) / (span.end - span.start))));
   const base = (i: number) => scores?.[i] ?? hits[i].similarity;
   const bySeq = new Map(hits.flatMap((h, i) => (h.brief.memory ? [] : [[`${h.brief.session}\n${h.brief.seq}`, base(i)]])));
@@ -47,7 +53,8 @@ export function rerank<H extends VectorHit>(hits: H[], opts: RerankOptions): (H 
   const relevance = (h: VectorHit, i: number) =>
     base(i) +
     dateWeight * (within(h.brief.timestamp, dates) || within(h.brief.eventAt, dates) ? 1 : asksWhen && h.brief.eventAt !== undefined ? 0.5 : 0) +
-    neighbourWeight * neighbour(h);
+    neighbourWeight * neighbour(h) +
+    (namesSpeaker(queryWords, h.brief.speaker) ? speakerWeight : 0);
   return hits
     .map((h, i) => ({ ...h, score: (1 - weight) * relevance(h, i) + weight * recency(h.brief.timestamp) }))
     .filter((h) => minScore === undefined || h.score >= minScore)

@@ -1,26 +1,24 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Processor } from '@nestjs/bullmq';
 import { Job } from 'bullmq';
-import { MemoryConfig, Metrics, QUEUES, RetrieveJob } from '@app/memory';
+import { Metrics, QUEUES, RetrieveJob } from '@app/memory';
+import { ReplyingWorkerHost } from '@app/memory/nest/replying-worker-host';
 import { ReplyChannel } from '@app/memory/queues/reply-channel';
 import { runJob } from '@app/memory/queues/run-job';
 import { workerOptions } from '@app/memory/queues/worker-options';
 import { RetrieveService } from './retrieve.service';
 
 @Processor(QUEUES.retrieve, workerOptions(QUEUES.retrieve))
-export class RetrieveProcessor extends WorkerHost {
+export class RetrieveProcessor extends ReplyingWorkerHost {
   constructor(
     private readonly retrieval: RetrieveService,
-    private readonly replies: ReplyChannel,
+    protected readonly replies: ReplyChannel,
     private readonly metrics: Metrics,
-    private readonly config: MemoryConfig,
   ) {
     super();
   }
 
-  /** The result goes to the job's reply key (read once by the API), not into the job or the events stream. */
+  /** The result goes to the waiting API replica's channel, not into the job or the events stream (it holds memory contents). */
   async process(job: Job<RetrieveJob, void>): Promise<void> {
-    await runJob(this.metrics, QUEUES.retrieve, job, async () =>
-      this.replies.put(job.id!, await this.retrieval.retrieve(job.data), this.config.JOB_TIMEOUT_MS),
-    );
+    await runJob(this.metrics, QUEUES.retrieve, job, async () => this.replies.result(job, await this.retrieval.retrieve(job.data)));
   }
 }

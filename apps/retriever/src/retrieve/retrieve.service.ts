@@ -14,6 +14,7 @@ import {
   StoredTurn,
 } from '@app/memory';
 import { asksWhen, datesIn } from '@app/memory/time/text-dates';
+import { words } from '@app/memory/vector/text-terms';
 import { VECTOR_INDEX } from '@app/memory/nest/tokens';
 import { HttpReranker } from './http-reranker';
 import { QueryEmbedder } from './query-embedder';
@@ -78,6 +79,7 @@ export class RetrieveService {
       weight, minScore: job.minScore, span, scores,
       dates: datesIn(job.query, job.asOf ?? Date.now()), asksWhen: asksWhen(job.query),
       dateWeight: this.config.RERANK_DATE_WEIGHT, neighbourWeight: this.config.RERANK_NEIGHBOUR_WEIGHT,
+      queryWords: new Set(words(job.query)), speakerWeight: this.config.RERANK_SPEAKER_WEIGHT,
     });
     const best = await bestHits(this.store, ranked, job.k);
     const memories = job.neighbours ? await this.withNeighbours(job.tenant, best, job.neighbours, exclude) : best;

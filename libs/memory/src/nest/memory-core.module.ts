@@ -7,8 +7,9 @@ import { GenerationStore } from '../generation/generation-store';
 import { GenerationWatch } from '../generation/generation-watch';
 import { MemoryConfig } from '../config/memory-config';
 import { Metrics, ServiceName } from '../metrics';
-import { defaultJobOptions, EVENTS_MAX_LEN } from '../queues/job-options';
-import { createQueueConnection, createRedis, type RedisClient } from '../redis/create-redis';
+import { queueRootOptions } from '../queues/queue-root-options';
+import { ReplyChannel } from '../queues/reply-channel';
+import { createRedis, type RedisClient } from '../redis/create-redis';
 import { redisEndpoint } from '../redis/redis-endpoint';
 import { retryStartup } from '../redis/retry-startup';
 import { KeySchema } from '../redis/key-schema';
@@ -22,8 +23,8 @@ import { REDIS } from './tokens';
 
 /**
  * What every app shares: the validated config (through ConfigService), one Redis client, the key schema,
- * the stores of turns and memories, the process's metrics, /metrics, and BullMQ's root connection (queues get their prefixes from
- * registerQueues). Every client is built by the factories in ../redis, for a single Redis or a cluster alike.
+ * the stores of turns and memories, the process's metrics, /metrics, the reply channel (workers answer waiting API replicas
+ * on it), and BullMQ's root connection (queues get their prefixes from registerQueues). Every client is built by the factories in ../redis, for a single Redis or a cluster alike.
  */
 @Global()
 @Module({})
@@ -35,15 +36,7 @@ export class MemoryCoreModule {
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ memory: processConfig() })] }),
         BullModule.forRootAsync({
           inject: [ConfigService],
-          useFactory: (cs: ConfigService) => {
-            const config = cs.getOrThrow<MemoryConfig>('memory');
-            return {
-              // Workers block on Redis and must wait through reconnects and stalls; the API's queues fail fast and answer 503.
-              connection: createQueueConnection(redisEndpoint(config), service === 'api', config.REDIS_COMMAND_TIMEOUT_MS),
-              defaultJobOptions: defaultJobOptions(config.JOB_ATTEMPTS),
-              streams: { events: { maxLen: EVENTS_MAX_LEN } },
-            };
-          },
+          useFactory: (cs: ConfigService) => queueRootOptions(cs.getOrThrow<MemoryConfig>('memory'), service === 'api'),
         }),
       ],
       controllers: [MetricsController],
@@ -83,9 +76,10 @@ export class MemoryCoreModule {
           useFactory: (r: RedisClient, k: KeySchema, c: MemoryConfig) => new SessionSummaryRepository(r, k, c.SUMMARY_MAX_VERSIONS),
         },
         { provide: Metrics, useFactory: () => new Metrics(service) },
+        { provide: ReplyChannel, inject: [REDIS], useFactory: (r: RedisClient) => new ReplyChannel(r) },
         RedisCloser,
       ],
-      exports: [MemoryConfig, REDIS, KeySchema, MemoryStore, MemoryRepository, SessionSummaryRepository, GenerationStore, GenerationWatch, GenerationEmbedder, Metrics],
+      exports: [MemoryConfig, REDIS, KeySchema, MemoryStore, MemoryRepository, SessionSummaryRepository, GenerationStore, GenerationWatch, GenerationEmbedder, Metrics, ReplyChannel],
     };
   }
 }

@@ -10,8 +10,13 @@ export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 /** Job names, one per use case. */
 export const JOBS = { embedTurn: 'embed-turn', reindex: 'reindex', retrieve: 'retrieve', extract: 'extract-memories', summarise: 'summarise-session' } as const;
 
+/** A job that someone waits for names the waiting API replica's reply channel (see ReplyChannel); others name none. */
+export interface Replied {
+  replyTo?: string;
+}
+
 /** Embed one accepted turn and store it. The job id is deterministic: see embedJobId. */
-export interface EmbedTurnJob {
+export interface EmbedTurnJob extends Replied {
   tenant: string;
   session: string;
   turnId: string;
@@ -84,7 +89,7 @@ export interface SummariseResult {
   watermark: number;
 }
 
-export interface RetrieveJob {
+export interface RetrieveJob extends Replied {
   tenant: string;
   /** One session, several, or omitted for all of the tenant's. */
   sessions?: string[];

@@ -2,8 +2,8 @@ import type { DefaultJobOptions } from 'bullmq';
 
 /**
  * Retries with exponential backoff. Completed jobs are removed at once: they hold turn contents and queries, the
- * store (not the queue) keeps writes idempotent, and the API hears of completions through QueueEvents, which it
- * listens to before adding. Failed jobs are kept a day for inspection, and so that a client resending the turn
+ * store (not the queue) keeps writes idempotent, and a waited job's result goes to the waiting API replica's channel,
+ * which it subscribed to before adding. Failed jobs are kept a day for inspection, and so that a client resending the turn
  * revives the same job; a session delete removes its own.
  */
 export function defaultJobOptions(attempts: number): DefaultJobOptions {
@@ -15,7 +15,7 @@ export function defaultJobOptions(attempts: number): DefaultJobOptions {
   };
 }
 
-/** Completion events carry only small results (a retrieval's result goes through a reply key): a short stream is enough. */
+/** BullMQ writes every job's events to a stream that the service does not read (its replies go by pub/sub): kept short. */
 export const EVENTS_MAX_LEN = 10_000;
 
 /** BullMQ's largest priority (runs last): a re-index's batches, behind every turn of every tenant. */

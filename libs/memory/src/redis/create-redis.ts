@@ -9,15 +9,16 @@ export type { RedisClient } from './redis-endpoint';
  * so only a deadline notices it). Commands issued together (hits across sessions) are all on the wire before the
  * first reply, so they cost one round trip; auto-pipelining is off because its batches wait for each other, which
  * doubles the wait on a hung Redis (and on a cluster it fails whole batches while a slot moves: see connectRedis).
+ * The connection's name (CLIENT LIST) tells an API's ingest thread from its main thread.
  */
-export function createRedis(endpoint: RedisEndpoint, commandTimeout?: number): RedisClient {
-  return connectRedis(endpoint, { maxRetriesPerRequest: 2, commandTimeout, connectionName: 'agent-memory' });
+export function createRedis(endpoint: RedisEndpoint, commandTimeout?: number, connectionName = 'agent-memory'): RedisClient {
+  return connectRedis(endpoint, { maxRetriesPerRequest: 2, commandTimeout, connectionName });
 }
 
 /**
  * BullMQ's shared connection (queues, workers; BullMQ duplicates it for its blocking reads). Workers must wait
  * through reconnects and stalls (BullMQ requires maxRetriesPerRequest null of them); the API's queues (which never
- * block: QueueEvents has its own connection) fail fast, within `commandTimeout`, and the API answers 503.
+ * block: its reply channel has a connection of its own) fail fast, within `commandTimeout`, and the API answers 503.
  */
 export function createQueueConnection(endpoint: RedisEndpoint, failFast: boolean, commandTimeout?: number): RedisClient {
   return connectRedis(endpoint, failFast
@@ -26,8 +27,8 @@ export function createQueueConnection(endpoint: RedisEndpoint, failFast: boolean
 }
 
 /**
- * A connection of its own for a blocking command (XREAD BLOCK): it waits through reconnects instead of failing, and
- * has no command timeout, since a blocking read may wait longer than one.
+ * A connection of its own for a blocking command (XREAD BLOCK) or a subscription: it waits through reconnects instead
+ * of failing, and has no command timeout, since a blocking read may wait longer than one.
  */
 export function duplicateForBlocking(redis: RedisClient, connectionName: string): RedisClient {
   return duplicate(redis, { maxRetriesPerRequest: null, commandTimeout: undefined, connectionName });

@@ -65,7 +65,7 @@ export const STORE_LAYOUT = 2;
  *   {prefix}-sys:generation       HASH the embedding generations: active, and while a re-index runs its target (or,
  *                                 after the switch, the previous one) and progress (see GenerationStore)
  *   {prefix}-sys:generation:lock  the re-index driver's lease (one embedder drives it)
- *   {prefix}-sys:reply:{job}      a retrieve job's result, until the API reads it
+ *   {prefix}-sys:replies:{id}     an API replica's reply channel (pub/sub, no key): waited jobs' results and failures
  *   {prefix}-sys:rebuild-lease    STRING token of the in-process index replica rebuilding now (one at a time), with a TTL
  */
 export class KeySchema {
@@ -215,8 +215,9 @@ export class KeySchema {
     return `${this.sys}rebuild-lease`;
   }
 
-  reply(jobId: string): string {
-    return `${this.sys}reply:{${jobId}}`;
+  /** An API replica's reply channel (pub/sub, not a key): see ReplyChannel. */
+  replies(replica: string): string {
+    return `${this.sys}replies:${replica}`;
   }
 
   /** Name of the RediSearch index over the turn hashes; the suffix changes with its schema. */

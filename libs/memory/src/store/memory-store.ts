@@ -21,8 +21,9 @@ export interface StoredVector {
   timestamp: number;
   /** 0 for a memory. */
   seq: number;
-  /** Epoch ms of the first date the content names (see StoredTurn). */
+  /** Epoch ms of the first date the content names, and its speaker label (see StoredTurn). */
   eventAt?: number;
+  speaker?: string;
   tags?: string[];
   embedding: Float32Array;
   /** For the in-process full-text index. */
@@ -474,10 +475,10 @@ export class MemoryStore {
    */
   async loadVectors(keys: string[], field: string = F.embedding): Promise<StoredVector[]> {
     const replies = await Promise.all(
-      keys.map((key) => this.redis.hmgetBuffer(key, F.tenant, F.session, F.role, F.timestamp, field, F.content, F.user, F.tags, F.kind, F.context, F.seq, F.eventAt)),
+      keys.map((key) => this.redis.hmgetBuffer(key, F.tenant, F.session, F.role, F.timestamp, field, F.content, F.user, F.tags, F.kind, F.context, F.seq, F.eventAt, F.speaker)),
     );
     return replies.flatMap((values, i) => {
-      const [tenant, session, role, timestamp, embedding, content, user, tags, kind, context, seq, eventAt] = values;
+      const [tenant, session, role, timestamp, embedding, content, user, tags, kind, context, seq, eventAt, speaker] = values;
       const memory = kind?.toString() === 'memory';
       if (!tenant || !(session || memory) || !role || !timestamp || !embedding || !content) return [];
       return [{
@@ -490,6 +491,7 @@ export class MemoryStore {
         // As parseTurnHash reads them: no seq is 0, no (or an empty) event date none.
         seq: Number(seq?.toString() ?? 0),
         ...(eventAt?.length ? { eventAt: Number(eventAt.toString()) } : {}),
+        ...(speaker?.length ? { speaker: speaker.toString() } : {}),
         embedding: bufferToVector(embedding),
         content: content.toString(),
         ...(user ? { user: user.toString() } : {}),
@@ -580,6 +582,7 @@ export class MemoryStore {
     if (t.metadata !== undefined) fields.push(F.metadata, JSON.stringify(t.metadata));
     if (t.context) fields.push(F.context, t.context);
     if (t.eventAt !== undefined) fields.push(F.eventAt, t.eventAt);
+    if (t.speaker !== undefined) fields.push(F.speaker, t.speaker);
     return fields;
   }
 }

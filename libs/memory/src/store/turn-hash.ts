@@ -3,12 +3,12 @@ import { type MemorySource, type MemoryType, ROLES, type Role, type StoredTurn, 
 /** The hash fields a turn or an extracted memory is read from (everything but the embedding), in the order parseTurnHash takes them. */
 export const TURN_READ_FIELDS = [
   F.tenant, F.session, F.seq, F.turnId, F.role, F.content, F.timestamp, F.tokenCount, F.user, F.tags, F.metadata,
-  F.kind, F.memoryType, F.entities, F.sources, F.eventAt,
+  F.kind, F.memoryType, F.entities, F.sources, F.eventAt, F.speaker,
 ] as const;
 
 /** The one parser of turn hashes: values in TURN_READ_FIELDS order (null when absent); null when it is no turn (deleted). */
 export function parseTurnHash(key: string, values: readonly (string | null)[]): StoredTurn | null {
-  const [tenant, session, seq, turnId, role, content, timestamp, tokenCount, user, tags, metadata, kind, type, entities, sources, eventAt] = values;
+  const [tenant, session, seq, turnId, role, content, timestamp, tokenCount, user, tags, metadata, kind, type, entities, sources, eventAt, speaker] = values;
   // A user's memory belongs to no session.
   const memory = kind === 'memory';
   if (tenant === null || (session === null && !memory) || content === null || !ROLES.includes(role as Role)) return null;
@@ -23,6 +23,7 @@ export function parseTurnHash(key: string, values: readonly (string | null)[]): 
     timestamp: Number(timestamp),
     tokenCount: Number(tokenCount),
     ...(eventAt ? { eventAt: Number(eventAt) } : {}),
+    ...(speaker ? { speaker } : {}),
     ...(user ? { user } : {}),
     ...(tags ? { tags: tags.split(',') } : {}),
     ...(metadata ? { metadata: JSON.parse(metadata) as Record<string, unknown> } : {}),
@@ -33,14 +34,16 @@ export function parseTurnHash(key: string, values: readonly (string | null)[]): 
 }
 
 /** The hash fields a turn's brief is read from, in the order parseBrief takes them. */
-export const BRIEF_FIELDS = [F.session, F.seq, F.timestamp, F.eventAt, F.kind] as const;
+export const BRIEF_FIELDS = [F.session, F.seq, F.timestamp, F.eventAt, F.speaker, F.kind] as const;
 
 /** A turn's brief from its BRIEF_FIELDS values (null when absent), read as parseTurnHash reads them; null when it is no turn. */
 export function parseBrief(values: readonly (string | null)[]): TurnBrief | null {
-  const [session, seq, timestamp, eventAt, kind] = values;
+  const [session, seq, timestamp, eventAt, speaker, kind] = values;
   const memory = kind === 'memory';
   if (timestamp === null || (session === null && !memory)) return null;
-  return { session: session ?? '', seq: Number(seq), timestamp: Number(timestamp), ...(eventAt ? { eventAt: Number(eventAt) } : {}), memory };
+  return {
+    session: session ?? '', seq: Number(seq), timestamp: Number(timestamp), ...(eventAt ? { eventAt: Number(eventAt) } : {}), ...(speaker ? { speaker } : {}), memory,
+  };
 }
 
 /** The brief of a whole turn. */
@@ -49,5 +52,6 @@ export const briefOf = (turn: StoredTurn): TurnBrief => ({
   seq: turn.seq,
   timestamp: turn.timestamp,
   ...(turn.eventAt !== undefined ? { eventAt: turn.eventAt } : {}),
+  ...(turn.speaker !== undefined ? { speaker: turn.speaker } : {}),
   memory: turn.memory !== undefined,
 });

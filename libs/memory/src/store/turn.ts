@@ -37,6 +37,8 @@ export interface StoredTurn {
   tokenCount: number;
   /** Epoch ms of the first date the content names, resolved at write time against `timestamp` (absent: it names none). */
   eventAt?: number;
+  /** The transcript speaker its content starts with ("Melanie: ..."), read at write time (absent: none). */
+  speaker?: string;
   /** The user the session belongs to, if any. */
   user?: string;
   tags?: string[];
@@ -50,7 +52,7 @@ export interface StoredTurn {
 
 /**
  * What the re-rank reads of a turn: its session and seq (neighbour agreement), its dates (recency, the dates the query
- * names) and whether it is an extracted memory. An index answers with these alone; the whole turn is read afterwards,
+ * names), its speaker (speaker focus) and whether it is an extracted memory. An index answers with these alone; the whole turn is read afterwards,
  * for the hits kept.
  */
 export interface TurnBrief {
@@ -58,6 +60,7 @@ export interface TurnBrief {
   seq: number;
   timestamp: number;
   eventAt?: number;
+  speaker?: string;
   memory: boolean;
 }
 
@@ -104,6 +107,8 @@ export const TURN_FIELDS = {
   context: 'context',
   /** Epoch ms of the first date the content names ("yesterday", "last May"), resolved against the turn's timestamp. */
   eventAt: 'event_at',
+  /** The speaker label the content starts with (`Name: ...`), for the re-ranking's speaker focus (docs/retrieval.md). */
+  speaker: 'speaker',
   /** 'memory' on extracted memories; turns have none (so stores written before memories existed need no migration). */
   kind: 'kind',
   memoryType: 'memory_type',

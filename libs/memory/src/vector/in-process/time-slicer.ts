@@ -15,14 +15,19 @@ function pump(): void {
   if (pumping) setImmediate(pump);
 }
 
+/**
+ * When the running slice began. The budget is shared: tasks that start within one turn (twenty requests' token counts
+ * validated together) share its slice, where each task's own clock let every one of them run a full slice first.
+ */
+let sliceStarted = -Infinity;
+
 /** Resolves at once while the current slice of synchronous work is young, else once this task's next turn comes. */
 export function timeSlicer(): () => Promise<void> | undefined {
-  let started = performance.now();
   return () => {
-    if (performance.now() - started < SLICE_MS) return undefined;
+    if (performance.now() - sliceStarted < SLICE_MS) return undefined;
     return new Promise<void>((resolve) => {
       waiting.push(() => {
-        started = performance.now();
+        sliceStarted = performance.now();
         resolve();
       });
       if (!pumping) {
