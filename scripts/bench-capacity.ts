@@ -128,7 +128,7 @@ const redisearchEstimate = (dim: number, m = 16) => Math.round(dim * 4 + (2 * m 
  * fresh process: its RSS growth, heap and native (hnswlib) memory alike, with the input already allocated.
  */
 async function measureRetrieverChild(kind: 'mirror' | 'hnsw', dim: number, n: number) {
-  const vectors = turns(n, dim).map((t, i) => ({ ...t, key: `mem:{${TENANT}:${t.session}}:turn:${(i % PER_SESSION) + 1}` }));
+  const vectors = turns(n, dim).map((t, i) => ({ ...t, seq: (i % PER_SESSION) + 1, key: `mem:{${TENANT}:${t.session}}:turn:${(i % PER_SESSION) + 1}` }));
   gc();
   const before = process.memoryUsage().rss;
   const core: SearchCore = kind === 'mirror'

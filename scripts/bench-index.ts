@@ -124,7 +124,7 @@ async function main(): Promise<void> {
     : { stored: Array.from({ length: n }, sample), queries: Array.from({ length: Number(o.queries) }, sample) };
   const vectors: StoredVector[] = data.stored.map((embedding, i) => ({
     key: `bench:t:s${i % sessions}:turn:${i}`, tenant: 't', session: `s${i % sessions}`, role: i % 2 ? 'assistant' : 'user',
-    timestamp: i, embedding, content: '',
+    seq: i, timestamp: i, embedding, content: '',
   }));
   const queryVectors = data.queries;
   log(`generated data in ${((performance.now() - t) / 1000).toFixed(1)} s`);

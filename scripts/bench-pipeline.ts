@@ -176,7 +176,7 @@ const PART_NAMES: Record<string, string> = {
   embed: 'retriever: embed the query',
   search: 'retriever: index search + load hits',
 };
-const FLOOR_NAMES: Record<string, string> = { http: 'bare Node HTTP round trip', bullmq: 'bare BullMQ round trip', directIndex: 'index queried directly (VectorIndex.search)' };
+const FLOOR_NAMES: Record<string, string> = { http: 'bare Node HTTP round trip', bullmq: 'bare BullMQ round trip', directIndex: 'index queried directly (VectorIndex.search, the k turns read)' };
 const CHAT_NAMES: Record<string, string> = {
   overhead: 'chat overhead without the LLM (e2e - llm)', write: 'chat: write', read: 'chat: read', assemble: 'chat: assemble', client: 'chat: client wall time',
 };

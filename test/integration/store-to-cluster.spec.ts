@@ -6,6 +6,7 @@ import type { RedisClient } from '@app/memory/redis/redis-endpoint';
 import { MemoryStore } from '@app/memory/store/memory-store';
 import { assertLayout } from '@app/memory/store/store-layout';
 import { createVectorIndex } from '@app/memory/vector/create-vector-index';
+import { loadTurns } from '@app/memory/vector/load-turns';
 import { RedisCluster } from '../support/redis-cluster';
 import { RedisServer } from '../support/redis-server';
 import { axis, T0 } from '../support/vector-fixture';
@@ -64,7 +65,7 @@ describe('a single-node store imported into a cluster', () => {
     const index = await createVectorIndex({ config, redis: target, store: after, logger: { log: () => undefined, warn: () => undefined } });
     try {
       expect(await index.size()).toBe(9);
-      const [hit] = await index.search({ tenant: 't', k: 1, mode: 'vector', vector: axis(8, 2), minLogIds: positions });
+      const [hit] = await loadTurns(after, await index.search({ tenant: 't', k: 1, mode: 'vector', vector: axis(8, 2), minLogIds: positions }));
       expect(hit.turn.content).toBe('gamma note 0');
     } finally {
       await index.close();

@@ -158,7 +158,7 @@ describe('hnsw snapshots: a restart loads the graph and replays the change log (
   it('refuses a snapshot of another dimension', async () => {
     const hnsw = { dim: DIM, m: 16, efConstruction: 100, efRuntime: 64, exactThreshold: 0, logger: quiet };
     const core = new HnswIndex(hnsw);
-    for (let i = 0; i < 50; i++) core.add({ key: `k${i}`, tenant: 't', session: 's', role: 'user', timestamp: i, embedding: seededVector(DIM, i), content: 'x' });
+    for (let i = 0; i < 50; i++) core.add({ key: `k${i}`, tenant: 't', session: 's', role: 'user', timestamp: i, seq: i + 1, embedding: seededVector(DIM, i), content: 'x' });
     await new HnswSnapshotStore({ dir, prefix: 'p', hnsw, intervalMs: 1000 }).save(core, [{ id: '1-0', added: 1 }]);
     const loaded = await new HnswSnapshotStore({ dir, prefix: 'p', hnsw, intervalMs: 1000 }).load();
     expect('core' in loaded && loaded.core.size).toBe(50);

@@ -120,7 +120,7 @@ describe('hnsw backend specifics (real redis-server)', () => {
       dim: DIM, m: 16, efConstruction: 200, efRuntime: 64, exactThreshold: 0, logger: { log: () => undefined, warn: () => undefined },
     });
     for (let i = 0; i < 3000; i++) {
-      core.add({ key: `k${i}`, tenant: 't1', session: `s${i % 4}`, role: 'user', timestamp: T0 + i, embedding: seededVector(DIM, i), content: '' });
+      core.add({ key: `k${i}`, tenant: 't1', session: `s${i % 4}`, role: 'user', timestamp: T0 + i, seq: i + 1, embedding: seededVector(DIM, i), content: '' });
     }
     await core.settle();
     const keys = (rs: { key: string }[]) => rs.map((r) => r.key);
@@ -149,7 +149,7 @@ describe('hnsw backend specifics (real redis-server)', () => {
 
   it('answers with vectors not yet linked into the graph, and forgets them without touching the graph', async () => {
     const core = new HnswIndex({ dim: DIM, m: 16, efConstruction: 100, efRuntime: 64, exactThreshold: 0, logger: { log: () => undefined, warn: () => undefined } });
-    const add = (i: number) => core.add({ key: `k${i}`, tenant: 't1', session: 's', role: 'user', timestamp: T0, embedding: seededVector(DIM, i), content: '' });
+    const add = (i: number) => core.add({ key: `k${i}`, tenant: 't1', session: 's', role: 'user', timestamp: T0, seq: 1, embedding: seededVector(DIM, i), content: '' });
     for (let i = 0; i < 300; i++) add(i);
     await core.settle();
     for (let i = 300; i < 400; i++) add(i); // searchable at once, their graph inserts still to come on the graph thread
@@ -172,8 +172,8 @@ describe('hnsw backend specifics (real redis-server)', () => {
 
   it('keeps the graph inserts off the event loop: a search of a small session is answered while the graph thread links a backlog', async () => {
     const core = new HnswIndex({ dim: DIM, m: 16, efConstruction: 200, efRuntime: 64, exactThreshold: 100, logger: { log: () => undefined, warn: () => undefined } });
-    core.add({ key: 'mine', tenant: 'a', session: 'small', role: 'user', timestamp: T0, embedding: seededVector(DIM, 1), content: '' });
-    for (let i = 0; i < 5000; i++) core.add({ key: `b${i}`, tenant: 'b', session: `s${i % 8}`, role: 'user', timestamp: T0, embedding: seededVector(DIM, 100 + i), content: '' });
+    core.add({ key: 'mine', tenant: 'a', session: 'small', role: 'user', timestamp: T0, seq: 1, embedding: seededVector(DIM, 1), content: '' });
+    for (let i = 0; i < 5000; i++) core.add({ key: `b${i}`, tenant: 'b', session: `s${i % 8}`, role: 'user', timestamp: T0, seq: 1, embedding: seededVector(DIM, 100 + i), content: '' });
     const settling = core.settle();
     // Answered on this thread from the mirror, while the backlog is still being linked elsewhere.
     expect((await core.search({ tenant: 'a', sessions: ['small'], k: 1, mode: 'vector', vector: seededVector(DIM, 1) }))[0].key).toBe('mine');
@@ -196,7 +196,7 @@ describe('hnsw backend specifics (real redis-server)', () => {
       onFallback: (err) => fallbacks.push(err),
     });
     for (let i = 0; i < 200; i++) {
-      core.add({ key: `k${i}`, tenant: 't1', session: 's', role: 'user', timestamp: T0, embedding: seededVector(DIM, i), content: '' });
+      core.add({ key: `k${i}`, tenant: 't1', session: 's', role: 'user', timestamp: T0, seq: 1, embedding: seededVector(DIM, i), content: '' });
     }
     await core.settle();
     const q: VectorQuery = { tenant: 't1', k: 5, mode: 'vector', vector: seededVector(DIM, 7) };

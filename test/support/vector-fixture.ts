@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { isDeepStrictEqual } from 'node:util';
 import { MemoryConfig } from '@app/memory/config/memory-config';
 import type { EmbeddingGeneration } from '@app/memory/generation/embedding-generation';
 import { KeySchema } from '@app/memory/redis/key-schema';
@@ -6,6 +7,8 @@ import type { RedisClient } from '@app/memory/redis/redis-endpoint';
 import { scanKeys } from '@app/memory/redis/scan-keys';
 import { MemoryStore } from '@app/memory/store/memory-store';
 import { TurnWrite } from '@app/memory/store/turn';
+import { briefOf } from '@app/memory/store/turn-hash';
+import { loadTurns } from '@app/memory/vector/load-turns';
 import { createVectorIndex } from '@app/memory/vector/create-vector-index';
 import { VectorBackend, VectorIndex, VectorQuery } from '@app/memory/vector/vector-index';
 
@@ -90,10 +93,16 @@ export class VectorFixture {
     await this.store.deleteSession(tenant, session);
   }
 
-  /** Searches with read-your-writes on the tenant's writes, as the retriever does; in the vector mode unless told. */
+  /**
+   * Searches with read-your-writes on the tenant's writes, as the retriever does (in the vector mode unless told), and
+   * reads the hits' turns: every hit's brief, the index's answer that the re-rank reads, must be what its turn says.
+   */
   async search(index: VectorIndex, q: Omit<VectorQuery, 'tenant'> & { tenant?: string }) {
     const tenant = q.tenant ?? 't1';
-    return index.search({ tenant, minLogIds: await this.store.positions(tenant), mode: 'vector', ...q });
+    const hits = await loadTurns(this.store, await index.search({ tenant, minLogIds: await this.store.positions(tenant), mode: 'vector', ...q }));
+    const wrong = hits.find((h) => !isDeepStrictEqual(h.brief, briefOf(h.turn)));
+    if (wrong) throw new Error(`the ${this.backend} index answered ${wrong.key} with ${JSON.stringify(wrong.brief)}, its turn says ${JSON.stringify(briefOf(wrong.turn))}`);
+    return hits;
   }
 
   async close(): Promise<void> {

@@ -52,24 +52,25 @@ describe('RediSearch query building (no server needed)', () => {
     expect(buildFilter({ tenant: 't', until: 5 })).toBe('(@tenant:{t} @timestamp:[-inf 5])');
   });
 
-  const turnFields = ['tenant', 'session', 'seq', 'turn_id', 'role', 'content', 'timestamp', 'token_count', 'user', 'tags', 'metadata', 'kind', 'memory_type', 'entities', 'sources', 'event_at', 'speaker'];
+  // What the re-rank reads: never the content, metadata or embedding (the retriever reads the kept hits' turns after).
+  const briefFields = ['session', 'seq', 'timestamp', 'event_at', 'speaker', 'kind'];
 
-  it('builds an FT.SEARCH filtered KNN query with PARAMS, RETURN of the score and the turn, SORTBY, LIMIT, TIMEOUT and DIALECT 2', () => {
+  it("builds an FT.SEARCH filtered KNN query with PARAMS, RETURN of the score and the turn's brief, SORTBY, LIMIT, TIMEOUT and DIALECT 2", () => {
     const vector = new Float32Array([1, 0.5]);
     const args = buildKnnArgs('mem-idx', { tenant: 't', sessions: ['s'], k: 7, vector }, 50, 128, 900);
     expect(args).toEqual([
       'mem-idx', '(@tenant:{t} @session:{s})=>[KNN $k @embedding $vec EF_RUNTIME $ef AS score]',
       'PARAMS', 6, 'k', 50, 'vec', Buffer.from(vector.buffer), 'ef', 128,
-      'RETURN', 18, 'score', ...turnFields, 'SORTBY', 'score', 'ASC', 'LIMIT', 0, 50, 'TIMEOUT', 900, 'DIALECT', 2,
+      'RETURN', 7, 'score', ...briefFields, 'SORTBY', 'score', 'ASC', 'LIMIT', 0, 50, 'TIMEOUT', 900, 'DIALECT', 2,
     ]);
     expect(args).not.toContain('embedding');
   });
 
-  it('builds a BM25 full-text query under the same filter, any of the words, returning the turns, with TIMEOUT and DIALECT 2', () => {
+  it("builds a BM25 full-text query under the same filter, any of the words, returning the turns' briefs, with TIMEOUT and DIALECT 2", () => {
     const args = buildTextArgs('mem-idx', { tenant: 't', sessions: ['s'], roles: ['user'], k: 7, text: 'When did Dana plant the tomatoes?' }, 50, 900);
     expect(args).toEqual([
       'mem-idx', '(@tenant:{t} @session:{s} @role:{user}) @content|context:(dana|plant|tomatoes)',
-      'WITHSCORES', 'RETURN', 17, ...turnFields, 'SCORER', 'BM25', 'LIMIT', 0, 50, 'TIMEOUT', 900, 'DIALECT', 2,
+      'WITHSCORES', 'RETURN', 6, ...briefFields, 'SCORER', 'BM25', 'LIMIT', 0, 50, 'TIMEOUT', 900, 'DIALECT', 2,
     ]);
     expect(buildTextArgs('mem-idx', { tenant: 't', k: 7, text: 'what is it? -- | *' }, 50, 900)).toBeUndefined();
   });
@@ -101,41 +102,34 @@ describe('RediSearch query building (no server needed)', () => {
     expect(/\((.*)\)/.exec(textClause(text)!)![1].split('|')).toHaveLength(MAX_QUERY_WORDS);
   });
 
-  // A turn hash as RETURN gives it: name-value pairs, absent fields (user, tags, metadata here) left out.
-  const hash = (seq: number, content: string) => ['tenant', 't', 'session', 's', 'seq', String(seq), 'turn_id', `m${seq}`, 'role', 'user', 'content', content, 'timestamp', '1000', 'token_count', '3'];
-  const turn = (seq: number, content: string) => ({
-    key: `mem:t:s:turn:${seq}`, tenant: 't', session: 's', seq, turnId: `m${seq}`, role: 'user', content, timestamp: 1000, tokenCount: 3,
-  });
+  // A turn's brief as RETURN gives it: name-value pairs, absent fields (event_at, kind here) left out.
+  const hash = (seq: number) => ['session', 's', 'seq', String(seq), 'timestamp', '1000'];
+  const brief = (seq: number) => ({ session: 's', seq, timestamp: 1000, memory: false });
 
-  it('parses KNN and full-text replies into keys with similarity = 1 - distance, or the BM25 score, and the turns returned with them', () => {
-    const knn = [2, 'mem:t:s:turn:2', ['score', '0.25', ...hash(2, 'b')], 'mem:t:s:turn:1', [...hash(1, 'a'), 'score', '0.5']];
+  it('parses KNN and full-text replies into keys with similarity = 1 - distance, or the BM25 score, and the briefs returned with them', () => {
+    const knn = [2, 'mem:t:s:turn:2', ['score', '0.25', ...hash(2)], 'mem:t:s:turn:1', [...hash(1), 'score', '0.5']];
     expect(parseKnnReply(knn)).toEqual([
-      { key: 'mem:t:s:turn:2', similarity: 0.75, turn: turn(2, 'b') },
-      { key: 'mem:t:s:turn:1', similarity: 0.5, turn: turn(1, 'a') },
+      { key: 'mem:t:s:turn:2', similarity: 0.75, brief: brief(2) },
+      { key: 'mem:t:s:turn:1', similarity: 0.5, brief: brief(1) },
     ]);
     expect(parseKnnReply([0])).toEqual([]);
-    expect(parseTextReply([2, 'mem:t:s:turn:2', '3.5', hash(2, 'b'), 'mem:t:s:turn:1', '1.25', hash(1, 'a')])).toEqual([
-      { key: 'mem:t:s:turn:2', similarity: 3.5, turn: turn(2, 'b') },
-      { key: 'mem:t:s:turn:1', similarity: 1.25, turn: turn(1, 'a') },
+    expect(parseTextReply([2, 'mem:t:s:turn:2', '3.5', hash(2), 'mem:t:s:turn:1', '1.25', hash(1)])).toEqual([
+      { key: 'mem:t:s:turn:2', similarity: 3.5, brief: brief(2) },
+      { key: 'mem:t:s:turn:1', similarity: 1.25, brief: brief(1) },
     ]);
-    // Optional fields, when the hash has them.
-    const full = [...hash(3, 'c'), 'user', 'alice', 'tags', 'x,y', 'metadata', '{"a":1}'];
-    expect(parseTextReply([1, 'mem:t:s:turn:3', '2', full])[0].turn).toEqual({ ...turn(3, 'c'), user: 'alice', tags: ['x', 'y'], metadata: { a: 1 } });
-    // An extracted memory of a user: no session, and its facet.
-    const memory = ['tenant', 't', 'seq', '0', 'turn_id', 'm-1', 'role', 'system', 'content', 'Alice likes tea', 'timestamp', '1000', 'token_count', '4',
-      'user', 'alice', 'kind', 'memory', 'memory_type', 'preference', 'entities', '["tea"]', 'sources', '[{"session":"s","turnId":"m1"}]'];
-    expect(parseKnnReply([1, 'mem:t:u:alice:memory:m-1', ['score', '0.2', ...memory]])[0].turn).toEqual({
-      key: 'mem:t:u:alice:memory:m-1', tenant: 't', session: '', seq: 0, turnId: 'm-1', role: 'system', content: 'Alice likes tea', timestamp: 1000, tokenCount: 4,
-      user: 'alice', memory: { id: 'm-1', type: 'preference', entities: ['tea'], sources: [{ session: 's', turnId: 'm1' }] },
-    });
+    // The date the content names and its speaker label, when the hash has them.
+    expect(parseTextReply([1, 'mem:t:s:turn:3', '2', [...hash(3), 'event_at', '500', 'speaker', 'Ana']])[0].brief).toEqual({ ...brief(3), eventAt: 500, speaker: 'Ana' });
+    // An extracted memory of a user: no session.
+    const memory = ['seq', '0', 'timestamp', '1000', 'kind', 'memory'];
+    expect(parseKnnReply([1, 'mem:t:u:alice:memory:m-1', ['score', '0.2', ...memory]])[0].brief).toEqual({ session: '', seq: 0, timestamp: 1000, memory: true });
   });
 
   it('leaves out a document deleted while the query ran: a null key, null fields, or fields that are no turn any more', () => {
-    expect(parseTextReply([3, null, null, null, 'k', '1', null, 'mem:t:s:turn:1', '1', hash(1, 'a')])).toEqual([
-      { key: 'mem:t:s:turn:1', similarity: 1, turn: turn(1, 'a') },
+    expect(parseTextReply([3, null, null, null, 'k', '1', null, 'mem:t:s:turn:1', '1', hash(1)])).toEqual([
+      { key: 'mem:t:s:turn:1', similarity: 1, brief: brief(1) },
     ]);
-    expect(parseKnnReply([3, null, null, 'k', null, 'j', ['score', '0.1'], 'mem:t:s:turn:1', ['score', '0.5', ...hash(1, 'a')]])).toEqual([
-      { key: 'mem:t:s:turn:1', similarity: 0.5, turn: turn(1, 'a') },
+    expect(parseKnnReply([3, null, null, 'k', null, 'j', ['score', '0.1'], 'mem:t:s:turn:1', ['score', '0.5', ...hash(1)]])).toEqual([
+      { key: 'mem:t:s:turn:1', similarity: 0.5, brief: brief(1) },
     ]);
   });
 

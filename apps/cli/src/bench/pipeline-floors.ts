@@ -8,6 +8,7 @@ import { redisEndpoint } from '@app/memory/redis/redis-endpoint';
 import { KeySchema } from '@app/memory/redis/key-schema';
 import { MemoryStore } from '@app/memory/store/memory-store';
 import { createVectorIndex } from '@app/memory/vector/create-vector-index';
+import { loadTurns } from '@app/memory/vector/load-turns';
 import type { SearchMode } from '@app/memory/vector/vector-index';
 
 /**
@@ -76,7 +77,7 @@ export interface DirectQuery {
 
 /**
  * The index queried directly in this process, on the same Redis and backend as the retriever: the query embedded
- * beforehand, then VectorIndex.search (the index query and loading the hits), nothing else. `ready` is the seconds
+ * beforehand, then VectorIndex.search and loading the hits' turns, nothing else. `ready` is the seconds
  * the index took to be ready (an in-process backend builds from Redis, or loads its snapshot).
  */
 export async function directIndexQueries(config: MemoryConfig, queries: DirectQuery[], mode: SearchMode): Promise<{ backend: string; readyS: number; ms: number[] }> {
@@ -92,7 +93,7 @@ export async function directIndexQueries(config: MemoryConfig, queries: DirectQu
     const ms: number[] = [];
     for (const [i, q] of queries.entries()) {
       const t = performance.now();
-      await index.search({ tenant: config.DEFAULT_TENANT, sessions: [q.session], k: 10, mode, vector: vectors[i], text: q.text });
+      await loadTurns(store, await index.search({ tenant: config.DEFAULT_TENANT, sessions: [q.session], k: 10, mode, vector: vectors[i], text: q.text }));
       ms.push(performance.now() - t);
     }
     return { backend: index.backend, readyS, ms };

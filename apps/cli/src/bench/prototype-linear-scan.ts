@@ -1,6 +1,7 @@
 import type { MemoryStore } from '@app/memory/store/memory-store';
-import { loadHits } from '@app/memory/vector/in-process/load-hits';
-import type { VectorHit } from '@app/memory/vector/vector-index';
+import type { StoredTurn } from '@app/memory/store/turn';
+import { loadTurns } from '@app/memory/vector/load-turns';
+import type { RankedKey } from '@app/memory/vector/vector-index';
 
 const cosine = (a: Float32Array, b: Float32Array): number => {
   let dot = 0;
@@ -21,12 +22,12 @@ const cosine = (a: Float32Array, b: Float32Array): number => {
 export class PrototypeLinearScan {
   constructor(private readonly store: MemoryStore) {}
 
-  async search(tenant: string, vector: Float32Array, k: number): Promise<VectorHit[]> {
+  async search(tenant: string, vector: Float32Array, k: number): Promise<(RankedKey & { turn: StoredTurn })[]> {
     const scored: { key: string; similarity: number }[] = [];
     for await (const batch of this.store.scanVectors()) {
       for (const v of batch) if (v.tenant === tenant) scored.push({ key: v.key, similarity: cosine(vector, v.embedding) });
     }
     scored.sort((a, b) => b.similarity - a.similarity);
-    return loadHits(this.store, scored.slice(0, k));
+    return loadTurns(this.store, scored.slice(0, k));
   }
 }

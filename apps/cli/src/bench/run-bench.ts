@@ -7,7 +7,8 @@ import { KeySchema } from '@app/memory/redis/key-schema';
 import { MemoryStore } from '@app/memory/store/memory-store';
 import type { TurnWrite } from '@app/memory/store/turn';
 import { createVectorIndex } from '@app/memory/vector/create-vector-index';
-import type { IndexLogger, VectorHit, VectorIndex } from '@app/memory/vector/vector-index';
+import { loadTurns } from '@app/memory/vector/load-turns';
+import type { IndexLogger, RankedKey, VectorIndex } from '@app/memory/vector/vector-index';
 import { summarize } from '../report/latency-report';
 import { PrototypeLinearScan } from './prototype-linear-scan';
 import { dropIndexKeepingHashes, untilScanned } from './redisearch-build';
@@ -105,7 +106,7 @@ async function untilIndexed(index: VectorIndex, n: number): Promise<void> {
 }
 
 /** Times `count` searches (the query vectors in turn) and keeps each query's hit keys. */
-async function time(search: (v: Float32Array) => Promise<VectorHit[]>, vectors: Float32Array[], count: number, k: number) {
+async function time(search: (v: Float32Array) => Promise<RankedKey[]>, vectors: Float32Array[], count: number, k: number) {
   for (const v of vectors.slice(0, 3)) await search(v); // warm-up
   const samples: number[] = [];
   const keys: string[][] = [];
@@ -167,8 +168,9 @@ export async function runBench(o: BenchOptions): Promise<SizeFigures[]> {
           if (backend === 'redisearch') await untilScanned(target.redis, target.store.keys.searchIndex);
           await untilIndexed(index, n);
           const buildSeconds = (performance.now() - t0) / 1000;
-          // Vector search alone, as the prototype's linear scan (the default mode, hybrid, needs the query text).
-          const timed = await time((v) => index.search({ tenant: TENANT, k: o.k, mode: 'vector', vector: v }), queries, queriesFor(backend, n), o.k);
+          // Vector search alone, and the hits' turns read, as the prototype's linear scan (the default mode, hybrid, needs the query text).
+          const search = async (v: Float32Array) => loadTurns(target.store, await index.search({ tenant: TENANT, k: o.k, mode: 'vector', vector: v }));
+          const timed = await time(search, queries, queriesFor(backend, n), o.k);
           if (backend === 'exact') exactKeys = timed.keys;
           figures.push({ backend, buildSeconds, recall: backend === 'exact' ? null : recallAtK(timed.keys, exactKeys), ...timed.figures });
         } finally {

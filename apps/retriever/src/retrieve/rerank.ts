@@ -1,11 +1,10 @@
-import type { MemoryConfig, RetrievedMemory, VectorHit } from '@app/memory';
+import type { MemoryConfig, RetrievedMemory, StoredTurn, VectorHit } from '@app/memory';
 import type { DateSpan } from '@app/memory/time/text-dates';
 import { namesSpeaker } from '@app/memory/store/turn-speaker';
 
 export interface RerankOptions {
   /** 0 ranks by similarity alone; up to 1 blends in recency. */
   weight: number;
-  k: number;
   /** Hits scoring below this are left out. */
   minScore?: number;
   /** Recency's scale: 0 at `start`, 1 at `end` (the newest turn in scope), linear in between. */
@@ -41,42 +40,44 @@ const within = (t: number | undefined, spans: DateSpan[]) => t !== undefined && 
  * (or a reranker model's score, when one answered) plus the offline features (a date the query names, a date for a
  * "when" question, the neighbours' agreement, the speaker the query names), and recency runs over the span of the
  * scope (not up to the server's clock, which would squeeze an old conversation into a narrow band). With every weight
- * 0 the order is the index's order.
+ * 0 the order is the index's order. It reads the hits' briefs only: every hit that scores at least minScore comes
+ * back, best first, and the caller reads the whole turns of the best k.
  */
-export function rerank(hits: VectorHit[], opts: RerankOptions): RetrievedMemory[] {
-  const { weight, k, minScore, span, dates = [], asksWhen = false, dateWeight = 0, neighbourWeight = 0, queryWords = new Set<string>(), speakerWeight = 0, scores } = opts;
+export function rerank<H extends VectorHit>(hits: H[], opts: RerankOptions): (H & { score: number })[] {
+  const { weight, minScore, span, dates = [], asksWhen = false, dateWeight = 0, neighbourWeight = 0, queryWords = new Set<string>(), speakerWeight = 0, scores } = opts;
   const recency = (ts: number) => (!span ? 0 : span.end <= span.start ? 1 : Math.min(1, Math.max(0, (ts - span.start) / (span.end - span.start))));
   const base = (i: number) => scores?.[i] ?? hits[i].similarity;
-  const bySeq = new Map(hits.flatMap((h, i) => (h.turn.memory ? [] : [[`${h.turn.session}\n${h.turn.seq}`, base(i)]])));
-  const neighbour = ({ turn }: VectorHit) =>
-    turn.memory ? 0 : Math.max(bySeq.get(`${turn.session}\n${turn.seq - 1}`) ?? 0, bySeq.get(`${turn.session}\n${turn.seq + 1}`) ?? 0);
+  const bySeq = new Map(hits.flatMap((h, i) => (h.brief.memory ? [] : [[`${h.brief.session}\n${h.brief.seq}`, base(i)]])));
+  const neighbour = ({ brief }: VectorHit) =>
+    brief.memory ? 0 : Math.max(bySeq.get(`${brief.session}\n${brief.seq - 1}`) ?? 0, bySeq.get(`${brief.session}\n${brief.seq + 1}`) ?? 0);
   const relevance = (h: VectorHit, i: number) =>
     base(i) +
-    dateWeight * (within(h.turn.timestamp, dates) || within(h.turn.eventAt, dates) ? 1 : asksWhen && h.turn.eventAt !== undefined ? 0.5 : 0) +
+    dateWeight * (within(h.brief.timestamp, dates) || within(h.brief.eventAt, dates) ? 1 : asksWhen && h.brief.eventAt !== undefined ? 0.5 : 0) +
     neighbourWeight * neighbour(h) +
-    (namesSpeaker(queryWords, h.turn.speaker) ? speakerWeight : 0);
+    (namesSpeaker(queryWords, h.brief.speaker) ? speakerWeight : 0);
   return hits
-    .map((h, i): RetrievedMemory => {
-      const { key, similarity, text, vector, turn } = h;
-      return {
-        key,
-        session: turn.session,
-        seq: turn.seq,
-        turnId: turn.turnId,
-        ...(turn.user ? { user: turn.user } : {}),
-        role: turn.role,
-        content: turn.content,
-        timestamp: turn.timestamp,
-        ...(turn.tags ? { tags: turn.tags } : {}),
-        ...(turn.metadata ? { metadata: turn.metadata } : {}),
-        ...(turn.memory ? { memory: turn.memory } : {}),
-        similarity,
-        ...(text !== undefined ? { text } : {}),
-        ...(vector !== undefined ? { vector } : {}),
-        score: (1 - weight) * relevance(h, i) + weight * recency(turn.timestamp),
-      };
-    })
-    .filter((m) => minScore === undefined || m.score >= minScore)
-    .sort((a, b) => b.score - a.score || b.timestamp - a.timestamp)
-    .slice(0, k);
+    .map((h, i) => ({ ...h, score: (1 - weight) * relevance(h, i) + weight * recency(h.brief.timestamp) }))
+    .filter((h) => minScore === undefined || h.score >= minScore)
+    .sort((a, b) => b.score - a.score || b.brief.timestamp - a.brief.timestamp);
+}
+
+/** A re-ranked hit with its whole turn, as a search answers it. */
+export function retrieved({ key, similarity, text, vector, score }: VectorHit & { score: number }, turn: StoredTurn): RetrievedMemory {
+  return {
+    key,
+    session: turn.session,
+    seq: turn.seq,
+    turnId: turn.turnId,
+    ...(turn.user ? { user: turn.user } : {}),
+    role: turn.role,
+    content: turn.content,
+    timestamp: turn.timestamp,
+    ...(turn.tags ? { tags: turn.tags } : {}),
+    ...(turn.metadata ? { metadata: turn.metadata } : {}),
+    ...(turn.memory ? { memory: turn.memory } : {}),
+    similarity,
+    ...(text !== undefined ? { text } : {}),
+    ...(vector !== undefined ? { vector } : {}),
+    score,
+  };
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { VectorHit, VectorIndex, VectorQuery } from '@app/memory';
+import { loadTurns, type VectorHit, type VectorIndex, type VectorQuery } from '@app/memory';
 import {
   buildMemoryContext,
   ContextAssembler,
@@ -18,9 +18,14 @@ import { words } from '@app/memory/vector/text-terms';
 import { VECTOR_INDEX } from '@app/memory/nest/tokens';
 import { HttpReranker } from './http-reranker';
 import { QueryEmbedder } from './query-embedder';
+import { bestHits } from './best-hits';
 import { rerank, rerankDepth, type RerankOptions } from './rerank';
 
-/** Embed the query, search with the filters, re-rank (with the reranker model, if one is set), and optionally assemble the LLM context. */
+/**
+ * Embed the query, search with the filters, re-rank (with the reranker model, if one is set), and optionally assemble
+ * the LLM context. The index answers the re-rank depth's hits with their briefs; the whole turns read are the best k's
+ * (or every hit's, when a reranker model needs their texts).
+ */
 @Injectable()
 export class RetrieveService {
   constructor(
@@ -62,15 +67,22 @@ export class RetrieveService {
       generation: generation.fingerprint,
     };
     const [hits, span] = await Promise.all([this.search(job, query), weight > 0 ? this.recencySpan(job) : undefined]);
-    const candidates = hits.filter((h) => !exclude.has(h.key));
-    const scores = await this.reranker.score(job.query, candidates.map((h) => h.turn.content));
+    let candidates: (VectorHit & { turn?: StoredTurn })[] = hits.filter((h) => !exclude.has(h.key));
+    let scores: number[] | undefined;
+    if (this.config.RERANK_PROVIDER !== 'none') {
+      // The reranker model reads every hit's text: the user's choice to pay for reading them all.
+      const loaded = await loadTurns(this.store, candidates);
+      scores = await this.reranker.score(job.query, loaded.map((h) => h.turn.content));
+      candidates = loaded;
+    }
     const ranked = rerank(candidates, {
-      weight, k: job.k, minScore: job.minScore, span, scores,
+      weight, minScore: job.minScore, span, scores,
       dates: datesIn(job.query, job.asOf ?? Date.now()), asksWhen: asksWhen(job.query),
       dateWeight: this.config.RERANK_DATE_WEIGHT, neighbourWeight: this.config.RERANK_NEIGHBOUR_WEIGHT,
       queryWords: new Set(words(job.query)), speakerWeight: this.config.RERANK_SPEAKER_WEIGHT,
     });
-    const memories = job.neighbours ? await this.withNeighbours(job.tenant, ranked, job.neighbours, exclude) : ranked;
+    const best = await bestHits(this.store, ranked, job.k);
+    const memories = job.neighbours ? await this.withNeighbours(job.tenant, best, job.neighbours, exclude) : best;
     const t2 = performance.now();
 
     let context: RetrieveResult['context'];

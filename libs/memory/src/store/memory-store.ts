@@ -1,5 +1,6 @@
 import type { RedisClient } from '../redis/create-redis';
 import { KeySchema, type MemoryScope } from '../redis/key-schema';
+import { hmgetEach } from '../redis/hmget-each';
 import { masters } from '../redis/redis-endpoint';
 import { type ReadStep, runOnce, scanKeys } from '../redis/scan-keys';
 import { embeddingFields, MEMORY_KINDS, type MemoryKind, Role, StoredTurn, TURN_FIELDS as F, TurnWrite, WriteResult } from './turn';
@@ -18,6 +19,11 @@ export interface StoredVector {
   user?: string;
   role: Role;
   timestamp: number;
+  /** 0 for a memory. */
+  seq: number;
+  /** Epoch ms of the first date the content names, and its speaker label (see StoredTurn). */
+  eventAt?: number;
+  speaker?: string;
   tags?: string[];
   embedding: Float32Array;
   /** For the in-process full-text index. */
@@ -262,9 +268,9 @@ export class MemoryStore {
     return turn;
   }
 
-  /** Loads turns by key, without their vectors; a key that no longer exists gives null. */
+  /** Loads turns by key, without their vectors, in one pipelined read; a key that no longer exists gives null. */
   async getTurns(keys: string[]): Promise<(StoredTurn | null)[]> {
-    const values = await Promise.all(keys.map((key) => this.redis.hmget(key, ...TURN_READ_FIELDS)));
+    const values = await hmgetEach(this.redis, keys, TURN_READ_FIELDS);
     return values.map((v, i) => parseTurnHash(keys[i], v));
   }
 
@@ -469,10 +475,10 @@ export class MemoryStore {
    */
   async loadVectors(keys: string[], field: string = F.embedding): Promise<StoredVector[]> {
     const replies = await Promise.all(
-      keys.map((key) => this.redis.hmgetBuffer(key, F.tenant, F.session, F.role, F.timestamp, field, F.content, F.user, F.tags, F.kind, F.context)),
+      keys.map((key) => this.redis.hmgetBuffer(key, F.tenant, F.session, F.role, F.timestamp, field, F.content, F.user, F.tags, F.kind, F.context, F.seq, F.eventAt, F.speaker)),
     );
     return replies.flatMap((values, i) => {
-      const [tenant, session, role, timestamp, embedding, content, user, tags, kind, context] = values;
+      const [tenant, session, role, timestamp, embedding, content, user, tags, kind, context, seq, eventAt, speaker] = values;
       const memory = kind?.toString() === 'memory';
       if (!tenant || !(session || memory) || !role || !timestamp || !embedding || !content) return [];
       return [{
@@ -482,6 +488,10 @@ export class MemoryStore {
         session: session?.toString() ?? '',
         role: role.toString() as Role,
         timestamp: Number(timestamp.toString()),
+        // As parseTurnHash reads them: no seq is 0, no (or an empty) event date none.
+        seq: Number(seq?.toString() ?? 0),
+        ...(eventAt?.length ? { eventAt: Number(eventAt.toString()) } : {}),
+        ...(speaker?.length ? { speaker: speaker.toString() } : {}),
         embedding: bufferToVector(embedding),
         content: content.toString(),
         ...(user ? { user: user.toString() } : {}),

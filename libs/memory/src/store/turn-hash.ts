@@ -1,4 +1,4 @@
-import { type MemorySource, type MemoryType, ROLES, type Role, type StoredTurn, TURN_FIELDS as F } from './turn';
+import { type MemorySource, type MemoryType, ROLES, type Role, type StoredTurn, type TurnBrief, TURN_FIELDS as F } from './turn';
 
 /** The hash fields a turn or an extracted memory is read from (everything but the embedding), in the order parseTurnHash takes them. */
 export const TURN_READ_FIELDS = [
@@ -32,3 +32,26 @@ export function parseTurnHash(key: string, values: readonly (string | null)[]): 
       : {}),
   };
 }
+
+/** The hash fields a turn's brief is read from, in the order parseBrief takes them. */
+export const BRIEF_FIELDS = [F.session, F.seq, F.timestamp, F.eventAt, F.speaker, F.kind] as const;
+
+/** A turn's brief from its BRIEF_FIELDS values (null when absent), read as parseTurnHash reads them; null when it is no turn. */
+export function parseBrief(values: readonly (string | null)[]): TurnBrief | null {
+  const [session, seq, timestamp, eventAt, speaker, kind] = values;
+  const memory = kind === 'memory';
+  if (timestamp === null || (session === null && !memory)) return null;
+  return {
+    session: session ?? '', seq: Number(seq), timestamp: Number(timestamp), ...(eventAt ? { eventAt: Number(eventAt) } : {}), ...(speaker ? { speaker } : {}), memory,
+  };
+}
+
+/** The brief of a whole turn. */
+export const briefOf = (turn: StoredTurn): TurnBrief => ({
+  session: turn.session,
+  seq: turn.seq,
+  timestamp: turn.timestamp,
+  ...(turn.eventAt !== undefined ? { eventAt: turn.eventAt } : {}),
+  ...(turn.speaker !== undefined ? { speaker: turn.speaker } : {}),
+  memory: turn.memory !== undefined,
+});

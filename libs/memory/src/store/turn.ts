@@ -51,6 +51,20 @@ export interface StoredTurn {
 }
 
 /**
+ * What the re-rank reads of a turn: its session and seq (neighbour agreement), its dates (recency, the dates the query
+ * names), its speaker (speaker focus) and whether it is an extracted memory. An index answers with these alone; the whole turn is read afterwards,
+ * for the hits kept.
+ */
+export interface TurnBrief {
+  session: string;
+  seq: number;
+  timestamp: number;
+  eventAt?: number;
+  speaker?: string;
+  memory: boolean;
+}
+
+/**
  * A stored text's vectors by hash field, one per embedding generation it is written to (two while a re-index runs),
  * or one vector for the store's first generation's field (`embedding`).
  */

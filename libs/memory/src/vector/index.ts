@@ -2,6 +2,7 @@
 export * from './vector-index';
 export * from './create-vector-index';
 export * from './fusion';
+export * from './load-turns';
 export * from './change-log';
 export * from './in-process';
 export * from './redisearch';

@@ -2,7 +2,7 @@ import type { MemoryConfig } from '../config/memory-config';
 import { configuredSpec, type EmbeddingGeneration, generationOf } from '../generation/embedding-generation';
 import type { RedisClient } from '../redis/create-redis';
 import type { MemoryStore } from '../store/memory-store';
-import type { MemoryKind, Role, StoredTurn } from '../store/turn';
+import type { MemoryKind, Role, StoredTurn, TurnBrief } from '../store/turn';
 import type { SearchFailure } from '../errors/search-reply.error';
 
 export type VectorBackend = 'redisearch' | 'hnsw' | 'exact';
@@ -54,6 +54,11 @@ export interface VectorHit {
   /** The text and hybrid modes' components of `similarity` (see RankedKey). */
   text?: number;
   vector?: number;
+  brief: TurnBrief;
+}
+
+/** A hit with its whole stored turn. */
+export interface TurnHit extends VectorHit {
   turn: StoredTurn;
 }
 
@@ -61,6 +66,7 @@ export interface VectorIndex {
   readonly backend: VectorBackend;
   /** Creates the RediSearch index if missing, or rebuilds the in-process index from Redis and starts following the change log. */
   init(): Promise<void>;
+  /** The best k hits, each with what the re-rank reads of its turn (not the turn: see loadTurns). */
   search(q: VectorQuery): Promise<VectorHit[]>;
   /** Vectors indexed. */
   size(): Promise<number>;

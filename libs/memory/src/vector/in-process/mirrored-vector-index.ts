@@ -5,7 +5,6 @@ import { checkQuery } from '../check-query';
 import { ExactIndex } from './exact-index';
 import { HnswIndex, type HnswOptions } from './hnsw-index';
 import { HnswSnapshotStore } from '../snapshots/hnsw-snapshot-store';
-import { loadHits } from './load-hits';
 import { ScopeScan } from './scope-scan';
 import type { SearchCore } from './search-core';
 import { indexedGeneration, type VectorHit, type VectorIndex, type VectorIndexOptions, type VectorQuery } from '../vector-index';
@@ -73,7 +72,8 @@ export class MirroredVectorIndex implements VectorIndex {
       }
     }
     await this.follower.waitFor(q.minLogIds, this.opts.config.JOB_TIMEOUT_MS);
-    return loadHits(this.opts.store, await this.follower.core.search(q));
+    const core = this.follower.core;
+    return core.mirror.withBriefs(await core.search(q));
   }
 
   async size(): Promise<number> {

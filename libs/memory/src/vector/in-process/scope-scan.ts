@@ -2,7 +2,6 @@ import { DimensionMismatchError } from '../../errors/dimension-mismatch.error';
 import type { EmbeddingGeneration } from '../../generation/embedding-generation';
 import type { MemoryStore } from '../../store/memory-store';
 import { ExactIndex } from './exact-index';
-import { loadHits } from './load-hits';
 import type { VectorHit, VectorQuery } from '../vector-index';
 import { VectorMirror } from './vector-mirror';
 
@@ -32,6 +31,6 @@ export class ScopeScan {
         if (!(err instanceof DimensionMismatchError)) throw err;
       }
     }
-    return loadHits(this.store, core.search(q));
+    return core.mirror.withBriefs(core.search(q));
   }
 }

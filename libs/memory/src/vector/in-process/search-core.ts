@@ -1,9 +1,12 @@
 import type { StoredVector } from '../../store/memory-store';
 import type { RankedKey, VectorQuery } from '../vector-index';
+import type { VectorMirror } from './vector-mirror';
 
 /** The in-memory part of the exact and hnsw backends: what the change-log follower feeds and searches query. */
 export interface SearchCore {
   readonly size: number;
+  /** The vectors and filter fields searched, and the briefs of the turns found. */
+  readonly mirror: VectorMirror;
   /**
    * Makes a vector searchable at once. Throws DimensionMismatchError for a vector of the wrong length; an already
    * indexed key is a no-op. Costly indexing (the HNSW graph insert) may go on elsewhere meanwhile.

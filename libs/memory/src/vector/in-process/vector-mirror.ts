@@ -2,7 +2,7 @@ import { DimensionMismatchError } from '../../errors/dimension-mismatch.error';
 import type { StoredVector } from '../../store/memory-store';
 import type { MemoryKind, Role } from '../../store/turn';
 import { TextIndex, type TextIndexSnapshot } from './text-index';
-import type { RankedKey, VectorQuery } from '../vector-index';
+import type { RankedKey, VectorHit, VectorQuery } from '../vector-index';
 
 interface Entry {
   key: string;
@@ -13,12 +13,18 @@ interface Entry {
   tags?: string[];
   role: Role;
   timestamp: number;
+  /** The re-rank reads these (with session, timestamp and kind) from here, not from Redis. */
+  seq: number;
+  eventAt?: number;
+  speaker?: string;
   /** Unit length, so cosine similarity is a dot product. */
   unit: Float32Array;
 }
 
 /** One label's entry without its vector (which the snapshot's graph holds), or null for a forgotten label. */
-export type MirrorRow = [key: string, tenant: string, session: string, user: string | null, tags: string[] | null, role: Role, timestamp: number, kind: MemoryKind] | null;
+export type MirrorRow =
+  | [key: string, tenant: string, session: string, user: string | null, tags: string[] | null, role: Role, timestamp: number, kind: MemoryKind, seq: number, eventAt: number | null, speaker: string | null]
+  | null;
 
 export interface MirrorSnapshot {
   rows: MirrorRow[];
@@ -52,7 +58,7 @@ export class VectorMirror {
    * session's text index, so a caller can yield between them; the mirror must not change until the last piece.
    */
   *snapshotJson(): Generator<string> {
-    const row = (e: Entry | undefined): MirrorRow => (e ? [e.key, e.tenant, e.session, e.user ?? null, e.tags ?? null, e.role, e.timestamp, e.kind] : null);
+    const row = (e: Entry | undefined): MirrorRow => (e ? [e.key, e.tenant, e.session, e.user ?? null, e.tags ?? null, e.role, e.timestamp, e.kind, e.seq, e.eventAt ?? null, e.speaker ?? null] : null);
     yield '{"rows":[';
     for (let i = 0; i < this.entries.length; i += 2000) {
       yield `${i ? ',' : ''}${this.entries.slice(i, i + 2000).map((e) => JSON.stringify(row(e))).join(',')}`;
@@ -75,10 +81,10 @@ export class VectorMirror {
         mirror.entries.push(undefined);
         continue;
       }
-      const [key, tenant, session, user, tags, role, timestamp, kind] = row;
+      const [key, tenant, session, user, tags, role, timestamp, kind, seq, eventAt, speaker] = row;
       const v = unit(label);
       if (v.length !== dim) throw new DimensionMismatchError(dim, v.length, `Snapshot vector ${key}`);
-      mirror.entries.push({ key, kind, tenant, session, user: user ?? undefined, tags: tags ?? undefined, role, timestamp, unit: v });
+      mirror.entries.push({ key, kind, tenant, session, user: user ?? undefined, tags: tags ?? undefined, role, timestamp, seq, eventAt: eventAt ?? undefined, speaker: speaker ?? undefined, unit: v });
       mirror.register(label, key, kind, tenant, session, user ?? undefined);
     }
     return mirror;
@@ -93,7 +99,10 @@ export class VectorMirror {
     if (v.embedding.length !== this.dim) throw new DimensionMismatchError(this.dim, v.embedding.length, `Stored turn ${v.key}`);
     if (this.labelByKey.has(v.key)) return undefined;
     const label = this.entries.length;
-    this.entries.push({ key: v.key, kind: v.kind ?? 'turn', tenant: v.tenant, session: v.session, user: v.user, tags: v.tags, role: v.role, timestamp: v.timestamp, unit: normalise(v.embedding) });
+    this.entries.push({
+      key: v.key, kind: v.kind ?? 'turn', tenant: v.tenant, session: v.session, user: v.user, tags: v.tags, role: v.role, timestamp: v.timestamp,
+      seq: v.seq, eventAt: v.eventAt, speaker: v.speaker, unit: normalise(v.embedding),
+    });
     this.register(label, v.key, v.kind ?? 'turn', v.tenant, v.session, v.user);
     this.text.add(label, v.tenant, v.session, v.content, v.context);
     return label;
@@ -155,6 +164,17 @@ export class VectorMirror {
 
   unit(label: number): Float32Array {
     return this.entries[label]!.unit;
+  }
+
+  /** Ranked keys with their turns' briefs; a key forgotten since it was ranked is left out. */
+  withBriefs(ranked: RankedKey[]): VectorHit[] {
+    return ranked.flatMap((r) => {
+      const label = this.labelByKey.get(r.key);
+      if (label === undefined) return [];
+      const { session, seq, timestamp, eventAt, speaker, kind } = this.entries[label]!;
+      const brief = { session, seq, timestamp, ...(eventAt !== undefined ? { eventAt } : {}), ...(speaker !== undefined ? { speaker } : {}), memory: kind === 'memory' };
+      return [{ ...r, brief }];
+    });
   }
 
   /** The best k keys that pass the query's filters by BM25 score of their content against the query's text. */

@@ -7,7 +7,7 @@ import { vectorToBuffer } from '../../store/vector-bytes';
 import { checkQuery } from '../check-query';
 import { FUSION_DEPTH, fuseRankings, textScores } from '../fusion';
 import { CONTEXT_WEIGHT, STOP_WORDS } from '../text-terms';
-import { buildKnnArgs, buildTextArgs, parseKnnReply, parseTextReply, type RankedTurn } from './redisearch-query';
+import { buildKnnArgs, buildTextArgs, parseKnnReply, parseTextReply } from './redisearch-query';
 import type { EmbeddingGeneration } from '../../generation/embedding-generation';
 import { indexedGeneration, type IndexLogger, type RankedKey, type VectorHit, type VectorIndex, type VectorIndexOptions, type VectorQuery } from '../vector-index';
 
@@ -118,30 +118,30 @@ export class RediSearchIndex implements VectorIndex {
     if (mode === 'vector') return this.knn(q, q.k);
     if (mode === 'text') {
       const text = await this.text(q, q.k);
-      return withTurns(textScores(text), text);
+      return withBriefs(textScores(text), text);
     }
     return this.hybrid(q);
   }
 
-  /** Both FT.SEARCH calls go out together (one round trip); the fused keys take their turns from either reply. */
+  /** Both FT.SEARCH calls go out together (one round trip); the fused keys take their briefs from either reply. */
   private async hybrid(q: VectorQuery): Promise<VectorHit[]> {
     const depth = Math.max(q.k, FUSION_DEPTH);
     const [text, vector] = await Promise.all([this.text(q, depth), this.knn(q, depth)]);
-    return withTurns(fuseRankings(text, vector, this.opts.config.HYBRID_TEXT_WEIGHT, q.k), [...text, ...vector]);
+    return withBriefs(fuseRankings(text, vector, this.opts.config.HYBRID_TEXT_WEIGHT, q.k), [...text, ...vector]);
   }
 
-  private knn(q: VectorQuery, k: number): Promise<RankedTurn[]> {
+  private knn(q: VectorQuery, k: number): Promise<VectorHit[]> {
     const { HNSW_EF_RUNTIME, REDISEARCH_TIMEOUT_MS } = this.opts.config;
     return this.ftSearch(buildKnnArgs(this.name, q, k, q.efRuntime ?? HNSW_EF_RUNTIME, REDISEARCH_TIMEOUT_MS), parseKnnReply);
   }
 
-  private async text(q: VectorQuery, k: number): Promise<RankedTurn[]> {
+  private async text(q: VectorQuery, k: number): Promise<VectorHit[]> {
     const args = buildTextArgs(this.name, q, k, this.opts.config.REDISEARCH_TIMEOUT_MS);
     return args ? this.ftSearch(args, parseTextReply) : [];
   }
 
   /** FT.SEARCH and its parse; a timeout or a malformed reply is counted (onSearchFailure) and thrown as SearchReplyError. */
-  private async ftSearch(args: (string | number | Buffer)[], parse: (reply: unknown) => RankedTurn[]): Promise<RankedTurn[]> {
+  private async ftSearch(args: (string | number | Buffer)[], parse: (reply: unknown) => VectorHit[]): Promise<VectorHit[]> {
     try {
       let reply: unknown;
       try {
@@ -262,10 +262,10 @@ export class RediSearchIndex implements VectorIndex {
   }
 }
 
-/** Ranked keys with the turns the replies returned for them. */
-function withTurns(ranked: RankedKey[], found: RankedTurn[]): VectorHit[] {
-  const turns = new Map(found.map((r) => [r.key, r.turn]));
-  return ranked.map((r) => ({ ...r, turn: turns.get(r.key)! }));
+/** Ranked keys with the briefs the replies returned for them. */
+function withBriefs(ranked: RankedKey[], found: VectorHit[]): VectorHit[] {
+  const briefs = new Map(found.map((r) => [r.key, r.brief]));
+  return ranked.map((r) => ({ ...r, brief: briefs.get(r.key)! }));
 }
 
 /** Whether FT.INFO reports the vector field's parameters (RediSearch 2.10+; 2.6 and 2.8 give its type only). */

@@ -1,10 +1,9 @@
 import { SearchReplyError } from '../../errors/search-reply.error';
-import type { StoredTurn } from '../../store/turn';
 import { TURN_FIELDS as F } from '../../store/turn';
-import { parseTurnHash, TURN_READ_FIELDS } from '../../store/turn-hash';
+import { BRIEF_FIELDS, parseBrief } from '../../store/turn-hash';
 import { vectorToBuffer } from '../../store/vector-bytes';
 import { queryWords } from '../text-terms';
-import type { RankedKey, VectorQuery } from '../vector-index';
+import type { VectorHit, VectorQuery } from '../vector-index';
 
 /** Name the KNN distance is returned under. */
 export const SCORE_FIELD = 'score';
@@ -48,15 +47,10 @@ export function textClause(text: string): string | undefined {
   return terms.length === 0 ? undefined : `@${F.content}|${F.context}:(${terms.join('|')})`;
 }
 
-/** A ranked key with the turn FT.SEARCH returned for it (RETURN of the turn's fields), so no second round trip loads it. */
-export interface RankedTurn extends RankedKey {
-  turn: StoredTurn;
-}
+/** RETURN's arguments: the fields of the turn's brief alone (its content, metadata and embedding are not sent). */
+const returnFields = (...extra: string[]) => ['RETURN', extra.length + BRIEF_FIELDS.length, ...extra, ...BRIEF_FIELDS];
 
-/** RETURN's arguments: the turn's fields (hash fields, indexed or not), never its embedding. */
-const returnFields = (...extra: string[]) => ['RETURN', extra.length + TURN_READ_FIELDS.length, ...extra, ...TURN_READ_FIELDS];
-
-/** FT.SEARCH arguments (after the command name) for the k nearest vectors that pass the filter, with their turns, DIALECT 2. */
+/** FT.SEARCH arguments (after the command name) for the k nearest vectors that pass the filter, with their briefs, DIALECT 2. */
 export function buildKnnArgs(index: string, q: VectorQuery, k: number, efRuntime: number, timeoutMs: number): (string | number | Buffer)[] {
   const query = `${buildFilter(q)}=>[KNN $k @${F.embedding} $vec EF_RUNTIME $ef AS ${SCORE_FIELD}]`;
   return [
@@ -70,7 +64,7 @@ export function buildKnnArgs(index: string, q: VectorQuery, k: number, efRuntime
   ];
 }
 
-/** FT.SEARCH arguments for the k best BM25 matches of the query's words that pass the filter, with their turns; undefined without words. */
+/** FT.SEARCH arguments for the k best BM25 matches of the query's words that pass the filter, with their briefs; undefined without words. */
 export function buildTextArgs(index: string, q: VectorQuery, k: number, timeoutMs: number): (string | number)[] | undefined {
   const clause = textClause(q.text ?? '');
   if (!clause) return undefined;
@@ -102,12 +96,12 @@ function fieldMap(reply: unknown, fields: unknown): Map<string, string> | undefi
   return map;
 }
 
-const turnOf = (key: string, fields: Map<string, string>) => parseTurnHash(key, TURN_READ_FIELDS.map((f) => fields.get(f) ?? null));
+const briefIn = (fields: Map<string, string>) => parseBrief(BRIEF_FIELDS.map((f) => fields.get(f) ?? null));
 
 /** Parses a KNN reply `[total, key, [score, d, field, value, ...], ...]` (RESP2); similarity = 1 - cosine distance. */
-export function parseKnnReply(reply: unknown): RankedTurn[] {
+export function parseKnnReply(reply: unknown): VectorHit[] {
   const rest = results(reply, 2);
-  const out: RankedTurn[] = [];
+  const out: VectorHit[] = [];
   for (let i = 0; i < rest.length; i += 2) {
     const key = rest[i];
     if (key === null) continue; // deleted while the query ran
@@ -116,24 +110,24 @@ export function parseKnnReply(reply: unknown): RankedTurn[] {
     if (!fields) continue;
     const distance = Number(fields.get(SCORE_FIELD) ?? NaN);
     if (!Number.isFinite(distance)) malformed(reply, `a result without a numeric ${SCORE_FIELD}`);
-    const turn = turnOf(key, fields);
-    if (turn) out.push({ key, similarity: 1 - distance, turn });
+    const brief = briefIn(fields);
+    if (brief) out.push({ key, similarity: 1 - distance, brief });
   }
   return out;
 }
 
 /** Parses a WITHSCORES reply `[total, key, score, [field, value, ...], ...]`; similarity = the BM25 score. */
-export function parseTextReply(reply: unknown): RankedTurn[] {
+export function parseTextReply(reply: unknown): VectorHit[] {
   const rest = results(reply, 3);
-  const out: RankedTurn[] = [];
+  const out: VectorHit[] = [];
   for (let i = 0; i < rest.length; i += 3) {
     const [key, rawScore] = [rest[i], rest[i + 1]];
     if (key === null) continue; // deleted while the query ran
     const score = Number(rawScore);
     if (typeof key !== 'string' || typeof rawScore !== 'string' || !Number.isFinite(score)) malformed(reply, 'a result that is not a key, a score and fields');
     const fields = fieldMap(reply, rest[i + 2]);
-    const turn = fields && turnOf(key, fields);
-    if (turn) out.push({ key, similarity: score, turn });
+    const brief = fields && briefIn(fields);
+    if (brief) out.push({ key, similarity: score, brief });
   }
   return out;
 }

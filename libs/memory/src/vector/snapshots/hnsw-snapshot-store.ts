@@ -10,9 +10,9 @@ import type { SearchCore } from '../in-process/search-core';
 import { timeSlicer } from '../in-process/time-slicer';
 import type { MirrorSnapshot } from '../in-process/vector-mirror';
 
-// 2: the text index has a context field (contextual indexing); 3: the pointer holds the files' digests. An older
-// snapshot is rebuilt from Redis.
-const VERSION = 3;
+// 2: the text index has a context field (contextual indexing); 3: the pointer holds the files' digests; 4: the
+// mirror's rows hold each turn's seq, event date and speaker (the re-rank reads them there). An older snapshot is rebuilt from Redis.
+const VERSION = 4;
 
 type SnapshotFiles = { graph: string; mirror: string; units: string };
 
