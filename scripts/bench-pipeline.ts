@@ -73,7 +73,7 @@ async function main(): Promise<void> {
     nodeArgs: opts.cpuProf ? Object.fromEntries(['api', 'retriever'].map((app) => [app, ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProf}`]])) : undefined,
     log: (name, line) => {
       // The retriever says which backend it chose: the heading reports that one, not the one asked for.
-      if (name.startsWith('retriever') && /vector index: using the/.test(line)) backendLog = line.trim();
+      if (name.startsWith('retriever') && /vector index: using the/.test(line)) backendLog = line.slice(line.indexOf('vector index:')).trim();
       if (name !== 'redis' && /warn|error|vector index|snapshot/i.test(line)) process.stderr.write(`[${name}] ${line}\n`);
     },
   });
