@@ -1,4 +1,4 @@
-import { timeSlicer } from '@app/memory/vector/in-process/time-slicer';
+import { nextSlice } from '@app/memory/vector/in-process/time-slicer';
 
 /** Synchronous work of `ms` milliseconds, as a token count or a mirror add is. */
 const busy = (ms: number) => {
@@ -6,7 +6,7 @@ const busy = (ms: number) => {
   while (performance.now() < until);
 };
 
-describe('timeSlicer', () => {
+describe('nextSlice', () => {
   it('shares one slice per turn of the event loop among tasks that start in the same turn', async () => {
     let turn = 0;
     let ticking = true;
@@ -18,9 +18,8 @@ describe('timeSlicer', () => {
     const piecesInTurn = new Map<number, number>();
     // Ten tasks started together (twenty requests validated in one turn), each doing ten 3 ms pieces.
     const task = async () => {
-      const slice = timeSlicer();
       for (let i = 0; i < 10; i++) {
-        await slice();
+        await nextSlice();
         busy(3);
         piecesInTurn.set(turn, (piecesInTurn.get(turn) ?? 0) + 1);
       }

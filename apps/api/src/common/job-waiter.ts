@@ -27,6 +27,9 @@ interface Wait {
   reject(err: Error): void;
 }
 
+/** The error of a job found failed for good, with its reason. */
+const failedJob = async (queue: Queue, jobId: string) => new JobFailedError(queue.name, (await Job.fromId(queue, jobId))?.failedReason ?? 'unknown');
+
 /** How often watch() looks at a job's state. */
 const WATCH_INTERVAL_MS = 100;
 
@@ -86,7 +89,7 @@ export class JobWaiter {
     for (;;) {
       const state = await queue.getJobState(jobId);
       if (state === 'unknown' || state === 'completed') return;
-      if (state === 'failed') throw new JobFailedError(queue.name, (await Job.fromId(queue, jobId))?.failedReason ?? 'unknown');
+      if (state === 'failed') throw await failedJob(queue, jobId);
       const left = deadline - Date.now();
       if (left <= 0) throw new JobTimeoutError(queue.name, timeoutMs);
       await sleep(Math.min(WATCH_INTERVAL_MS, left));
@@ -105,10 +108,8 @@ export class JobWaiter {
     await Promise.all(
       waits.map(async ([jobId, { queue }]) => {
         const state = await queue.getJobState(jobId);
-        if (state === 'failed') {
-          const reason = (await Job.fromId(queue, jobId))?.failedReason ?? 'unknown';
-          this.take(jobId)?.reject(new JobFailedError(queue.name, reason));
-        } else if (state === 'unknown' || state === 'completed') {
+        if (state === 'failed') this.take(jobId)?.reject(await failedJob(queue, jobId));
+        else if (state === 'unknown' || state === 'completed') {
           if (queue.name === QUEUES.embed) this.take(jobId)?.resolve(undefined);
           else this.take(jobId)?.reject(new ReplyLostError(queue.name));
         }

@@ -1,6 +1,6 @@
 import { countTokens as countCl100k } from 'gpt-tokenizer/encoding/cl100k_base';
 import { countTokens as countO200k } from 'gpt-tokenizer/encoding/o200k_base';
-import { timeSlicer } from '../vector/in-process/time-slicer';
+import { nextSlice } from '../vector/in-process/time-slicer';
 
 /** User text may contain strings such as `<|endoftext|>`: count them as plain text instead of throwing. */
 const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
@@ -60,12 +60,11 @@ export function countTokens(text: string): number {
  * work): yields to the event loop every few milliseconds, so other requests are answered meanwhile.
  */
 export async function countTokensSliced(texts: readonly string[]): Promise<number[]> {
-  const slice = timeSlicer();
   const counts: number[] = [];
   for (const text of texts) {
     let n = 0;
     for (const piece of tokenPieces(text)) {
-      await slice();
+      await nextSlice();
       n += countO200k(piece, PLAIN_TEXT);
     }
     counts.push(n);
@@ -80,10 +79,9 @@ export async function countTokensSliced(texts: readonly string[]): Promise<numbe
  */
 export async function fitsEmbeddingInput(text: string, limit: number): Promise<boolean> {
   if (Buffer.byteLength(text) <= limit) return true;
-  const slice = timeSlicer();
   let n = 0;
   for (const piece of tokenPieces(text)) {
-    await slice();
+    await nextSlice();
     n += countCl100k(piece, PLAIN_TEXT);
     if (n > limit) return false;
   }

@@ -10,7 +10,7 @@ import type { CoreSnapshots } from '../snapshots/core-snapshots';
 import type { SearchCore } from '../in-process/search-core';
 import { LEASE_TTL_MS, type RebuildLease } from './rebuild-lease';
 import { compareStreamIds } from './stream-id';
-import { timeSlicer } from '../in-process/time-slicer';
+import { nextSlice } from '../in-process/time-slicer';
 import type { IndexLogger, RebuildReason } from '../vector-index';
 
 /** How often, on average, a replica waiting to rebuild asks for the lease (jittered, so waiters do not ask together). */
@@ -241,13 +241,12 @@ export class ChangeLogFollower {
     const run = this.retrying('a read of the rebuild');
     const from = await run(() => Promise.all(this.opts.readers.map((r) => r.position())));
     const core = this.opts.createCore();
-    const slice = timeSlicer();
     try {
       for await (const batch of this.opts.store.scanVectors(500, run, this.opts.field)) {
         if (this.closed) return await core.close();
         for (const v of batch) {
           core.add(v);
-          await slice();
+          await nextSlice();
         }
       }
     } catch (err) {
@@ -334,9 +333,8 @@ export class ChangeLogFollower {
     if (entries.length > 0) this.dirty = true;
     const addKeys = entries.flatMap((e) => (e.op === 'add' ? [e.key] : []));
     const loaded = new Map((await this.opts.store.loadVectors(addKeys, this.opts.field)).map((v) => [v.key, v]));
-    const slice = timeSlicer();
     for (const e of entries) {
-      await slice();
+      await nextSlice();
       if (e.op === 'del') {
         this.current.deleteSession(e.tenant, e.session);
         continue;

@@ -21,19 +21,20 @@ function pump(): void {
  */
 let sliceStarted = -Infinity;
 
-/** Resolves at once while the current slice of synchronous work is young, else once this task's next turn comes. */
-export function timeSlicer(): () => Promise<void> | undefined {
-  return () => {
-    if (performance.now() - sliceStarted < SLICE_MS) return undefined;
-    return new Promise<void>((resolve) => {
-      waiting.push(() => {
-        sliceStarted = performance.now();
-        resolve();
-      });
-      if (!pumping) {
-        pumping = true;
-        setImmediate(pump);
-      }
+/**
+ * Resolves at once while the running slice of synchronous work is young, else once the caller's turn comes: sliced
+ * work awaits it between its pieces. The budget is the event loop's, not the task's, so there is nothing per task.
+ */
+export function nextSlice(): Promise<void> | undefined {
+  if (performance.now() - sliceStarted < SLICE_MS) return undefined;
+  return new Promise<void>((resolve) => {
+    waiting.push(() => {
+      sliceStarted = performance.now();
+      resolve();
     });
-  };
+    if (!pumping) {
+      pumping = true;
+      setImmediate(pump);
+    }
+  });
 }

@@ -7,7 +7,7 @@ import type { LogPosition } from '../change-log/change-log-reader';
 import type { CoreSnapshots, LoadedSnapshot } from './core-snapshots';
 import { HnswIndex, type HnswOptions } from '../in-process/hnsw-index';
 import type { SearchCore } from '../in-process/search-core';
-import { timeSlicer } from '../in-process/time-slicer';
+import { nextSlice } from '../in-process/time-slicer';
 import type { MirrorSnapshot } from '../in-process/vector-mirror';
 
 // 2: the text index has a context field (contextual indexing); 3: the pointer holds the files' digests; 4: the
@@ -127,11 +127,10 @@ async function digests(files: SnapshotFiles): Promise<SnapshotFiles> {
 /** Writes a JSON text piece by piece, yielding to the event loop every few ms so that searches are not held up. */
 async function writePieces(file: string, pieces: Iterable<string | Buffer>): Promise<void> {
   const out = createWriteStream(file);
-  const slice = timeSlicer();
   try {
     for (const piece of pieces) {
       if (!out.write(piece)) await once(out, 'drain');
-      await slice();
+      await nextSlice();
     }
   } finally {
     out.end();
