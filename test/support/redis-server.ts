@@ -29,23 +29,37 @@ export class RedisServer implements TestRedis {
     return new Redis(this.url, { maxRetriesPerRequest: 1 });
   }
 
+  /**
+   * Starts the server on its port, or on a free one picked here. A port free when picked can be taken before
+   * redis-server binds it (outgoing connections take theirs from the same range), and it then exits at once: a port
+   * picked here is picked again; a given one (a restart) is not.
+   */
   async start(): Promise<this> {
-    if (this.port === 0) this.port = await freePort();
-    this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, ...this.args], {
-      stdio: 'ignore',
-    });
+    const pick = this.port === 0;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      if (pick) this.port = await freePort();
+      const proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, ...this.args], { stdio: 'ignore' });
+      this.proc = proc;
+      if (await this.answers(proc)) return this;
+      if (!pick || proc.exitCode === null) break;
+    }
+    throw new Error(`redis-server did not start on port ${this.port}`);
+  }
+
+  /** Whether it answers PING within 5 s; false at once when it exits. */
+  private async answers(proc: ChildProcess): Promise<boolean> {
     const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < 100 && proc.exitCode === null; i++) {
       try {
         await client.connect();
         await client.ping();
         client.disconnect();
-        return this;
+        return true;
       } catch {
         await new Promise((r) => setTimeout(r, 50));
       }
     }
-    throw new Error(`redis-server did not start on port ${this.port}`);
+    return false;
   }
 
   /** SIGSTOP: the server keeps its connections open and answers nothing, as a hung or swapping Redis does. */
