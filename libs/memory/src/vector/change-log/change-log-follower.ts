@@ -11,6 +11,7 @@ import type { SearchCore } from '../in-process/search-core';
 import { LEASE_TTL_MS, type RebuildLease } from './rebuild-lease';
 import { compareStreamIds } from './stream-id';
 import { nextSlice } from '../in-process/time-slicer';
+import { stemInSlices } from '../in-process/text-index';
 import type { IndexLogger, RebuildReason } from '../vector-index';
 
 /** How often, on average, a replica waiting to rebuild asks for the lease (jittered, so waiters do not ask together). */
@@ -245,6 +246,7 @@ export class ChangeLogFollower {
       for await (const batch of this.opts.store.scanVectors(500, run, this.opts.field)) {
         if (this.closed) return await core.close();
         for (const v of batch) {
+          await stemInSlices(v.content, v.context);
           core.add(v);
           await nextSlice();
         }
@@ -345,6 +347,7 @@ export class ChangeLogFollower {
       }
       const v = loaded.get(e.key);
       if (!v) continue; // deleted since; its 'del' or 'rm' entry follows
+      await stemInSlices(v.content, v.context);
       try {
         this.current.add(v);
       } catch (err) {
