@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { copyFileSync, createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
@@ -613,37 +614,47 @@ const randomWords = (chars: number) => {
 /**
  * Issue 21.1: one long "word" froze the API (BPE of one pre-token is super-linear; a 256,000-character query got its
  * 400 after 77.7 s, 3 MB through MCP hung the API for 90 s), and 32,000-character turns within the limits blocked the
- * API, embedders and retrievers for seconds. Tenant B reads its history back to back meanwhile; its slowest answer
- * above its median before the attack is the stall it saw. Every process's largest event-loop delay over the attack
+ * API, embedders and retrievers for seconds. Tenant B reads its history back to back meanwhile, from a client process
+ * of its own; its slowest answer above its median before the attack is the stall it saw. Every process's largest event-loop delay over the attack
  * (prom-client's nodejs_eventloop_lag_max_seconds, reset at each scrape) is read as well.
  */
 async function longWords(t: Target): Promise<void> {
   const targets = { api: `${t.api}/metrics`, ...t.stack.workerMetrics };
   const lagMaxMs = async () =>
     Object.fromEntries(await Promise.all(Object.entries(targets).map(async ([name, url]) => [name, round((promSample(await (await fetch(url)).text(), 'nodejs_eventloop_lag_max_seconds') ?? NaN) * 1000)] as const)));
-  const probe = async (stopAt: () => boolean) => {
-    const ms: number[] = [];
-    while (!stopAt()) ms.push((await call(t.api, 'GET', '/v1/sessions/quiet/turns?limit=5', { key: KEY_B })).ms);
-    return ms;
+  /** B's answer times while `during` runs, read by B's own client process (scripts/attack-probe.ts). */
+  const probe = async (during: () => Promise<unknown>) => {
+    const client = spawn(process.execPath, [join(__dirname, 'attack-probe.js'), `${t.api}/v1/sessions/quiet/turns?limit=5`, KEY_B], { detached: true, stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    client.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const exited = once(client, 'exit');
+    while (!out.startsWith('reading\n') && client.exitCode === null) await sleep(10);
+    try {
+      await during();
+    } finally {
+      client.stdin.end();
+      await exited;
+    }
+    if (client.exitCode !== 0) throw new Error(`tenant B's client failed (exit ${client.exitCode})`);
+    return JSON.parse(out.slice('reading\n'.length)) as number[];
   };
   await call(t.api, 'POST', '/v1/sessions/quiet/turns?wait=true', { key: KEY_B, body: { role: 'user', content: 'a quiet turn' } });
-  const calmUntil = performance.now() + 3_000;
-  const calm = await probe(() => performance.now() > calmUntil);
+  const calm = await probe(() => sleep(3_000));
   const mcp = (query: string) =>
     call(t.api, 'POST', '/mcp', { key: KEY_A, headers: { accept: 'application/json, text/event-stream' }, body: { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'search_memory', arguments: { query } } } });
   const calmP50 = percentiles(calm).p50;
   /** Runs `attack` while tenant B reads: B's slowest answer above its calm median, and each process's largest event-loop delay. */
   const phase = async <T>(attack: () => Promise<T>) => {
     await lagMaxMs(); // resets the maxima
-    let attacking = true;
-    const during = probe(() => !attacking);
-    const started = performance.now();
-    const answers = await attack();
-    const seconds = round((performance.now() - started) / 1000);
-    attacking = false;
-    const seen = await during;
+    let answers: T | undefined;
+    let seconds = 0;
+    const seen = await probe(async () => {
+      const started = performance.now();
+      answers = await attack();
+      seconds = round((performance.now() - started) / 1000);
+    });
     const lag = await lagMaxMs();
-    return { answers, figures: { seconds, tenantB: pct(seen), stallMs: round(Math.max(...seen) - calmP50), eventLoopLagMaxMs: lag, load: load() } };
+    return { answers: answers as T, figures: { seconds, tenantB: pct(seen), stallMs: round(Math.max(...seen) - calmP50), eventLoopLagMaxMs: lag, load: load() } };
   };
   // Within the documented limits: 32,000-character turns of one word and of unseen words, a 32,000-character query, a
   // context over 50 such turns.

@@ -38,7 +38,11 @@ export class RedisServer implements TestRedis {
     const pick = this.port === 0;
     for (let attempt = 1; attempt <= 3; attempt++) {
       if (pick) this.port = await freePort();
-      const proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, ...this.args], { stdio: 'ignore' });
+      // a session of its own, as a deployment's Redis has: it does not share the CPU of the client that runs it (autogroups)
+      const proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, ...this.args], { stdio: 'ignore', detached: true });
+      const killOnExit = () => proc.kill('SIGKILL');
+      process.once('exit', killOnExit);
+      proc.once('exit', () => process.off('exit', killOnExit));
       this.proc = proc;
       if (await this.answers(proc)) return this;
       if (!pick || proc.exitCode === null) break;
