@@ -1,9 +1,8 @@
 /**
  * Another tenant's client for `npm run attack`: GETs one URL back to back until its standard input closes (the
- * attacker closes it, or has died), then prints every answer's
- * time in milliseconds as a JSON array. It runs in a process (and session) of its own, as another tenant's client does,
- * so the attacker's own work never counts as the service's stall. Arguments: the URL and the bearer key. It prints
- * "reading" on a line of its own once warmed up.
+ * attacker closes it, or has died), then prints every answer's time in milliseconds as a JSON array. It runs in a
+ * process (and session) of its own, as another tenant's client does, so the attacker's own work never counts as the
+ * service's stall. Arguments: the URL and the bearer key. It prints "reading" on a line of its own once warmed up.
  */
 const [url, key] = process.argv.slice(2);
 /** Answers not counted: a fresh process's first ones pay for compiling its HTTP client (up to 60 ms here). */

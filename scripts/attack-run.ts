@@ -615,8 +615,9 @@ const randomWords = (chars: number) => {
  * Issue 21.1: one long "word" froze the API (BPE of one pre-token is super-linear; a 256,000-character query got its
  * 400 after 77.7 s, 3 MB through MCP hung the API for 90 s), and 32,000-character turns within the limits blocked the
  * API, embedders and retrievers for seconds. Tenant B reads its history back to back meanwhile, from a client process
- * of its own; its slowest answer above its median before the attack is the stall it saw. Every process's largest event-loop delay over the attack
- * (prom-client's nodejs_eventloop_lag_max_seconds, reset at each scrape) is read as well.
+ * of its own; its slowest answer above its median before the attack is the stall it saw. Every process's largest
+ * event-loop delay over the attack (prom-client's nodejs_eventloop_lag_max_seconds, reset at each scrape) is read as
+ * well.
  */
 async function longWords(t: Target): Promise<void> {
   const targets = { api: `${t.api}/metrics`, ...t.stack.workerMetrics };
