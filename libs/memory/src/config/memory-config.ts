@@ -375,7 +375,6 @@ export class MemoryConfig {
    * The embedders' nice value (0-19, Linux and macOS). A turn is acknowledged before it is embedded, so embedding is
    * background work: on a machine the embedders share with the API and the retrievers, their long texts take the CPU
    * those requests need only when it is free (another tenant's reads waited 300 ms behind 32,000-character turns at 0).
-   * An embedder that leads its own session (as the stack and containers start it) sets its autogroup's nice value too.
    */
   @Type(() => Number) @IsInt() @Min(0) @Max(19)
   EMBEDDER_NICE = 10;
