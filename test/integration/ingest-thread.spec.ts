@@ -13,7 +13,8 @@ import { RedisServer } from '../support/redis-server';
 const { IngestThread } = require(join(repoRoot(), 'dist/apps/api/src/write-turns/ingest-thread.js')) as { IngestThread: typeof IngestThreadType };
 
 /**
- * The API's ingest thread on a real redis-server and BullMQ queue: it answers turn writes from their bytes, fails
+ * The API's ingest thread on a real redis-server and BullMQ queue: it answers turn writes from their bytes, parses
+ * other large bodies, fails
  * the writes in flight with 503 when it dies and is started again, and is closed with the API.
  */
 describe('the ingest thread (turn writes off the main thread)', () => {
@@ -64,6 +65,20 @@ describe('the ingest thread (turn writes off the main thread)', () => {
     const bob: ApiKeyGrant = { tenant: 't', user: 'bob', scopes: ['write'] };
     expect(await write(bytes({ role: 'user', content: 'hi', userId: 'carol' }), bob)).toMatchObject({ ok: false, error: { status: 403, body: { code: 'user_forbidden' } } });
     expect(await write(bytes({ role: 'user', content: 'hi' }), bob)).toMatchObject({ ok: true });
+  });
+
+  it("parses a large body of any route from its bytes, which it takes over, with the API's checks and answers", async () => {
+    const value = { query: 'q'.repeat(100_000), nested: { list: [1, 'two', null] } };
+    const body = bytes(value);
+    const parsed = thread.parse(body);
+    expect(body.byteLength).toBe(0);
+    expect(await parsed).toEqual(value);
+    /** The answer of a refused body (an AnsweredError from the compiled code: not this test's class). */
+    const refusal = async (raw: string | Buffer) => ((await thread.parse(Buffer.from(raw)).catch((err: unknown) => err)) as { answer: unknown }).answer;
+    expect(await refusal(`{"q":"${'x'.repeat(70_000)}",`)).toMatchObject({ status: 400, body: { code: 'invalid_json' } });
+    expect(await refusal('['.repeat(40_000) + ']'.repeat(40_000))).toMatchObject({ status: 400, body: { message: expect.stringMatching(/nested deeper/) } });
+    expect(await refusal(`{"q":"${'x'.repeat(70_000)}\\ud800"}`)).toMatchObject({ status: 400, body: { message: expect.stringMatching(/lone surrogate/) } });
+    expect(await refusal(Buffer.from([0x7b, 0x22, 0xc3, 0x22, 0x7d]))).toMatchObject({ status: 400, body: { message: expect.stringMatching(/not UTF-8/) } });
   });
 
   it('fails a write in flight with 503 when the thread dies, and a new thread answers the next write', async () => {

@@ -64,6 +64,23 @@ describe('hostile JSON', () => {
     expect(slowestHealthMs).toBeLessThan(1000);
   });
 
+  it('answers bodies over 64 KiB, which the ingest thread parses for every route, as it answers small ones', async () => {
+    const pad = 'x'.repeat(70_000);
+    const deep = await post('/v1/sessions/deep/chat', `{"message":"${pad}","m":${nested(40_000)}}`);
+    expect([deep.status, deep.text]).toEqual([400, expect.stringMatching(/nested deeper/)]);
+    const broken = await post('/v1/memories/search', `{"query":"${pad}",`);
+    expect([broken.status, broken.text]).toEqual([400, expect.stringMatching(/invalid_json/)]);
+    // Parsed, then validated as usual.
+    const long = await post('/v1/memories/search', JSON.stringify({ query: pad }));
+    expect([long.status, long.text]).toEqual([400, expect.stringMatching(/shorter than or equal to 32000 characters/)]);
+    const mcp = await fetch(`${rs.stack.apiUrl}/mcp`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'search_memory', arguments: { query: 'y'.repeat(3_000_000) } } }),
+    });
+    expect([mcp.status, await mcp.text()]).toEqual([200, expect.stringMatching(/shorter than or equal to 32000 characters/)]);
+  });
+
   it('refuses lone surrogates with 400 instead of storing them as U+FFFD, and keeps well-formed text as it was sent', async () => {
     for (const escaped of ['"\\ud800 alone"', '"end \\udfff"', '"\\udc00\\ud800 reversed"']) {
       const r = await post('/v1/sessions/unicode/turns', `{"role":"user","content":${escaped}}`);

@@ -13,6 +13,7 @@ import { jsonBodyParser } from './common/json-body-parser';
 import { LIMITS } from './common/limits';
 import { requestDeadline } from './common/request-deadline';
 import { VALIDATION } from './common/validation';
+import { IngestThread } from './write-turns/ingest-thread';
 import { TenantWriteSlots } from './write-turns/tenant-write-slots';
 
 async function bootstrap(): Promise<void> {
@@ -33,7 +34,8 @@ async function bootstrap(): Promise<void> {
   const fastify = adapter.getInstance();
   // JSON is the only body the API takes (no form bodies: 415), through its own parser.
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule, adapter, { bodyParser: false, logger: appLogger(config.LOG_LEVEL) });
-  app.useBodyParser('application/json', { bodyLimit: LIMITS.bodyBytes }, jsonBodyParser(fastify));
+  const ingest = app.get(IngestThread);
+  app.useBodyParser('application/json', { bodyLimit: LIMITS.bodyBytes }, jsonBodyParser(fastify, (body) => ingest.parse(body)));
   // Fastify's own text/plain parser would hand a JSON body sent as text/plain to validation as a string: 415 instead.
   fastify.removeContentTypeParser('text/plain');
   const metrics = app.get(Metrics);

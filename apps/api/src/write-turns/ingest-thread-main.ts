@@ -11,7 +11,8 @@ import { createRedis } from '@app/memory/redis/create-redis';
 import { redisEndpoint } from '@app/memory/redis/redis-endpoint';
 import { niceThisThread } from '@app/memory/threads/nice-this-thread';
 import { AccessPolicy } from '../auth/access-policy';
-import { defaultJsonParser } from '../common/json-body-parser';
+import { errorAnswer } from '../common/domain-exception.filter';
+import { defaultJsonParser, parseJsonBody } from '../common/json-body-parser';
 import { JobGateway } from '../common/job-gateway';
 import { INGEST_CONNECTION, type IngestReply, type IngestRequest, type IngestThreadInit } from './ingest-protocol';
 import { TurnWriter } from './turn-writer';
@@ -34,7 +35,8 @@ async function main(): Promise<void> {
   const [embed, retrieve, extract] = [QUEUES.embed, QUEUES.retrieve, QUEUES.extract].map((name) => new Queue(name, { ...root, prefix: queuePrefix(config, name) }));
   const jobs = new JobGateway(embed, retrieve, extract, config, keys, redis);
   await jobs.onModuleInit();
-  const writer = new TurnWriter(defaultJsonParser(Fastify()), new AccessPolicy(store), new WriteTurnsService(store, jobs, config));
+  const parser = defaultJsonParser(Fastify());
+  const writer = new TurnWriter(parser, new AccessPolicy(store), new WriteTurnsService(store, jobs, config));
 
   /** The writes in this thread, by id: whether their client has gone. */
   const writes = new Map<number, { cancelled: boolean }>();
@@ -43,6 +45,14 @@ async function main(): Promise<void> {
     if (msg.op === 'cancel') {
       const write = writes.get(msg.id);
       if (write) write.cancelled = true;
+    } else if (msg.op === 'parse') {
+      setImmediate(() => {
+        try {
+          reply({ op: 'answer', id: msg.id, answer: { ok: true, value: parseJsonBody(msg.body, parser) } });
+        } catch (err) {
+          reply({ op: 'answer', id: msg.id, answer: { ok: false, error: errorAnswer(err) } });
+        }
+      });
     } else if (msg.op === 'write') {
       const write = { cancelled: false };
       writes.set(msg.id, write);

@@ -1,8 +1,9 @@
 import { HttpStatus, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { AnsweredError } from '../common/answered-error';
 import { ApiException } from '../common/api-exception';
-import type { IngestReply, IngestRequest, IngestThreadInit } from './ingest-protocol';
+import type { IngestReply, IngestRequest, IngestThreadInit, ParseAnswer } from './ingest-protocol';
 import type { TurnWriteAnswer, TurnWriteRequest } from './turn-writer';
 
 /**
@@ -13,9 +14,10 @@ const NICE = 10;
 /** A thread that dies sooner than this after it started is restarted only this long after its start (no hot loop). */
 const RESTART_BACKOFF_MS = 1000;
 
-type Pending = { resolve: (answer: TurnWriteAnswer) => void; reject: (err: Error) => void };
+type Answer = TurnWriteAnswer | ParseAnswer;
+type Pending = { resolve: (answer: Answer) => void; reject: (err: Error) => void };
 
-const unavailable = (why: string) => new ApiException(HttpStatus.SERVICE_UNAVAILABLE, 'unavailable', `${why}; retry the write (a resent turn id is stored once)`);
+const unavailable = (why: string) => new ApiException(HttpStatus.SERVICE_UNAVAILABLE, 'unavailable', `${why}; retry (a resent turn id is stored once)`);
 
 /**
  * The ingest thread of this API process: turn writes are handed to it with their body's bytes (transferred, not
@@ -48,18 +50,34 @@ export class IngestThread implements OnModuleInit, OnApplicationShutdown {
    * drops the write unless it has begun accepting it).
    */
   write(request: Omit<TurnWriteRequest, 'body'> & { body?: Buffer }, signal: AbortSignal): Promise<TurnWriteAnswer> {
+    const body = request.body && ownBytes(request.body);
+    return this.request<TurnWriteAnswer>((id) => ({ op: 'write', id, write: { ...request, body } }), body, signal);
+  }
+
+  /**
+   * Parses a large JSON body of any route in the thread (parseJsonBody: the same checks and answers), so that its
+   * decoding and parsing, which grow with it, do not hold up the event loop; `body`'s memory goes with it. Rejects with
+   * the parser's 400 as an AnsweredError, or with a 503 ApiException if the thread dies or is closed first.
+   */
+  async parse(body: Buffer): Promise<unknown> {
+    const bytes = ownBytes(body);
+    const answer = await this.request<ParseAnswer>((id) => ({ op: 'parse', id, body: bytes }), bytes);
+    if (!answer.ok) throw new AnsweredError(answer.error);
+    return answer.value;
+  }
+
+  private request<T extends Answer>(message: (id: number) => IngestRequest, body: Uint8Array | undefined, signal?: AbortSignal): Promise<T> {
     const worker = this.worker;
     if (!worker || this.closing) return Promise.reject(unavailable(this.closing ? 'the API is shutting down' : 'the ingest thread is restarting'));
     const id = this.nextId++;
-    const body = request.body && ownBytes(request.body);
-    return new Promise<TurnWriteAnswer>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      signal.addEventListener('abort', () => {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (answer: Answer) => void, reject });
+      signal?.addEventListener('abort', () => {
         if (!this.pending.delete(id)) return;
         worker.postMessage({ op: 'cancel', id } satisfies IngestRequest);
         reject(unavailable('the client closed the connection'));
       }, { once: true });
-      worker.postMessage({ op: 'write', id, write: { ...request, body } } satisfies IngestRequest, body ? [body.buffer as ArrayBuffer] : []);
+      worker.postMessage(message(id), body ? [body.buffer as ArrayBuffer] : []);
     });
   }
 
@@ -95,7 +113,7 @@ export class IngestThread implements OnModuleInit, OnApplicationShutdown {
     return ready;
   }
 
-  private answer(id: number, answer: TurnWriteAnswer | undefined): void {
+  private answer(id: number, answer: Answer | undefined): void {
     const pending = this.pending.get(id);
     this.pending.delete(id);
     // A write the thread dropped was already rejected when its client went.
