@@ -45,7 +45,10 @@ export class RedisServer implements TestRedis {
       proc.once('exit', () => process.off('exit', killOnExit));
       this.proc = proc;
       if (await this.answers(proc)) return this;
-      if (!pick || proc.exitCode === null) break;
+      if (!pick || proc.exitCode === null) {
+        proc.kill('SIGKILL');
+        break;
+      }
     }
     throw new Error(`redis-server did not start on port ${this.port}`);
   }
