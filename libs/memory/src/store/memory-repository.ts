@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { countTokens } from '../context/tokenizer';
 import { InvalidInputError } from '../errors/invalid-input.error';
 import type { RedisClient } from '../redis/create-redis';
+import { hmgetEach } from '../redis/hmget-each';
 import type { KeySchema, MemoryScope } from '../redis/key-schema';
 import type { MemoryStore } from './memory-store';
 import { type ScriptArgs, type StoreCommands, withStoreCommands } from './store-commands';
@@ -166,7 +167,7 @@ export class MemoryRepository {
   /** Every memory of a scope with its vector of one generation (the extractor compares candidates with them). */
   async vectors(scope: MemoryScope, field: string = F.embedding): Promise<MemoryVector[]> {
     const ids = await this.redis.zrange(this.keys.memoryIndex(scope), 0, -1);
-    const rows = await Promise.all(ids.map((id) => this.redis.hmgetBuffer(this.keys.memory(scope, id), ...MEMORY_FIELDS, field)));
+    const rows = await hmgetEach(this.redis, ids.map((id) => this.keys.memory(scope, id)), [...MEMORY_FIELDS, field], 'buffers');
     return rows.flatMap((row, i) => {
       const memory = this.parse(scope, ids[i], row.slice(0, -1).map((b) => b?.toString() ?? null));
       const embedding = row[row.length - 1];

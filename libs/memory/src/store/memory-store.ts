@@ -474,9 +474,7 @@ export class MemoryStore {
    * vector of that generation yet, are left out.
    */
   async loadVectors(keys: string[], field: string = F.embedding): Promise<StoredVector[]> {
-    const replies = await Promise.all(
-      keys.map((key) => this.redis.hmgetBuffer(key, F.tenant, F.session, F.role, F.timestamp, field, F.content, F.user, F.tags, F.kind, F.context, F.seq, F.eventAt, F.speaker)),
-    );
+    const replies = await hmgetEach(this.redis, keys, [F.tenant, F.session, F.role, F.timestamp, field, F.content, F.user, F.tags, F.kind, F.context, F.seq, F.eventAt, F.speaker], 'buffers');
     return replies.flatMap((values, i) => {
       const [tenant, session, role, timestamp, embedding, content, user, tags, kind, context, seq, eventAt, speaker] = values;
       const memory = kind?.toString() === 'memory';
