@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { KeySchema } from '@app/memory/redis/key-schema';
 import { MemoryStore } from '@app/memory/store/memory-store';
-import { briefOf } from '@app/memory/store/turn-hash';
+import { turnBrief } from '@app/memory/store/turn-hash';
 import { bestHits } from '../../apps/retriever/src/retrieve/best-hits';
 import { RedisServer } from '../support/redis-server';
 
@@ -27,7 +27,7 @@ describe('bestHits: the whole turns of the k re-ranked hits kept', () => {
     })));
     const turns = await store.getTurns(written.map((w) => w.key));
     // Ranked by the re-rank from their briefs: 2, 4, 1, 5, 3; turn 4 is then deleted before its turn is read.
-    const ranked = [2, 4, 1, 5, 3].map((seq, i) => ({ key: turns[seq - 1]!.key, similarity: 0.9 - i / 10, brief: briefOf(turns[seq - 1]!), score: 1 - i / 10 }));
+    const ranked = [2, 4, 1, 5, 3].map((seq, i) => ({ key: turns[seq - 1]!.key, similarity: 0.9 - i / 10, brief: turnBrief(turns[seq - 1]!, false), score: 1 - i / 10 }));
     expect(await store.deleteTurn('t', 's', 'm4')).toMatchObject({ state: 'stored' });
     const best = await bestHits(store, ranked, 3);
     expect(best.map((m) => [m.seq, m.content, m.score])).toEqual([[2, 'turn 2', 1], [1, 'turn 1', 0.8], [5, 'turn 5', 0.7]]);

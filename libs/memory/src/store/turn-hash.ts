@@ -41,17 +41,10 @@ export function parseBrief(values: readonly (string | null)[]): TurnBrief | null
   const [session, seq, timestamp, eventAt, speaker, kind] = values;
   const memory = kind === 'memory';
   if (timestamp === null || (session === null && !memory)) return null;
-  return {
-    session: session ?? '', seq: Number(seq), timestamp: Number(timestamp), ...(eventAt ? { eventAt: Number(eventAt) } : {}), ...(speaker ? { speaker } : {}), memory,
-  };
+  return turnBrief({ session: session ?? '', seq: Number(seq), timestamp: Number(timestamp), eventAt: eventAt ? Number(eventAt) : undefined, speaker: speaker || undefined }, memory);
 }
 
-/** The brief of a whole turn. */
-export const briefOf = (turn: StoredTurn): TurnBrief => ({
-  session: turn.session,
-  seq: turn.seq,
-  timestamp: turn.timestamp,
-  ...(turn.eventAt !== undefined ? { eventAt: turn.eventAt } : {}),
-  ...(turn.speaker !== undefined ? { speaker: turn.speaker } : {}),
-  memory: turn.memory !== undefined,
-});
+/** The brief of a turn (a stored one, or the index's entry of one); an absent date or speaker is left out. */
+export function turnBrief({ session, seq, timestamp, eventAt, speaker }: Omit<TurnBrief, 'memory'>, memory: boolean): TurnBrief {
+  return { session, seq, timestamp, ...(eventAt !== undefined ? { eventAt } : {}), ...(speaker !== undefined ? { speaker } : {}), memory };
+}

@@ -1,6 +1,7 @@
 import { DimensionMismatchError } from '../../errors/dimension-mismatch.error';
 import type { StoredVector } from '../../store/memory-store';
 import type { MemoryKind, Role } from '../../store/turn';
+import { turnBrief } from '../../store/turn-hash';
 import { TextIndex, type TextIndexSnapshot } from './text-index';
 import type { RankedKey, VectorHit, VectorQuery } from '../vector-index';
 
@@ -171,9 +172,8 @@ export class VectorMirror {
     return ranked.flatMap((r) => {
       const label = this.labelByKey.get(r.key);
       if (label === undefined) return [];
-      const { session, seq, timestamp, eventAt, speaker, kind } = this.entries[label]!;
-      const brief = { session, seq, timestamp, ...(eventAt !== undefined ? { eventAt } : {}), ...(speaker !== undefined ? { speaker } : {}), memory: kind === 'memory' };
-      return [{ ...r, brief }];
+      const entry = this.entries[label]!;
+      return [{ ...r, brief: turnBrief(entry, entry.kind === 'memory') }];
     });
   }
 
