@@ -1,14 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import calculateSlot from 'cluster-key-slot';
 import { connectRedis, type RedisClient, redisEndpoint } from '@app/memory/redis/redis-endpoint';
 import { type LocalCluster, startLocalCluster, until } from '../../apps/cli/src/stack/local-cluster';
 import type { TestRedis } from './test-redis';
-
-const run = promisify(execFile);
 
 export interface ClusterNodeInfo {
   id: string;
@@ -39,7 +35,7 @@ function parseNodes(text: string): ClusterNodeInfo[] {
 /**
  * A private Redis Cluster for one suite: 3 masters and 3 replicas of Debian's redis-server on free ports (made with
  * `redis-cli --cluster create --cluster-replicas 1`), no persistence, and a 1 s node timeout so that a killed
- * master's replica takes over within a few seconds. Faults for the reliability suites: kill a master, reshard.
+ * master's replica takes over within a few seconds. Faults for the reliability suites: kill a master, move a slot.
  */
 export class RedisCluster implements TestRedis {
   readonly kind = 'cluster';
@@ -141,15 +137,37 @@ export class RedisCluster implements TestRedis {
   }
 
   /**
-   * `redis-cli --cluster reshard`: moves `slots` slots from one master to another, the lowest of the source's first
-   * (MIGRATE in batches of `pipeline` keys: clients meanwhile meet ASK, TRYAGAIN and, once a slot has moved, MOVED).
+   * Moves one slot from one master to another the way `redis-cli --cluster reshard` does (SETSLOT IMPORTING on the
+   * target, MIGRATING on the source, MIGRATE key by key, SETSLOT NODE on every master), but holds the slot in the
+   * migrating state until `whileMigrating` resolves: while it is held, the source answers a write of a new key with
+   * ASK and a script over new and existing keys with TRYAGAIN, whatever the load; once moved, its old keys with MOVED.
    */
-  async reshard(fromId: string, toId: string, slots: number, pipeline = 10): Promise<void> {
-    const [{ port }] = this.cluster!.nodes;
-    await run('redis-cli', [
-      '--cluster', 'reshard', `127.0.0.1:${port}`, '--cluster-from', fromId, '--cluster-to', toId,
-      '--cluster-slots', String(slots), '--cluster-pipeline', String(pipeline), '--cluster-yes',
-    ], { maxBuffer: 64 * 1024 * 1024 });
+  async migrateSlot(slot: number, fromId: string, toId: string, whileMigrating: () => Promise<void>): Promise<void> {
+    const masters = (await this.topology()).filter((n) => n.role === 'master' && !n.failed);
+    const [source, target] = [fromId, toId].map((id) => masters.find((n) => n.id === id)!);
+    const [from, to] = [source, target].map((n) => this.cluster!.node(n.port));
+    try {
+      await to.cluster('SETSLOT', slot, 'IMPORTING', fromId);
+      await from.cluster('SETSLOT', slot, 'MIGRATING', toId);
+      await whileMigrating();
+      for (;;) {
+        const keys = (await from.cluster('GETKEYSINSLOT', slot, 100)) as string[];
+        if (keys.length === 0) break;
+        await from.migrate('127.0.0.1', target.port, '', 0, 5000, 'KEYS', ...keys);
+      }
+      // The target first, so that the source's MOVED never points at a node that does not yet own the slot.
+      for (const n of [target, source, ...masters.filter((m) => m !== source && m !== target)]) {
+        const client = this.cluster!.node(n.port);
+        try {
+          await client.cluster('SETSLOT', slot, 'NODE', toId);
+        } finally {
+          client.disconnect();
+        }
+      }
+    } finally {
+      from.disconnect();
+      to.disconnect();
+    }
   }
 
   /** INFO errorstats of a node: how many of each error it answered (MOVED, ASK, TRYAGAIN, ...). */
