@@ -3,6 +3,7 @@ import Redis from 'ioredis';
 import { loadConfig } from '@app/memory/config/load-config';
 import { type ExtractJob, QUEUES } from '@app/memory/queues/job-contracts';
 import { ExtractFeed } from '../../apps/embedder/src/embed-turns/extract-feed';
+import { waitUntil } from '../reliability/support/wait-until';
 import { RedisServer } from '../support/redis-server';
 
 /**
@@ -21,8 +22,9 @@ describe('the extract feed', () => {
     const all = await queue.getJobs(['waiting', 'delayed', 'active', 'prioritized']);
     return Promise.all(all.map(async (j) => ({ id: j.id, session: j.data.session, state: await j.getState() })));
   };
-  /** The adds are not awaited by stored(): wait until the queue holds what they made. */
-  const settle = () => new Promise((r) => setTimeout(r, 150));
+  /** The adds are not awaited by stored(): polls until the queue holds what they made (a fixed wait is a race). */
+  const settled = (what: string, check: () => Promise<boolean>) => waitUntil(what, check, 10_000);
+  const ids = async (session: string) => (await jobs()).filter((j) => j.session === session).map((j) => `${j.id} ${j.state}`).sort().join();
 
   beforeAll(async () => {
     await server.start();
@@ -43,11 +45,12 @@ describe('the extract feed', () => {
     /** When the session's job is due (BullMQ scores a delayed job by its due time x 4096). */
     const dueAt = async (id: string) => Math.floor(Number(await redis.zscore(queue.keys.delayed, id)) / 4096);
     feed.stored([turn('a', 1)]);
-    await settle();
-    const first = await dueAt('t.a.x1');
+    await settled('the first turn\'s jobs', async () => (await ids('a')) === 't.a.s1 delayed,t.a.x1 delayed');
+    const [first, firstSummary] = [await dueAt('t.a.x1'), await dueAt('t.a.s1')];
     expect(first).toBeGreaterThan(Date.now() + 50_000);
     feed.stored([turn('a', 2), turn('b', 1)]);
-    await settle();
+    await settled('b\'s jobs, and both of a\'s put off', async () =>
+      (await ids('b')) === 't.b.s1 delayed,t.b.x1 delayed' && (await dueAt('t.a.x1')) > first && (await dueAt('t.a.s1')) > firstSummary);
     expect((await jobs()).map((j) => [j.id, j.state]).sort()).toEqual([['t.a.s1', 'delayed'], ['t.a.x1', 'delayed'], ['t.b.s1', 'delayed'], ['t.b.x1', 'delayed']]);
     expect(await dueAt('t.a.x1')).toBeGreaterThan(first); // a debounce: the quiet period starts again
     expect(await dueAt('t.a.s1')).toBeGreaterThan(first);
@@ -68,13 +71,13 @@ describe('the extract feed', () => {
     // A replayed embed job feeds again: one job of each kind, the session's.
     feed.stored([turn('a', 3)]);
     feed.stored([turn('a', 3)]);
-    await settle();
+    await settled('the replay\'s jobs', async () => (await ids('a')).includes('t.a.s3') && (await ids('a')).includes('t.a.x3'));
     expect((await jobs()).filter((j) => j.session === 'a').map((j) => j.id).sort()).toEqual(['t.a.s3', 't.a.x3']);
   });
 
   it('queues nothing with the offline responder', async () => {
+    // stored() returns before any add when extraction is off, so there is nothing to wait for.
     new ExtractFeed(queue, config({ LLM_PROVIDER: 'local' })).stored([turn('a', 3)]);
-    await settle();
     expect(await jobs()).toEqual([]);
   });
 
@@ -82,6 +85,7 @@ describe('the extract feed', () => {
     const feed = new ExtractFeed(queue, config());
     await queue.close();
     expect(() => feed.stored([turn('a', 3)])).not.toThrow();
-    await settle();
+    // The failed adds settle (and are logged) before the next test's queue is made.
+    await new Promise((r) => setTimeout(r, 150));
   });
 });

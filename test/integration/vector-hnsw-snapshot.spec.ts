@@ -6,6 +6,7 @@ import { HnswIndex } from '@app/memory/vector/in-process/hnsw-index';
 import { HnswSnapshotStore } from '@app/memory/vector/snapshots/hnsw-snapshot-store';
 import type { VectorIndex } from '@app/memory/vector/vector-index';
 import { RedisServer } from '../support/redis-server';
+import { waitUntil } from '../reliability/support/wait-until';
 import { VectorFixture, seededVector } from '../support/vector-fixture';
 
 const DIM = 16;
@@ -71,8 +72,9 @@ describe('hnsw snapshots: a restart loads the graph and replays the change log (
     // It follows the log after loading, and saves again once the interval has passed (only its newest graph stays).
     await fx.write(turns('d', 10, 400));
     expect(await fx.search(loaded, { k: 50, vector: seededVector(DIM, 1), sessions: ['d'] })).toHaveLength(10);
-    await new Promise((r) => setTimeout(r, 2500));
-    expect(fx.logs.filter((l) => /saved a snapshot of 260 vectors/.test(l))).toHaveLength(1);
+    const saved = () => fx.logs.filter((l) => /saved a snapshot of 260 vectors/.test(l));
+    await waitUntil('the snapshot of 260 vectors is saved', async () => saved().length > 0, 15_000, () => fx.logs.join('\n'));
+    expect(saved()).toHaveLength(1);
     expect(readdirSync(dir).filter((f) => f.endsWith('.graph'))).toHaveLength(1);
     await fx.close();
   });

@@ -49,6 +49,8 @@ describe('a slot resharded mid-flood', () => {
       await cluster.migrateSlot(calculateSlot(`{${TENANT}:${session}}`), source.id, target.id, () =>
         waitUntil(`the source answers ASK or TRYAGAIN for ${session}`, async () => (await redirected()) > before, 30_000, () => cluster.tail()));
     }
+    // The next write to a moved slot through a client's old slot map is answered MOVED.
+    await waitUntil('the source answers MOVED', async () => ((await cluster.errorStats(source.port)).MOVED ?? 0) > 0, 10_000, () => cluster.tail());
     const reshard = { ackedAtStart, ackedAtEnd: flood.acknowledgedCount, ms: Date.now() - started, redirections: await cluster.errorStats(source.port) };
 
     const result = await running;

@@ -2,6 +2,7 @@ import { OpenAiWireServer, type WireFault } from '../support/openai-wire-server'
 import { RedisServer } from '../support/redis-server';
 import { metricValue, scrape } from './support/prometheus';
 import { API_KEY, DIM, type ReliabilityStack, startReliabilityStack } from './support/reliability-stack';
+import { waitUntil } from './support/wait-until';
 
 /** Provider settings that keep every fault short: one SDK retry, 300 ms per call, three job attempts. */
 const PROVIDER_ENV = { PROVIDER_MAX_RETRIES: '1', PROVIDER_TIMEOUT_MS: '300', JOB_ATTEMPTS: '3' };
@@ -109,8 +110,9 @@ describe('embedding provider faults', () => {
     wire.reset();
     const again = await timed(rs, 'POST', '/v1/sessions/resend-202/turns', { role: 'user', content: 'sent again', id: 'resend-2' });
     expect(again.status).toBe(202);
-    await new Promise((r) => setTimeout(r, 1500)); // far longer than one embed job takes
-    expect((await history('resend-202')).turns.map((t) => t.turnId)).toEqual(['resend-2']);
+    const stored = async () => (await history('resend-202')).turns.map((t) => t.turnId).join();
+    await waitUntil('the turn sent again is stored', async () => (await stored()) !== '', 15_000, () => rs.logs.tail());
+    expect(await stored()).toBe('resend-2');
   });
 });
 

@@ -70,7 +70,7 @@ describe('slow bodies', () => {
     try {
       // Every body has either reached the server's socket or been refused; then give the server a moment to close.
       await waitUntil('every body was sent or refused', async () => clients.every((c) => c.closedMs !== undefined || c.socket.writableLength === 0), 20_000);
-      await waitUntil('the server closed every connection', async () => clients.every((c) => c.closedMs !== undefined), 2000).catch(() => undefined);
+      await waitUntil('the server closed every connection', async () => clients.every((c) => c.closedMs !== undefined), 10_000).catch(() => undefined);
       const during = await rssMiB(rs);
       const answered = clients.filter((c) => c.status !== undefined);
       const open = clients.filter((c) => c.closedMs === undefined).length;
