@@ -6,9 +6,10 @@ import { freePort } from '../../apps/cli/src/stack/free-port';
 import { type LocalCluster, startLocalCluster } from '../../apps/cli/src/stack/local-cluster';
 
 /**
- * A port that freePort() found free can be taken before redis-server binds it (any outgoing connection takes one from
- * the same ephemeral range): that node's redis-server exits at once. CI once failed there, the cluster's start waiting
- * 10 s for a node that was gone. Here the first port handed out is held by another listener.
+ * A port that freePort() found free can be taken before redis-server binds it (by another process's listener, or, when
+ * it came from the ephemeral range, by an outgoing connection): that node's redis-server exits at once. CI once failed
+ * there, the cluster's start waiting 10 s for a node that was gone. Here the first port handed out is held by another
+ * listener.
  */
 describe('a local cluster whose node finds its port taken', () => {
   let held: Server;
