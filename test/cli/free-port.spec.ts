@@ -9,7 +9,7 @@ import { freePort } from '../../apps/cli/src/stack/free-port';
 describe('freePort', () => {
   it('hands out distinct ports below the ephemeral range, each free to listen on', async () => {
     const ephemeralLow = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
-    const ports = [];
+    const ports: number[] = [];
     for (let i = 0; i < 50; i++) ports.push(await freePort());
     expect(new Set(ports).size).toBe(50);
     expect(ports.filter((p) => p < 10_000 || p >= ephemeralLow)).toEqual([]);

@@ -43,8 +43,7 @@ describe('a cluster master SIGKILLed mid-flood', () => {
     const running = flood.run();
     await waitUntil('40% of the flood is acknowledged', async () => flood.acknowledgedCount >= total * 0.4, 60_000, () => rs.logs.tail());
     const ackedAtKill = flood.acknowledgedCount;
-    const killedAt = Date.now();
-    const { promoted, ms: promotionMs } = await cluster.killMaster(victim.port);
+    const { promoted, ms: promotionMs, killedAt } = await cluster.killMaster(victim.port);
 
     const result = await running;
     await probe.drained('embed', 60_000, () => rs.logs.tail());

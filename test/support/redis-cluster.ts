@@ -118,9 +118,10 @@ export class RedisCluster implements TestRedis {
 
   /**
    * SIGKILLs a master (no shutdown, no last replication), then waits until its replica serves its slots and every
-   * live node reports cluster_state:ok. Resolves with the promoted replica and how long the promotion took.
+   * live node reports cluster_state:ok. Resolves with the promoted replica, when the kill was sent (epoch ms) and how
+   * long the promotion took.
    */
-  async killMaster(port: number): Promise<{ promoted: ClusterNodeInfo; ms: number }> {
+  async killMaster(port: number): Promise<{ promoted: ClusterNodeInfo; ms: number; killedAt: number }> {
     const before = await this.topology();
     const victim = before.find((n) => n.port === port && n.role === 'master')!;
     const replica = before.find((n) => n.masterId === victim.id)!;
@@ -133,7 +134,7 @@ export class RedisCluster implements TestRedis {
     }, 30_000).catch((err: Error) => {
       throw new Error(`${err.message}\n${this.tail()}`);
     });
-    return { promoted: promoted!, ms: Date.now() - killedAt };
+    return { promoted: promoted!, ms: Date.now() - killedAt, killedAt };
   }
 
   /**
