@@ -139,7 +139,7 @@ export class RedisCluster implements TestRedis {
 
   /**
    * Moves one slot from one master to another the way `redis-cli --cluster reshard` does (SETSLOT IMPORTING on the
-   * target, MIGRATING on the source, MIGRATE key by key, SETSLOT NODE on every master), but holds the slot in the
+   * target, MIGRATING on the source, MIGRATE in batches of keys, SETSLOT NODE on every master), but holds the slot in the
    * migrating state until `whileMigrating` resolves: while it is held, the source answers a write of a new key with
    * ASK and a script over new and existing keys with TRYAGAIN, whatever the load; once moved, its old keys with MOVED.
    */
