@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { loadConfig } from '@app/memory/config/load-config';
+import { freePort } from '../../apps/cli/src/stack/free-port';
 import { ManagedProcess } from '../../apps/cli/src/stack/managed-process';
 import { toEnv } from '../../apps/cli/src/stack/stack';
 import { RedisServer } from '../support/redis-server';
@@ -27,7 +28,7 @@ describe('API shutdown with a request in flight', () => {
   beforeAll(async () => {
     await redis.start();
     const config = loadConfig({ LOG_LEVEL: 'warn', API_KEYS: `down:${API_KEY}`, REDIS_URL: redis.url });
-    port = 20000 + (process.pid % 20000);
+    port = await freePort();
     api = new ManagedProcess('api', process.execPath, ['dist/apps/api/src/main.js'], () => undefined, toEnv(config, { API_PORT: port, API_HOST: '127.0.0.1' }));
     await api.start();
     // Listening (no workers here: a write that does not wait needs none).
