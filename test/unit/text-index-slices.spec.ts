@@ -1,5 +1,6 @@
 import stem from 'wink-porter2-stemmer';
 import { stemInSlices, TextIndex } from '@app/memory/vector/in-process/text-index';
+import { countLoopTurns } from '../support/loop-turns';
 
 // The real stemmer, counted: the add after stemInSlices must not call it (a count, not a timing a busy machine moves).
 jest.mock('wink-porter2-stemmer', () => jest.fn(jest.requireActual('wink-porter2-stemmer')));
@@ -21,19 +22,13 @@ describe('stemInSlices', () => {
     index.add(1, 't', 's', cold);
     expect(stemCalls()).toBeGreaterThan(5_000);
 
-    let turns = 0;
-    let ticking = true;
-    const tick = () => {
-      turns++;
-      if (ticking) setImmediate(tick);
-    };
-    setImmediate(tick);
+    const loop = countLoopTurns();
     await stemInSlices(warm, undefined);
-    ticking = false;
+    loop.stop();
     const beforeAdd = stemCalls();
     index.add(2, 't', 's', warm);
 
-    expect(turns).toBeGreaterThan(3);
+    expect(loop.turns).toBeGreaterThan(3);
     expect(stemCalls()).toBe(beforeAdd);
     expect(index.search(warm.split(' ')[17], { tenant: 't' }, () => true, 5).map((m) => m.label)).toEqual([2]);
   });
