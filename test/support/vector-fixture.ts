@@ -6,12 +6,14 @@ import { KeySchema } from '@app/memory/redis/key-schema';
 import type { RedisClient } from '@app/memory/redis/redis-endpoint';
 import { scanKeys } from '@app/memory/redis/scan-keys';
 import { MemoryStore } from '@app/memory/store/memory-store';
-import { TurnWrite } from '@app/memory/store/turn';
+import { type StoredTurn, TurnWrite } from '@app/memory/store/turn';
 import { turnBrief } from '@app/memory/store/turn-hash';
-import type { StoredTurn } from '@app/memory/store/turn';
 import { loadTurns } from '@app/memory/vector/load-turns';
 import { createVectorIndex } from '@app/memory/vector/create-vector-index';
 import { VectorBackend, VectorIndex, VectorQuery } from '@app/memory/vector/vector-index';
+
+/** The brief a hit's turn itself gives (what the index must have answered it with). */
+const briefOf = (turn: StoredTurn) => turnBrief(turn, turn.memory !== undefined);
 
 export const T0 = 1_700_000_000_000;
 
@@ -101,7 +103,6 @@ export class VectorFixture {
   async search(index: VectorIndex, q: Omit<VectorQuery, 'tenant'> & { tenant?: string }) {
     const tenant = q.tenant ?? 't1';
     const hits = await loadTurns(this.store, await index.search({ tenant, minLogIds: await this.store.positions(tenant), mode: 'vector', ...q }));
-    const briefOf = (turn: StoredTurn) => turnBrief(turn, turn.memory !== undefined);
     const wrong = hits.find((h) => !isDeepStrictEqual(h.brief, briefOf(h.turn)));
     if (wrong) throw new Error(`the ${this.backend} index answered ${wrong.key} with ${JSON.stringify(wrong.brief)}, its turn says ${JSON.stringify(briefOf(wrong.turn))}`);
     return hits;
