@@ -255,7 +255,11 @@ describe.each(targets)('re-indexing to a new embedding generation: $backend on $
     expect(switched.reembedded).toBeGreaterThan(atKill);
     expect(switched.reembedded).toBeGreaterThanOrEqual(total);
     expect(switched.reembedded).toBeLessThanOrEqual(total + 100);
-    await waitFor('the old generation dropped', async () => (await status()).dropping === undefined && (await status()).state === 'idle');
+    // One read of the status: two could see 'switched' with nothing dropping yet, then 'idle' just after the finish.
+    await waitFor('the old generation dropped', async () => {
+      const s = await status();
+      return s.dropping === undefined && s.state === 'idle';
+    });
     expect((await hashes()).filter((h) => h.fields[to.field] !== 64 * 4 || h.fields[from.field] !== undefined)).toEqual([]);
     if (backend === 'redisearch') await waitFor('the old index dropped', async () => (await searchIndexes()).join() === `${prefix}-idx-v2-${to.id}`);
     expect(wire.requests.filter((r) => r.path.endsWith('/embeddings')).length).toBeGreaterThan(0);
